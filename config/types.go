@@ -1,0 +1,118 @@
+// Package config loads, validates and describes touchprobe's TOML configuration.
+package config
+
+import (
+	"time"
+)
+
+// Defaults applied before validation. A step's budget defaults to the time
+// beyond which customers leave a page.
+const (
+	DefaultConcurrency    = 1
+	DefaultBudget         = 3 * time.Second
+	DefaultStepTimeout    = 20 * time.Second
+	DefaultJourneyTimeout = 2 * time.Minute
+	DefaultSchedule       = "@every 1m"
+	DefaultTouchpoint     = "other"
+)
+
+// Touchpoints a step can belong to. The set is closed so that the touchpoint
+// label stays bounded.
+var Touchpoints = []string{"landing", "product", "basket", "checkout", "chat", "search", "account", "other"}
+
+// Actions a step can take.
+var Actions = []string{"navigate", "click", "fill", "select", "press", "wait", "assert", "chat"}
+
+// Config is a whole configuration file.
+type Config struct {
+	Agent    Agent     `toml:"agent"`
+	Browser  Browser   `toml:"browser"`
+	Journeys []Journey `toml:"journey"`
+
+	// File is the path the configuration was loaded from.
+	File string `toml:"-"`
+
+	secrets *Secrets
+}
+
+// Agent holds settings that apply to every journey.
+type Agent struct {
+	Location           string   `toml:"location"`
+	Concurrency        int      `toml:"concurrency"`
+	DefaultBudget      Duration `toml:"default_budget"`
+	DefaultStepTimeout Duration `toml:"default_step_timeout"`
+	ArtifactsDir       string   `toml:"artifacts_dir"`
+}
+
+// Browser says which Chromium to start and how.
+type Browser struct {
+	// Path is the Chromium binary; empty means search PATH.
+	Path       string   `toml:"path"`
+	ExtraFlags []string `toml:"extra_flags"`
+}
+
+// Journey is an ordered list of steps run on a schedule in one fresh browser
+// context.
+type Journey struct {
+	Name     string            `toml:"name"`
+	Schedule string            `toml:"schedule"`
+	Timeout  Duration          `toml:"timeout"`
+	Labels   map[string]string `toml:"labels"`
+	Steps    []Step            `toml:"step"`
+}
+
+// Step is one thing a customer does on a touchpoint.
+type Step struct {
+	Name       string `toml:"name"`
+	Touchpoint string `toml:"touchpoint"`
+	Action     string `toml:"action"`
+
+	// navigate
+	URL string `toml:"url"`
+	// click, fill (first field), select, press, wait, assert
+	Selector string `toml:"selector"`
+	// fill: selector → value, in file order (see FieldOrder).
+	Fields map[string]string `toml:"fields"`
+	// fill: clicked after the fields are filled.
+	Submit string `toml:"submit"`
+	// select: the option value to choose.
+	Value string `toml:"value"`
+	// press: a key name such as "Enter" or "Tab", sent to Selector (or the
+	// focused element).
+	Key string `toml:"key"`
+	// assert: the element's text must contain Text.
+	Text string `toml:"text"`
+	// assert: the page URL must match this regular expression.
+	URLMatches string `toml:"url_matches"`
+
+	// chat: open the widget, type Message into Input, time until Reply shows.
+	Open    string `toml:"open"`
+	Input   string `toml:"input"`
+	Message string `toml:"message"`
+	Reply   string `toml:"reply"`
+
+	// Any step.
+	Frame    string   `toml:"frame"`
+	WaitFor  string   `toml:"wait_for"`
+	Expect   *Expect  `toml:"expect"`
+	Budget   Duration `toml:"budget"`
+	Timeout  Duration `toml:"timeout"`
+	Optional bool     `toml:"optional"`
+
+	// FieldOrder lists the keys of Fields in the order the file wrote them,
+	// because a form is filled top to bottom and a TOML table has no order
+	// once decoded into a map.
+	FieldOrder []string `toml:"-"`
+}
+
+// Expect is a condition that must hold when a step ends.
+type Expect struct {
+	Selector string `toml:"selector"`
+	// Text the element's text must contain; empty means visible is enough.
+	Text string `toml:"text"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("2s", "1m30s").
+type Duration struct {
+	time.Duration
+}

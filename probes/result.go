@@ -1,0 +1,114 @@
+// Package probes runs a journey in Chromium and measures every step as a customer would feel it.
+package probes
+
+import (
+	"time"
+)
+
+// Status is the outcome of one journey run. A failure is the site's fault and
+// is what touchprobe exists to measure; an error means the agent could not
+// measure (its browser died), which is a different page for on-call.
+type Status string
+
+const (
+	StatusSuccess Status = "success"
+	StatusFailure Status = "failure"
+	StatusError   Status = "error"
+)
+
+// Reason says why a step failed. The set is closed so that it can be a
+// Prometheus label.
+type Reason string
+
+const (
+	ReasonNone         Reason = ""
+	ReasonTimeout      Reason = "timeout"       // the step or journey ran out of time
+	ReasonSelector     Reason = "selector"      // an element was not found or not visible
+	ReasonAssertion    Reason = "assertion"     // text or URL differed from what was expected
+	ReasonHTTPStatus   Reason = "http_status"   // a navigation answered 4xx or 5xx
+	ReasonNavigation   Reason = "navigation"    // the page did not load (refused, DNS, TLS, ...)
+	ReasonFrame        Reason = "frame"         // the iframe named by frame never appeared
+	ReasonPageError    Reason = "page_error"    // the browser showed its own error page
+	ReasonBrowserCrash Reason = "browser_crash" // Chromium died or could not start
+	ReasonCanceled     Reason = "canceled"      // the agent was shutting down
+	ReasonInternal     Reason = "internal"      // a bug in touchprobe
+)
+
+// Reasons lists every Reason a failure can carry, for documentation and for
+// initialising counters.
+var Reasons = []Reason{
+	ReasonTimeout, ReasonSelector, ReasonAssertion, ReasonHTTPStatus, ReasonNavigation,
+	ReasonFrame, ReasonPageError, ReasonBrowserCrash, ReasonCanceled, ReasonInternal,
+}
+
+// StepStatus is what happened to one step.
+type StepStatus string
+
+const (
+	StepOK      StepStatus = "ok"
+	StepFailed  StepStatus = "failed"
+	StepSkipped StepStatus = "skipped" // optional, and its element was absent
+	StepNotRun  StepStatus = "not_run" // an earlier step failed
+)
+
+// StepResult is the measurement of one step.
+type StepResult struct {
+	Index      int // 0-based position in the journey
+	Name       string
+	Touchpoint string
+	Action     string
+	Status     StepStatus
+	Duration   time.Duration
+	Budget     time.Duration
+	Reason     Reason
+	// Message explains a failure in words a person can act on; secrets are
+	// already masked.
+	Message string
+	// Page holds the browser's timings when the step landed on a new page.
+	Page *PageMetrics
+}
+
+// OverBudget reports whether a completed step took longer than its budget.
+func (s StepResult) OverBudget() bool {
+	return s.Status == StepOK && s.Budget > 0 && s.Duration > s.Budget
+}
+
+// PageMetrics are what the browser itself measured for a page. A zero
+// duration means the browser did not report that timing.
+type PageMetrics struct {
+	URL              string // masked
+	Status           int    // HTTP status of the main document, 0 if unknown
+	TTFB             time.Duration
+	DOMContentLoaded time.Duration
+	Load             time.Duration
+	FCP              time.Duration
+	LCP              time.Duration
+	CLS              float64
+	TransferBytes    int64
+	Requests         int
+}
+
+// Result is one run of one journey.
+type Result struct {
+	Journey  string
+	RunID    string
+	Start    time.Time
+	Duration time.Duration
+	Status   Status
+	// Reason, FailedStep and Message repeat the failing step's, for callers
+	// that only want the headline.
+	Reason     Reason
+	FailedStep string
+	Message    string
+	Steps      []StepResult
+}
+
+// OverBudget reports whether any step of the run went over its budget.
+func (r *Result) OverBudget() bool {
+	for _, s := range r.Steps {
+		if s.OverBudget() {
+			return true
+		}
+	}
+	return false
+}
