@@ -2,6 +2,7 @@
 package config
 
 import (
+	"regexp"
 	"time"
 )
 
@@ -103,6 +104,9 @@ type Step struct {
 	// because a form is filled top to bottom and a TOML table has no order
 	// once decoded into a map.
 	FieldOrder []string `toml:"-"`
+
+	// urlPattern is URLMatches compiled at load; see URLPattern.
+	urlPattern *regexp.Regexp
 }
 
 // Expect is a condition that must hold when a step ends.

@@ -1,0 +1,451 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"regexp/syntax"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Limits that keep the agent and its metrics bounded.
+const (
+	maxConcurrency = 64 // browser contexts in flight; each costs a renderer
+	maxLabelValue  = 64 // characters in a journey name, step name or location
+)
+
+// reservedLabels are the label names touchprobe sets itself; a journey label
+// of the same name would clash with them.
+var reservedLabels = []string{"journey", "step", "touchpoint", "location", "reason", "result", "timing", "instance", "job"}
+
+// cronParser is the parser the scheduler uses; validating with the same one
+// means a schedule that loads is a schedule that runs.
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+const scheduleExamples = `"@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`
+
+// actionKeys are the keys each action uses beyond those every step has.
+var actionKeys = map[string][]string{
+	"navigate": {"url"},
+	"click":    {"selector"},
+	"fill":     {"fields", "submit"},
+	"select":   {"selector", "value"},
+	"press":    {"key", "selector"},
+	"wait":     {"selector"},
+	"assert":   {"selector", "text", "url_matches"},
+	"chat":     {"open", "input", "message", "reply"},
+}
+
+// actionOnlyKeys are the keys that only some actions use, in the order they
+// are checked.
+var actionOnlyKeys = []string{"url", "selector", "fields", "submit", "value", "key", "text", "url_matches", "open", "input", "message", "reply"}
+
+// selectorKeys hold CSS selectors, which must say something when written.
+var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "frame", "wait_for", "expect.selector"}
+
+type validator struct {
+	*collector
+	d       *decoded
+	written written
+}
+
+// validate checks everything that decoding cannot: ranges, required keys,
+// keys per action, names, schedules, URLs and patterns.
+func validate(c *collector, d *decoded, w written) {
+	v := &validator{collector: c, d: d, written: w}
+	v.agent()
+	v.browser()
+	v.journeys()
+}
+
+func (v *validator) agent() {
+	a, m, top := &v.d.cfg.Agent, v.d.root, where{}
+	if m.has("agent.location") {
+		switch {
+		case a.Location == "":
+			v.add(top, "agent.location", `must not be empty: write where this agent probes from, such as "eu-north-1", or leave location out to use the host name`)
+		case v.noReference(top, "agent.location", a.Location, true):
+			if p := labelValueProblem(a.Location); p != "" {
+				v.add(top, "agent.location", "%s", p)
+			}
+		}
+	} else if !m.present["agent.location"] {
+		if p := labelValueProblem(a.Location); p != "" {
+			v.add(top, "agent.location", "the host name %q is not usable: it %s; set location", a.Location, p)
+		}
+	}
+	if m.has("agent.concurrency") {
+		switch {
+		case a.Concurrency < 1:
+			v.add(top, "agent.concurrency", "must be at least 1, got %d", a.Concurrency)
+		case a.Concurrency > maxConcurrency:
+			v.add(top, "agent.concurrency", "must be at most %d, got %d", maxConcurrency, a.Concurrency)
+		}
+	}
+	v.positive(top, m, "agent.default_budget", a.DefaultBudget, "3s")
+	v.positive(top, m, "agent.default_step_timeout", a.DefaultStepTimeout, "20s")
+	if m.has("agent.artifacts_dir") {
+		v.noReference(top, "agent.artifacts_dir", a.ArtifactsDir, false)
+	}
+}
+
+func (v *validator) browser() {
+	b, m, top := &v.d.cfg.Browser, v.d.root, where{}
+	if m.has("browser.path") && b.Path != "" && v.noReference(top, "browser.path", b.Path, false) {
+		if path, problem := executable(b.Path); problem != "" {
+			v.add(top, "browser.path", "%s: write the path of a Chromium or Chrome binary, or leave path empty to look for one on PATH", problem)
+		} else {
+			b.Path = path
+		}
+	}
+	for i, f := range b.ExtraFlags {
+		if !v.noReference(top, "browser.extra_flags", f, false) {
+			continue
+		}
+		if !strings.HasPrefix(f, "--") {
+			v.add(top, "browser.extra_flags", "entry #%d %q must start with \"--\": write %q", i+1, f, "--"+strings.TrimLeft(f, "-"))
+		}
+	}
+}
+
+// executable checks the browser binary: a bare name is looked up on PATH,
+// anything else must be an executable file. It returns the path to use.
+func executable(path string) (string, string) {
+	if !strings.ContainsRune(path, '/') && !strings.ContainsRune(path, os.PathSeparator) {
+		found, err := exec.LookPath(path)
+		if err != nil {
+			return "", fmt.Sprintf("%q was not found on PATH", path)
+		}
+		return found, ""
+	}
+	info, err := os.Stat(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return "", fmt.Sprintf("%q does not exist", path)
+	case err != nil:
+		return "", fmt.Sprintf("cannot use %q: %v", path, unwrapPath(err))
+	case info.IsDir():
+		return "", fmt.Sprintf("%q is a directory", path)
+	case !info.Mode().IsRegular():
+		return "", fmt.Sprintf("%q is not a regular file", path)
+	case runtime.GOOS != "windows" && info.Mode().Perm()&0o111 == 0:
+		return "", fmt.Sprintf("%q is not executable (mode %s)", path, info.Mode().Perm())
+	}
+	return path, ""
+}
+
+func (v *validator) journeys() {
+	cfg, top := v.d.cfg, where{}
+	if len(cfg.Journeys) == 0 && !v.d.root.bad["journey"] {
+		v.add(top, "journey", "at least one [[journey]] is required: add one with a name and at least one [[journey.step]]")
+	}
+	names := map[string]int{}
+	for i := range cfg.Journeys {
+		j, m := &cfg.Journeys[i], v.d.journeys[i]
+		w := where{journey: j.Name, journeyIndex: i + 1}
+		if v.name(w, m, j.Name, `"storefront"`, "journey") {
+			if first, dup := names[j.Name]; dup {
+				v.add(w, "name", "journey #%d is already called %q: journey names must be unique", first, j.Name)
+			} else {
+				names[j.Name] = i + 1
+			}
+		}
+		if !m.bad["schedule"] {
+			if p := scheduleProblem(j.Schedule); p != "" {
+				v.add(w, "schedule", "%s", p)
+			}
+		}
+		v.positive(w, m, "timeout", j.Timeout, "90s")
+		v.labels(w, j.Labels)
+
+		if len(j.Steps) == 0 && !m.bad["step"] {
+			v.add(w, "step", "at least one [[journey.step]] is required: add the steps of the journey")
+		}
+		stepNames := map[string]int{}
+		for k := range j.Steps {
+			s, sm := &j.Steps[k], v.d.steps[i][k]
+			sw := w
+			sw.step, sw.stepIndex = s.Name, k+1
+			if v.name(sw, sm, s.Name, `"add to basket"`, "step") {
+				if first, dup := stepNames[s.Name]; dup {
+					v.add(sw, "name", "step #%d is already called %q: step names must be unique within a journey", first, s.Name)
+				} else {
+					stepNames[s.Name] = k + 1
+				}
+			}
+			v.step(sw, sm, s)
+		}
+	}
+}
+
+// name checks a journey or step name, which becomes a label value. It
+// reports whether the name is usable, for the uniqueness check.
+func (v *validator) name(w where, m meta, name, example, label string) bool {
+	if m.bad["name"] {
+		return false
+	}
+	if name == "" {
+		v.add(w, "name", "required: write a name such as %s; it becomes the %s label", example, label)
+		return false
+	}
+	if !v.noReference(w, "name", name, true) {
+		return false
+	}
+	if p := labelValueProblem(name); p != "" {
+		v.add(w, "name", "%s", p)
+		return false
+	}
+	return true
+}
+
+// scheduleProblem says what is wrong with a schedule, or "".
+func scheduleProblem(spec string) string {
+	if _, err := parseSchedule(spec); err != nil {
+		return fmt.Sprintf("invalid schedule %q (%v): write a cron spec or descriptor such as %s", spec, err, scheduleExamples)
+	}
+	// The parser silently rounds "@every" up to a second; say so instead.
+	if _, after, ok := strings.Cut(spec, "@every "); ok {
+		if d, err := time.ParseDuration(strings.TrimSpace(after)); err == nil && d < time.Second {
+			return fmt.Sprintf("schedule %q is too often: \"@every\" must be at least 1s, such as \"@every 30s\"", spec)
+		}
+	}
+	return ""
+}
+
+// parseSchedule runs the cron parser, which panics on some inputs (such as
+// "TZ=UTC" with nothing after it); a bad schedule must be an error, not a
+// crash of the agent.
+func parseSchedule(spec string) (s cron.Schedule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, errors.New("malformed time zone prefix")
+		}
+	}()
+	return cronParser.Parse(spec)
+}
+
+func (v *validator) labels(w where, labels map[string]string) {
+	for _, name := range slices.Sorted(maps.Keys(labels)) {
+		switch {
+		case !validLabelName(name):
+			v.add(w, "labels", "invalid label name %q: write letters, digits and underscores, not starting with a digit", name)
+		case strings.HasPrefix(name, "__"):
+			v.add(w, "labels", "label name %q starts with \"__\", which Prometheus reserves for itself: rename it", name)
+		case slices.Contains(reservedLabels, name):
+			v.add(w, "labels", "label name %q is reserved: touchprobe sets %s itself; rename it", name, join(reservedLabels, "and"))
+		case labels[name] == "":
+			v.add(w, "labels", "label %q has an empty value: write a value or remove the label", name)
+		default:
+			v.noReference(w, "labels", labels[name], true)
+		}
+	}
+}
+
+func (v *validator) step(w where, m meta, s *Step) {
+	if m.has("touchpoint") && !slices.Contains(Touchpoints, s.Touchpoint) {
+		v.add(w, "touchpoint", "%s", oneOf("touchpoint", s.Touchpoint, Touchpoints))
+	}
+	switch {
+	case m.bad["action"]:
+	case !m.present["action"]:
+		v.add(w, "action", "required: write one of %s", list(Actions, "or"))
+	case !slices.Contains(Actions, s.Action):
+		v.add(w, "action", "%s", oneOf("action", s.Action, Actions))
+	default:
+		v.actionKeys(w, m, s)
+	}
+
+	for _, key := range selectorKeys {
+		if m.has(key) && !v.unused(m, s, key) && strings.TrimSpace(v.get(s, key)) == "" {
+			v.add(w, key, "must not be empty or only whitespace: write a CSS selector such as \"#basket-count\"")
+		}
+	}
+	if m.has("fields") && !v.unused(m, s, "fields") {
+		if len(s.Fields) == 0 {
+			v.add(w, "fields", `no fields: write at least one CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`)
+		}
+		for n, sel := range s.FieldOrder {
+			if strings.TrimSpace(sel) == "" {
+				v.add(w, "fields", "the selector of field #%d is empty or only whitespace: write the CSS selector of the field, such as \"#email\"", n+1)
+			}
+		}
+	}
+	if m.has("expect") && !m.present["expect.selector"] {
+		v.add(w, "expect.selector", `required: write the CSS selector of the element that must be visible when the step ends, such as "#basket-count"`)
+	}
+	if m.has("url_matches") && !v.unused(m, s, "url_matches") {
+		re, err := regexp.Compile(s.URLMatches)
+		if err != nil {
+			reason := err.Error()
+			if se := (*syntax.Error)(nil); errors.As(err, &se) {
+				reason = string(se.Code) // without the pattern, which may hold a secret
+			}
+			v.add(w, "url_matches", "invalid regular expression %q: %s: write a Go regular expression such as \"/checkout/\" or \"/order/[0-9]+$\"", v.written.show(s, "url_matches", s.URLMatches), reason)
+		} else {
+			s.urlPattern = re
+		}
+	}
+	v.positive(w, m, "budget", s.Budget, "3s")
+	v.positive(w, m, "timeout", s.Timeout, "20s")
+}
+
+// actionKeys checks the keys that depend on the step's action: those it
+// needs, and those that belong to other actions.
+func (v *validator) actionKeys(w where, m meta, s *Step) {
+	for _, key := range actionOnlyKeys {
+		if v.unused(m, s, key) {
+			var users []string
+			for _, a := range Actions {
+				if slices.Contains(actionKeys[a], key) {
+					users = append(users, a)
+				}
+			}
+			v.add(w, key, "not used by %s: %s is only used by %s", s.Action, key, join(users, "and"))
+		}
+	}
+	required := func(key, hint string) {
+		if !m.present[key] {
+			v.add(w, key, "required by %s: %s", s.Action, hint)
+		}
+	}
+	notEmpty := func(key, value, hint string) {
+		if m.has(key) && value == "" {
+			v.add(w, key, "must not be empty: %s", hint)
+		}
+	}
+	switch s.Action {
+	case "navigate":
+		required("url", `write an absolute URL such as "https://shop.example.com/"`)
+		if m.has("url") {
+			if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.add(w, "url", "%q is not an absolute http(s) URL: write one such as \"https://shop.example.com/\"", v.written.show(s, "url", s.URL))
+			}
+		}
+	case "click":
+		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`)
+	case "fill":
+		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`)
+	case "select":
+		required("selector", `write the CSS selector of the <select> element, such as "#size"`)
+		required("value", `write the value of the <option> to choose`)
+	case "press":
+		required("key", `write a key name such as "Enter" or "Tab"`)
+		notEmpty("key", s.Key, `write a key name such as "Enter" or "Tab"`)
+	case "wait":
+		required("selector", `write the CSS selector of the element to wait for, such as "#card"`)
+	case "assert":
+		sel, text, re := m.present["selector"], m.present["text"], m.present["url_matches"]
+		switch {
+		case !sel && !text && !re:
+			v.add(w, "", `assert needs selector and text, or url_matches: write selector = "#basket-count" with text = "1", or url_matches = "/checkout/"`)
+		case sel && !text:
+			v.add(w, "text", "required with selector by assert: write the text the element must contain")
+		case text && !sel:
+			v.add(w, "selector", "required with text by assert: write the CSS selector of the element whose text must contain it")
+		}
+		notEmpty("text", s.Text, "write the text the element must contain")
+	case "chat":
+		required("input", `write the CSS selector of the message box, such as "#message"`)
+		required("message", `write the message to send, such as "Is this in stock?"`)
+		notEmpty("message", s.Message, `write the message to send, such as "Is this in stock?"`)
+		required("reply", `write the CSS selector of the reply, such as "p.reply"`)
+	}
+}
+
+// unused reports whether key is written on a step whose action does not use
+// it. Keys every action uses are never unused.
+func (v *validator) unused(m meta, s *Step, key string) bool {
+	uses, ok := actionKeys[s.Action]
+	return ok && m.present[key] && slices.Contains(actionOnlyKeys, key) && !slices.Contains(uses, key)
+}
+
+// get returns a selector key's value.
+func (v *validator) get(s *Step, key string) string {
+	for _, str := range stepStrings(s) {
+		if str.key == key {
+			return *str.p
+		}
+	}
+	return ""
+}
+
+// positive checks that a duration written in the file is above zero.
+func (v *validator) positive(w where, m meta, key string, d Duration, example string) {
+	if m.has(key) && d.Duration <= 0 {
+		v.add(w, key, "must be greater than 0, got %q: write a Go duration such as %q", d.Duration.String(), example)
+	}
+}
+
+// noReference reports an error for ${...} outside a step, where nothing is
+// filled in, and returns whether s is free of them. A label would even
+// publish the secret, so that case says so.
+func (v *validator) noReference(w where, key, s string, label bool) bool {
+	if !strings.Contains(s, "${") {
+		return true
+	}
+	if label {
+		v.add(w, key, "references such as ${env:NAME} are not filled in here: this is a metric label, which would publish a secret; write the value itself")
+	} else {
+		v.add(w, key, "references such as ${env:NAME} are only filled in a step's keys: write the value itself")
+	}
+	return false
+}
+
+// labelValueProblem says why s is not a safe label value, or "".
+func labelValueProblem(s string) string {
+	switch {
+	case s == "":
+		return "must not be empty"
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	case strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }):
+		return fmt.Sprintf("must contain only printable characters, got %q", s)
+	case utf8.RuneCountInString(s) > maxLabelValue:
+		return fmt.Sprintf("must be at most %d characters, got %d", maxLabelValue, utf8.RuneCountInString(s))
+	}
+	return ""
+}
+
+// validLabelName reports whether s is a Prometheus label name.
+func validLabelName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// oneOf says a value is not one of a closed set, suggesting the closest.
+func oneOf(kind, got string, valid []string) string {
+	if s, ok := closest(got, valid); ok && got != "" {
+		return fmt.Sprintf("unknown %s %q: did you mean %q?", kind, got, s)
+	}
+	return fmt.Sprintf("unknown %s %q: write one of %s", kind, got, list(valid, "or"))
+}
+
+// unwrapPath drops the path from an *os.PathError, for messages that name
+// the path already.
+func unwrapPath(err error) error {
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
