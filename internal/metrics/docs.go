@@ -1,0 +1,210 @@
+package metrics
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// Doc describes one metric touchprobe exposes, for the README and for tests
+// that check every exposed metric is documented.
+type Doc struct {
+	Name string
+	// Type is "counter", "gauge" or "histogram".
+	Type string
+	// Labels are the fixed label names, in the order they are documented.
+	Labels []string
+	Help   string
+	// JourneyLabels says whether each series also carries the journey's own
+	// configured labels.
+	JourneyLabels bool
+}
+
+const (
+	typeCounter   = "counter"
+	typeGauge     = "gauge"
+	typeHistogram = "histogram"
+)
+
+// def is a Doc that the collector builds series from, so that what is
+// documented and what is exposed cannot drift apart.
+type def Doc
+
+var (
+	defStepDuration = &def{
+		Name: "touchprobe_step_duration_seconds", Type: typeHistogram,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Duration of completed steps as a customer felt it. Every step also has a bucket at its own budget.",
+	}
+	defStepLastDuration = &def{
+		Name: "touchprobe_step_last_duration_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Duration of the last completed run of the step.",
+	}
+	defStepBudget = &def{
+		Name: "touchprobe_step_budget_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Configured duration budget of the step.",
+	}
+	defStepOverBudget = &def{
+		Name: "touchprobe_step_over_budget_total", Type: typeCounter,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Completed runs of the step that took longer than its budget.",
+	}
+	defStepSuccess = &def{
+		Name: "touchprobe_step_success", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Whether the step completed in the journey's last run (1) or failed or did not run (0). A skipped optional step counts as completed.",
+	}
+	defJourneySuccess = &def{
+		Name: "touchprobe_journey_success", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Whether the journey's last run succeeded (1) or not (0).",
+	}
+	defJourneyDuration = &def{
+		Name: "touchprobe_journey_duration_seconds", Type: typeHistogram,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Duration of successful journey runs.",
+	}
+	defJourneyRuns = &def{
+		Name: "touchprobe_journey_runs_total", Type: typeCounter,
+		Labels: []string{"location", "journey", "result"}, JourneyLabels: true,
+		Help: "Journey runs by result: success, failure (the site failed), error (the agent could not measure) or skipped (the previous run still ran).",
+	}
+	defJourneyFailures = &def{
+		Name: "touchprobe_journey_failures_total", Type: typeCounter,
+		Labels: []string{"location", "journey", "step", "reason"}, JourneyLabels: true,
+		Help: "Journey runs that did not succeed, by the step that failed and the reason.",
+	}
+	defJourneyLastRun = &def{
+		Name: "touchprobe_journey_last_run_timestamp_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Unix time at which the journey's last run ended.",
+	}
+	defJourneyOverBudget = &def{
+		Name: "touchprobe_journey_over_budget", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Whether any step of the journey's last run took longer than its budget.",
+	}
+	defPageTiming = &def{
+		Name: "touchprobe_page_timing_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "timing"}, JourneyLabels: true,
+		Help: "Timing the browser reported for the page the step last landed on: ttfb, dom_content_loaded, load, fcp or lcp.",
+	}
+	defPageCLS = &def{
+		Name: "touchprobe_page_cls", Type: typeGauge,
+		Labels: []string{"location", "journey", "step"}, JourneyLabels: true,
+		Help: "Cumulative layout shift of the page the step last landed on.",
+	}
+	defPageTransfer = &def{
+		Name: "touchprobe_page_transfer_bytes", Type: typeGauge,
+		Labels: []string{"location", "journey", "step"}, JourneyLabels: true,
+		Help: "Bytes transferred to load the page the step last landed on.",
+	}
+	defPageRequests = &def{
+		Name: "touchprobe_page_requests", Type: typeGauge,
+		Labels: []string{"location", "journey", "step"}, JourneyLabels: true,
+		Help: "Requests made to load the page the step last landed on.",
+	}
+	defScheduleLag = &def{
+		Name: "touchprobe_schedule_lag_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "How late the journey's last run started against its schedule, including time spent waiting for a concurrency slot.",
+	}
+	defBrowserRestarts = &def{
+		Name: "touchprobe_browser_restarts_total", Type: typeCounter,
+		Labels: []string{"location"},
+		Help:   "Times the agent restarted Chromium.",
+	}
+	defBrowserUp = &def{
+		Name: "touchprobe_browser_up", Type: typeGauge,
+		Labels: []string{"location"},
+		Help:   "Whether Chromium is running (1) or not (0).",
+	}
+	defReloadOK = &def{
+		Name: "touchprobe_config_last_reload_successful", Type: typeGauge,
+		Labels: []string{"location"},
+		Help:   "Whether the last configuration reload succeeded (1) or not (0).",
+	}
+	defReloadTime = &def{
+		Name: "touchprobe_config_last_reload_success_timestamp_seconds", Type: typeGauge,
+		Labels: []string{"location"},
+		Help:   "Unix time of the last successful configuration reload.",
+	}
+	defBuildInfo = &def{
+		Name: "touchprobe_build_info", Type: typeGauge,
+		Labels: []string{"version", "revision", "goversion"},
+		Help:   "A metric with a constant '1' value labeled by the version, revision and Go version touchprobe was built from.",
+	}
+)
+
+var defs = []*def{
+	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget, defStepSuccess,
+	defJourneySuccess, defJourneyDuration, defJourneyRuns, defJourneyFailures,
+	defJourneyLastRun, defJourneyOverBudget,
+	defPageTiming, defPageCLS, defPageTransfer, defPageRequests,
+	defScheduleLag,
+	defBrowserRestarts, defBrowserUp, defReloadOK, defReloadTime,
+	defBuildInfo,
+}
+
+// Docs lists every touchprobe_ metric, in the order the README should show
+// them. Go and process metrics are not listed: client_golang documents them.
+func Docs() []Doc {
+	out := make([]Doc, len(defs))
+	for i, d := range defs {
+		out[i] = Doc(*d)
+		out[i].Labels = slices.Clone(d.Labels)
+	}
+	return out
+}
+
+// ReservedLabels are the label names a journey's own labels must not use:
+// those touchprobe sets on journey series, those of histograms and
+// summaries, and the target labels Prometheus attaches on scrape.
+func ReservedLabels() []string {
+	seen := map[string]bool{"le": true, "quantile": true, "instance": true, "job": true}
+	for _, d := range defs {
+		if !d.JourneyLabels {
+			continue
+		}
+		for _, l := range d.Labels {
+			seen[l] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for l := range seen {
+		out = append(out, l)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Legacy names only: a UTF-8 label name would force every consumer of the
+// metrics onto the newer exposition and query syntax.
+var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// CheckJourneyLabels reports why a journey's configured labels cannot be
+// exposed, so that configuration validation can reject them instead of the
+// metrics silently dropping them.
+func CheckJourneyLabels(labels map[string]string) error {
+	reserved := ReservedLabels()
+	var bad []string
+	for name := range labels {
+		switch {
+		case !labelNameRE.MatchString(name):
+			bad = append(bad, fmt.Sprintf("%q is not a valid label name (letters, digits and underscores, not starting with a digit)", name))
+		case strings.HasPrefix(name, "__"):
+			bad = append(bad, fmt.Sprintf("%q starts with \"__\", which Prometheus reserves", name))
+		case slices.Contains(reserved, name):
+			bad = append(bad, fmt.Sprintf("%q is set by touchprobe itself; reserved: %s", name, strings.Join(reserved, ", ")))
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return fmt.Errorf("labels: %s", strings.Join(bad, "; "))
+}

@@ -1,0 +1,460 @@
+// Package metrics defines every Prometheus metric touchprobe exposes and keeps their per-journey state.
+package metrics
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/version"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+var (
+	// StepBuckets are the step duration buckets, in seconds, before the
+	// step's own budget is added.
+	StepBuckets = []float64{0.1, 0.25, 0.5, 1, 1.5, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 60}
+	// JourneyBuckets are the journey duration buckets, in seconds.
+	JourneyBuckets = []float64{0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300}
+)
+
+// Values of the result label of touchprobe_journey_runs_total.
+const (
+	ResultSuccess = "success"
+	ResultFailure = "failure"
+	ResultError   = "error"
+	ResultSkipped = "skipped"
+)
+
+var results = []string{ResultSuccess, ResultFailure, ResultError, ResultSkipped}
+
+// Metrics holds the state of every touchprobe metric. It is an unchecked
+// collector because journeys carry label keys of their own, which a
+// fixed set of descriptors cannot describe.
+type Metrics struct {
+	mu       sync.Mutex
+	location string
+	journeys map[string]*journeyMetrics
+
+	browserRestarts float64
+	browserUp       bool
+	reloadKnown     bool
+	reloadOK        bool
+	reloadAt        time.Time
+}
+
+// New returns Metrics with no journeys; call SetJourneys before observing.
+func New() *Metrics {
+	return &Metrics{journeys: map[string]*journeyMetrics{}}
+}
+
+// NewRegistry returns a registry exposing m, touchprobe_build_info, and the
+// Go and process collectors.
+func NewRegistry(m *Metrics) *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(
+		m,
+		buildInfo(),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return r
+}
+
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: defBuildInfo.Name,
+		Help: defBuildInfo.Help,
+		ConstLabels: prometheus.Labels{
+			"version":   version.Version,
+			"revision":  version.Revision,
+			"goversion": version.GoVersion(),
+		},
+	})
+	g.Set(1)
+	return g
+}
+
+// Describe sends nothing, which makes m an unchecked collector.
+func (m *Metrics) Describe(chan<- *prometheus.Desc) {}
+
+// Collect implements prometheus.Collector.
+func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	loc := prometheus.Labels{"location": m.location}
+	ch <- constMetric(defBrowserRestarts, loc, m.browserRestarts)
+	ch <- constMetric(defBrowserUp, loc, boolFloat(m.browserUp))
+	// Before the first load there is nothing to report; a 0 would page
+	// someone for a reload that never happened.
+	if m.reloadKnown {
+		ch <- constMetric(defReloadOK, loc, boolFloat(m.reloadOK))
+		if !m.reloadAt.IsZero() {
+			ch <- constMetric(defReloadTime, loc, unixSeconds(m.reloadAt))
+		}
+	}
+	for _, j := range m.journeys {
+		for _, c := range j.series {
+			c.Collect(ch)
+		}
+	}
+}
+
+func constMetric(d *def, labels prometheus.Labels, v float64) prometheus.Metric {
+	vt := prometheus.GaugeValue
+	if d.Type == typeCounter {
+		vt = prometheus.CounterValue
+	}
+	return prometheus.MustNewConstMetric(prometheus.NewDesc(d.Name, d.Help, nil, labels), vt, v)
+}
+
+// SetJourneys declares the configured journeys, on start and on every
+// reload. A journey whose location, labels and steps (names, touchpoints,
+// budgets) are unchanged keeps its counters and histograms, so that a reload
+// does not look like a counter reset; any other journey starts afresh, and
+// journeys no longer configured disappear.
+func (m *Metrics) SetJourneys(location string, journeys []config.Journey) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	m.location = location
+	next := make(map[string]*journeyMetrics, len(journeys))
+	for _, j := range journeys {
+		fp := fingerprint(location, j)
+		if old, ok := m.journeys[j.Name]; ok && old.fingerprint == fp {
+			next[j.Name] = old
+			continue
+		}
+		next[j.Name] = newJourneyMetrics(location, j, fp)
+	}
+	m.journeys = next
+}
+
+// ObserveRun records one finished run. Runs of journeys that are no longer
+// configured are ignored: their series are gone and must not come back.
+func (m *Metrics) ObserveRun(r *probes.Result) {
+	if r == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.journeys[r.Journey]
+	if !ok {
+		return
+	}
+	j.observe(r)
+}
+
+// ObserveSkip records a run that did not start because the previous one
+// still ran.
+func (m *Metrics) ObserveSkip(journey string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j, ok := m.journeys[journey]; ok {
+		j.counter(defJourneyRuns, ResultSkipped).Inc()
+	}
+}
+
+// ObserveLag records how late a run started against its schedule.
+func (m *Metrics) ObserveLag(journey string, lag time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j, ok := m.journeys[journey]; ok {
+		j.gauge(defScheduleLag).Set(lag.Seconds())
+	}
+}
+
+// BrowserRestarted counts one restart of Chromium.
+func (m *Metrics) BrowserRestarted() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.browserRestarts++
+}
+
+// SetBrowserUp records whether Chromium is running.
+func (m *Metrics) SetBrowserUp(up bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.browserUp = up
+}
+
+// SetReload records the outcome of a configuration load; at is the time of
+// the load and only moves the timestamp when it succeeded.
+func (m *Metrics) SetReload(ok bool, at time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reloadKnown = true
+	m.reloadOK = ok
+	if ok {
+		m.reloadAt = at
+	}
+}
+
+// journeyMetrics holds every series of one journey. series is keyed by
+// metric name and the values of the labels after "journey", so series can
+// be created when they first have something to say and dropped when they
+// no longer do.
+type journeyMetrics struct {
+	fingerprint string
+	// base holds location, the journey's own labels and journey.
+	base   prometheus.Labels
+	steps  []*stepMetrics
+	byName map[string]*stepMetrics
+	series map[string]prometheus.Collector
+}
+
+type stepMetrics struct {
+	name, touchpoint string
+	buckets          []float64
+	// timings are the timing label values currently exposed, so that a
+	// timing the browser stopped reporting does not linger.
+	timings []string
+}
+
+func newJourneyMetrics(location string, j config.Journey, fp string) *journeyMetrics {
+	base := prometheus.Labels{}
+	for k, v := range j.Labels {
+		if CheckJourneyLabels(map[string]string{k: v}) != nil {
+			// A clash would make the whole scrape fail; configuration
+			// validation should have rejected it with CheckJourneyLabels.
+			continue
+		}
+		base[k] = labelValue(v)
+	}
+	base["location"] = labelValue(location)
+	base["journey"] = labelValue(j.Name)
+
+	jm := &journeyMetrics{
+		fingerprint: fp,
+		base:        base,
+		byName:      map[string]*stepMetrics{},
+		series:      map[string]prometheus.Collector{},
+	}
+	for _, r := range results {
+		jm.counter(defJourneyRuns, r)
+	}
+	jm.histogram(defJourneyDuration, JourneyBuckets)
+	for _, s := range j.Steps {
+		name := labelValue(s.Name)
+		if _, dup := jm.byName[name]; dup {
+			// Two series with the same labels would fail the scrape;
+			// configuration validation should reject duplicate names.
+			continue
+		}
+		sm := &stepMetrics{
+			name:       name,
+			touchpoint: labelValue(s.Touchpoint),
+			buckets:    stepBuckets(s.Budget.Duration),
+		}
+		jm.steps = append(jm.steps, sm)
+		jm.byName[name] = sm
+		jm.gauge(defStepBudget, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
+		jm.counter(defStepOverBudget, sm.name, sm.touchpoint)
+		jm.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint)
+	}
+	return jm
+}
+
+func (j *journeyMetrics) observe(r *probes.Result) {
+	success := r.Status == probes.StatusSuccess
+	j.counter(defJourneyRuns, resultOf(r.Status)).Inc()
+	j.gauge(defJourneySuccess).Set(boolFloat(success))
+	if success {
+		// A failed run's duration is the time to failure, often a
+		// timeout; it says nothing about how long the journey takes.
+		j.histogram(defJourneyDuration, JourneyBuckets).Observe(r.Duration.Seconds())
+	} else if r.Reason != probes.ReasonNone {
+		j.counter(defJourneyFailures, j.stepLabel(r.FailedStep), reasonOf(r.Reason)).Inc()
+	}
+	j.gauge(defJourneyLastRun).Set(unixSeconds(r.Start.Add(r.Duration)))
+	j.gauge(defJourneyOverBudget).Set(boolFloat(r.OverBudget()))
+
+	seen := make(map[*stepMetrics]bool, len(j.steps))
+	for _, s := range r.Steps {
+		sm, ok := j.byName[labelValue(s.Name)]
+		if !ok || seen[sm] {
+			continue
+		}
+		seen[sm] = true
+		switch s.Status {
+		case probes.StepOK:
+			j.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint).Observe(s.Duration.Seconds())
+			j.gauge(defStepLastDuration, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
+			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
+			if s.OverBudget() {
+				j.counter(defStepOverBudget, sm.name, sm.touchpoint).Inc()
+			}
+		case probes.StepSkipped:
+			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
+		default:
+			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+		}
+		if s.Page != nil {
+			j.observePage(sm, s.Page)
+		}
+	}
+	// A step missing from the result did not run, e.g. the browser died
+	// before the journey reached it.
+	for _, sm := range j.steps {
+		if !seen[sm] {
+			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+		}
+	}
+}
+
+func (j *journeyMetrics) observePage(sm *stepMetrics, p *probes.PageMetrics) {
+	timings := []struct {
+		name string
+		d    time.Duration
+	}{
+		{"ttfb", p.TTFB},
+		{"dom_content_loaded", p.DOMContentLoaded},
+		{"load", p.Load},
+		{"fcp", p.FCP},
+		{"lcp", p.LCP},
+	}
+	var reported []string
+	for _, t := range timings {
+		if t.d <= 0 {
+			continue
+		}
+		reported = append(reported, t.name)
+		j.gauge(defPageTiming, sm.name, t.name).Set(t.d.Seconds())
+	}
+	for _, old := range sm.timings {
+		if !slices.Contains(reported, old) {
+			delete(j.series, seriesKey(defPageTiming, sm.name, old))
+		}
+	}
+	sm.timings = reported
+	j.gauge(defPageCLS, sm.name).Set(p.CLS)
+	j.gauge(defPageTransfer, sm.name).Set(float64(p.TransferBytes))
+	j.gauge(defPageRequests, sm.name).Set(float64(p.Requests))
+}
+
+// stepLabel keeps the step label bounded: a failing step that is not
+// configured (the result of a run that started before a reload) is
+// reported without a step.
+func (j *journeyMetrics) stepLabel(name string) string {
+	if sm, ok := j.byName[labelValue(name)]; ok {
+		return sm.name
+	}
+	return ""
+}
+
+func (j *journeyMetrics) gauge(d *def, values ...string) prometheus.Gauge {
+	return j.get(d, nil, values).(prometheus.Gauge)
+}
+
+func (j *journeyMetrics) counter(d *def, values ...string) prometheus.Counter {
+	return j.get(d, nil, values).(prometheus.Counter)
+}
+
+func (j *journeyMetrics) histogram(d *def, buckets []float64, values ...string) prometheus.Histogram {
+	return j.get(d, buckets, values).(prometheus.Histogram)
+}
+
+// get returns the series of d for the given values of d's labels after
+// "journey", creating it on first use.
+func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometheus.Collector {
+	key := seriesKey(d, values...)
+	if c, ok := j.series[key]; ok {
+		return c
+	}
+	extra := d.Labels[slices.Index(d.Labels, "journey")+1:]
+	if len(extra) != len(values) {
+		panic(fmt.Sprintf("metrics: %s takes %d label values, got %d", d.Name, len(extra), len(values)))
+	}
+	labels := maps.Clone(j.base)
+	for i, name := range extra {
+		labels[name] = values[i]
+	}
+	var c prometheus.Collector
+	switch d.Type {
+	case typeCounter:
+		c = prometheus.NewCounter(prometheus.CounterOpts{Name: d.Name, Help: d.Help, ConstLabels: labels})
+	case typeGauge:
+		c = prometheus.NewGauge(prometheus.GaugeOpts{Name: d.Name, Help: d.Help, ConstLabels: labels})
+	case typeHistogram:
+		c = prometheus.NewHistogram(prometheus.HistogramOpts{Name: d.Name, Help: d.Help, ConstLabels: labels, Buckets: buckets})
+	default:
+		panic("metrics: unknown type " + d.Type)
+	}
+	j.series[key] = c
+	return c
+}
+
+func seriesKey(d *def, values ...string) string {
+	return d.Name + "\xff" + strings.Join(values, "\xff")
+}
+
+// stepBuckets adds the budget as a bucket so that "share of runs within
+// budget" is an exact query rather than an interpolation.
+func stepBuckets(budget time.Duration) []float64 {
+	b := slices.Clone(StepBuckets)
+	if budget > 0 && !slices.Contains(b, budget.Seconds()) {
+		b = append(b, budget.Seconds())
+		slices.Sort(b)
+	}
+	return b
+}
+
+// fingerprint is what decides whether a journey keeps its state across a
+// reload: anything that changes a label set or a bucket layout must change
+// it, and nothing else should.
+func fingerprint(location string, j config.Journey) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%q", location)
+	for _, k := range slices.Sorted(maps.Keys(j.Labels)) {
+		fmt.Fprintf(&b, " %q=%q", k, j.Labels[k])
+	}
+	for _, s := range j.Steps {
+		fmt.Fprintf(&b, " step %q %q %d", s.Name, s.Touchpoint, s.Budget.Duration)
+	}
+	return b.String()
+}
+
+func resultOf(s probes.Status) string {
+	switch s {
+	case probes.StatusSuccess:
+		return ResultSuccess
+	case probes.StatusFailure:
+		return ResultFailure
+	default:
+		return ResultError
+	}
+}
+
+// reasonOf keeps the reason label within probes.Reasons whatever a probe
+// reports.
+func reasonOf(r probes.Reason) string {
+	if slices.Contains(probes.Reasons, r) {
+		return string(r)
+	}
+	return string(probes.ReasonInternal)
+}
+
+// labelValue makes s a valid label value; an invalid one would fail the
+// whole scrape.
+func labelValue(s string) string {
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+func boolFloat(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unixSeconds(t time.Time) float64 {
+	return float64(t.UnixNano()) / 1e9
+}

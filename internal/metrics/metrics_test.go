@@ -1,0 +1,458 @@
+package metrics
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func dur(d time.Duration) config.Duration { return config.Duration{Duration: d} }
+
+func checkout() config.Journey {
+	return config.Journey{
+		Name:     "checkout",
+		Schedule: "@every 1m",
+		Timeout:  dur(2 * time.Minute),
+		Labels:   map[string]string{"brand": "nordlys"},
+		Steps: []config.Step{
+			{Name: "home", Touchpoint: "landing", Action: "navigate", Budget: dur(2 * time.Second)},
+			{Name: "product", Touchpoint: "product", Action: "click", Budget: dur(2200 * time.Millisecond)},
+			{Name: "pay", Touchpoint: "checkout", Action: "click", Budget: dur(3 * time.Second)},
+		},
+	}
+}
+
+func support() config.Journey {
+	return config.Journey{
+		Name:     "support",
+		Schedule: "@every 5m",
+		Timeout:  dur(time.Minute),
+		Labels:   map[string]string{"team": "care", "tier": "gold"},
+		Steps: []config.Step{
+			{Name: "chat", Touchpoint: "chat", Action: "chat", Budget: dur(5 * time.Second)},
+		},
+	}
+}
+
+func step(name, tp string, status probes.StepStatus, d, budget time.Duration) probes.StepResult {
+	return probes.StepResult{Name: name, Touchpoint: tp, Status: status, Duration: d, Budget: budget}
+}
+
+func successRun() *probes.Result {
+	home := step("home", "landing", probes.StepOK, 1200*time.Millisecond, 2*time.Second)
+	home.Page = &probes.PageMetrics{
+		URL: "https://shop.example/", Status: 200,
+		TTFB: 180 * time.Millisecond, DOMContentLoaded: 700 * time.Millisecond, Load: 1100 * time.Millisecond,
+		FCP: 650 * time.Millisecond, // LCP not reported: must not be exposed
+		CLS: 0.05, TransferBytes: 512000, Requests: 42,
+	}
+	return &probes.Result{
+		Journey: "checkout", RunID: "r1", Start: start, Duration: 4 * time.Second, Status: probes.StatusSuccess,
+		Steps: []probes.StepResult{
+			home,
+			step("product", "product", probes.StepOK, 900*time.Millisecond, 2200*time.Millisecond),
+			step("pay", "checkout", probes.StepOK, 1500*time.Millisecond, 3*time.Second),
+		},
+	}
+}
+
+func failedRun() *probes.Result {
+	failed := step("product", "product", probes.StepFailed, 20*time.Second, 2200*time.Millisecond)
+	failed.Reason = probes.ReasonSelector
+	failed.Message = `element "#buy" not found on https://shop.example/p/1`
+	return &probes.Result{
+		Journey: "checkout", RunID: "r2", Start: start.Add(time.Minute), Duration: 21 * time.Second,
+		Status: probes.StatusFailure, Reason: probes.ReasonSelector, FailedStep: "product", Message: failed.Message,
+		Steps: []probes.StepResult{
+			step("home", "landing", probes.StepOK, 800*time.Millisecond, 2*time.Second),
+			failed,
+			step("pay", "checkout", probes.StepNotRun, 0, 3*time.Second),
+		},
+	}
+}
+
+func overBudgetRun() *probes.Result {
+	return &probes.Result{
+		Journey: "checkout", RunID: "r3", Start: start.Add(2 * time.Minute), Duration: 6 * time.Second,
+		Status: probes.StatusSuccess,
+		Steps: []probes.StepResult{
+			step("home", "landing", probes.StepOK, 1*time.Second, 2*time.Second),
+			step("product", "product", probes.StepOK, 2500*time.Millisecond, 2200*time.Millisecond),
+			step("pay", "checkout", probes.StepOK, 2*time.Second, 3*time.Second),
+		},
+	}
+}
+
+func supportRun() *probes.Result {
+	return &probes.Result{
+		Journey: "support", RunID: "s1", Start: start, Duration: 3 * time.Second, Status: probes.StatusSuccess,
+		Steps: []probes.StepResult{step("chat", "chat", probes.StepOK, 2*time.Second, 5*time.Second)},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(m *Metrics)
+	}{
+		{"declared", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+		}},
+		{"success", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.ObserveLag("checkout", 150*time.Millisecond)
+			m.ObserveRun(successRun())
+		}},
+		{"failure", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.ObserveRun(successRun())
+			m.ObserveRun(failedRun())
+		}},
+		{"over_budget", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.ObserveRun(overBudgetRun())
+		}},
+		{"skip", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.ObserveSkip("checkout")
+			m.ObserveSkip("checkout")
+			m.ObserveSkip("unknown")
+		}},
+		{"error_before_steps", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.ObserveRun(&probes.Result{
+				Journey: "checkout", RunID: "e1", Start: start, Duration: time.Second,
+				Status: probes.StatusError, Reason: probes.ReasonBrowserCrash,
+				Message: "chromium exited",
+			})
+		}},
+		{"unbounded_input", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			r := failedRun()
+			r.FailedStep = "https://shop.example/p/1"
+			r.Reason = "net::ERR_CONNECTION_RESET"
+			r.Steps = append(r.Steps, step("not configured", "other", probes.StepOK, time.Second, time.Second))
+			m.ObserveRun(r)
+			m.ObserveRun(&probes.Result{Journey: "not configured", Status: probes.StatusSuccess})
+			m.ObserveRun(nil)
+		}},
+		{"two_journeys", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout(), support()})
+			m.ObserveRun(successRun())
+			m.ObserveRun(supportRun())
+		}},
+		{"reload_drops_and_keeps", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout(), support()})
+			m.ObserveRun(successRun())
+			m.ObserveRun(supportRun())
+			// Schedule and timeout are not part of the series: changing
+			// them must not reset the counters.
+			c := checkout()
+			c.Schedule = "@every 30s"
+			c.Timeout = dur(time.Minute)
+			m.SetJourneys("oslo", []config.Journey{c})
+			m.ObserveRun(supportRun())
+		}},
+		{"reload_changed_budget", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.ObserveRun(successRun())
+			c := checkout()
+			c.Steps[2].Budget = dur(4 * time.Second)
+			m.SetJourneys("oslo", []config.Journey{c})
+		}},
+		{"agent", func(m *Metrics) {
+			m.SetJourneys("oslo", nil)
+			m.SetBrowserUp(true)
+			m.BrowserRestarted()
+			m.BrowserRestarted()
+			m.SetReload(true, start)
+			m.SetReload(false, start.Add(time.Hour))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := New()
+			tt.do(m)
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(m)
+			golden := filepath.Join("testdata", tt.name+".prom")
+			if *update {
+				if err := os.WriteFile(golden, format(t, reg), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if err := testutil.GatherAndCompare(reg, bytes.NewReader(want)); err != nil {
+				t.Error(err)
+			}
+			problems, err := testutil.CollectAndLint(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range problems {
+				t.Errorf("lint: %s: %s", p.Metric, p.Text)
+			}
+		})
+	}
+}
+
+// format is the text exposition of everything g gathers. GatherAndFormat
+// would do, but it formats nothing when given no metric names.
+func format(t *testing.T, g prometheus.Gatherer) []byte {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
+
+func gather(t *testing.T, g prometheus.Gatherer) map[string]*dto.MetricFamily {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		out[mf.GetName()] = mf
+	}
+	return out
+}
+
+func labels(m *dto.Metric) map[string]string {
+	out := map[string]string{}
+	for _, l := range m.GetLabel() {
+		out[l.GetName()] = l.GetValue()
+	}
+	return out
+}
+
+func TestStepBudgetBucket(t *testing.T) {
+	m := New()
+	m.SetJourneys("oslo", []config.Journey{checkout()})
+	mf := gather(t, m.registry())["touchprobe_step_duration_seconds"]
+	if mf == nil {
+		t.Fatal("touchprobe_step_duration_seconds not exposed")
+	}
+	want := map[string]float64{"home": 2, "product": 2.2, "pay": 3}
+	for _, metric := range mf.GetMetric() {
+		stepName := labels(metric)["step"]
+		var bounds []float64
+		for _, b := range metric.GetHistogram().GetBucket() {
+			bounds = append(bounds, b.GetUpperBound())
+		}
+		if !slices.Contains(bounds, want[stepName]) {
+			t.Errorf("step %q: no bucket at its budget %v in %v", stepName, want[stepName], bounds)
+		}
+		if !slices.IsSorted(bounds) || len(slices.Compact(slices.Clone(bounds))) != len(bounds) {
+			t.Errorf("step %q: buckets not strictly increasing: %v", stepName, bounds)
+		}
+		if got, wantN := len(bounds), len(StepBuckets)+boolInt(!slices.Contains(StepBuckets, want[stepName])); got != wantN {
+			t.Errorf("step %q: %d buckets, want %d", stepName, got, wantN)
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (m *Metrics) registry() *prometheus.Registry {
+	r := prometheus.NewRegistry()
+	r.MustRegister(m)
+	return r
+}
+
+// TestDocs checks that what is exposed and what is documented agree, both
+// ways, once every kind of series exists.
+func TestDocs(t *testing.T) {
+	m := New()
+	m.SetJourneys("oslo", []config.Journey{checkout(), support()})
+	m.ObserveRun(successRun())
+	m.ObserveRun(failedRun())
+	m.ObserveLag("checkout", time.Second)
+	m.SetReload(true, start)
+	mfs := gather(t, NewRegistry(m))
+
+	docs := map[string]Doc{}
+	for _, d := range Docs() {
+		if _, dup := docs[d.Name]; dup {
+			t.Errorf("%s documented twice", d.Name)
+		}
+		docs[d.Name] = d
+		if !strings.HasPrefix(d.Name, "touchprobe_") {
+			t.Errorf("%s: not a touchprobe_ metric", d.Name)
+		}
+		if mfs[d.Name] == nil {
+			t.Errorf("%s documented but not exposed", d.Name)
+		}
+	}
+	journeyLabels := map[string]bool{"brand": true, "team": true, "tier": true}
+	for name, mf := range mfs {
+		if !strings.HasPrefix(name, "touchprobe_") {
+			continue
+		}
+		d, ok := docs[name]
+		if !ok {
+			t.Errorf("%s exposed but not in Docs()", name)
+			continue
+		}
+		if mf.GetHelp() != d.Help {
+			t.Errorf("%s: help %q, documented %q", name, mf.GetHelp(), d.Help)
+		}
+		if got := strings.ToLower(mf.GetType().String()); got != d.Type {
+			t.Errorf("%s: type %s, documented %s", name, got, d.Type)
+		}
+		for _, metric := range mf.GetMetric() {
+			for l := range labels(metric) {
+				if !slices.Contains(d.Labels, l) && !(d.JourneyLabels && journeyLabels[l]) {
+					t.Errorf("%s: label %q not documented", name, l)
+				}
+			}
+			for _, l := range d.Labels {
+				if _, ok := labels(metric)[l]; !ok {
+					t.Errorf("%s: documented label %q missing", name, l)
+				}
+			}
+		}
+	}
+	want := []string{"go_goroutines"}
+	if runtime.GOOS == "linux" {
+		want = append(want, "process_cpu_seconds_total")
+	}
+	for _, name := range want {
+		if mfs[name] == nil {
+			t.Errorf("%s not exposed", name)
+		}
+	}
+	problems, err := testutil.GatherAndLint(NewRegistry(m))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		if strings.HasPrefix(p.Metric, "touchprobe_") {
+			t.Errorf("lint: %s: %s", p.Metric, p.Text)
+		}
+	}
+}
+
+func TestCheckJourneyLabels(t *testing.T) {
+	tests := []struct {
+		labels map[string]string
+		ok     bool
+	}{
+		{nil, true},
+		{map[string]string{"brand": "nordlys", "env_2": "prod"}, true},
+		{map[string]string{"location": "x"}, false},
+		{map[string]string{"journey": "x"}, false},
+		{map[string]string{"le": "x"}, false},
+		{map[string]string{"instance": "x"}, false},
+		{map[string]string{"__name__": "x"}, false},
+		{map[string]string{"brand-name": "x"}, false},
+		{map[string]string{"2brand": "x"}, false},
+	}
+	for _, tt := range tests {
+		err := CheckJourneyLabels(tt.labels)
+		if (err == nil) != tt.ok {
+			t.Errorf("CheckJourneyLabels(%v) = %v, want ok=%v", tt.labels, err, tt.ok)
+		}
+	}
+}
+
+// A journey whose labels clash with touchprobe's own must not make the
+// whole scrape fail.
+func TestClashingLabelsDropped(t *testing.T) {
+	j := checkout()
+	j.Labels = map[string]string{"journey": "other", "le": "1", "brand": "nordlys", "bad-name": "x"}
+	m := New()
+	m.SetJourneys("oslo", []config.Journey{j})
+	m.ObserveRun(successRun())
+	mfs := gather(t, m.registry())
+	for _, metric := range mfs["touchprobe_step_duration_seconds"].GetMetric() {
+		l := labels(metric)
+		if l["journey"] != "checkout" || l["brand"] != "nordlys" {
+			t.Errorf("labels %v", l)
+		}
+		if _, ok := l["bad-name"]; ok {
+			t.Errorf("invalid label name exposed: %v", l)
+		}
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	m := New()
+	reg := NewRegistry(m)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for k := range 50 {
+				switch (i + k) % 5 {
+				case 0:
+					js := []config.Journey{checkout()}
+					if k%2 == 0 {
+						js = append(js, support())
+					}
+					m.SetJourneys("oslo", js)
+				case 1:
+					m.ObserveRun(successRun())
+					m.ObserveRun(supportRun())
+				case 2:
+					m.ObserveRun(failedRun())
+					m.ObserveSkip("checkout")
+				case 3:
+					m.ObserveLag("support", time.Second)
+					m.BrowserRestarted()
+					m.SetReload(k%3 == 0, start)
+				case 4:
+					if _, err := reg.Gather(); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func ExampleDocs() {
+	for _, d := range Docs()[:2] {
+		fmt.Println(d.Type, d.Name)
+	}
+	// Output:
+	// histogram touchprobe_step_duration_seconds
+	// gauge touchprobe_step_last_duration_seconds
+}

@@ -1,0 +1,408 @@
+// Package scheduler decides when journeys run: on their schedule, never overlapping themselves, within a global concurrency limit.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Job is one journey as the scheduler sees it.
+type Job struct {
+	Name string
+	// Spec is a robfig/cron spec: five or six fields (seconds optional),
+	// a descriptor such as "@hourly", or "@every 1m".
+	Spec string
+	// Timeout is the deadline of one run, counted from when it starts
+	// rather than from when it was scheduled, so that waiting for a
+	// concurrency slot does not eat into it.
+	Timeout time.Duration
+	// Version is opaque to the scheduler. A job whose Spec and Version are
+	// unchanged keeps its schedule on Update; anything else restarts it.
+	Version string
+}
+
+// RunFunc runs one job once. ctx carries the run's deadline and is
+// cancelled when the job is removed or the scheduler stops; RunFunc must
+// return soon after. scheduled is the activation the run belongs to.
+type RunFunc func(ctx context.Context, job Job, scheduled time.Time)
+
+// Hooks report what the scheduler did, for metrics. They are called from
+// the scheduler's goroutines and must not block.
+type Hooks struct {
+	// OnSkip reports a tick that arrived while the job's previous run was
+	// still going or still waiting for a slot.
+	OnSkip func(job Job)
+	// OnLag reports how late a run started: start time minus scheduled
+	// time, including time spent waiting for a concurrency slot.
+	OnLag func(job Job, lag time.Duration)
+}
+
+// Scheduler runs jobs on their schedules.
+//
+// Only the scheduler sets deadlines, and every goroutine it starts has an
+// owner that stops it: one loop per job, stopped by Update or when
+// scheduling ends, and one goroutine per run, which Stop waits for.
+type Scheduler struct {
+	run    RunFunc
+	hooks  Hooks
+	logger *slog.Logger
+	slots  *limiter
+
+	// loopBase parents every job loop and every wait for a slot; it is
+	// cancelled when scheduling ends.
+	loopBase    context.Context
+	cancelLoops context.CancelFunc
+	// runBase parents every run; only Stop cancels it, once the grace
+	// period is over.
+	runBase    context.Context
+	cancelRuns context.CancelFunc
+
+	loops sync.WaitGroup
+	runs  sync.WaitGroup
+
+	mu       sync.Mutex
+	state    state
+	jobs     map[string]*jobState
+	inflight map[string]*runState
+}
+
+type state int
+
+const (
+	idle state = iota
+	scheduling
+	stopped
+)
+
+type jobState struct {
+	job   Job
+	sched schedule
+	// stop ends the job's loop; nil until the loop starts.
+	stop context.CancelFunc
+	// next is the activation the loop waits for, for tests and debugging.
+	next time.Time
+}
+
+// runState is a run in flight, from the tick that started it (possibly
+// still waiting for a slot) until RunFunc returns.
+type runState struct {
+	cancel context.CancelFunc
+}
+
+// New returns a scheduler with no jobs that runs at most concurrency runs
+// at once. logger may be nil.
+func New(concurrency int, run RunFunc, hooks Hooks, logger *slog.Logger) *Scheduler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Scheduler{
+		run:      run,
+		hooks:    hooks,
+		logger:   logger,
+		slots:    newLimiter(concurrency),
+		jobs:     map[string]*jobState{},
+		inflight: map[string]*runState{},
+	}
+	s.loopBase, s.cancelLoops = context.WithCancel(context.Background())
+	s.runBase, s.cancelRuns = context.WithCancel(context.Background())
+	return s
+}
+
+// Update replaces the set of jobs. Every job is validated first, and if
+// any is invalid nothing changes. New jobs are added; jobs no longer listed
+// are removed and their run in flight is cancelled; jobs whose Spec and
+// Version are unchanged keep their schedule untouched (a new Timeout
+// applies from their next run); changed jobs restart their schedule, while
+// a run of theirs already in flight finishes under its old definition and
+// the new schedule skips ticks until it has.
+func (s *Scheduler) Update(jobs []Job) error {
+	parsed := make(map[string]schedule, len(jobs))
+	var errs []error
+	for _, j := range jobs {
+		if j.Name == "" {
+			errs = append(errs, errors.New("job with an empty name"))
+			continue
+		}
+		if _, dup := parsed[j.Name]; dup {
+			errs = append(errs, fmt.Errorf("job %q: listed twice", j.Name))
+			continue
+		}
+		if j.Timeout <= 0 {
+			errs = append(errs, fmt.Errorf("job %q: timeout %v is not positive", j.Name, j.Timeout))
+		}
+		sc, err := parse(j.Name, j.Spec)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("job %q: %w", j.Name, err))
+		}
+		parsed[j.Name] = sc
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("scheduler: %w", err)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, js := range s.jobs {
+		if _, keep := parsed[name]; keep {
+			continue
+		}
+		s.stopLoop(js)
+		delete(s.jobs, name)
+		if r, ok := s.inflight[name]; ok {
+			r.cancel()
+		}
+		s.logger.Info("journey unscheduled", "journey", name)
+	}
+	for _, j := range jobs {
+		old, ok := s.jobs[j.Name]
+		if ok && old.job.Spec == j.Spec && old.job.Version == j.Version {
+			old.job = j
+			continue
+		}
+		if ok {
+			s.stopLoop(old)
+		}
+		js := &jobState{job: j, sched: parsed[j.Name]}
+		s.jobs[j.Name] = js
+		if s.state == scheduling {
+			s.startLoop(js)
+		}
+		s.logger.Info("journey scheduled", "journey", j.Name, "spec", j.Spec, "restarted", ok)
+	}
+	return nil
+}
+
+// Run schedules jobs until ctx is done or Stop is called, then stops
+// ticking and waits for runs in flight to return. It cancels no run
+// itself: they end by their deadline, or when Stop's grace runs out.
+// Runs still waiting for a slot are abandoned, since they have not
+// started. Run returns nil, or an error if called twice.
+func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case scheduling:
+		s.mu.Unlock()
+		return errors.New("scheduler: Run called twice")
+	case stopped:
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = scheduling
+	for _, js := range s.jobs {
+		s.startLoop(js)
+	}
+	s.mu.Unlock()
+
+	select {
+	case <-ctx.Done():
+	case <-s.loopBase.Done():
+	}
+	s.halt()
+	s.loops.Wait()
+	s.runs.Wait()
+	return nil
+}
+
+// Stop ends scheduling, waits up to grace for runs in flight, then cancels
+// the rest and waits for them to return. After Stop no run is going and no
+// goroutine of the scheduler is left. It is safe to call more than once.
+func (s *Scheduler) Stop(grace time.Duration) {
+	s.halt()
+	// Loops exit promptly once halted, and a loop is what could still be
+	// starting a run.
+	s.loops.Wait()
+	done := make(chan struct{})
+	go func() {
+		s.runs.Wait()
+		close(done)
+	}()
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case <-done:
+		return
+	case <-timer.C:
+	}
+	// Runs that have just left the in-flight set may still be returning.
+	if running := s.Running(); len(running) > 0 {
+		s.logger.Warn("runs still going after the grace period, cancelling them",
+			"journeys", running, "grace", grace)
+	}
+	s.cancelRuns()
+	<-done
+}
+
+// RunNow starts a run of the job now, subject to the concurrency limit. It
+// reports false if the job is unknown, already has a run in flight, or the
+// scheduler has stopped.
+func (s *Scheduler) RunNow(name string) bool {
+	s.mu.Lock()
+	js, ok := s.jobs[name]
+	s.mu.Unlock()
+	if !ok {
+		return false
+	}
+	return s.trigger(js, time.Now(), true)
+}
+
+// SetConcurrency changes how many runs may be in flight at once. Lowering
+// it cancels no run: no new run starts until fewer than n are going.
+func (s *Scheduler) SetConcurrency(n int) {
+	s.slots.setLimit(n)
+}
+
+// Running lists, sorted, the jobs with a run in flight, including runs
+// still waiting for a concurrency slot.
+func (s *Scheduler) Running() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.inflight))
+	for name := range s.inflight {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// halt ends scheduling: loops exit and waits for a slot are abandoned.
+func (s *Scheduler) halt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.state = stopped
+	s.cancelLoops()
+}
+
+// startLoop must be called with s.mu held and s.state == scheduling, which
+// orders every loops.Add before the loops.Wait that follows halt.
+func (s *Scheduler) startLoop(js *jobState) {
+	ctx, stop := context.WithCancel(s.loopBase)
+	js.stop = stop
+	name := js.job.Name // js.job is only read under s.mu
+	s.loops.Add(1)
+	go func() {
+		defer s.loops.Done()
+		s.loop(ctx, name, js)
+	}()
+}
+
+// stopLoop must be called with s.mu held. It does not wait for the loop:
+// the loop may be about to take s.mu, and trigger checks under s.mu that
+// its job is still current.
+func (s *Scheduler) stopLoop(js *jobState) {
+	if js.stop != nil {
+		js.stop()
+	}
+}
+
+func (s *Scheduler) loop(ctx context.Context, name string, js *jobState) {
+	var prev time.Time
+	for {
+		// Never before the previous activation: a wall clock stepped back
+		// must not fire the same activation twice.
+		from := time.Now()
+		if from.Before(prev) {
+			from = prev
+		}
+		next, err := js.sched.next(from)
+		if err != nil {
+			s.logger.Error("journey has no further activation", "journey", name, "err", err)
+			return
+		}
+		s.mu.Lock()
+		js.next = next
+		s.mu.Unlock()
+
+		// Since Go 1.23 a stopped timer needs no draining.
+		timer := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		prev = next
+		s.trigger(js, next, false)
+	}
+}
+
+// trigger starts a run of js scheduled at scheduled, unless the job is gone,
+// the scheduler has stopped, or the job already has a run in flight. A
+// busy job's tick is a skip; a busy job's RunNow (manual) is just refused.
+func (s *Scheduler) trigger(js *jobState, scheduled time.Time, manual bool) bool {
+	s.mu.Lock()
+	if s.state == stopped || s.jobs[js.job.Name] != js {
+		s.mu.Unlock()
+		return false
+	}
+	job := js.job
+	if _, busy := s.inflight[job.Name]; busy {
+		s.mu.Unlock()
+		if !manual {
+			s.logger.Warn("run skipped: the previous run is still going", "journey", job.Name, "scheduled", scheduled)
+			if s.hooks.OnSkip != nil {
+				s.hooks.OnSkip(job)
+			}
+		}
+		return false
+	}
+	ctx, cancel := context.WithCancel(s.runBase)
+	r := &runState{cancel: cancel}
+	s.inflight[job.Name] = r
+	s.runs.Add(1)
+	s.mu.Unlock()
+
+	go s.execute(ctx, r, job, scheduled)
+	return true
+}
+
+func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled time.Time) {
+	defer s.runs.Done()
+	defer func() {
+		s.mu.Lock()
+		if s.inflight[job.Name] == r {
+			delete(s.inflight, job.Name)
+		}
+		s.mu.Unlock()
+		r.cancel()
+	}()
+
+	if err := s.acquire(ctx); err != nil {
+		s.logger.Debug("run abandoned while waiting for a concurrency slot", "journey", job.Name, "scheduled", scheduled)
+		return
+	}
+	defer s.slots.release()
+	// The slot may have been granted just as the job was removed or
+	// scheduling ended; both happen under s.mu, so checking here decides
+	// once and for all whether this run starts.
+	s.mu.Lock()
+	abandoned := ctx.Err() != nil || s.state == stopped
+	s.mu.Unlock()
+	if abandoned {
+		s.logger.Debug("run abandoned on getting a concurrency slot", "journey", job.Name, "scheduled", scheduled)
+		return
+	}
+
+	lag := time.Since(scheduled)
+	if s.hooks.OnLag != nil {
+		s.hooks.OnLag(job, lag)
+	}
+	s.logger.Debug("run starting", "journey", job.Name, "scheduled", scheduled, "lag", lag)
+	ctx, cancel := context.WithTimeout(ctx, job.Timeout)
+	defer cancel()
+	s.run(ctx, job, scheduled)
+}
+
+// acquire waits for a concurrency slot until the run is cancelled or
+// scheduling ends.
+func (s *Scheduler) acquire(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.loopBase, cancel)
+	defer stop()
+	return s.slots.acquire(ctx)
+}
