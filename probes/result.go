@@ -22,11 +22,15 @@ type Reason string
 
 const (
 	ReasonNone         Reason = ""
-	ReasonTimeout      Reason = "timeout"       // the step or journey ran out of time
-	ReasonSelector     Reason = "selector"      // an element was not found or not visible
-	ReasonAssertion    Reason = "assertion"     // text or URL differed from what was expected
-	ReasonHTTPStatus   Reason = "http_status"   // a navigation answered 4xx or 5xx
-	ReasonNavigation   Reason = "navigation"    // the page did not load (refused, DNS, TLS, ...)
+	ReasonTimeout      Reason = "timeout"     // the step or journey ran out of time
+	ReasonSelector     Reason = "selector"    // an element was not found or not visible
+	ReasonAssertion    Reason = "assertion"   // text or URL differed from what was expected
+	ReasonHTTPStatus   Reason = "http_status" // a navigation answered 4xx or 5xx
+	ReasonNavigation   Reason = "navigation"  // the page did not load, for another network reason
+	ReasonConnRefused  Reason = "connection_refused"
+	ReasonDNS          Reason = "dns"           // the host name did not resolve
+	ReasonTLS          Reason = "tls"           // certificate or TLS handshake error
+	ReasonRedirectLoop Reason = "redirect_loop" // too many redirects
 	ReasonFrame        Reason = "frame"         // the iframe named by frame never appeared
 	ReasonPageError    Reason = "page_error"    // the browser showed its own error page
 	ReasonBrowserCrash Reason = "browser_crash" // Chromium died or could not start
@@ -38,6 +42,7 @@ const (
 // initialising counters.
 var Reasons = []Reason{
 	ReasonTimeout, ReasonSelector, ReasonAssertion, ReasonHTTPStatus, ReasonNavigation,
+	ReasonConnRefused, ReasonDNS, ReasonTLS, ReasonRedirectLoop,
 	ReasonFrame, ReasonPageError, ReasonBrowserCrash, ReasonCanceled, ReasonInternal,
 }
 

@@ -1,0 +1,312 @@
+// Package agent runs the daemon: it wires config, browser, scheduler, metrics and web server together and reloads them.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/metrics"
+	"github.com/touchprobe/touchprobe/internal/runs"
+	"github.com/touchprobe/touchprobe/internal/scheduler"
+	tpweb "github.com/touchprobe/touchprobe/internal/web"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// Options configure the agent. Everything a command-line flag can say is
+// here, so that the agent can be run from tests without flags or signals.
+type Options struct {
+	// Load reads the configuration; it is called at start and on every
+	// reload.
+	Load func() (*config.Config, error)
+	// BrowserPath overrides [browser] path when set.
+	BrowserPath string
+	// BrowserDir holds Chromium's profile and temp files; empty means the
+	// system temp directory.
+	BrowserDir string
+	// ListenAddresses and WebConfigFile are the exporter-toolkit listener
+	// settings. Listeners, when set, are used instead (tests bind :0).
+	ListenAddresses []string
+	WebConfigFile   string
+	Listeners       []net.Listener
+	// ExternalURL is how users reach the agent, for links.
+	ExternalURL string
+	// ShutdownGrace bounds how long running journeys may take to finish
+	// on shutdown before they are cancelled.
+	ShutdownGrace time.Duration
+	// OnResult, if set, sees every finished run (the demo prints them).
+	OnResult func(*probes.Result)
+	// RunAtStart runs every journey once as soon as the browser is up,
+	// instead of waiting for its first scheduled time.
+	RunAtStart bool
+	// OnReady, if set, is called once the agent serves and its browser is
+	// up, with the addresses it listens on.
+	OnReady func(addrs []string)
+	Logger  *slog.Logger
+}
+
+// Agent is a running touchprobe daemon.
+type Agent struct {
+	opts    Options
+	logger  *slog.Logger
+	cfg     atomic.Pointer[config.Config]
+	metrics *metrics.Metrics
+	reg     *prometheus.Registry
+	runs    *runs.Store
+	browser *browser.Manager
+	sched   *scheduler.Scheduler
+	prober  *probes.Prober
+	ready   atomic.Bool
+
+	reloadMu sync.Mutex
+}
+
+// New loads the configuration and prepares the agent; nothing runs yet.
+func New(opts Options) (*Agent, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.ShutdownGrace == 0 {
+		opts.ShutdownGrace = 30 * time.Second
+	}
+	cfg, err := opts.Load()
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
+	a.reg = metrics.NewRegistry(a.metrics)
+	a.cfg.Store(cfg)
+	path := cfg.Browser.Path
+	if opts.BrowserPath != "" {
+		path = opts.BrowserPath
+	}
+	a.browser, err = browser.New(browser.Options{
+		Path:       path,
+		ExtraFlags: cfg.Browser.ExtraFlags,
+		Dir:        opts.BrowserDir,
+		Logger:     opts.Logger,
+		OnRestart:  a.metrics.BrowserRestarted,
+		OnUp:       a.metrics.SetBrowserUp,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.prober = &probes.Prober{Browser: a.browser, Logger: opts.Logger}
+	a.sched = scheduler.New(cfg.Agent.Concurrency, a.runJourney, scheduler.Hooks{
+		OnSkip: func(job scheduler.Job) {
+			a.metrics.ObserveSkip(job.Name)
+			a.logger.Warn("run skipped: the previous run is still going", "journey", job.Name)
+		},
+		OnLag: func(job scheduler.Job, lag time.Duration) { a.metrics.ObserveLag(job.Name, lag) },
+	}, opts.Logger)
+	return a, nil
+}
+
+// Config returns the configuration in force.
+func (a *Agent) Config() *config.Config { return a.cfg.Load() }
+
+// Runs returns the store of recent results.
+func (a *Agent) Runs() *runs.Store { return a.runs }
+
+// Registry returns the Prometheus registry the agent exposes.
+func (a *Agent) Registry() *prometheus.Registry { return a.reg }
+
+// Ready reports whether the config is loaded and the browser is up.
+func (a *Agent) Ready() bool { return a.ready.Load() && a.browser.Up() }
+
+// Browser returns the browser manager (tests kill it).
+func (a *Agent) Browser() *browser.Manager { return a.browser }
+
+// Scheduler returns the scheduler (tests trigger runs).
+func (a *Agent) Scheduler() *scheduler.Scheduler { return a.sched }
+
+// Run serves, starts the browser and schedules journeys until ctx is done,
+// then shuts down in reverse order: scheduling stops and running journeys
+// get ShutdownGrace to finish, the browser closes, the listener closes.
+func (a *Agent) Run(ctx context.Context) error {
+	cfg := a.cfg.Load()
+	a.apply(cfg)
+	a.metrics.SetReload(true, time.Now())
+
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	listeners := a.opts.Listeners
+	if listeners == nil {
+		for _, addr := range a.opts.ListenAddresses {
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				closeAll(listeners)
+				return fmt.Errorf("listening on %s: %w", addr, err)
+			}
+			listeners = append(listeners, l)
+		}
+	}
+	var addrs []string
+	for _, l := range listeners {
+		addrs = append(addrs, l.Addr().String())
+	}
+	webConfig := a.opts.WebConfigFile
+	flags := &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(false), WebConfigFile: &webConfig}
+	serveErr := make(chan error, 1)
+	go func() {
+		err := web.ServeMultiple(listeners, srv, flags, a.logger)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		serveErr <- err
+	}()
+	a.logger.Info("listening", "addresses", addrs)
+
+	if err := a.browser.Start(ctx); err != nil {
+		// The agent keeps running: each run retries the browser and is
+		// recorded as an error until Chromium starts.
+		a.logger.Error("browser did not start; runs will retry it", "err", err)
+	}
+	a.ready.Store(true)
+	if a.opts.OnReady != nil {
+		a.opts.OnReady(addrs)
+	}
+
+	schedDone := make(chan error, 1)
+	go func() { schedDone <- a.sched.Run(ctx) }()
+	if a.opts.RunAtStart {
+		for _, j := range cfg.Journeys {
+			a.sched.RunNow(j.Name)
+		}
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-serveErr:
+		runErr = fmt.Errorf("web server: %w", runErr)
+	}
+	a.ready.Store(false)
+	a.logger.Info("shutting down", "grace", a.opts.ShutdownGrace)
+	a.sched.Stop(a.opts.ShutdownGrace)
+	<-schedDone
+	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.browser.Close(closeCtx)
+	if err := srv.Shutdown(closeCtx); err != nil {
+		a.logger.Warn("web server did not shut down cleanly", "err", err)
+	}
+	a.logger.Info("stopped")
+	return runErr
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
+}
+
+// Reload loads the configuration again and, only if it is valid, puts it
+// in force: unchanged journeys keep their schedule, new ones start, removed
+// ones stop. A bad configuration changes nothing.
+func (a *Agent) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	cfg, err := a.opts.Load()
+	if err != nil {
+		a.metrics.SetReload(false, time.Now())
+		a.logger.Error("reload failed; keeping the running configuration", "err", err)
+		return err
+	}
+	old := a.cfg.Load()
+	if !sameBrowser(old, cfg) {
+		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe")
+	}
+	a.cfg.Store(cfg)
+	a.apply(cfg)
+	a.metrics.SetReload(true, time.Now())
+	a.logger.Info("configuration reloaded", "journeys", len(cfg.Journeys))
+	return nil
+}
+
+func sameBrowser(a, b *config.Config) bool {
+	if a.Browser.Path != b.Browser.Path || len(a.Browser.ExtraFlags) != len(b.Browser.ExtraFlags) {
+		return false
+	}
+	for i := range a.Browser.ExtraFlags {
+		if a.Browser.ExtraFlags[i] != b.Browser.ExtraFlags[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// apply puts a validated configuration into the metrics, the result store
+// and the scheduler.
+func (a *Agent) apply(cfg *config.Config) {
+	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys)
+	names := make(map[string]bool, len(cfg.Journeys))
+	jobs := make([]scheduler.Job, 0, len(cfg.Journeys))
+	for i := range cfg.Journeys {
+		j := &cfg.Journeys[i]
+		names[j.Name] = true
+		jobs = append(jobs, scheduler.Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: journeyVersion(j)})
+	}
+	a.runs.Retain(names)
+	a.sched.SetConcurrency(cfg.Agent.Concurrency)
+	if err := a.sched.Update(jobs); err != nil {
+		// The config package validated every schedule; this is a bug.
+		a.logger.Error("scheduler rejected a validated configuration", "err", err)
+	}
+}
+
+// journeyVersion identifies a journey's definition, so that a reload that
+// does not change it keeps its schedule.
+func journeyVersion(j *config.Journey) string {
+	b, err := json.Marshal(j)
+	if err != nil {
+		return fmt.Sprintf("unversioned-%p", j)
+	}
+	return string(b)
+}
+
+// runJourney is the scheduler's RunFunc.
+func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled time.Time) {
+	cfg := a.cfg.Load()
+	j := cfg.Journey(job.Name)
+	if j == nil {
+		return
+	}
+	res := a.prober.Run(ctx, j, cfg.Secrets())
+	if res.Reason == probes.ReasonCanceled {
+		// Shutdown or removal interrupted the run: it measured nothing.
+		return
+	}
+	a.metrics.ObserveRun(res)
+	a.runs.Add(res)
+	if a.opts.OnResult != nil {
+		a.opts.OnResult(res)
+	}
+}
+
+// Handler serves the agent's HTTP endpoints.
+func (a *Agent) Handler() http.Handler {
+	return tpweb.New(tpweb.Deps{
+		Registry:    a.reg,
+		Runs:        a.runs,
+		Config:      a.Config,
+		Ready:       a.Ready,
+		Reload:      a.Reload,
+		ExternalURL: a.opts.ExternalURL,
+		Logger:      a.logger,
+	})
+}

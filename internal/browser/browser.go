@@ -1,0 +1,435 @@
+// Package browser starts, watches and restarts the one Chromium that every journey shares.
+package browser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ErrClosed is returned by Tab after Close.
+var ErrClosed = errors.New("browser manager is closed")
+
+// Options configure the browser.
+type Options struct {
+	// Path to the Chromium binary; empty means search the usual names on PATH.
+	Path string
+	// ExtraFlags are added to the command line, each "--name" or "--name=value".
+	ExtraFlags []string
+	// Dir is where the profile and Chromium's temp files live; empty means
+	// the system temp directory. Everything under it is removed when the
+	// browser exits.
+	Dir string
+	// WindowWidth and WindowHeight size the viewport; zero means 1280x800.
+	WindowWidth, WindowHeight int
+	// OnRestart is called each time a dead browser is started again.
+	OnRestart func()
+	// OnUp is called with true when the browser is up, false when it died.
+	OnUp func(up bool)
+	// MinBackoff and MaxBackoff bound the wait between failed starts.
+	MinBackoff, MaxBackoff time.Duration
+
+	Logger *slog.Logger
+}
+
+// Manager owns the Chromium process. Journeys ask it for a Tab; when the
+// browser has died, the next Tab starts a new one (with backoff after
+// repeated failures), so a crash costs one run, not the agent.
+type Manager struct {
+	opts   Options
+	path   string
+	logger *slog.Logger
+
+	mu       sync.Mutex
+	cur      *instance // nil when no browser runs
+	closed   bool
+	started  bool // a browser has been started at least once
+	failures int  // consecutive failed starts
+	retryAt  time.Time
+	watchers sync.WaitGroup
+}
+
+// instance is one Chromium process and what is needed to end it cleanly.
+type instance struct {
+	allocCancel   context.CancelFunc
+	browserCtx    context.Context
+	browserCancel context.CancelFunc
+	dir           string
+	pgid          int
+	dead          chan struct{} // closed when the browser exited
+	stopping      bool          // we asked it to exit
+}
+
+// New returns a manager; the browser starts on Start or on the first Tab.
+func New(opts Options) (*Manager, error) {
+	path, err := FindChromium(opts.Path)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MinBackoff == 0 {
+		opts.MinBackoff = 500 * time.Millisecond
+	}
+	if opts.MaxBackoff == 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.WindowWidth == 0 || opts.WindowHeight == 0 {
+		opts.WindowWidth, opts.WindowHeight = 1280, 800
+	}
+	becomeSubreaper()
+	return &Manager{opts: opts, path: path, logger: opts.Logger.With("component", "browser")}, nil
+}
+
+// Path is the Chromium binary in use.
+func (m *Manager) Path() string { return m.path }
+
+// FindChromium returns path if it names an executable, or else the first
+// Chromium or Chrome found on PATH.
+func FindChromium(path string) (string, error) {
+	if path != "" {
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return "", fmt.Errorf("browser path %q is not an executable: %w", path, err)
+		}
+		return p, nil
+	}
+	names := []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"}
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("no Chromium found on PATH (tried %s): install it (Debian: apt-get install chromium) or set [browser] path / --browser.path", strings.Join(names, ", "))
+}
+
+// Start starts the browser now, so that the first journey does not pay for
+// it and readiness can be reported.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err := m.ensureLocked(ctx)
+	return err
+}
+
+// Up reports whether a browser is running.
+func (m *Manager) Up() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur == nil {
+		return false
+	}
+	select {
+	case <-m.cur.dead:
+		return false
+	default:
+		return true
+	}
+}
+
+// Tab opens a new tab in a fresh browser context (no cookies, storage or
+// cache shared with any other run). The tab closes, and its browser context
+// is disposed of, when cancel is called or ctx is done. ctx's deadline does
+// not reach chromedp's own context, so the caller runs actions with a
+// context derived from the returned one and its own deadline.
+func (m *Manager) Tab(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	m.mu.Lock()
+	inst, err := m.ensureLocked(ctx)
+	m.mu.Unlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	tabCtx, tabCancel := chromedp.NewContext(inst.browserCtx, chromedp.WithNewBrowserContext())
+	// Opening the tab is the first command on this context; bound it by the
+	// caller's context without tying the browser's life to it.
+	stop := context.AfterFunc(ctx, tabCancel)
+	opened := make(chan error, 1)
+	go func() { opened <- chromedp.Do(tabCtx) }()
+	select {
+	case err = <-opened:
+	case <-ctx.Done():
+		tabCancel()
+		<-opened
+		err = ctx.Err()
+	}
+	if err != nil {
+		stop()
+		tabCancel()
+		return nil, nil, fmt.Errorf("opening a tab: %w", m.explain(inst, err))
+	}
+	cancel := func() {
+		stop()
+		tabCancel()
+	}
+	return tabCtx, cancel, nil
+}
+
+// Died reports whether the browser behind a tab context has exited; a
+// failure seen by a run whose browser died is the browser's fault, not the
+// site's.
+func (m *Manager) Died(tabCtx context.Context) bool {
+	c := chromedp.FromContext(tabCtx)
+	if c == nil || c.Browser == nil {
+		return false
+	}
+	m.mu.Lock()
+	inst := m.cur
+	m.mu.Unlock()
+	if inst == nil || inst.browserCtx.Err() != nil {
+		return true
+	}
+	// A tab of an older, already replaced browser.
+	return chromedp.FromContext(inst.browserCtx).Browser != c.Browser
+}
+
+// IsCrash reports whether err says the browser process exited.
+func IsCrash(err error) bool {
+	var exit *exec.ExitError
+	return errors.As(err, &exit) || (err != nil && strings.Contains(err.Error(), "lost the connection to the browser"))
+}
+
+// Kill ends the current browser abruptly, as a crash would. Tests and the
+// fault-injection benchmarks use it.
+func (m *Manager) Kill() error {
+	m.mu.Lock()
+	inst := m.cur
+	m.mu.Unlock()
+	if inst == nil {
+		return errors.New("no browser is running")
+	}
+	return syscall.Kill(-inst.pgid, syscall.SIGKILL)
+}
+
+// PIDs returns the process group of the running browser, for tests and
+// memory accounting; 0 when none runs.
+func (m *Manager) PGID() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.cur == nil {
+		return 0
+	}
+	return m.cur.pgid
+}
+
+// Close stops the browser, kills anything left of its process group, reaps
+// it and removes its files. It waits at most until ctx is done for a
+// graceful exit.
+func (m *Manager) Close(ctx context.Context) {
+	m.mu.Lock()
+	m.closed = true
+	inst := m.cur
+	m.cur = nil
+	m.mu.Unlock()
+	if inst != nil {
+		m.stop(ctx, inst)
+	}
+	m.watchers.Wait()
+}
+
+func (m *Manager) ensureLocked(ctx context.Context) (*instance, error) {
+	if m.closed {
+		return nil, ErrClosed
+	}
+	if m.cur != nil {
+		select {
+		case <-m.cur.dead:
+			m.cur = nil
+		default:
+			return m.cur, nil
+		}
+	}
+	if wait := time.Until(m.retryAt); wait > 0 {
+		return nil, fmt.Errorf("browser failed to start %d times in a row; next try in %s", m.failures, wait.Round(time.Millisecond))
+	}
+	restart := m.started
+	inst, err := m.launch(ctx)
+	if err != nil {
+		m.failures++
+		backoff := min(m.opts.MinBackoff<<min(m.failures-1, 16), m.opts.MaxBackoff)
+		m.retryAt = time.Now().Add(backoff)
+		m.logger.Error("browser failed to start", "path", m.path, "attempt", m.failures, "retry_in", backoff, "err", err)
+		return nil, err
+	}
+	m.failures, m.retryAt, m.started = 0, time.Time{}, true
+	m.cur = inst
+	if restart && m.opts.OnRestart != nil {
+		m.opts.OnRestart()
+	}
+	if m.opts.OnUp != nil {
+		m.opts.OnUp(true)
+	}
+	m.watchers.Add(1)
+	go m.watch(inst)
+	return inst, nil
+}
+
+func (m *Manager) launch(ctx context.Context) (*instance, error) {
+	dir, err := os.MkdirTemp(m.opts.Dir, "tpc-")
+	if err != nil {
+		return nil, fmt.Errorf("creating the browser's directory: %w", err)
+	}
+	// Names stay short: Chromium's singleton socket lives under TMPDIR and
+	// a Unix socket path may not exceed 107 bytes.
+	tmp := filepath.Join(dir, "t")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("creating the browser's temp directory: %w", err)
+	}
+	inst := &instance{dir: dir, dead: make(chan struct{})}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(m.path),
+		chromedp.UserDataDir(filepath.Join(dir, "profile")),
+		// Chromium's shared-memory files and crash leftovers go to TMPDIR;
+		// pointing it into our directory lets one RemoveAll clean up.
+		chromedp.Env("TMPDIR="+tmp),
+		chromedp.WindowSize(m.opts.WindowWidth, m.opts.WindowHeight),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider"),
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			// Chromium's helpers (zygote, renderers, GPU, network) only
+			// die with their parent if we kill the whole group, and the
+			// parent-death signal covers only the direct child.
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+		}),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	for _, f := range m.opts.ExtraFlags {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(f, "--"), "=")
+		if hasValue {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
+	// The browser must outlive the request that started it, so its
+	// contexts hang off Background, not ctx; ctx only bounds the wait.
+	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	browserCtx, browserCancel := chromedp.NewContext(allocCtx)
+	inst.allocCancel, inst.browserCtx, inst.browserCancel = allocCancel, browserCtx, browserCancel
+
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(browserCtx) }()
+	select {
+	case err = <-started:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err == nil {
+		if p := chromedp.FromContext(browserCtx).Browser.Process(); p != nil {
+			inst.pgid = p.Pid
+		} else {
+			err = errors.New("browser started without a process")
+		}
+	}
+	if err != nil {
+		inst.stopping = true
+		browserCancel()
+		allocCancel()
+		close(inst.dead)
+		m.cleanup(inst)
+		return nil, fmt.Errorf("starting %s: %w", m.path, err)
+	}
+	m.logger.Info("browser started", "path", m.path, "pid", inst.pgid)
+	return inst, nil
+}
+
+// watch notices a browser that died on its own, and cleans up after it.
+func (m *Manager) watch(inst *instance) {
+	defer m.watchers.Done()
+	<-inst.browserCtx.Done()
+	m.mu.Lock()
+	stopping := inst.stopping
+	if m.cur == inst {
+		m.cur = nil
+	}
+	m.mu.Unlock()
+	if stopping {
+		return // stop() cleans up
+	}
+	m.logger.Warn("browser exited unexpectedly; the next run starts a new one", "pid", inst.pgid, "cause", context.Cause(inst.browserCtx))
+	inst.allocCancel()
+	m.cleanup(inst)
+	close(inst.dead)
+	if m.opts.OnUp != nil {
+		m.opts.OnUp(false)
+	}
+}
+
+func (m *Manager) stop(ctx context.Context, inst *instance) {
+	m.mu.Lock()
+	inst.stopping = true
+	m.mu.Unlock()
+	// A graceful close lets Chromium flush and remove its own files; the
+	// group kill below is for whatever did not listen.
+	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if err := chromedp.Cancel(inst.browserCtx); err != nil && !errors.Is(err, context.Canceled) {
+			m.logger.Debug("graceful browser close failed", "err", err)
+		}
+	}()
+	select {
+	case <-closed:
+	case <-closeCtx.Done():
+		m.logger.Warn("browser did not close in time; killing it", "pid", inst.pgid)
+	}
+	inst.browserCancel()
+	inst.allocCancel()
+	<-closed
+	m.cleanup(inst)
+	select {
+	case <-inst.dead:
+	default:
+		close(inst.dead)
+	}
+	if m.opts.OnUp != nil {
+		m.opts.OnUp(false)
+	}
+	m.logger.Info("browser stopped", "pid", inst.pgid)
+}
+
+// cleanup kills and reaps what is left of the browser's process group and
+// removes its directory. The allocator has already waited for the main
+// process, so reaping the group cannot steal its exit status.
+func (m *Manager) cleanup(inst *instance) {
+	if inst.pgid > 0 {
+		killGroup(inst.pgid)
+	}
+	for range 3 {
+		if err := os.RemoveAll(inst.dir); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// explain turns chromedp's error after a browser death into one that says so.
+func (m *Manager) explain(inst *instance, err error) error {
+	select {
+	case <-inst.dead:
+		return fmt.Errorf("browser exited: %w", err)
+	default:
+		return err
+	}
+}

@@ -1,0 +1,189 @@
+// Package cli turns touchprobe's command line into calls of the agent, the prober and the demo shop.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	promslogflag "github.com/prometheus/common/promslog/flag"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/agent"
+	"github.com/touchprobe/touchprobe/internal/version"
+)
+
+// DefaultListenAddress is touchprobe's port, from the exporter range of
+// Prometheus's default port allocations.
+const DefaultListenAddress = ":9747"
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	app := kingpin.New("touchprobe", "Synthetic monitoring of customer journeys in a real browser, for Prometheus.")
+	app.UsageWriter(stderr)
+	app.ErrorWriter(stderr)
+	app.HelpFlag.Short('h')
+	logCfg := &promslog.Config{Writer: stderr}
+	promslogflag.AddFlags(app, logCfg)
+
+	c := &commands{stdout: stdout, stderr: stderr, logCfg: logCfg}
+	c.register(app)
+
+	cmd, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "touchprobe: %v (try --help)\n", err)
+		return 2
+	}
+	return c.run(cmd)
+}
+
+type commands struct {
+	stdout, stderr io.Writer
+	logCfg         *promslog.Config
+
+	configFile    string
+	browserPath   string
+	browserDir    string
+	listen        []string
+	webConfig     string
+	externalURL   string
+	shutdownGrace time.Duration
+
+	onceJourneys []string
+	onceFormat   string
+
+	demo demoFlags
+
+	handlers map[string]func() int
+}
+
+func (c *commands) register(app *kingpin.Application) {
+	c.handlers = map[string]func() int{}
+
+	configFlag := func(cmd *kingpin.CmdClause) {
+		cmd.Flag("config", "Configuration file (TOML).").Short('c').Required().PlaceHolder("FILE").StringVar(&c.configFile)
+	}
+	browserFlags := func(cmd *kingpin.CmdClause) {
+		cmd.Flag("browser.path", "Chromium binary; overrides [browser] path in the configuration.").PlaceHolder("PATH").StringVar(&c.browserPath)
+		cmd.Flag("browser.dir", "Directory for Chromium's profile and temporary files (default: the system temp directory).").PlaceHolder("DIR").StringVar(&c.browserDir)
+	}
+	webFlags := func(cmd *kingpin.CmdClause, listen string) {
+		cmd.Flag("web.listen-address", "Address to listen on for metrics and the status pages; repeatable.").Default(listen).StringsVar(&c.listen)
+		cmd.Flag("web.config.file", "Exporter-toolkit web configuration file for TLS and basic authentication.").PlaceHolder("FILE").StringVar(&c.webConfig)
+		cmd.Flag("web.external-url", "URL under which touchprobe is reached, for links in alerts and pages.").PlaceHolder("URL").StringVar(&c.externalURL)
+		cmd.Flag("shutdown.grace", "How long running journeys may take to finish on shutdown before they are cancelled.").Default("30s").DurationVar(&c.shutdownGrace)
+	}
+
+	run := app.Command("run", "Run the agent: schedule journeys, serve /metrics.").Default()
+	configFlag(run)
+	browserFlags(run)
+	webFlags(run, DefaultListenAddress)
+	c.handlers[run.FullCommand()] = c.runAgent
+
+	once := app.Command("once", "Run each selected journey once, print a step table, exit 1 if any step failed or went over budget.")
+	configFlag(once)
+	browserFlags(once)
+	once.Flag("journey", "Run only this journey; repeatable.").PlaceHolder("NAME").StringsVar(&c.onceJourneys)
+	once.Flag("format", "Output format.").Default("text").EnumVar(&c.onceFormat, "text", "json")
+	c.handlers[once.FullCommand()] = c.runOnce
+
+	check := app.Command("check", "Validate a configuration file; print every error and exit 1 if there are any.")
+	configFlag(check)
+	c.handlers[check.FullCommand()] = c.runCheck
+
+	demo := app.Command("demo", "Serve the built-in demo shop on loopback and monitor it.")
+	browserFlags(demo)
+	webFlags(demo, "127.0.0.1:9747")
+	c.demo.register(demo)
+	c.handlers[demo.FullCommand()] = c.runDemo
+
+	ver := app.Command("version", "Print the version.")
+	c.handlers[ver.FullCommand()] = func() int {
+		fmt.Fprintln(c.stdout, version.Info())
+		return 0
+	}
+}
+
+func (c *commands) run(cmd string) int {
+	h, ok := c.handlers[cmd]
+	if !ok {
+		fmt.Fprintf(c.stderr, "touchprobe: unknown command %q\n", cmd)
+		return 2
+	}
+	return h()
+}
+
+func (c *commands) logger() *slog.Logger {
+	return promslog.New(c.logCfg)
+}
+
+// loadFile is the agent's loader for a configuration file.
+func (c *commands) loadFile() (*config.Config, error) {
+	return config.Load(c.configFile)
+}
+
+func (c *commands) runCheck() int {
+	cfg, err := config.Load(c.configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
+	steps := 0
+	for _, j := range cfg.Journeys {
+		steps += len(j.Steps)
+	}
+	fmt.Fprintf(c.stdout, "%s: OK: %d journeys, %d steps\n", c.configFile, len(cfg.Journeys), steps)
+	return 0
+}
+
+func (c *commands) runAgent() int {
+	logger := c.logger()
+	logger.Info("starting touchprobe", "version", version.Info(), "config", c.configFile)
+	return c.serve(logger, agent.Options{Load: c.loadFile})
+}
+
+// serve runs an agent until SIGINT or SIGTERM, reloading on SIGHUP.
+func (c *commands) serve(logger *slog.Logger, opts agent.Options) int {
+	opts.Logger = logger
+	opts.BrowserPath = c.browserPath
+	opts.BrowserDir = c.browserDir
+	opts.ListenAddresses = c.listen
+	opts.WebConfigFile = c.webConfig
+	opts.ExternalURL = c.externalURL
+	opts.ShutdownGrace = c.shutdownGrace
+	a, err := agent.New(opts)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				logger.Info("SIGHUP received: reloading configuration")
+				_ = a.Reload()
+			}
+		}
+	}()
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		logger.Error("agent stopped with an error", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/agent"
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/report"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+type demoFlags struct {
+	slow     []string
+	fail     []string
+	interval time.Duration
+}
+
+func (d *demoFlags) register(cmd *kingpin.CmdClause) {
+	pages := strings.Join(demoshop.Pages, ", ")
+	cmd.Flag("demo.slow", "Slow a page of the shop down, as PAGE=DURATION (pages: "+pages+"); repeatable.").PlaceHolder("PAGE=DUR").StringsVar(&d.slow)
+	cmd.Flag("demo.fail", "Break a page of the shop (pages: "+pages+"); repeatable.").PlaceHolder("PAGE").StringsVar(&d.fail)
+	cmd.Flag("demo.interval", "How often the demo journey runs.").Default("15s").DurationVar(&d.interval)
+}
+
+func (d *demoFlags) options() (demoshop.Options, error) {
+	opts := demoshop.Options{Slow: map[string]time.Duration{}, Fail: map[string]bool{}}
+	for _, s := range d.slow {
+		page, dur, err := demoshop.ParseSlow(s)
+		if err != nil {
+			return opts, fmt.Errorf("--demo.slow %s: %w", s, err)
+		}
+		opts.Slow[page] = dur
+	}
+	for _, p := range d.fail {
+		if !demoshop.ValidPage(p) {
+			return opts, fmt.Errorf("--demo.fail %s: unknown page; pages: %s", p, strings.Join(demoshop.Pages, ", "))
+		}
+		opts.Fail[p] = true
+	}
+	return opts, nil
+}
+
+func (c *commands) runDemo() int {
+	logger := c.logger()
+	opts, err := c.demo.options()
+	if err != nil {
+		fmt.Fprintf(c.stderr, "touchprobe demo: %v\n", err)
+		return 2
+	}
+	shop, err := demoshop.Start(opts)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "touchprobe demo: starting the demo shop: %v\n", err)
+		return 1
+	}
+	defer shop.Close()
+	text := shop.Journey(fmt.Sprintf("@every %s", c.demo.interval))
+	load := func() (*config.Config, error) { return config.Parse([]byte(text), "demo journey") }
+
+	var mu sync.Mutex // the live table and the banner share stdout
+	return c.serve(logger, agent.Options{
+		Load:       load,
+		RunAtStart: true,
+		OnReady: func(addrs []string) {
+			base := "http://" + strings.Replace(addrs[0], "[::]", "localhost", 1)
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(c.stdout, "\ntouchprobe demo\n  demo shop:    %s\n  status page:  %s/\n  metrics:      %s/metrics\n  journey runs every %s; Ctrl-C stops.\n\n",
+				shop.URL(), base, base, c.demo.interval)
+		},
+		OnResult: func(r *probes.Result) {
+			mu.Lock()
+			defer mu.Unlock()
+			_ = report.Text(c.stdout, []*probes.Result{r})
+			fmt.Fprintln(c.stdout)
+		},
+	})
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/report"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+func (c *commands) runOnce() int {
+	logger := c.logger()
+	cfg, err := config.Load(c.configFile)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
+	var selected []*config.Journey
+	for i := range cfg.Journeys {
+		if len(c.onceJourneys) == 0 || slices.Contains(c.onceJourneys, cfg.Journeys[i].Name) {
+			selected = append(selected, &cfg.Journeys[i])
+		}
+	}
+	for _, name := range c.onceJourneys {
+		if cfg.Journey(name) == nil {
+			var names []string
+			for _, j := range cfg.Journeys {
+				names = append(names, fmt.Sprintf("%q", j.Name))
+			}
+			fmt.Fprintf(c.stderr, "%s: no journey named %q; configured journeys: %s\n", c.configFile, name, strings.Join(names, ", "))
+			return 1
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	path := cfg.Browser.Path
+	if c.browserPath != "" {
+		path = c.browserPath
+	}
+	b, err := browser.New(browser.Options{Path: path, ExtraFlags: cfg.Browser.ExtraFlags, Dir: c.browserDir, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
+	defer b.Close(context.Background())
+	prober := &probes.Prober{Browser: b, Logger: logger}
+
+	var results []*probes.Result
+	for _, j := range selected {
+		jctx, cancel := context.WithTimeout(ctx, j.Timeout.Duration)
+		results = append(results, prober.Run(jctx, j, cfg.Secrets()))
+		cancel()
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	if c.onceFormat == "json" {
+		err = report.JSON(c.stdout, results)
+	} else {
+		err = report.Text(c.stdout, results)
+	}
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
+	if report.Failed(results) {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,144 @@
+// Package report prints journey results as a step table for people or as JSON for pipelines.
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// Verdict is the one-word judgement of a step in the table.
+func Verdict(s probes.StepResult) string {
+	switch {
+	case s.Status == probes.StepFailed:
+		return "FAIL"
+	case s.Status == probes.StepNotRun:
+		return "not run"
+	case s.Status == probes.StepSkipped:
+		return "skipped"
+	case s.OverBudget():
+		return "OVER BUDGET"
+	default:
+		return "ok"
+	}
+}
+
+// Text writes one table per result.
+func Text(w io.Writer, results []*probes.Result) error {
+	for i, r := range results {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		headline := strings.ToUpper(string(r.Status))
+		if r.Status == probes.StatusSuccess && r.OverBudget() {
+			headline = "SUCCESS, OVER BUDGET"
+		}
+		fmt.Fprintf(w, "journey %q  run %s  %s  %s\n", r.Journey, r.RunID, headline, seconds(r.Duration))
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "#\tSTEP\tTOUCHPOINT\tTIME\tBUDGET\tVERDICT\tLCP\tTTFB\t")
+		for _, s := range r.Steps {
+			lcp, ttfb := "", ""
+			if s.Page != nil {
+				lcp, ttfb = optSeconds(s.Page.LCP), optSeconds(s.Page.TTFB)
+			}
+			t := seconds(s.Duration)
+			if s.Status == probes.StepNotRun {
+				t = ""
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Index+1, s.Name, s.Touchpoint, t, seconds(s.Budget), Verdict(s), lcp, ttfb)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		if r.Status != probes.StatusSuccess {
+			fmt.Fprintf(w, "failed at step %q: %s: %s\n", r.FailedStep, r.Reason, r.Message)
+		}
+	}
+	return nil
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
+
+func optSeconds(d time.Duration) string {
+	if d <= 0 {
+		return "-"
+	}
+	return seconds(d)
+}
+
+// JSON writes the results as one JSON document, durations in seconds.
+func JSON(w io.Writer, results []*probes.Result) error {
+	type page struct {
+		URL              string  `json:"url"`
+		Status           int     `json:"status,omitempty"`
+		TTFB             float64 `json:"ttfb_seconds"`
+		DOMContentLoaded float64 `json:"dom_content_loaded_seconds"`
+		Load             float64 `json:"load_seconds"`
+		FCP              float64 `json:"fcp_seconds"`
+		LCP              float64 `json:"lcp_seconds"`
+		CLS              float64 `json:"cls"`
+		TransferBytes    int64   `json:"transfer_bytes"`
+		Requests         int     `json:"requests"`
+	}
+	type step struct {
+		Name       string  `json:"name"`
+		Touchpoint string  `json:"touchpoint"`
+		Action     string  `json:"action"`
+		Status     string  `json:"status"`
+		Verdict    string  `json:"verdict"`
+		Duration   float64 `json:"duration_seconds"`
+		Budget     float64 `json:"budget_seconds"`
+		OverBudget bool    `json:"over_budget"`
+		Reason     string  `json:"reason,omitempty"`
+		Message    string  `json:"message,omitempty"`
+		Page       *page   `json:"page,omitempty"`
+	}
+	type run struct {
+		Journey    string    `json:"journey"`
+		RunID      string    `json:"run_id"`
+		Start      time.Time `json:"start"`
+		Duration   float64   `json:"duration_seconds"`
+		Status     string    `json:"status"`
+		OverBudget bool      `json:"over_budget"`
+		Reason     string    `json:"reason,omitempty"`
+		FailedStep string    `json:"failed_step,omitempty"`
+		Message    string    `json:"message,omitempty"`
+		Steps      []step    `json:"steps"`
+	}
+	out := struct {
+		Runs []run `json:"runs"`
+	}{Runs: []run{}}
+	for _, r := range results {
+		jr := run{Journey: r.Journey, RunID: r.RunID, Start: r.Start, Duration: r.Duration.Seconds(), Status: string(r.Status),
+			OverBudget: r.OverBudget(), Reason: string(r.Reason), FailedStep: r.FailedStep, Message: r.Message, Steps: []step{}}
+		for _, s := range r.Steps {
+			js := step{Name: s.Name, Touchpoint: s.Touchpoint, Action: s.Action, Status: string(s.Status), Verdict: Verdict(s),
+				Duration: s.Duration.Seconds(), Budget: s.Budget.Seconds(), OverBudget: s.OverBudget(), Reason: string(s.Reason), Message: s.Message}
+			if p := s.Page; p != nil {
+				js.Page = &page{URL: p.URL, Status: p.Status, TTFB: p.TTFB.Seconds(), DOMContentLoaded: p.DOMContentLoaded.Seconds(),
+					Load: p.Load.Seconds(), FCP: p.FCP.Seconds(), LCP: p.LCP.Seconds(), CLS: p.CLS, TransferBytes: p.TransferBytes, Requests: p.Requests}
+			}
+			jr.Steps = append(jr.Steps, js)
+		}
+		out.Runs = append(out.Runs, jr)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// Failed reports whether any run failed or had a step over budget: the exit
+// status of `touchprobe once`.
+func Failed(results []*probes.Result) bool {
+	for _, r := range results {
+		if r.Status != probes.StatusSuccess || r.OverBudget() {
+			return true
+		}
+	}
+	return false
+}

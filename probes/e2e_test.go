@@ -1,0 +1,401 @@
+package probes_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// One browser serves the whole package, as one serves the whole agent.
+var shared *browser.Manager
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tp-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	shared, err = browser.New(browser.Options{Dir: dir})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "the end-to-end tests drive a real Chromium: %v\n", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+
+	pgid := shared.PGID()
+	shared.Close(context.Background())
+	if pgid != 0 {
+		if left := browser.GroupPIDs(pgid); len(left) > 0 {
+			fmt.Fprintf(os.Stderr, "Chromium processes left after Close: %v\n", left)
+			code = 1
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
+		fmt.Fprintf(os.Stderr, "browser files left after Close: %d entries\n", len(entries))
+		code = 1
+	}
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func startShop(t *testing.T, opts demoshop.Options) *demoshop.Shop {
+	t.Helper()
+	shop, err := demoshop.Start(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shop.Close() })
+	return shop
+}
+
+func parse(t *testing.T, text string) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	return cfg
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func runJourney(t *testing.T, cfg *config.Config, name string) *probes.Result {
+	t.Helper()
+	j := cfg.Journey(name)
+	if j == nil {
+		t.Fatalf("no journey %q", name)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), j.Timeout.Duration)
+	defer cancel()
+	p := &probes.Prober{Browser: shared, Logger: testLogger(t)}
+	return p.Run(ctx, j, cfg.Secrets())
+}
+
+func step(t *testing.T, r *probes.Result, name string) probes.StepResult {
+	t.Helper()
+	for _, s := range r.Steps {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("run has no step %q", name)
+	return probes.StepResult{}
+}
+
+func describe(r *probes.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s %q\n", r.Status, r.FailedStep, r.Reason, r.Message)
+	for _, s := range r.Steps {
+		fmt.Fprintf(&b, "  %-18s %-8s %7.3fs %s %s\n", s.Name, s.Status, s.Duration.Seconds(), s.Reason, s.Message)
+	}
+	return b.String()
+}
+
+func TestDemoJourneySucceeds(t *testing.T) {
+	shop := startShop(t, demoshop.Options{})
+	cfg := parse(t, shop.Journey("@every 1m"))
+	r := runJourney(t, cfg, "checkout")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("demo journey did not succeed:\n%s", describe(r))
+	}
+	for _, s := range r.Steps {
+		if s.Status != probes.StepOK {
+			t.Errorf("step %q: status %s, want ok (consent banner shows in every fresh context)", s.Name, s.Status)
+		}
+		if s.Duration <= 0 {
+			t.Errorf("step %q: duration %v, want > 0", s.Name, s.Duration)
+		}
+	}
+	landing := step(t, r, "landing")
+	if landing.Page == nil {
+		t.Fatal("landing step has no page timings")
+	}
+	p := landing.Page
+	if p.TTFB <= 0 || p.FCP <= 0 || p.LCP <= 0 || p.Load <= 0 || p.DOMContentLoaded <= 0 {
+		t.Errorf("landing page timings incomplete: %+v", *p)
+	}
+	if p.Requests < 2 || p.TransferBytes <= 0 {
+		t.Errorf("landing page: %d requests, %d bytes; want the document, the hero image and the product API", p.Requests, p.TransferBytes)
+	}
+	if p.Status != 200 {
+		t.Errorf("landing page status %d, want 200", p.Status)
+	}
+	if chat := step(t, r, "chat reply"); chat.Duration < demoshop.DefaultChatDelay {
+		t.Errorf("chat reply took %v, less than the shop's reply delay %v: the reply was not waited for", chat.Duration, demoshop.DefaultChatDelay)
+	}
+	// A click that navigates lands on a page with timings of its own.
+	if pp := step(t, r, "product page").Page; pp == nil || !strings.Contains(pp.URL, "/product/") {
+		t.Errorf("product page step: page %+v, want the product page's timings", pp)
+	}
+	if ab := step(t, r, "add to basket"); ab.Page != nil {
+		t.Errorf("add to basket does not navigate, but got page timings for %s", ab.Page.URL)
+	}
+}
+
+// The reference configuration from the README, pointed at the demo shop,
+// must work as written.
+func TestExampleConfigWorksAsWritten(t *testing.T) {
+	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
+	shop := startShop(t, demoshop.Options{})
+	cfg := parse(t, strings.Replace(shop.ExampleConfig(), `artifacts_dir = "/var/lib/touchprobe"`, `artifacts_dir = "`+t.TempDir()+`"`, 1))
+	r := runJourney(t, cfg, "storefront")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("reference journey did not succeed:\n%s", describe(r))
+	}
+}
+
+func TestStepTimeFollowsInjectedDelay(t *testing.T) {
+	shop := startShop(t, demoshop.Options{})
+	cfg := parse(t, shop.Journey("@every 1m"))
+	base := runJourney(t, cfg, "checkout")
+	if base.Status != probes.StatusSuccess {
+		t.Fatalf("baseline run failed:\n%s", describe(base))
+	}
+	// The margin is generous because these machines are shared; what it
+	// catches is measuring the wrong thing (a timeout, a poll window, the
+	// next page), which is off by seconds.
+	const margin = 1200 * time.Millisecond
+	cases := []struct {
+		page  string
+		delay time.Duration
+		step  string
+	}{
+		{"product", 1500 * time.Millisecond, "product page"},
+		{"basket", 1200 * time.Millisecond, "add to basket"},
+		{"checkout", 1300 * time.Millisecond, "checkout"},
+		{"chat", 1500 * time.Millisecond, "chat reply"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.page, func(t *testing.T) {
+			if err := shop.SetSlow(tc.page, tc.delay); err != nil {
+				t.Fatal(err)
+			}
+			defer shop.SetSlow(tc.page, 0)
+			r := runJourney(t, cfg, "checkout")
+			if r.Status != probes.StatusSuccess {
+				t.Fatalf("slowed run failed:\n%s", describe(r))
+			}
+			got := step(t, r, tc.step).Duration
+			want := step(t, base, tc.step).Duration + tc.delay
+			if got < tc.delay || got < want-margin || got > want+margin {
+				t.Errorf("step %q took %v with %v injected; baseline %v, want %v ± %v", tc.step, got, tc.delay, step(t, base, tc.step).Duration, want, margin)
+			}
+		})
+	}
+}
+
+func TestSlowPageIsOverBudget(t *testing.T) {
+	shop := startShop(t, demoshop.Options{Slow: map[string]time.Duration{"product": 2500 * time.Millisecond}})
+	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
+	cfg := parse(t, strings.Replace(shop.ExampleConfig(), `artifacts_dir = "/var/lib/touchprobe"`, `artifacts_dir = "`+t.TempDir()+`"`, 1))
+	r := runJourney(t, cfg, "storefront")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("a slow page is not a failure:\n%s", describe(r))
+	}
+	pp := step(t, r, "product page")
+	if !pp.OverBudget() || pp.Budget != 2*time.Second {
+		t.Errorf("product page: %v against budget %v, over budget %v; want over its 2s budget", pp.Duration, pp.Budget, pp.OverBudget())
+	}
+	if !r.OverBudget() {
+		t.Error("run not marked over budget")
+	}
+	if lp := step(t, r, "landing"); lp.OverBudget() {
+		t.Errorf("landing was not slowed but is over budget: %v", lp.Duration)
+	}
+}
+
+func TestBrokenCheckoutFails(t *testing.T) {
+	shop := startShop(t, demoshop.Options{Fail: map[string]bool{"checkout": true}})
+	cfg := parse(t, shop.Journey("@every 1m"))
+	r := runJourney(t, cfg, "checkout")
+	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonHTTPStatus || r.FailedStep != "checkout" {
+		t.Fatalf("want failure at step checkout with reason http_status:\n%s", describe(r))
+	}
+	if !strings.Contains(r.Message, "500") {
+		t.Errorf("message %q does not name the status", r.Message)
+	}
+	sawNotRun := false
+	for _, s := range r.Steps {
+		if s.Status == probes.StepNotRun {
+			sawNotRun = true
+		}
+	}
+	if !sawNotRun {
+		t.Error("steps after the failure should be not_run")
+	}
+}
+
+func TestCookiesDoNotLeakBetweenRuns(t *testing.T) {
+	shop := startShop(t, demoshop.Options{})
+	cfg := parse(t, shop.Journey("@every 1m"))
+	for i := range 2 {
+		r := runJourney(t, cfg, "checkout")
+		if r.Status != probes.StatusSuccess {
+			t.Fatalf("run %d failed (a basket of 2 or a missing consent banner means state leaked):\n%s", i+1, describe(r))
+		}
+		if s := step(t, r, "accept cookies"); s.Status != probes.StepOK {
+			t.Errorf("run %d: consent banner step %s; a fresh context must show the banner", i+1, s.Status)
+		}
+	}
+}
+
+func TestFailureReasons(t *testing.T) {
+	shop := startShop(t, demoshop.Options{})
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedURL := "http://" + closed.Addr().String() + "/"
+	closed.Close()
+
+	cases := []struct {
+		name   string
+		steps  string
+		reason probes.Reason
+		msg    string
+	}{
+		{"missing selector", `
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "` + shop.URL() + `"
+  [[journey.step]]
+  name = "ghost button"
+  action = "click"
+  selector = "#no-such-button"
+  timeout = "2s"`, probes.ReasonSelector, `no element matches "#no-such-button"`},
+		{"assertion", `
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "` + shop.URL() + `"
+  [[journey.step]]
+  name = "count"
+  action = "assert"
+  selector = "#basket-count"
+  text = "42"
+  timeout = "2s"`, probes.ReasonAssertion, `expected "42", got "0"`},
+		{"http status", `
+  [[journey.step]]
+  name = "missing page"
+  action = "navigate"
+  url = "` + shop.URL() + `no-such-page"`, probes.ReasonHTTPStatus, "404"},
+		{"connection refused", `
+  [[journey.step]]
+  name = "down"
+  action = "navigate"
+  url = "` + refusedURL + `"`, probes.ReasonConnRefused, "ERR_CONNECTION_REFUSED"},
+		{"missing frame", `
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "` + shop.URL() + `"
+  [[journey.step]]
+  name = "chat"
+  action = "chat"
+  frame = "iframe#no-such-frame"
+  input = "#message"
+  message = "hello"
+  reply = "p.reply"
+  timeout = "2s"`, probes.ReasonFrame, `iframe "iframe#no-such-frame"`},
+		{"url assertion", `
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "` + shop.URL() + `"
+  [[journey.step]]
+  name = "where"
+  action = "assert"
+  url_matches = "/confirmation$"
+  timeout = "1s"`, probes.ReasonAssertion, "page URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parse(t, "[[journey]]\nname = \"j\"\ntimeout = \"30s\"\n"+tc.steps+"\n")
+			r := runJourney(t, cfg, "j")
+			if r.Status != probes.StatusFailure || r.Reason != tc.reason {
+				t.Fatalf("want failure with reason %s:\n%s", tc.reason, describe(r))
+			}
+			if !strings.Contains(r.Message, tc.msg) {
+				t.Errorf("message %q does not contain %q", r.Message, tc.msg)
+			}
+		})
+	}
+}
+
+func TestSecretsAreMaskedInMessages(t *testing.T) {
+	shop := startShop(t, demoshop.Options{})
+	t.Setenv("SHOP_TOKEN", "s3cr3t-t0ken-value")
+	cfg := parse(t, `[[journey]]
+name = "j"
+  [[journey.step]]
+  name = "private page"
+  action = "navigate"
+  url = "`+shop.URL()+`no-such-page?token=${env:SHOP_TOKEN}"
+`)
+	r := runJourney(t, cfg, "j")
+	if r.Status != probes.StatusFailure {
+		t.Fatalf("want a failure:\n%s", describe(r))
+	}
+	if strings.Contains(describe(r), "s3cr3t") {
+		t.Fatalf("secret leaked into the result:\n%s", describe(r))
+	}
+	if s := step(t, r, "private page"); s.Page != nil && strings.Contains(s.Page.URL, "s3cr3t") {
+		t.Fatalf("secret leaked into the page URL %q", s.Page.URL)
+	}
+}
+
+func TestBrowserCrashMidRunIsAnErrorAndTheNextRunSucceeds(t *testing.T) {
+	shop := startShop(t, demoshop.Options{Slow: map[string]time.Duration{"product": 3 * time.Second}})
+	cfg := parse(t, shop.Journey("@every 1m"))
+	if err := shared.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	oldGroup := shared.PGID()
+
+	done := make(chan *probes.Result, 1)
+	go func() { done <- runJourney(t, cfg, "checkout") }()
+	// Kill once the run is waiting on the slowed product page.
+	deadline := time.Now().Add(20 * time.Second)
+	for shop.Requests("product") == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := shared.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.Status != probes.StatusError || r.Reason != probes.ReasonBrowserCrash {
+		t.Fatalf("want status error with reason browser_crash:\n%s", describe(r))
+	}
+
+	shop.SetSlow("product", 0)
+	next := runJourney(t, cfg, "checkout")
+	if next.Status != probes.StatusSuccess {
+		t.Fatalf("the run after a crash must succeed on a new browser:\n%s", describe(next))
+	}
+	if left := browser.GroupPIDs(oldGroup); len(left) > 0 {
+		t.Errorf("processes of the dead browser left: %v", left)
+	}
+	if shared.PGID() == oldGroup {
+		t.Error("browser was not restarted")
+	}
+}

@@ -1,0 +1,357 @@
+package probes
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/internal/browser"
+)
+
+// pollInterval is how often a condition in the page is checked. Small enough
+// that it adds little to a measured step, large enough not to load the page.
+const pollInterval = 25 * time.Millisecond
+
+// navWindow is how long after an action a navigation may still start. The
+// window is not charged to the step: it only decides whether to wait for a
+// new page.
+const navWindow = 150 * time.Millisecond
+
+// navTracker follows the main frame of a tab: when a navigation starts and
+// when its load event fires.
+type navTracker struct {
+	mainFrame string
+
+	mu       sync.Mutex
+	started  int // navigations started in the main frame
+	loaded   int // load events of the main frame
+	loadedAt time.Time
+}
+
+func trackNavigation(tabCtx context.Context) (*navTracker, error) {
+	c := chromedp.FromContext(tabCtx)
+	if c == nil || c.Target == nil {
+		return nil, errors.New("tab has no target")
+	}
+	t := &navTracker{mainFrame: string(c.Target.TargetID)}
+	err := chromedp.Listen(tabCtx, func(ev any) {
+		switch ev := ev.(type) {
+		case *page.EventFrameStartedNavigating:
+			if string(ev.FrameID) == t.mainFrame && ev.NavigationType != page.FrameStartedNavigatingNavigationTypeSameDocument {
+				t.mu.Lock()
+				t.started++
+				t.mu.Unlock()
+			}
+		case *page.EventFrameRequestedNavigation:
+			if string(ev.FrameID) == t.mainFrame {
+				t.mu.Lock()
+				t.started++
+				t.mu.Unlock()
+			}
+		case *page.EventLoadEventFired:
+			t.mu.Lock()
+			t.loaded++
+			t.loadedAt = time.Now()
+			t.mu.Unlock()
+		}
+	})
+	return t, err
+}
+
+// mark is the tracker's state at one moment.
+type mark struct{ started, loaded int }
+
+func (t *navTracker) mark() mark {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return mark{t.started, t.loaded}
+}
+
+// navigatedSince reports whether a main-frame navigation started after m.
+func (t *navTracker) navigatedSince(m mark) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.started > m.started
+}
+
+// loadedSince returns when the main frame's load event fired after m.
+func (t *navTracker) loadedSince(m mark) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.loadedAt, t.loaded > m.loaded
+}
+
+// scope is where a step's selectors are looked up: the page, a same-origin
+// iframe (reached through its contentDocument), or an out-of-process
+// cross-origin iframe (a DevTools target of its own).
+type scope struct {
+	// target is the chromedp context of an attached iframe target; nil
+	// means the tab itself, reached through the step's context.
+	target context.Context
+	root   string // JS expression for the document to query
+	// offsetFrame is a JS selector for the iframe whose position is added
+	// to coordinates, for a same-origin iframe clicked through the page.
+	offsetFrame string
+	name        string // the frame selector, for messages
+}
+
+var pageScope = scope{root: "document"}
+
+// on returns the context that talks to the scope's target.
+func (s scope) on(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.target == nil {
+		return ctx, func() {}
+	}
+	return s.target, func() {}
+}
+
+// elementState is what the page says about a selector.
+type elementState struct {
+	Found    bool    `json:"found"`
+	Visible  bool    `json:"visible"`
+	Disabled bool    `json:"disabled"`
+	Text     string  `json:"text"`
+	X        float64 `json:"x"`
+	Y        float64 `json:"y"`
+	Count    int     `json:"count"`
+	Error    string  `json:"error"`
+	// Covered names the element that would receive a click at the
+	// element's centre instead of it (a banner, an overlay); empty when
+	// the element itself would.
+	Covered string `json:"covered"`
+}
+
+// inspectJS returns an elementState for a selector. With scroll, the element
+// is first scrolled to the middle of the viewport, as a customer would, and
+// its centre is given in the coordinates of the scope's target.
+const inspectJS = `((root, sel, scroll, frameSel) => {
+  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, count: 0, error: "", covered: ""};
+  if (!root) { out.error = ""; return out; }
+  let all;
+  try { all = root.querySelectorAll(sel); } catch (e) { out.error = String(e.message || e); return out; }
+  out.count = all.length;
+  const el = all[0];
+  if (!el) return out;
+  out.found = true;
+  // "instant" overrides a page's smooth scrolling, which would move the
+  // element after we measured it.
+  if (scroll && el.scrollIntoView) el.scrollIntoView({block: "center", inline: "center", behavior: "instant"});
+  const view = el.ownerDocument.defaultView;
+  const style = view.getComputedStyle(el);
+  const r = el.getBoundingClientRect();
+  out.visible = style.visibility !== "hidden" && style.display !== "none" && Number(style.opacity) !== 0 && r.width > 0 && r.height > 0;
+  out.disabled = !!el.disabled;
+  const tag = el.tagName;
+  if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") out.text = String(el.value);
+  else out.text = (el.innerText !== undefined ? el.innerText : (el.textContent || "")).trim();
+  out.x = r.left + r.width / 2;
+  out.y = r.top + r.height / 2;
+  if (scroll && out.visible) {
+    const hit = el.ownerDocument.elementFromPoint(out.x, out.y);
+    if (hit && hit !== el && !el.contains(hit)) {
+      out.covered = hit.tagName.toLowerCase() + (hit.id ? "#" + hit.id : "") + (typeof hit.className === "string" && hit.className ? "." + hit.className.trim().split(/\s+/).join(".") : "");
+    }
+  }
+  if (frameSel) {
+    const f = document.querySelector(frameSel);
+    if (f) { const fr = f.getBoundingClientRect(); out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop; }
+  }
+  return out;
+})`
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func (s scope) inspect(ctx context.Context, sel string, scroll bool) (elementState, error) {
+	ctx, cancel := s.on(ctx)
+	defer cancel()
+	if scroll && s.offsetFrame != "" {
+		// Bring the iframe itself into view first, so the element's
+		// centre is inside the viewport of the page.
+		_, _ = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+			`(() => { const f = document.querySelector(%s); if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, jsString(s.offsetFrame))))
+	}
+	expr := fmt.Sprintf("%s(%s, %s, %t, %s)", inspectJS, s.root, jsString(sel), scroll, jsString(s.offsetFrame))
+	return chromedp.Run(ctx, chromedp.Evaluate[elementState](expr))
+}
+
+// selectorError says which selector was not found or not visible.
+type selectorError struct {
+	sel   string
+	frame string
+	state elementState
+	err   error
+}
+
+func (e *selectorError) Error() string {
+	where := ""
+	if e.frame != "" {
+		where = fmt.Sprintf(" in frame %q", e.frame)
+	}
+	switch {
+	case e.state.Error != "":
+		return fmt.Sprintf("selector %q%s is not valid CSS: %s", e.sel, where, e.state.Error)
+	case e.state.Covered != "":
+		return fmt.Sprintf("element %q%s is covered by %s and cannot be clicked", e.sel, where, e.state.Covered)
+	case e.state.Found:
+		return fmt.Sprintf("element %q%s is present but not visible", e.sel, where)
+	default:
+		return fmt.Sprintf("no element matches %q%s", e.sel, where)
+	}
+}
+
+func (e *selectorError) Unwrap() error { return e.err }
+
+// waitVisible polls until the selector matches a visible element (and cond,
+// if set, holds for it) or ctx ends. Evaluation errors are retried: they
+// happen while a document is being replaced, and the next poll runs in the
+// new one. A dead browser ends the wait at once.
+func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond func(elementState) bool) (elementState, error) {
+	var last elementState
+	for {
+		st, err := s.inspect(ctx, sel, scroll)
+		switch {
+		case err == nil:
+			last = st
+			if st.Error != "" {
+				return st, &selectorError{sel: sel, frame: s.name, state: st}
+			}
+			if st.Visible && (cond == nil || cond(st)) {
+				return st, nil
+			}
+		case browser.IsCrash(err):
+			return last, err
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return last, &selectorError{sel: sel, frame: s.name, state: last, err: err}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// click presses the left mouse button on the element's centre: a real click,
+// as a customer makes, not element.click().
+func (s scope) click(ctx context.Context, sel string) error {
+	st, err := s.waitVisible(ctx, sel, true, func(st elementState) bool { return st.Covered == "" })
+	if err != nil {
+		return err
+	}
+	ctx, cancel := s.on(ctx)
+	defer cancel()
+	return chromedp.Do(ctx, chromedp.MouseClickXY(st.X, st.Y))
+}
+
+// typeText clicks into the field, clears it and types text key by key.
+func (s scope) typeText(ctx context.Context, sel, text string) error {
+	if err := s.click(ctx, sel); err != nil {
+		return err
+	}
+	ctx, cancel := s.on(ctx)
+	defer cancel()
+	clear := fmt.Sprintf(`(() => { const el = %s.querySelector(%s); if (el) { el.focus(); if ("value" in el) el.value = ""; } })()`, s.root, jsString(sel))
+	return chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](clear),
+		chromedp.KeyEvent(text),
+	)
+}
+
+// frameError says that an iframe named by a step never became usable.
+type frameError struct {
+	frame string
+	err   error
+}
+
+func (e *frameError) Error() string {
+	return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
+}
+func (e *frameError) Unwrap() error { return e.err }
+
+// enterFrame finds the iframe and returns a scope inside it. A same-origin
+// iframe is reached through contentDocument; a cross-origin one runs in its
+// own renderer and is attached to as a target of its own. The returned
+// cleanup detaches from that target.
+func enterFrame(ctx context.Context, frameSel string) (scope, func(), error) {
+	noop := func() {}
+	if _, err := pageScope.waitVisible(ctx, frameSel, false, nil); err != nil {
+		return scope{}, noop, &frameError{frame: frameSel, err: err}
+	}
+	type frameInfo struct {
+		SameOrigin bool `json:"sameOrigin"`
+		Ready      bool `json:"ready"`
+	}
+	probe := fmt.Sprintf(`(() => { const f = document.querySelector(%s); let d = null; try { d = f && f.contentDocument; } catch (e) {}
+	  const loaded = !!d && d.URL !== "about:blank";
+	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, jsString(frameSel))
+	for {
+		fi, err := chromedp.Run(ctx, chromedp.Evaluate[frameInfo](probe))
+		if err == nil && fi.Ready {
+			root := fmt.Sprintf("document.querySelector(%s).contentDocument", jsString(frameSel))
+			return scope{root: root, offsetFrame: frameSel, name: frameSel}, noop, nil
+		}
+		if err == nil && !fi.SameOrigin {
+			if sc, cleanup, ok := attachFrameTarget(ctx, frameSel); ok {
+				return sc, cleanup, nil
+			}
+		}
+		if err != nil && browser.IsCrash(err) {
+			return scope{}, noop, err
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return scope{}, noop, &frameError{frame: frameSel, err: err}
+		}
+	}
+}
+
+// attachFrameTarget attaches to the out-of-process iframe that the selector
+// names. Chromium gives such a frame a target whose ID is the frame's ID.
+func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), bool) {
+	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(frameSel), chromedp.AtLeast(0)))
+	if err != nil || len(nodes) == 0 || nodes[0].FrameID == "" {
+		return scope{}, nil, false
+	}
+	frameID := target.ID(nodes[0].FrameID)
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		return scope{}, nil, false
+	}
+	found := false
+	for _, info := range infos {
+		if info.TargetID == frameID && info.Type == "iframe" {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return scope{}, nil, false
+	}
+	// Detach rather than close on cancel: the iframe belongs to the page.
+	// The frame's context is a child of the step's, so it carries the
+	// step's deadline and detaches when the step ends.
+	frameCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(frameID), chromedp.WithDetachOnCancel())
+	sc := scope{target: frameCtx, root: "document", name: frameSel}
+	ready, err := chromedp.Run(frameCtx, chromedp.Evaluate[bool](`document.readyState === "complete"`))
+	if err != nil || !ready {
+		cancel()
+		return scope{}, nil, false
+	}
+	return sc, cancel, true
+}

@@ -1,0 +1,102 @@
+package probes
+
+import (
+	"context"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// vitalsJS reads the browser's own measurements of the current document:
+// Navigation Timing, Paint Timing, Largest Contentful Paint and Layout
+// Instability. LCP and layout shifts are only observable through a buffered
+// PerformanceObserver, which reports asynchronously, hence the promise.
+// CLS follows web.dev's definition: the largest session window of shifts
+// not caused by input (gaps under 1s, windows at most 5s).
+const vitalsJS = `(async () => {
+  const observe = (type) => new Promise((resolve) => {
+    let po;
+    const timer = setTimeout(() => { if (po) po.disconnect(); resolve([]); }, 40);
+    try {
+      po = new PerformanceObserver((list) => { clearTimeout(timer); po.disconnect(); resolve(list.getEntries()); });
+      po.observe({type, buffered: true});
+    } catch (e) { clearTimeout(timer); resolve([]); }
+  });
+  const [lcps, shifts] = await Promise.all([observe("largest-contentful-paint"), observe("layout-shift")]);
+  const nav = performance.getEntriesByType("navigation")[0];
+  const paint = performance.getEntriesByName("first-contentful-paint")[0];
+  const resources = performance.getEntriesByType("resource");
+  let cls = 0, win = 0, first = 0, prev = 0;
+  for (const s of shifts) {
+    if (s.hadRecentInput) continue;
+    if (win > 0 && s.startTime - prev < 1000 && s.startTime - first < 5000) { win += s.value; }
+    else { win = s.value; first = s.startTime; }
+    prev = s.startTime;
+    if (win > cls) cls = win;
+  }
+  let bytes = nav ? nav.transferSize : 0;
+  for (const r of resources) bytes += r.transferSize || 0;
+  return {
+    url: location.href,
+    status: nav && nav.responseStatus ? nav.responseStatus : 0,
+    ttfb: nav ? nav.responseStart : 0,
+    dcl: nav ? nav.domContentLoadedEventEnd : 0,
+    load: nav ? nav.loadEventEnd : 0,
+    fcp: paint ? paint.startTime : 0,
+    lcp: lcps.length ? lcps[lcps.length - 1].startTime : 0,
+    cls: cls,
+    bytes: bytes,
+    requests: (nav ? 1 : 0) + resources.length,
+  };
+})()`
+
+type vitals struct {
+	URL      string  `json:"url"`
+	Status   int     `json:"status"`
+	TTFB     float64 `json:"ttfb"`
+	DCL      float64 `json:"dcl"`
+	Load     float64 `json:"load"`
+	FCP      float64 `json:"fcp"`
+	LCP      float64 `json:"lcp"`
+	CLS      float64 `json:"cls"`
+	Bytes    int64   `json:"bytes"`
+	Requests int     `json:"requests"`
+}
+
+// lcpPatience bounds how long we poll for an LCP entry that the browser
+// has not reported yet; some pages (no images, no text) never get one.
+const lcpPatience = 600 * time.Millisecond
+
+// readPage returns the browser's timings of the current document.
+func readPage(ctx context.Context) (*PageMetrics, error) {
+	deadline := time.Now().Add(lcpPatience)
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[vitals](vitalsJS, chromedp.EvalAwaitPromise))
+		if err != nil {
+			return nil, err
+		}
+		if v.LCP > 0 || time.Now().After(deadline) {
+			return v.metrics(), nil
+		}
+		if err := sleep(ctx, 50*time.Millisecond); err != nil {
+			return v.metrics(), nil
+		}
+	}
+}
+
+func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+func (v vitals) metrics() *PageMetrics {
+	return &PageMetrics{
+		URL:              v.URL,
+		Status:           v.Status,
+		TTFB:             ms(v.TTFB),
+		DOMContentLoaded: ms(v.DCL),
+		Load:             ms(v.Load),
+		FCP:              ms(v.FCP),
+		LCP:              ms(v.LCP),
+		CLS:              v.CLS,
+		TransferBytes:    v.Bytes,
+		Requests:         v.Requests,
+	}
+}
