@@ -1,0 +1,266 @@
+package agent_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/agent"
+	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/metrics"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// harness runs a whole agent against the demo shop on loopback.
+type harness struct {
+	t       *testing.T
+	shop    *demoshop.Shop
+	agent   *agent.Agent
+	base    string
+	results chan *probes.Result
+	cancel  context.CancelFunc
+	done    chan error
+	dir     string
+
+	mu     sync.Mutex
+	config string
+}
+
+func start(t *testing.T, configText func(shop *demoshop.Shop) string) *harness {
+	t.Helper()
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shop.Close() })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, shop: shop, base: "http://" + l.Addr().String(), results: make(chan *probes.Result, 100), done: make(chan error, 1)}
+	h.config = configText(shop)
+	h.dir, err = os.MkdirTemp("", "tp-agent-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan struct{})
+	h.agent, err = agent.New(agent.Options{
+		Load: func() (*config.Config, error) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			return config.Parse([]byte(h.config), "agent-test.toml")
+		},
+		BrowserDir:    h.dir,
+		Listeners:     []net.Listener{l},
+		ShutdownGrace: 5 * time.Second,
+		RunAtStart:    true,
+		OnResult:      func(r *probes.Result) { h.results <- r },
+		OnReady:       func([]string) { close(ready) },
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- h.agent.Run(ctx) }()
+	select {
+	case <-ready:
+	case err := <-h.done:
+		t.Fatalf("agent stopped before it was ready: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("agent not ready after 60s")
+	}
+	t.Cleanup(h.stop)
+	return h
+}
+
+// stop shuts the agent down and checks that Chromium and its files are gone.
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	pgid := h.agent.Browser().PGID()
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("agent.Run: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		h.t.Fatal("agent did not stop within 60s")
+	}
+	if pgid != 0 {
+		if left := browser.GroupPIDs(pgid); len(left) > 0 {
+			h.t.Errorf("Chromium processes left after shutdown: %v", left)
+		}
+	}
+	if entries, _ := os.ReadDir(h.dir); len(entries) > 0 {
+		h.t.Errorf("browser files left after shutdown: %d entries", len(entries))
+	}
+	os.RemoveAll(h.dir)
+}
+
+func (h *harness) setConfig(text string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.config = text
+}
+
+func (h *harness) next(journey string) *probes.Result {
+	h.t.Helper()
+	timeout := time.After(120 * time.Second)
+	for {
+		select {
+		case r := <-h.results:
+			if r.Journey == journey {
+				return r
+			}
+		case <-timeout:
+			h.t.Fatalf("no run of %q within 120s", journey)
+			return nil
+		}
+	}
+}
+
+func (h *harness) get(path string) (int, string) {
+	h.t.Helper()
+	resp, err := http.Get(h.base + path)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func demoJourney(shop *demoshop.Shop) string { return shop.Journey("@every 1h") }
+
+func TestAgentServesMetricsOfARealRun(t *testing.T) {
+	h := start(t, demoJourney)
+	r := h.next("checkout")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("demo run failed: %s %s %s", r.FailedStep, r.Reason, r.Message)
+	}
+	if code, _ := h.get("/-/healthy"); code != http.StatusOK {
+		t.Errorf("/-/healthy: %d", code)
+	}
+	if code, _ := h.get("/-/ready"); code != http.StatusOK {
+		t.Errorf("/-/ready: %d", code)
+	}
+	code, body := h.get("/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, d := range metrics.Docs() {
+		if d.Name == "touchprobe_config_last_reload_successful" || strings.HasPrefix(d.Name, "touchprobe_page_") ||
+			d.Name == "touchprobe_journey_failures_total" {
+			continue // checked below or only present after a failure
+		}
+		if !strings.Contains(body, "\n"+d.Name) && !strings.Contains(body, d.Name+"_bucket") {
+			t.Errorf("documented metric %s is not exposed", d.Name)
+		}
+	}
+	for _, want := range []string{
+		`touchprobe_step_success{brand="nordlys",journey="checkout",location="demo",step="landing",touchpoint="landing"} 1`,
+		`touchprobe_journey_success{brand="nordlys",journey="checkout",location="demo"} 1`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="success"} 1`,
+		`touchprobe_step_budget_seconds{brand="nordlys",journey="checkout",location="demo",step="product page",touchpoint="product"} 3`,
+		`touchprobe_page_timing_seconds{brand="nordlys",journey="checkout",location="demo",step="landing",timing="lcp"}`,
+		`touchprobe_step_duration_seconds_bucket{brand="nordlys",journey="checkout",location="demo",step="landing",touchpoint="landing",le="3"} 1`,
+		`touchprobe_config_last_reload_successful{location="demo"} 1`,
+		`touchprobe_build_info{`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if code, page := h.get("/"); code != http.StatusOK || !strings.Contains(page, "checkout") || !strings.Contains(page, "chat reply") {
+		t.Errorf("status page: %d, journeys and steps not listed", code)
+	}
+}
+
+func TestAgentRecoversFromABrowserCrash(t *testing.T) {
+	h := start(t, func(shop *demoshop.Shop) string {
+		shop.SetSlow("product", 3*time.Second)
+		return demoJourney(shop)
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for h.shop.Requests("product") == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := h.agent.Browser().Kill(); err != nil {
+		t.Fatal(err)
+	}
+	r := h.next("checkout")
+	if r.Status != probes.StatusError || r.Reason != probes.ReasonBrowserCrash {
+		t.Fatalf("run during the crash: %s %s, want error browser_crash", r.Status, r.Reason)
+	}
+	h.shop.SetSlow("product", 0)
+	h.agent.Scheduler().RunNow("checkout")
+	if r := h.next("checkout"); r.Status != probes.StatusSuccess {
+		t.Fatalf("run after the crash: %s %s %s", r.Status, r.Reason, r.Message)
+	}
+	_, body := h.get("/metrics")
+	for _, want := range []string{
+		`touchprobe_browser_restarts_total{location="demo"} 1`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="error"} 1`,
+		`touchprobe_journey_failures_total{brand="nordlys",journey="checkout",location="demo",reason="browser_crash",step="product page"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestReloadKeepsTheRunningConfigWhenTheNewOneIsBad(t *testing.T) {
+	h := start(t, demoJourney)
+	h.next("checkout")
+	good := h.config
+	h.setConfig(good + "\n[[journey]]\nname = \"broken\"\nschedule = \"every minute\"\n")
+	resp, err := http.Post(h.base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), `journey "broken" (#2)`) {
+		t.Errorf("bad reload: %d %q; want 500 naming the journey", resp.StatusCode, body)
+	}
+	if h.agent.Config().Journey("broken") != nil || h.agent.Config().Journey("checkout") == nil {
+		t.Error("a bad reload changed the running configuration")
+	}
+	if _, m := h.get("/metrics"); !strings.Contains(m, `touchprobe_config_last_reload_successful{location="demo"} 0`) {
+		t.Error("failed reload not reported in touchprobe_config_last_reload_successful")
+	}
+
+	h.setConfig(strings.Replace(good, `name = "checkout"`, `name = "purchase"`, 1))
+	resp, err = http.Post(h.base+"/-/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("good reload: %d", resp.StatusCode)
+	}
+	if h.agent.Config().Journey("purchase") == nil {
+		t.Error("good reload not applied")
+	}
+	_, m := h.get("/metrics")
+	if strings.Contains(m, `journey="checkout"`) {
+		t.Error("metrics of the removed journey are still exposed")
+	}
+	if !strings.Contains(m, `touchprobe_config_last_reload_successful{location="demo"} 1`) {
+		t.Error("good reload not reported")
+	}
+}
