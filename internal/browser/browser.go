@@ -211,7 +211,27 @@ func (m *Manager) Kill() error {
 	return syscall.Kill(-inst.pgid, syscall.SIGKILL)
 }
 
-// PIDs returns the process group of the running browser, for tests and
+// Targets counts the targets (tabs, workers, frames) the running browser
+// holds open, so that a leak of tabs shows up in soak figures and tests.
+func (m *Manager) Targets(ctx context.Context) (int, error) {
+	m.mu.Lock()
+	inst := m.cur
+	m.mu.Unlock()
+	if inst == nil {
+		return 0, errors.New("no browser is running")
+	}
+	c, cancel := context.WithCancel(inst.browserCtx)
+	defer cancel()
+	stop := context.AfterFunc(ctx, cancel)
+	defer stop()
+	infos, err := chromedp.Targets(c)
+	if err != nil {
+		return 0, fmt.Errorf("listing the browser's targets: %w", err)
+	}
+	return len(infos), nil
+}
+
+// PGID returns the process group of the running browser, for tests and
 // memory accounting; 0 when none runs.
 func (m *Manager) PGID() int {
 	m.mu.Lock()
