@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -33,6 +34,11 @@ type navTracker struct {
 	started  int // navigations started in the main frame
 	loaded   int // load events of the main frame
 	loadedAt time.Time
+
+	// crashed closes when the tab's renderer dies (out of memory, killed)
+	// while the browser lives on.
+	crashed   chan struct{}
+	crashOnce sync.Once
 }
 
 func trackNavigation(tabCtx context.Context) (*navTracker, error) {
@@ -40,7 +46,7 @@ func trackNavigation(tabCtx context.Context) (*navTracker, error) {
 	if c == nil || c.Target == nil {
 		return nil, errors.New("tab has no target")
 	}
-	t := &navTracker{mainFrame: string(c.Target.TargetID)}
+	t := &navTracker{mainFrame: string(c.Target.TargetID), crashed: make(chan struct{})}
 	err := chromedp.Listen(tabCtx, func(ev any) {
 		switch ev := ev.(type) {
 		case *page.EventFrameStartedNavigating:
@@ -55,6 +61,8 @@ func trackNavigation(tabCtx context.Context) (*navTracker, error) {
 				t.started++
 				t.mu.Unlock()
 			}
+		case *inspector.EventTargetCrashed:
+			t.crashOnce.Do(func() { close(t.crashed) })
 		case *page.EventLoadEventFired:
 			t.mu.Lock()
 			t.loaded++
@@ -63,6 +71,16 @@ func trackNavigation(tabCtx context.Context) (*navTracker, error) {
 		}
 	})
 	return t, err
+}
+
+// hasCrashed reports whether the tab's renderer died.
+func (t *navTracker) hasCrashed() bool {
+	select {
+	case <-t.crashed:
+		return true
+	default:
+		return false
+	}
 }
 
 // mark is the tracker's state at one moment.
@@ -190,6 +208,10 @@ type selectorError struct {
 	frame string
 	state elementState
 	err   error
+	// unresponsive is set when the page never answered while we waited:
+	// its main thread is busy (a script in an endless loop), so whether
+	// the element is there is unknown.
+	unresponsive bool
 }
 
 func (e *selectorError) Error() string {
@@ -198,6 +220,8 @@ func (e *selectorError) Error() string {
 		where = fmt.Sprintf(" in frame %q", e.frame)
 	}
 	switch {
+	case e.unresponsive:
+		return fmt.Sprintf("the page%s stopped responding (a script busy in an endless loop?) while waiting for %q", where, e.sel)
 	case e.state.Error != "":
 		return fmt.Sprintf("selector %q%s is not valid CSS: %s", e.sel, where, e.state.Error)
 	case e.state.Covered != "":
@@ -217,11 +241,14 @@ func (e *selectorError) Unwrap() error { return e.err }
 // new one. A dead browser ends the wait at once.
 func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond func(elementState) bool) (elementState, error) {
 	var last elementState
+	answered := false
+	var lastErr error
 	for {
 		st, err := s.inspect(ctx, sel, scroll)
+		lastErr = err
 		switch {
 		case err == nil:
-			last = st
+			last, answered = st, true
 			if st.Error != "" {
 				return st, &selectorError{sel: sel, frame: s.name, state: st}
 			}
@@ -232,7 +259,11 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 			return last, err
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
-			return last, &selectorError{sel: sel, frame: s.name, state: last, err: err}
+			// Unresponsive: no evaluation ever answered, and the last one
+			// was still waiting when time ran out (rather than failing
+			// at once, as it does while a document is replaced).
+			unresponsive := !answered && errors.Is(lastErr, context.DeadlineExceeded)
+			return last, &selectorError{sel: sel, frame: s.name, state: last, err: err, unresponsive: unresponsive}
 		}
 	}
 }

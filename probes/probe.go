@@ -109,8 +109,18 @@ func (r *run) execute(ctx context.Context) {
 		return
 	}
 	// The journey's deadline applies to everything done in the tab.
-	runCtx, cancel := context.WithCancel(tab)
-	defer cancel()
+	runCtx, cancel := context.WithCancelCause(tab)
+	defer cancel(nil)
+	// A page whose renderer died never answers again: end the step now
+	// rather than at its timeout.
+	crashWatch := runCtx
+	go func() {
+		select {
+		case <-r.nav.crashed:
+			cancel(errPageCrashed)
+		case <-crashWatch.Done():
+		}
+	}()
 	if d, ok := ctx.Deadline(); ok {
 		var dcancel context.CancelFunc
 		runCtx, dcancel = context.WithDeadline(runCtx, d)
@@ -175,6 +185,8 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 }
 
 var errSkipped = errors.New("optional step skipped")
+
+var errPageCrashed = errors.New("the page's renderer crashed")
 
 // optionalGrace is how long an optional step waits for its element before
 // it is skipped: consent banners and pop-ups appear just after load.
@@ -636,6 +648,9 @@ func (r *run) classify(parent, stepCtx context.Context, err error, st *config.St
 	if r.tab != nil && r.prober.Browser.Died(r.tab) || browser.IsCrash(err) {
 		return ReasonBrowserCrash, fmt.Sprintf("the browser died during the step: %v", err)
 	}
+	if r.nav != nil && r.nav.hasCrashed() {
+		return ReasonPageCrash, "the page crashed: its renderer process died (out of memory, or killed); the browser itself is fine"
+	}
 	if parent.Err() != nil && !errors.Is(parent.Err(), context.DeadlineExceeded) {
 		return ReasonCanceled, "the run was cancelled: the agent is shutting down or the journey was removed"
 	}
@@ -669,6 +684,9 @@ func (r *run) classify(parent, stepCtx context.Context, err error, st *config.St
 	case errors.As(err, &fe):
 		return ReasonFrame, fmt.Sprintf("%s within %s", fe.Error(), limit)
 	case errors.As(err, &se):
+		if se.unresponsive && timedOut {
+			return ReasonTimeout, fmt.Sprintf("%s; gave up after %s", se.Error(), limit)
+		}
 		if se.state.Error != "" {
 			return ReasonSelector, se.Error()
 		}

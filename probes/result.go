@@ -33,6 +33,7 @@ const (
 	ReasonRedirectLoop Reason = "redirect_loop" // too many redirects
 	ReasonFrame        Reason = "frame"         // the iframe named by frame never appeared
 	ReasonPageError    Reason = "page_error"    // the browser showed its own error page
+	ReasonPageCrash    Reason = "page_crash"    // the page's renderer died (out of memory, crashed); the browser lives on
 	ReasonBrowserCrash Reason = "browser_crash" // Chromium died or could not start
 	ReasonCanceled     Reason = "canceled"      // the agent was shutting down
 	ReasonInternal     Reason = "internal"      // a bug in touchprobe
@@ -43,7 +44,7 @@ const (
 var Reasons = []Reason{
 	ReasonTimeout, ReasonSelector, ReasonAssertion, ReasonHTTPStatus, ReasonNavigation,
 	ReasonConnRefused, ReasonDNS, ReasonTLS, ReasonRedirectLoop,
-	ReasonFrame, ReasonPageError, ReasonBrowserCrash, ReasonCanceled, ReasonInternal,
+	ReasonFrame, ReasonPageError, ReasonPageCrash, ReasonBrowserCrash, ReasonCanceled, ReasonInternal,
 }
 
 // StepStatus is what happened to one step.
