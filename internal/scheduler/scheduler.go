@@ -269,6 +269,19 @@ func (s *Scheduler) Running() []string {
 	return names
 }
 
+// NextRuns returns, for every job, the activation its loop waits for; the
+// time is zero for a job whose loop has not computed one yet. Tests and
+// the status page use it to see that a schedule is in force.
+func (s *Scheduler) NextRuns() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := make(map[string]time.Time, len(s.jobs))
+	for name, js := range s.jobs {
+		next[name] = js.next
+	}
+	return next
+}
+
 // halt ends scheduling: loops exit and waits for a slot are abandoned.
 func (s *Scheduler) halt() {
 	s.mu.Lock()
