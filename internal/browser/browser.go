@@ -65,10 +65,18 @@ type instance struct {
 	browserCtx    context.Context
 	browserCancel context.CancelFunc
 	dir           string
+	tmp           string // a temp directory outside dir, if dir was too long
 	pgid          int
 	dead          chan struct{} // closed when the browser exited
 	stopping      bool          // we asked it to exit
 }
+
+// Chromium's singleton socket lives at TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket,
+// and a Unix socket path may not exceed 107 bytes.
+const (
+	singletonSocket = "/org.chromium.Chromium.XXXXXX/SingletonSocket"
+	maxSocketPath   = 107
+)
 
 // New returns a manager; the browser starts on Start or on the first Tab.
 func New(opts Options) (*Manager, error) {
@@ -307,6 +315,22 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("creating the browser's temp directory: %w", err)
 	}
 	inst := &instance{dir: dir, dead: make(chan struct{})}
+	if len(tmp)+len(singletonSocket) > maxSocketPath {
+		// A long --browser.dir would make Chromium exit at start with
+		// "Socket path too long"; its temp files go to a short directory
+		// of their own instead.
+		short, err := os.MkdirTemp("", "tpc-")
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, fmt.Errorf("creating the browser's temp directory: %w", err)
+		}
+		if len(short)+len(singletonSocket) > maxSocketPath {
+			os.RemoveAll(dir)
+			os.RemoveAll(short)
+			return nil, fmt.Errorf("the browser's directory %q and the temp directory %q are both too long for Chromium's socket path (at most %d bytes): choose a shorter --browser.dir or TMPDIR", m.opts.Dir, short, maxSocketPath)
+		}
+		tmp, inst.tmp = short, short
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(m.path),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
@@ -436,11 +460,16 @@ func (m *Manager) cleanup(inst *instance) {
 	if inst.pgid > 0 {
 		killGroup(inst.pgid)
 	}
-	for range 3 {
-		if err := os.RemoveAll(inst.dir); err == nil {
-			break
+	for _, d := range []string{inst.dir, inst.tmp} {
+		if d == "" {
+			continue
 		}
-		time.Sleep(50 * time.Millisecond)
+		for range 3 {
+			if err := os.RemoveAll(d); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	}
 }
 
