@@ -80,6 +80,17 @@ func TestLoadInvalid(t *testing.T) {
 		{file: "invalid-syntax.toml", want: []string{
 			`FILE:3:15: toml: expected value but found '=' instead`,
 		}},
+		// Not a configuration at all: an empty file, a binary one, one
+		// that is not UTF-8. Each gets one clear line, never a panic.
+		{file: "invalid-empty.toml", want: []string{
+			`FILE: journey: at least one [[journey]] is required: add one with a name and at least one [[journey.step]]`,
+		}},
+		{file: "invalid-binary.toml", want: []string{
+			`FILE:1:1: toml: files cannot contain NULL bytes; probably using UTF-16; TOML files must be UTF-8`,
+		}},
+		{file: "invalid-utf8.toml", want: []string{
+			`FILE:2:8: toml: invalid UTF-8 byte: 0xff`,
+		}},
 		{file: "invalid-unknown-key.toml", want: []string{
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 		}},
