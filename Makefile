@@ -12,7 +12,7 @@ LDFLAGS  := -s -w \
 # loaded machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit lint demo chromium clean
+.PHONY: all build test unit lint demo chromium soak clean
 
 all: build
 
@@ -32,6 +32,13 @@ test: chromium lint
 
 demo: build chromium
 	./touchprobe demo
+
+# The soak behind README's reliability figures: short journeys against the
+# demo shop back to back, resources sampled every minute.
+SOAK_DURATION ?= 30m
+SOAK_JOURNEYS ?= 2
+soak: chromium
+	$(GO) run ./bench/soak -duration $(SOAK_DURATION) -journeys $(SOAK_JOURNEYS) -csv soak.csv
 
 clean:
 	rm -f touchprobe
