@@ -431,6 +431,7 @@ func TestSchedulingUnderLoad(t *testing.T) {
 	}
 	for _, n := range names {
 		skipped := metric(t, a.Agent, fmt.Sprintf(`touchprobe_journey_runs_total{journey=%q,location="t",result="skipped"}`, n))
+		t.Logf("journey %s: %v runs skipped", n, skipped)
 		if skipped < 1 {
 			t.Errorf("journey %s: %v skipped runs counted, want at least 1", n, skipped)
 		}
@@ -445,6 +446,7 @@ func TestSchedulingUnderLoad(t *testing.T) {
 	for _, n := range names {
 		maxLag = max(maxLag, metric(t, a.Agent, fmt.Sprintf(`touchprobe_schedule_lag_seconds{journey=%q,location="t"}`, n)))
 	}
+	t.Logf("%d runs, at most %d at once at the site, largest lag %.2fs", len(a.snapshot()), s.maxInflight.Load(), maxLag)
 	if maxLag < 0.5 {
 		t.Errorf("largest schedule lag %.3fs; runs waiting for a slot must show lag", maxLag)
 	}
