@@ -83,7 +83,10 @@ func main() {
 		}
 	}
 	if rep.Success == 0 || rep.Failure+rep.Error > 0 {
-		fmt.Fprintln(os.Stderr, "soak: some runs did not succeed; the figures above are not a clean soak")
+		fmt.Fprintln(os.Stderr, "soak: some runs did not succeed; the figures above are not a clean soak:")
+		for _, f := range rep.Failures {
+			fmt.Fprintln(os.Stderr, "  "+f)
+		}
 		os.Exit(1)
 	}
 }
@@ -235,22 +238,26 @@ func run(ctx context.Context, o options) (*Report, error) {
 	defer cancel()
 	agentDone := make(chan error, 1)
 	go func() { agentDone <- a.Run(runCtx) }()
+	stopped := false
 	defer func() {
 		cancel()
-		<-agentDone
+		if !stopped {
+			<-agentDone
+		}
 	}()
 	// The agent is ready once its browser is up.
 	for !a.Ready() {
 		select {
 		case err := <-agentDone:
-			return nil, fmt.Errorf("agent stopped before it was ready: %v", err)
+			stopped = true
+			return nil, fmt.Errorf("agent stopped before it was ready: %w", err)
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 
-	d := &driver{agent: a, results: results, opts: o, root: root, tmpRoot: tmpRoot, browserDir: browserDir}
+	d := &driver{agent: a, results: results, opts: o, tmpRoot: tmpRoot, browserDir: browserDir}
 	for i := range o.Journeys {
 		d.names = append(d.names, fmt.Sprintf("browse-%d", i+1))
 	}
@@ -258,13 +265,13 @@ func run(ctx context.Context, o options) (*Report, error) {
 }
 
 type driver struct {
-	agent                     *agent.Agent
-	results                   chan *probes.Result
-	opts                      options
-	names                     []string
-	root, tmpRoot, browserDir string
-	inflight                  int
-	rep                       Report
+	agent               *agent.Agent
+	results             chan *probes.Result
+	opts                options
+	names               []string
+	tmpRoot, browserDir string
+	inflight            int
+	rep                 Report
 }
 
 func (d *driver) soak(ctx context.Context) (*Report, error) {
