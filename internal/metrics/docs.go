@@ -83,6 +83,11 @@ var (
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Unix time at which the journey's last run ended.",
 	}
+	defJourneyInterval = &def{
+		Name: "touchprobe_journey_interval_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Longest period between two scheduled runs of the journey, so that alerts can tell a stale last run from a quiet schedule.",
+	}
 	defJourneyOverBudget = &def{
 		Name: "touchprobe_journey_over_budget", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
@@ -133,6 +138,11 @@ var (
 		Labels: []string{"location"},
 		Help:   "Unix time of the last successful configuration reload.",
 	}
+	defAgentInfo = &def{
+		Name: "touchprobe_agent_info", Type: typeGauge,
+		Labels: []string{"location", "external_url"},
+		Help:   "A metric with a constant '1' value labeled by the URL under which the agent is reached, for links in alerts.",
+	}
 	defBuildInfo = &def{
 		Name: "touchprobe_build_info", Type: typeGauge,
 		Labels: []string{"version", "revision", "goversion"},
@@ -143,11 +153,11 @@ var (
 var defs = []*def{
 	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget, defStepSuccess,
 	defJourneySuccess, defJourneyDuration, defJourneyRuns, defJourneyFailures,
-	defJourneyLastRun, defJourneyOverBudget,
+	defJourneyLastRun, defJourneyInterval, defJourneyOverBudget,
 	defPageTiming, defPageCLS, defPageTransfer, defPageRequests,
 	defScheduleLag,
 	defBrowserRestarts, defBrowserUp, defReloadOK, defReloadTime,
-	defBuildInfo,
+	defAgentInfo, defBuildInfo,
 }
 
 // Docs lists every touchprobe_ metric, in the order the README should show

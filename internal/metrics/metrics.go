@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/scheduler"
 	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -40,8 +41,9 @@ var results = []string{ResultSuccess, ResultFailure, ResultError, ResultSkipped}
 // fixed set of descriptors cannot describe.
 type Metrics struct {
 	mu       sync.Mutex
-	location string
-	journeys map[string]*journeyMetrics
+	location    string
+	externalURL string
+	journeys    map[string]*journeyMetrics
 
 	browserRestarts float64
 	browserUp       bool
@@ -93,6 +95,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	loc := prometheus.Labels{"location": m.location}
 	ch <- constMetric(defBrowserRestarts, loc, m.browserRestarts)
 	ch <- constMetric(defBrowserUp, loc, boolFloat(m.browserUp))
+	ch <- constMetric(defAgentInfo, prometheus.Labels{"location": m.location, "external_url": m.externalURL}, 1)
 	// Before the first load there is nothing to report; a 0 would page
 	// someone for a reload that never happened.
 	if m.reloadKnown {
@@ -129,13 +132,52 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey) {
 	next := make(map[string]*journeyMetrics, len(journeys))
 	for _, j := range journeys {
 		fp := fingerprint(location, j)
-		if old, ok := m.journeys[j.Name]; ok && old.fingerprint == fp {
-			next[j.Name] = old
-			continue
+		jm, ok := m.journeys[j.Name]
+		if !ok || jm.fingerprint != fp {
+			jm = newJourneyMetrics(location, j, fp)
 		}
-		next[j.Name] = newJourneyMetrics(location, j, fp)
+		// The schedule is not part of the fingerprint: a new schedule
+		// changes this value, not the series.
+		if iv, ok := interval(j, time.Now()); ok {
+			jm.gauge(defJourneyInterval).Set(iv.Seconds())
+		} else {
+			delete(jm.series, seriesKey(defJourneyInterval))
+		}
+		next[j.Name] = jm
 	}
 	m.journeys = next
+}
+
+// intervalRuns is how many upcoming runs interval looks at: enough to see
+// a weekend gap in a weekday schedule.
+const intervalRuns = 64
+
+// interval is the longest gap between j's next intervalRuns scheduled runs
+// after now; for an "@every" schedule, its period.
+func interval(j config.Journey, now time.Time) (time.Duration, bool) {
+	job := scheduler.Job{Name: j.Name, Spec: j.Schedule}
+	prev, err := scheduler.NextAfter(job, now)
+	if err != nil {
+		return 0, false
+	}
+	var longest time.Duration
+	for range intervalRuns {
+		next, err := scheduler.NextAfter(job, prev)
+		if err != nil {
+			break
+		}
+		longest = max(longest, next.Sub(prev))
+		prev = next
+	}
+	return longest, longest > 0
+}
+
+// SetExternalURL records the URL under which the agent is reached, which
+// touchprobe_agent_info carries so that alerts can link to its pages.
+func (m *Metrics) SetExternalURL(u string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.externalURL = u
 }
 
 // ObserveRun records one finished run. Runs of journeys that are no longer
