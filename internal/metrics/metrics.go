@@ -40,7 +40,7 @@ var results = []string{ResultSuccess, ResultFailure, ResultError, ResultSkipped}
 // collector because journeys carry label keys of their own, which a
 // fixed set of descriptors cannot describe.
 type Metrics struct {
-	mu       sync.Mutex
+	mu          sync.Mutex
 	location    string
 	externalURL string
 	journeys    map[string]*journeyMetrics
