@@ -53,6 +53,16 @@ var (
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Completed runs of the step that took longer than its budget.",
 	}
+	defStepSlowStreak = &def{
+		Name: "touchprobe_step_consecutive_over_budget_runs", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Completed runs of the step in a row, up to the last, that took longer than its budget; a run within budget resets it. Alerts count runs with it, whatever the schedule.",
+	}
+	defStepFailStreak = &def{
+		Name: "touchprobe_step_consecutive_failed_runs", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Runs in a row, up to the last, in which the site failed at this step; completing the step resets it. Runs the agent could not measure do not count.",
+	}
 	defStepSuccess = &def{
 		Name: "touchprobe_step_success", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
@@ -151,7 +161,8 @@ var (
 )
 
 var defs = []*def{
-	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget, defStepSuccess,
+	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget,
+	defStepSlowStreak, defStepFailStreak, defStepSuccess,
 	defJourneySuccess, defJourneyDuration, defJourneyRuns, defJourneyFailures,
 	defJourneyLastRun, defJourneyInterval, defJourneyOverBudget,
 	defPageTiming, defPageCLS, defPageTransfer, defPageRequests,

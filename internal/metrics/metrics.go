@@ -300,6 +300,8 @@ func newJourneyMetrics(location string, j config.Journey, fp string) *journeyMet
 		jm.byName[name] = sm
 		jm.gauge(defStepBudget, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
 		jm.counter(defStepOverBudget, sm.name, sm.touchpoint)
+		jm.gauge(defStepSlowStreak, sm.name, sm.touchpoint)
+		jm.gauge(defStepFailStreak, sm.name, sm.touchpoint)
 		jm.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint)
 	}
 	return jm
@@ -331,11 +333,24 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 			j.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint).Observe(s.Duration.Seconds())
 			j.gauge(defStepLastDuration, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
+			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
 			if s.OverBudget() {
 				j.counter(defStepOverBudget, sm.name, sm.touchpoint).Inc()
+				j.gauge(defStepSlowStreak, sm.name, sm.touchpoint).Inc()
+			} else {
+				j.gauge(defStepSlowStreak, sm.name, sm.touchpoint).Set(0)
 			}
 		case probes.StepSkipped:
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
+			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
+		case probes.StepFailed:
+			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+			// A run the agent could not measure (browser crash) says
+			// nothing about the site: it neither extends nor breaks the
+			// streak.
+			if r.Status == probes.StatusFailure {
+				j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Inc()
+			}
 		default:
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
 		}
