@@ -29,7 +29,9 @@ func TestJourneyVersion(t *testing.T) {
 		"url":    func(j *config.Journey) { j.Steps[0].URL = "https://shop.example/other" },
 		"budget": func(j *config.Journey) { j.Steps[0].Budget.Duration = time.Second },
 		"label":  func(j *config.Journey) { j.Labels["team"] = "ops" },
-		"step":   func(j *config.Journey) { j.Steps = append(j.Steps, config.Step{Name: "more", Action: "wait", Selector: "#x"}) },
+		"step": func(j *config.Journey) {
+			j.Steps = append(j.Steps, config.Step{Name: "more", Action: "wait", Selector: "#x"})
+		},
 	}
 	for name, change := range changes {
 		c := base()
