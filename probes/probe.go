@@ -180,6 +180,33 @@ var errSkipped = errors.New("optional step skipped")
 // it is skipped: consent banners and pop-ups appear just after load.
 const optionalGrace = time.Second
 
+// presentSoon reports whether the element becomes visible within grace.
+// An element is only declared absent after the page has answered several
+// times that it is, so that a slow, loaded machine does not skip a step
+// whose element is there.
+func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration) (bool, error) {
+	const answers = 3
+	deadline := time.Now().Add(grace)
+	absent := 0
+	for {
+		st, err := sc.inspect(ctx, sel, false)
+		switch {
+		case err == nil && st.Visible:
+			return true, nil
+		case err == nil:
+			absent++
+		case browser.IsCrash(err):
+			return false, err
+		}
+		if absent >= answers && time.Now().After(deadline) {
+			return false, nil
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return false, err
+		}
+	}
+}
+
 // act performs the step's action and waits until it settles. It returns
 // when the step ended for the customer, and whether a new page loaded.
 func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error) {
@@ -198,10 +225,11 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 			sel = st.Open
 		}
 		if sel != "" {
-			gctx, cancel := context.WithTimeout(ctx, min(optionalGrace, st.Timeout.Duration))
-			_, err := sc.waitVisible(gctx, sel, false, nil)
-			cancel()
-			if err != nil && ctx.Err() == nil && !browser.IsCrash(err) {
+			present, err := presentSoon(ctx, sc, sel, min(optionalGrace, st.Timeout.Duration))
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			if !present {
 				return time.Time{}, false, errSkipped
 			}
 		}

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Main(args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheck(t *testing.T) {
+	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
+	cases := []struct {
+		name   string
+		file   string
+		code   int
+		stdout string
+		stderr []string
+	}{
+		{"reference example", "../../examples/touchprobe.toml", 0, "OK: 1 journeys, 6 steps", nil},
+		{"every error at once", writeFile(t, "bad.toml", `
+[agent]
+concurrency = 0
+
+[[journey]]
+name = "storefront"
+schedule = "every minute"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "https://shop.example.com/"
+  budget = "3 s"
+
+  [[journey.step]]
+  name = "product"
+  action = "clik"
+  selector = "a.product-link"
+`), 1, "", []string{
+			`agent: concurrency: must be at least 1, got 0`,
+			`journey "storefront" (#1): schedule:`,
+			`journey "storefront" (#1), step "landing" (#1): budget: invalid duration "3 s"`,
+			`journey "storefront" (#1), step "product" (#2): action:`,
+		}},
+		{"missing file", "no-such-file.toml", 1, "", []string{"no-such-file.toml"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, "check", "--config", tc.file)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout %q lacks %q", stdout, tc.stdout)
+			}
+			for _, want := range tc.stderr {
+				if !strings.Contains(stderr, tc.file) || !strings.Contains(stderr, want) {
+					t.Errorf("stderr lacks %q (and the file name):\n%s", want, stderr)
+				}
+			}
+		})
+	}
+}
+
+func TestOnceAgainstTheDemoShop(t *testing.T) {
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
+	example := strings.Replace(shop.ExampleConfig(), `artifacts_dir = "/var/lib/touchprobe"`, `artifacts_dir = "`+t.TempDir()+`"`, 1)
+	// Only the product page's own 2s budget is under test; a loaded test
+	// machine must not push the other steps over theirs.
+	example = strings.Replace(example, `default_budget = "3s"`, `default_budget = "30s"`, 1)
+	path := writeFile(t, "touchprobe.toml", example)
+	browserDir := t.TempDir()
+
+	code, stdout, stderr := runCLI(t, "once", "--config", path, "--browser.dir", browserDir)
+	if code != 0 {
+		t.Fatalf("once on a healthy shop: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{`journey "storefront"`, "SUCCESS", "product page", "chat reply", "ok"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("step table lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	// A product page slower than its 2s budget fails the pipeline, but the
+	// run itself succeeds.
+	shop.SetSlow("product", 2500*time.Millisecond)
+	code, stdout, stderr = runCLI(t, "once", "--config", path, "--browser.dir", browserDir, "--format", "json")
+	if code != 1 {
+		t.Fatalf("once with a step over budget: exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	var out struct {
+		Runs []struct {
+			Journey    string `json:"journey"`
+			Status     string `json:"status"`
+			OverBudget bool   `json:"over_budget"`
+			Steps      []struct {
+				Name       string  `json:"name"`
+				Verdict    string  `json:"verdict"`
+				Duration   float64 `json:"duration_seconds"`
+				Budget     float64 `json:"budget_seconds"`
+				OverBudget bool    `json:"over_budget"`
+			} `json:"steps"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("--format json is not JSON: %v\n%s", err, stdout)
+	}
+	if len(out.Runs) != 1 || out.Runs[0].Status != "success" || !out.Runs[0].OverBudget {
+		t.Fatalf("want one successful run over budget: %+v", out.Runs)
+	}
+	for _, s := range out.Runs[0].Steps {
+		if s.Name == "product page" && (!s.OverBudget || s.Verdict != "OVER BUDGET" || s.Budget != 2 || s.Duration < 2.5) {
+			t.Errorf("product page step: %+v, want over its 2s budget", s)
+		}
+	}
+
+	code, _, stderr = runCLI(t, "once", "--config", path, "--journey", "nope")
+	if code != 1 || !strings.Contains(stderr, `no journey named "nope"`) || !strings.Contains(stderr, `"storefront"`) {
+		t.Errorf("unknown journey: exit %d, stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(browserDir); len(entries) > 0 {
+		t.Errorf("once left browser files behind: %d entries", len(entries))
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	if code, _, stderr := runCLI(t, "once"); code != 2 || !strings.Contains(stderr, "--config") {
+		t.Errorf("once without --config: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := runCLI(t, "demo", "--demo.slow", "basket"); code != 2 || !strings.Contains(stderr, "product") {
+		t.Errorf("bad --demo.slow: exit %d, stderr %q", code, stderr)
+	}
+	if code, stdout, _ := runCLI(t, "version"); code != 0 || !strings.Contains(stdout, "touchprobe, version") {
+		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+}
