@@ -60,7 +60,8 @@ check-systemd: build
 	echo "$$sec" | tail -n 1
 
 # Installs into a scratch DESTDIR twice: everything lands where it should,
-# and a second install keeps an edited configuration.
+# the installed configuration loads with the installed environment file, and
+# a second install keeps an edited configuration.
 check-install: build
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(MAKE) -s install DESTDIR="$$tmp" PREFIX=/opt/tp >/dev/null && \
@@ -70,6 +71,9 @@ check-install: build
 		[ -e "$$tmp$$f" ] || { echo "make install: $$f missing"; exit 1; }; done && \
 	grep -q '^ExecStart=/opt/tp/bin/touchprobe run' "$$tmp/opt/tp/lib/systemd/system/touchprobe.service" || \
 		{ echo "make install: ExecStart does not use PREFIX"; exit 1; }; \
+	( set -a && . "$$tmp/etc/default/touchprobe" && set +a && \
+	  "$$tmp/opt/tp/bin/touchprobe" check --config "$$tmp/etc/touchprobe/touchprobe.toml" >/dev/null ) || \
+		{ echo "make install: the installed configuration does not load with the installed environment file"; exit 1; }; \
 	echo '# edited' >>"$$tmp/etc/touchprobe/touchprobe.toml" && \
 	$(MAKE) -s install DESTDIR="$$tmp" PREFIX=/opt/tp >/dev/null && \
 	grep -q '^# edited' "$$tmp/etc/touchprobe/touchprobe.toml" || \
