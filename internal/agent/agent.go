@@ -104,7 +104,11 @@ func New(opts Options) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.ExternalURL == "" {
+		opts.ExternalURL = defaultExternalURL(opts)
+	}
 	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
+	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
 	path := cfg.Browser.Path
@@ -174,10 +178,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	for _, l := range listeners {
 		addrs = append(addrs, l.Addr().String())
 	}
-	if a.opts.ExternalURL == "" {
-		a.opts.ExternalURL = defaultExternalURL(addrs)
-	}
-	a.metrics.SetExternalURL(a.opts.ExternalURL)
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -289,16 +289,21 @@ func sdNotify(state string) error {
 
 // defaultExternalURL is http://<host name>:<port> for the first listen
 // address, which is how a colleague's browser most likely reaches it.
-func defaultExternalURL(addrs []string) string {
+func defaultExternalURL(opts Options) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "localhost"
 	}
+	var first string
+	switch {
+	case len(opts.Listeners) > 0:
+		first = opts.Listeners[0].Addr().String()
+	case len(opts.ListenAddresses) > 0:
+		first = opts.ListenAddresses[0]
+	}
 	port := "9747"
-	if len(addrs) > 0 {
-		if _, p, err := net.SplitHostPort(addrs[0]); err == nil {
-			port = p
-		}
+	if _, p, err := net.SplitHostPort(first); err == nil && p != "" && p != "0" {
+		port = p
 	}
 	return "http://" + net.JoinHostPort(host, port)
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -94,4 +95,25 @@ func TestWatchdogOffWithoutInterval(t *testing.T) {
 		return nil
 	}}}
 	a.watchdog(context.Background(), func() bool { return true }) // returns at once
+}
+
+func TestDefaultExternalURL(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	tests := []struct {
+		listen []string
+		want   string
+	}{
+		{nil, "http://" + host + ":9747"},
+		{[]string{":9747"}, "http://" + host + ":9747"},
+		{[]string{"127.0.0.1:19747", ":9000"}, "http://" + host + ":19747"},
+		{[]string{"[::1]:8080"}, "http://" + host + ":8080"},
+	}
+	for _, tt := range tests {
+		if got := defaultExternalURL(Options{ListenAddresses: tt.listen}); got != tt.want {
+			t.Errorf("listen %v: %q, want %q", tt.listen, got, tt.want)
+		}
+	}
 }

@@ -191,6 +191,9 @@ func TestReloadReportsErrorsAndTimestamps(t *testing.T) {
 	load, write := fileLoader(t, twoJourneys)
 	r := serve(t, agent.Options{Load: load})
 	base := "http://" + r.addr
+	if code, body := fetch(t, http.DefaultClient, base+"/-/ready"); code != http.StatusOK {
+		t.Fatalf("/-/ready once the agent is up: %d %q", code, body)
+	}
 	before := r.agent.Config()
 
 	write(strings.Replace(twoJourneys, `schedule = "@every 1h"`, `schedule = "every hour"`, 1) + "\n[[journey]]\nname = \"\"\n")
@@ -463,5 +466,24 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// An agent whose Chromium cannot start keeps serving, says so on
+// /-/ready and in touchprobe_browser_up, and stays healthy so that it is
+// not restarted in a loop while it retries.
+func TestNotReadyWithoutBrowser(t *testing.T) {
+	load, _ := fileLoader(t, twoJourneys)
+	r := serve(t, agent.Options{Load: load, BrowserPath: "/bin/false"})
+	base := "http://" + r.addr
+	if code, body := fetch(t, http.DefaultClient, base+"/-/ready"); code != http.StatusServiceUnavailable {
+		t.Errorf("/-/ready without a browser: %d %q, want 503", code, body)
+	}
+	if code, _ := fetch(t, http.DefaultClient, base+"/-/healthy"); code != http.StatusOK {
+		t.Errorf("/-/healthy without a browser: %d, want 200", code)
+	}
+	_, scrape := fetch(t, http.DefaultClient, base+"/metrics")
+	if got := metricLine(t, scrape, "touchprobe_browser_up"); !strings.HasSuffix(got, " 0") {
+		t.Errorf("without a browser: %s", got)
 	}
 }
