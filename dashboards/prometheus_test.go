@@ -230,10 +230,17 @@ func TestAlertsInPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentURL := "http://" + l.Addr().String()
+	// Short, unlike t.TempDir(): Chromium's singleton socket lives under it
+	// and a Unix socket path may have at most 107 bytes.
+	browserDir, err := os.MkdirTemp("", "tp-prom-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(browserDir)
 	a, err := agent.New(agent.Options{
 		Load:        func() (*config.Config, error) { return config.Parse([]byte(shop.Journey("@every 2s")), "demo.toml") },
 		Listeners:   []net.Listener{l},
-		BrowserDir:  t.TempDir(),
+		BrowserDir:  browserDir,
 		ExternalURL: agentURL,
 		Logger:      slog.New(slog.DiscardHandler),
 	})

@@ -48,7 +48,13 @@ func serve(t *testing.T, opts agent.Options) *running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
+	// Not t.TempDir(): a long test name would push Chromium's singleton
+	// socket past the 107 bytes a Unix socket path may have.
+	dir, err := os.MkdirTemp("", "tp-ops-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	opts.Listeners = []net.Listener{l}
 	opts.BrowserDir = dir
 	if opts.Logger == nil {
@@ -97,6 +103,9 @@ func serve(t *testing.T, opts agent.Options) *running {
 		t.Fatalf("Run returned before the agent was ready: %v", err)
 	case <-time.After(time.Minute):
 		t.Fatal("agent not ready within a minute")
+	}
+	if opts.BrowserPath == "" && !a.Browser().Up() {
+		t.Fatal("Chromium did not start: see the log above")
 	}
 	return &running{agent: a, addr: l.Addr().String(), stop: stop}
 }
