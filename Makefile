@@ -21,7 +21,7 @@ LDFLAGS  := -s -w \
 # loaded machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit lint demo chromium clean install check-ops check-rules check-systemd check-install
+.PHONY: all build test unit lint demo chromium ops-tools clean install check-ops check-rules check-systemd check-install
 
 all: build
 
@@ -31,16 +31,19 @@ build:
 chromium:
 	@./scripts/ensure-chromium >/dev/null
 
+ops-tools:
+	@./scripts/ensure-ops-tools
+
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: chromium lint check-ops
+test: chromium ops-tools lint check-ops
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # The ops files, checked by the tools that will read them.
-check-ops: check-rules check-systemd check-install
+check-ops: ops-tools check-rules check-systemd check-install
 
 check-rules:
 	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml

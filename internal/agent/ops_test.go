@@ -495,4 +495,8 @@ func TestNotReadyWithoutBrowser(t *testing.T) {
 	if got := metricLine(t, scrape, "touchprobe_browser_up"); !strings.HasSuffix(got, " 0") {
 		t.Errorf("without a browser: %s", got)
 	}
+	// The landing page, as every exporter has one, links to the metrics.
+	if code, body := fetch(t, http.DefaultClient, base+"/"); code != http.StatusOK || !strings.Contains(body, `href="metrics"`) {
+		t.Errorf("landing page: %d, link to metrics: %v", code, strings.Contains(body, `href="metrics"`))
+	}
 }
