@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -317,7 +318,9 @@ func TestAlertsInPrometheus(t *testing.T) {
 	if got, want := slow.Annotations["journey_url"], agentURL+"/journeys/checkout"; got != want {
 		t.Errorf("journey_url %q, want %q", got, want)
 	}
-	if d := slow.Annotations["description"]; !strings.Contains(d, "Budget: 3s") || !strings.Contains(d, "Last run: 4") {
+	// The last run took the 4s delay plus the page itself: "4.3s", or more
+	// on a busy machine.
+	if d := slow.Annotations["description"]; !strings.Contains(d, "Budget: 3s") || !regexp.MustCompile(`Last run: [4-9][.0-9]*s`).MatchString(d) {
 		t.Errorf("description lacks the measured value or the budget: %q", d)
 	}
 	t.Logf("%s %s: %s", slow.Labels["alertname"], slow.State, slow.Annotations["description"])
