@@ -293,8 +293,10 @@ func TestAlertsInPrometheus(t *testing.T) {
 		return len(data.Groups) == 1 && data.Groups[0].LastEvaluation.After(evaluated)
 	})
 	quiet()
-	if v := prom.value(t, `max(touchprobe_step_consecutive_over_budget_runs{job="touchprobe"})`); v != 0 {
-		t.Fatalf("a step of the fast shop is over budget: %v runs in a row", v)
+	// On a busy machine a single step of the fast shop may take longer
+	// than 3s once: that is the blip the rule must not page for.
+	if v := prom.value(t, `max(touchprobe_step_consecutive_over_budget_runs{job="touchprobe"})`); v < 0 || v >= 3 {
+		t.Fatalf("the fast shop: %v slow runs in a row of its slowest step, want a series below 3", v)
 	}
 
 	// Slow product page: the alert names the step and links to the agent.
