@@ -9,10 +9,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 
@@ -41,8 +43,17 @@ type Options struct {
 	ListenAddresses []string
 	WebConfigFile   string
 	Listeners       []net.Listener
-	// ExternalURL is how users reach the agent, for links.
+	// ExternalURL is how users reach the agent, for links; empty means
+	// http://<host name>:<port of the first listener>.
 	ExternalURL string
+	// Notify sends a state such as "READY=1" to the service manager; nil
+	// means systemd's sd_notify, which does nothing outside a Type=notify
+	// unit.
+	Notify func(state string) error
+	// Watchdog is how often the service manager wants a sign of life;
+	// zero means what systemd says in WATCHDOG_USEC, if anything. The
+	// agent pings at half of it.
+	Watchdog time.Duration
 	// ShutdownGrace bounds how long running journeys may take to finish
 	// on shutdown before they are cancelled.
 	ShutdownGrace time.Duration
@@ -81,11 +92,23 @@ func New(opts Options) (*Agent, error) {
 	if opts.ShutdownGrace == 0 {
 		opts.ShutdownGrace = 30 * time.Second
 	}
+	if opts.Notify == nil {
+		opts.Notify = sdNotify
+	}
+	if opts.Watchdog == 0 {
+		// An invalid WATCHDOG_USEC is systemd's problem to report; the
+		// agent then simply sends no pings.
+		opts.Watchdog, _ = daemon.SdWatchdogEnabled(false)
+	}
 	cfg, err := opts.Load()
 	if err != nil {
 		return nil, err
 	}
+	if opts.ExternalURL == "" {
+		opts.ExternalURL = defaultExternalURL(opts)
+	}
 	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
+	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
 	path := cfg.Browser.Path
@@ -140,10 +163,6 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.apply(cfg)
 	a.metrics.SetReload(true, time.Now())
 
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
 	listeners := a.opts.Listeners
 	if listeners == nil {
 		for _, addr := range a.opts.ListenAddresses {
@@ -158,6 +177,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	var addrs []string
 	for _, l := range listeners {
 		addrs = append(addrs, l.Addr().String())
+	}
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
 	}
 	webConfig := a.opts.WebConfigFile
 	flags := &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(false), WebConfigFile: &webConfig}
@@ -182,12 +205,30 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 
 	schedDone := make(chan error, 1)
-	go func() { schedDone <- a.sched.Run(ctx) }()
+	var scheduling atomic.Bool
+	scheduling.Store(true)
+	go func() {
+		err := a.sched.Run(ctx)
+		scheduling.Store(false)
+		schedDone <- err
+	}()
 	if a.opts.RunAtStart {
 		for _, j := range cfg.Journeys {
 			a.sched.RunNow(j.Name)
 		}
 	}
+	a.notify(daemon.SdNotifyReady)
+	watchdogCtx, stopWatchdog := context.WithCancel(ctx)
+	watchdogDone := make(chan struct{})
+	go func() {
+		defer close(watchdogDone)
+		a.watchdog(watchdogCtx, func() bool {
+			// Running takes the scheduler's lock: a scheduler stuck
+			// holding it stops the pings too, and systemd restarts us.
+			a.sched.Running()
+			return scheduling.Load()
+		})
+	}()
 
 	var runErr error
 	select {
@@ -195,6 +236,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	case runErr = <-serveErr:
 		runErr = fmt.Errorf("web server: %w", runErr)
 	}
+	stopWatchdog()
+	<-watchdogDone
+	a.notify(daemon.SdNotifyStopping)
 	a.ready.Store(false)
 	a.logger.Info("shutting down", "grace", a.opts.ShutdownGrace)
 	a.sched.Stop(a.opts.ShutdownGrace)
@@ -207,6 +251,61 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.logger.Info("stopped")
 	return runErr
+}
+
+// watchdog pings the service manager at half its watchdog interval for as
+// long as healthy says so and ctx is not done. An agent that stops pinging
+// is restarted by systemd (WatchdogSec= in the unit).
+func (a *Agent) watchdog(ctx context.Context, healthy func() bool) {
+	if a.opts.Watchdog <= 0 {
+		return
+	}
+	t := time.NewTicker(a.opts.Watchdog / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if !healthy() {
+			a.logger.Error("scheduling has stopped; no longer pinging the watchdog so that the service manager restarts touchprobe")
+			return
+		}
+		a.notify(daemon.SdNotifyWatchdog)
+	}
+}
+
+func (a *Agent) notify(state string) {
+	if err := a.opts.Notify(state); err != nil {
+		a.logger.Warn("could not notify the service manager", "state", state, "err", err)
+	}
+}
+
+func sdNotify(state string) error {
+	_, err := daemon.SdNotify(false, state)
+	return err
+}
+
+// defaultExternalURL is http://<host name>:<port> for the first listen
+// address, which is how a colleague's browser most likely reaches it.
+func defaultExternalURL(opts Options) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "localhost"
+	}
+	var first string
+	switch {
+	case len(opts.Listeners) > 0:
+		first = opts.Listeners[0].Addr().String()
+	case len(opts.ListenAddresses) > 0:
+		first = opts.ListenAddresses[0]
+	}
+	port := "9747"
+	if _, p, err := net.SplitHostPort(first); err == nil && p != "" && p != "0" {
+		port = p
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func closeAll(ls []net.Listener) {

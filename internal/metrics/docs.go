@@ -53,6 +53,16 @@ var (
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Completed runs of the step that took longer than its budget.",
 	}
+	defStepSlowStreak = &def{
+		Name: "touchprobe_step_consecutive_over_budget_runs", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Completed runs of the step in a row, up to the last, that took longer than its budget; a run within budget resets it. Alerts count runs with it, whatever the schedule.",
+	}
+	defStepFailStreak = &def{
+		Name: "touchprobe_step_consecutive_failed_runs", Type: typeGauge,
+		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
+		Help: "Runs in a row, up to the last, in which the site failed at this step; completing the step resets it. Runs the agent could not measure do not count.",
+	}
 	defStepSuccess = &def{
 		Name: "touchprobe_step_success", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
@@ -82,6 +92,11 @@ var (
 		Name: "touchprobe_journey_last_run_timestamp_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Unix time at which the journey's last run ended.",
+	}
+	defJourneyInterval = &def{
+		Name: "touchprobe_journey_interval_seconds", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Longest period between two scheduled runs of the journey, so that alerts can tell a stale last run from a quiet schedule.",
 	}
 	defJourneyOverBudget = &def{
 		Name: "touchprobe_journey_over_budget", Type: typeGauge,
@@ -133,6 +148,11 @@ var (
 		Labels: []string{"location"},
 		Help:   "Unix time of the last successful configuration reload.",
 	}
+	defAgentInfo = &def{
+		Name: "touchprobe_agent_info", Type: typeGauge,
+		Labels: []string{"location", "external_url"},
+		Help:   "A metric with a constant '1' value labeled by the URL under which the agent is reached, for links in alerts.",
+	}
 	defBuildInfo = &def{
 		Name: "touchprobe_build_info", Type: typeGauge,
 		Labels: []string{"version", "revision", "goversion"},
@@ -141,13 +161,14 @@ var (
 )
 
 var defs = []*def{
-	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget, defStepSuccess,
+	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget,
+	defStepSlowStreak, defStepFailStreak, defStepSuccess,
 	defJourneySuccess, defJourneyDuration, defJourneyRuns, defJourneyFailures,
-	defJourneyLastRun, defJourneyOverBudget,
+	defJourneyLastRun, defJourneyInterval, defJourneyOverBudget,
 	defPageTiming, defPageCLS, defPageTransfer, defPageRequests,
 	defScheduleLag,
 	defBrowserRestarts, defBrowserUp, defReloadOK, defReloadTime,
-	defBuildInfo,
+	defAgentInfo, defBuildInfo,
 }
 
 // Docs lists every touchprobe_ metric, in the order the README should show

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/scheduler"
 	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -39,9 +40,10 @@ var results = []string{ResultSuccess, ResultFailure, ResultError, ResultSkipped}
 // collector because journeys carry label keys of their own, which a
 // fixed set of descriptors cannot describe.
 type Metrics struct {
-	mu       sync.Mutex
-	location string
-	journeys map[string]*journeyMetrics
+	mu          sync.Mutex
+	location    string
+	externalURL string
+	journeys    map[string]*journeyMetrics
 
 	browserRestarts float64
 	browserUp       bool
@@ -93,6 +95,7 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	loc := prometheus.Labels{"location": m.location}
 	ch <- constMetric(defBrowserRestarts, loc, m.browserRestarts)
 	ch <- constMetric(defBrowserUp, loc, boolFloat(m.browserUp))
+	ch <- constMetric(defAgentInfo, prometheus.Labels{"location": m.location, "external_url": m.externalURL}, 1)
 	// Before the first load there is nothing to report; a 0 would page
 	// someone for a reload that never happened.
 	if m.reloadKnown {
@@ -129,13 +132,52 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey) {
 	next := make(map[string]*journeyMetrics, len(journeys))
 	for _, j := range journeys {
 		fp := fingerprint(location, j)
-		if old, ok := m.journeys[j.Name]; ok && old.fingerprint == fp {
-			next[j.Name] = old
-			continue
+		jm, ok := m.journeys[j.Name]
+		if !ok || jm.fingerprint != fp {
+			jm = newJourneyMetrics(location, j, fp)
 		}
-		next[j.Name] = newJourneyMetrics(location, j, fp)
+		// The schedule is not part of the fingerprint: a new schedule
+		// changes this value, not the series.
+		if iv, ok := interval(j, time.Now()); ok {
+			jm.gauge(defJourneyInterval).Set(iv.Seconds())
+		} else {
+			delete(jm.series, seriesKey(defJourneyInterval))
+		}
+		next[j.Name] = jm
 	}
 	m.journeys = next
+}
+
+// intervalRuns is how many upcoming runs interval looks at: enough to see
+// a weekend gap in a weekday schedule.
+const intervalRuns = 64
+
+// interval is the longest gap between j's next intervalRuns scheduled runs
+// after now; for an "@every" schedule, its period.
+func interval(j config.Journey, now time.Time) (time.Duration, bool) {
+	job := scheduler.Job{Name: j.Name, Spec: j.Schedule}
+	prev, err := scheduler.NextAfter(job, now)
+	if err != nil {
+		return 0, false
+	}
+	var longest time.Duration
+	for range intervalRuns {
+		next, err := scheduler.NextAfter(job, prev)
+		if err != nil {
+			break
+		}
+		longest = max(longest, next.Sub(prev))
+		prev = next
+	}
+	return longest, longest > 0
+}
+
+// SetExternalURL records the URL under which the agent is reached, which
+// touchprobe_agent_info carries so that alerts can link to its pages.
+func (m *Metrics) SetExternalURL(u string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.externalURL = u
 }
 
 // ObserveRun records one finished run. Runs of journeys that are no longer
@@ -258,6 +300,8 @@ func newJourneyMetrics(location string, j config.Journey, fp string) *journeyMet
 		jm.byName[name] = sm
 		jm.gauge(defStepBudget, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
 		jm.counter(defStepOverBudget, sm.name, sm.touchpoint)
+		jm.gauge(defStepSlowStreak, sm.name, sm.touchpoint)
+		jm.gauge(defStepFailStreak, sm.name, sm.touchpoint)
 		jm.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint)
 	}
 	return jm
@@ -289,11 +333,24 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 			j.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint).Observe(s.Duration.Seconds())
 			j.gauge(defStepLastDuration, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
+			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
 			if s.OverBudget() {
 				j.counter(defStepOverBudget, sm.name, sm.touchpoint).Inc()
+				j.gauge(defStepSlowStreak, sm.name, sm.touchpoint).Inc()
+			} else {
+				j.gauge(defStepSlowStreak, sm.name, sm.touchpoint).Set(0)
 			}
 		case probes.StepSkipped:
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
+			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
+		case probes.StepFailed:
+			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+			// A run the agent could not measure (browser crash) says
+			// nothing about the site: it neither extends nor breaks the
+			// streak.
+			if r.Status == probes.StatusFailure {
+				j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Inc()
+			}
 		default:
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
 		}

@@ -1,0 +1,331 @@
+package dashboards_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/agent"
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+)
+
+// prometheus is a real Prometheus server on loopback.
+type prometheus struct {
+	url string
+}
+
+// startPrometheus runs the Prometheus of the Debian package with a
+// throwaway data directory, scraping target every second and evaluating
+// the shipped rules every second. It is stopped when the test ends.
+func startPrometheus(t *testing.T, target string) *prometheus {
+	t.Helper()
+	bin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Fatalf("this test needs a Prometheus server (Debian package prometheus): %v", err)
+	}
+	rules, err := filepath.Abs("touchprobe.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files: [%q]
+scrape_configs:
+  - job_name: touchprobe
+    static_configs:
+      - targets: [%q]
+`, rules, target)
+	cfgFile := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+
+	var log bytes.Buffer
+	cmd := exec.Command(bin,
+		"--config.file="+cfgFile,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr,
+		"--log.level=warn",
+	)
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("Prometheus's log:\n%s", log.String())
+		}
+	})
+	p := &prometheus{url: "http://" + addr}
+	waitFor(t, time.Minute, "Prometheus to be ready", func() bool {
+		select {
+		case <-exited:
+			t.Fatalf("Prometheus exited:\n%s", log.String())
+		default:
+		}
+		resp, err := http.Get(p.url + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	return p
+}
+
+// api calls a Prometheus HTTP API endpoint and decodes its data.
+func (p *prometheus) api(t *testing.T, path string, params url.Values, data any) error {
+	t.Helper()
+	resp, err := http.Get(p.url + path + "?" + params.Encode())
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Status string          `json:"status"`
+		Error  string          `json:"error"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return fmt.Errorf("%s: %w: %s", path, err, body)
+	}
+	if r.Status != "success" {
+		return fmt.Errorf("%s %s: %s", path, params.Encode(), r.Error)
+	}
+	return json.Unmarshal(r.Data, data)
+}
+
+type alert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	State       string            `json:"state"`
+	Value       string            `json:"value"`
+}
+
+func (p *prometheus) alerts(t *testing.T) []alert {
+	t.Helper()
+	var data struct {
+		Alerts []alert `json:"alerts"`
+	}
+	if err := p.api(t, "/api/v1/alerts", nil, &data); err != nil {
+		t.Fatal(err)
+	}
+	return data.Alerts
+}
+
+type sample struct {
+	Metric map[string]string `json:"metric"`
+	Value  [2]any            `json:"value"`
+}
+
+func (p *prometheus) query(t *testing.T, q string) ([]sample, error) {
+	t.Helper()
+	var data struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := p.api(t, "/api/v1/query", url.Values{"query": {q}}, &data); err != nil {
+		return nil, err
+	}
+	if data.ResultType != "vector" {
+		return nil, nil
+	}
+	var out []sample
+	err := json.Unmarshal(data.Result, &out)
+	return out, err
+}
+
+// value is the first sample's value of q, or -1 if there is none.
+func (p *prometheus) value(t *testing.T, q string) float64 {
+	t.Helper()
+	s, err := p.query(t, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s) == 0 {
+		return -1
+	}
+	var v float64
+	fmt.Sscan(s[0].Value[1].(string), &v)
+	return v
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func find(alerts []alert, name string) *alert {
+	for i := range alerts {
+		if alerts[i].Labels["alertname"] == name {
+			return &alerts[i]
+		}
+	}
+	return nil
+}
+
+// TestAlertsInPrometheus puts the whole ops path under test: an agent
+// probes the demo shop every 2 seconds, a real Prometheus scrapes it and
+// evaluates the shipped rules unchanged. While the shop is fast no alert
+// fires; once the product page is slower than its budget,
+// TouchprobeStepOverBudget fires for that step after three slow runs in a
+// row (the rule counts runs, so no for: needs shortening for the test).
+func TestAlertsInPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium and Prometheus for a minute or two")
+	}
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agentURL := "http://" + l.Addr().String()
+	// Short, unlike t.TempDir(): Chromium's singleton socket lives under it
+	// and a Unix socket path may have at most 107 bytes.
+	browserDir, err := os.MkdirTemp("", "tp-prom-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(browserDir)
+	a, err := agent.New(agent.Options{
+		Load:        func() (*config.Config, error) { return config.Parse([]byte(shop.Journey("@every 2s")), "demo.toml") },
+		Listeners:   []net.Listener{l},
+		BrowserDir:  browserDir,
+		ExternalURL: agentURL,
+		Logger:      slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		l.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("agent: %v", err)
+			}
+		case <-time.After(time.Minute):
+			t.Error("agent did not stop within a minute")
+		}
+	}()
+
+	prom := startPrometheus(t, l.Addr().String())
+
+	// Fast shop: three successful runs seen by Prometheus and the rules
+	// evaluated after them, without an alert about the journey.
+	quiet := func() {
+		for _, al := range prom.alerts(t) {
+			if al.Labels["journey"] != "" || al.Labels["alertname"] == "TouchprobeConfigReloadFailed" {
+				t.Fatalf("alert while the shop is fast: %+v", al)
+			}
+		}
+	}
+	successes := `touchprobe_journey_runs_total{job="touchprobe",journey="checkout",result="success"}`
+	waitFor(t, 3*time.Minute, "three successful runs in Prometheus", func() bool {
+		quiet()
+		return prom.value(t, successes) >= 3
+	})
+	evaluated := time.Now()
+	waitFor(t, 30*time.Second, "a rule evaluation after the fast runs", func() bool {
+		var data struct {
+			Groups []struct {
+				LastEvaluation time.Time `json:"lastEvaluation"`
+			} `json:"groups"`
+		}
+		if err := prom.api(t, "/api/v1/rules", nil, &data); err != nil {
+			t.Fatal(err)
+		}
+		return len(data.Groups) == 1 && data.Groups[0].LastEvaluation.After(evaluated)
+	})
+	quiet()
+	// On a busy machine a single step of the fast shop may take longer
+	// than 3s once: that is the blip the rule must not page for.
+	if v := prom.value(t, `max(touchprobe_step_consecutive_over_budget_runs{job="touchprobe"})`); v < 0 || v >= 3 {
+		t.Fatalf("the fast shop: %v slow runs in a row of its slowest step, want a series below 3", v)
+	}
+
+	// Slow product page: the alert names the step and links to the agent.
+	if err := shop.SetSlow("product", 4*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var slow *alert
+	waitFor(t, 3*time.Minute, "TouchprobeStepOverBudget in Prometheus", func() bool {
+		slow = find(prom.alerts(t), "TouchprobeStepOverBudget")
+		return slow != nil
+	})
+	if slow.State != "pending" && slow.State != "firing" {
+		t.Errorf("state %q", slow.State)
+	}
+	want := map[string]string{"journey": "checkout", "step": "product page", "touchpoint": "product", "location": "demo", "severity": "warning"}
+	for k, v := range want {
+		if slow.Labels[k] != v {
+			t.Errorf("label %s=%q, want %q (labels %v)", k, slow.Labels[k], v, slow.Labels)
+		}
+	}
+	if got, want := slow.Annotations["journey_url"], agentURL+"/journeys/checkout"; got != want {
+		t.Errorf("journey_url %q, want %q", got, want)
+	}
+	// The last run took the 4s delay plus the page itself: "4.3s", or more
+	// on a busy machine.
+	if d := slow.Annotations["description"]; !strings.Contains(d, "Budget: 3s") || !regexp.MustCompile(`Last run: [4-9][.0-9]*s`).MatchString(d) {
+		t.Errorf("description lacks the measured value or the budget: %q", d)
+	}
+	t.Logf("%s %s: %s", slow.Labels["alertname"], slow.State, slow.Annotations["description"])
+
+	checkDashboardQueries(t, prom)
+}

@@ -1,0 +1,119 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// journeyVersion decides whether a reload keeps a journey's schedule: it
+// must be the same for an unchanged journey and differ for any change.
+func TestJourneyVersion(t *testing.T) {
+	base := func() config.Journey {
+		return config.Journey{
+			Name: "checkout", Schedule: "@every 1m", Timeout: config.Duration{Duration: time.Minute},
+			Labels: map[string]string{"brand": "nordlys", "team": "web"},
+			Steps:  []config.Step{{Name: "landing", Action: "navigate", URL: "https://shop.example/", Budget: config.Duration{Duration: 3 * time.Second}}},
+		}
+	}
+	a, b := base(), base()
+	if journeyVersion(&a) != journeyVersion(&b) {
+		t.Fatal("an unchanged journey has a new version: a reload would restart its schedule")
+	}
+	changes := map[string]func(j *config.Journey){
+		"url":    func(j *config.Journey) { j.Steps[0].URL = "https://shop.example/other" },
+		"budget": func(j *config.Journey) { j.Steps[0].Budget.Duration = time.Second },
+		"label":  func(j *config.Journey) { j.Labels["team"] = "ops" },
+		"step": func(j *config.Journey) {
+			j.Steps = append(j.Steps, config.Step{Name: "more", Action: "wait", Selector: "#x"})
+		},
+	}
+	for name, change := range changes {
+		c := base()
+		change(&c)
+		if journeyVersion(&c) == journeyVersion(&a) {
+			t.Errorf("changing the %s keeps the version", name)
+		}
+	}
+}
+
+// The watchdog pings only while the agent is healthy: an agent whose
+// scheduling died must be restarted by systemd, not kept alive.
+func TestWatchdogStopsWhenUnhealthy(t *testing.T) {
+	var mu sync.Mutex
+	var sent []string
+	a := &Agent{logger: slog.New(slog.DiscardHandler), opts: Options{
+		Watchdog: 20 * time.Millisecond,
+		Notify: func(state string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, state)
+			return nil
+		},
+	}}
+	var healthy atomic.Bool
+	healthy.Store(true)
+	var checks atomic.Int32
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.watchdog(ctx, func() bool {
+			if checks.Add(1) == 3 {
+				healthy.Store(false)
+			}
+			return healthy.Load()
+		})
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t.Fatal("watchdog kept running after the agent became unhealthy")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 2 {
+		t.Errorf("sent %q, want two WATCHDOG=1 before the agent became unhealthy", sent)
+	}
+	for _, s := range sent {
+		if s != "WATCHDOG=1" {
+			t.Errorf("sent %q", s)
+		}
+	}
+}
+
+func TestWatchdogOffWithoutInterval(t *testing.T) {
+	a := &Agent{logger: slog.New(slog.DiscardHandler), opts: Options{Notify: func(string) error {
+		t.Error("pinged without a watchdog interval")
+		return nil
+	}}}
+	a.watchdog(context.Background(), func() bool { return true }) // returns at once
+}
+
+func TestDefaultExternalURL(t *testing.T) {
+	host, err := os.Hostname()
+	if err != nil {
+		t.Skip(err)
+	}
+	tests := []struct {
+		listen []string
+		want   string
+	}{
+		{nil, "http://" + host + ":9747"},
+		{[]string{":9747"}, "http://" + host + ":9747"},
+		{[]string{"127.0.0.1:19747", ":9000"}, "http://" + host + ":19747"},
+		{[]string{"[::1]:8080"}, "http://" + host + ":8080"},
+	}
+	for _, tt := range tests {
+		if got := defaultExternalURL(Options{ListenAddresses: tt.listen}); got != tt.want {
+			t.Errorf("listen %v: %q, want %q", tt.listen, got, tt.want)
+		}
+	}
+}
