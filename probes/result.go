@@ -107,6 +107,20 @@ type Result struct {
 	FailedStep string
 	Message    string
 	Steps      []StepResult
+	// Evidence lists what was kept of a run that failed or went over
+	// budget; nil when the run passed or nothing could be kept.
+	Evidence *Evidence
+}
+
+// Evidence is what a run kept in its folder (see internal/evidence).
+type Evidence struct {
+	// Dir is the run's folder.
+	Dir string
+	// Step is the index of the step the screenshot and HTML show: the one
+	// that failed, else the one furthest over its budget.
+	Step int
+	// Files are the names kept in Dir.
+	Files []string
 }
 
 // OverBudget reports whether any step of the run went over its budget.
