@@ -320,7 +320,7 @@ func (e *frameError) Unwrap() error { return e.err }
 // iframe is reached through contentDocument; a cross-origin one runs in its
 // own renderer and is attached to as a target of its own. The returned
 // cleanup detaches from that target.
-func enterFrame(ctx context.Context, frameSel string) (scope, func(), error) {
+func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Context)) (scope, func(), error) {
 	noop := func() {}
 	if _, err := pageScope.waitVisible(ctx, frameSel, false, nil); err != nil {
 		return scope{}, noop, &frameError{frame: frameSel, err: err}
@@ -340,6 +340,9 @@ func enterFrame(ctx context.Context, frameSel string) (scope, func(), error) {
 		}
 		if err == nil && !fi.SameOrigin {
 			if sc, cleanup, ok := attachFrameTarget(ctx, frameSel); ok {
+				if onAttach != nil {
+					onAttach(sc.target)
+				}
 				return sc, cleanup, nil
 			}
 		}

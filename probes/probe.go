@@ -38,13 +38,28 @@ type Prober struct {
 // failure; a browser that dies gives status error. Run never panics on what
 // a site answers.
 func (p *Prober) Run(ctx context.Context, j *config.Journey, secrets *config.Secrets) *Result {
+	res, _ := p.run(ctx, j, secrets, false)
+	return res
+}
+
+// RunCapturing is Run, and when the run fails or a step goes over its
+// budget it also returns the evidence: a screenshot and the HTML of the
+// failing or slowest step, the console messages and a HAR of the run. The
+// Capture is nil for a run that passed within budget, or that was
+// cancelled. Passing runs cost no more than with Run: only failing and
+// slow steps are photographed.
+func (p *Prober) RunCapturing(ctx context.Context, j *config.Journey, secrets *config.Secrets) (*Result, *Capture) {
+	return p.run(ctx, j, secrets, true)
+}
+
+func (p *Prober) run(ctx context.Context, j *config.Journey, secrets *config.Secrets, capturing bool) (*Result, *Capture) {
 	res := &Result{Journey: j.Name, RunID: newRunID(), Start: time.Now(), Status: StatusSuccess}
 	logger := p.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("journey", j.Name, "run_id", res.RunID)
-	r := &run{prober: p, journey: j, secrets: secrets, result: res, logger: logger}
+	r := &run{prober: p, journey: j, secrets: secrets, result: res, logger: logger, capturing: capturing}
 	r.execute(ctx)
 	res.Duration = time.Since(res.Start)
 	for _, s := range res.Steps {
@@ -64,7 +79,10 @@ func (p *Prober) Run(ctx context.Context, j *config.Journey, secrets *config.Sec
 	}
 	logger.Log(ctx, level, "journey finished", "result", res.Status, "duration_seconds", res.Duration.Seconds(),
 		"failed_step", res.FailedStep, "reason", res.Reason, "message", res.Message, "over_budget", res.OverBudget())
-	return res
+	if !capturing || res.Reason == ReasonCanceled || res.Status == StatusSuccess && !res.OverBudget() {
+		return res, nil
+	}
+	return res, r.capture()
 }
 
 func newRunID() string {
@@ -83,6 +101,16 @@ type run struct {
 
 	tab context.Context
 	nav *navTracker
+	// rec buffers the run's requests and console messages: for the
+	// reasons of failures, and for the evidence.
+	rec *recorder
+
+	// capturing says whether to keep evidence; snap is the page kept so
+	// far, of the failing step or of the step furthest over budget
+	// (snapOver beyond it).
+	capturing bool
+	snap      *snapshot
+	snapOver  time.Duration
 }
 
 func (r *run) execute(ctx context.Context) {
@@ -106,6 +134,11 @@ func (r *run) execute(ctx context.Context) {
 	r.tab = tab
 	if r.nav, err = trackNavigation(tab); err != nil {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow navigations: %v", err))
+		return
+	}
+	r.rec = newRecorder()
+	if err := r.rec.listen(tab, false); err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow the page's requests: %v", err))
 		return
 	}
 	// The journey's deadline applies to everything done in the tab.
@@ -146,6 +179,9 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	ctx, cancel := context.WithTimeout(runCtx, st.Timeout.Duration)
 	defer cancel()
 	logger := r.logger.With("step", st.Name, "step_index", i+1)
+	if r.rec != nil {
+		r.rec.startStep(i, st.Name)
+	}
 
 	start := time.Now()
 	end, landed, err := r.act(ctx, st)
@@ -172,16 +208,79 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		}
 	}
 	if err != nil {
+		r.describeHTTPStatus(err)
 		reason, msg := r.classify(parent, ctx, err, st)
+		msg = r.withFailedRequest(i, reason, msg)
 		r.fail(i, reason, msg)
 		logger.Warn("step failed", "reason", reason, "message", out.Message, "duration_seconds", out.Duration.Seconds())
+		if r.capturing && reason != ReasonBrowserCrash && reason != ReasonCanceled {
+			if snap := r.takeSnapshot(i); snap != nil {
+				r.snap = snap
+			}
+		}
 		return false
 	}
 	out.Status = StepOK
 	if out.OverBudget() {
 		logger.Info("step over budget", "duration_seconds", out.Duration.Seconds(), "budget_seconds", out.Budget.Seconds())
+		// Keep the page of the step furthest over its budget, taken as
+		// the step ends; a later failure replaces it.
+		if over := out.Duration - out.Budget; r.capturing && over > r.snapOver {
+			if snap := r.takeSnapshot(i); snap != nil {
+				r.snap, r.snapOver = snap, over
+			}
+		}
 	}
 	return true
+}
+
+// describeHTTPStatus adds the method and the server's status text to an
+// HTTP status error, from the request the browser made.
+func (r *run) describeHTTPStatus(err error) {
+	var he *httpStatusError
+	if r.rec == nil || !errors.As(err, &he) {
+		return
+	}
+	method, text := r.rec.mainDocument(he.url)
+	if he.method == "" {
+		he.method = method
+	}
+	if he.statusText == "" {
+		he.statusText = text
+	}
+}
+
+// withFailedRequest adds to a failure's message the last request of the
+// run that failed, when it may explain the failure: an element that never
+// appeared because the API that fills it answered 500 in an earlier step.
+func (r *run) withFailedRequest(i int, reason Reason, msg string) string {
+	switch reason {
+	case ReasonSelector, ReasonTimeout, ReasonAssertion, ReasonFrame, ReasonPageError:
+	default:
+		return msg
+	}
+	if r.rec == nil {
+		return msg
+	}
+	f, ok := r.rec.lastFailure()
+	if !ok || f.step > i {
+		return msg
+	}
+	if f.step == i {
+		return msg + "; a request failed: " + f.String()
+	}
+	return msg + fmt.Sprintf("; a request failed in step %q: %s", r.result.Steps[f.step].Name, f.String())
+}
+
+// watchFrame records the requests and console messages of an
+// out-of-process iframe the step attached to (a chat widget of another
+// origin), which the tab's own events do not include.
+func (r *run) watchFrame(frameCtx context.Context) {
+	if r.rec != nil {
+		if err := r.rec.listen(frameCtx, true); err != nil {
+			r.logger.Debug("not recording the iframe's requests", "err", err)
+		}
+	}
 }
 
 var errSkipped = errors.New("optional step skipped")
@@ -224,7 +323,7 @@ func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration)
 func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error) {
 	sc := pageScope
 	if st.Frame != "" && st.Action != "chat" {
-		fs, cleanup, err := enterFrame(ctx, st.Frame)
+		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
 		defer cleanup()
 		if err != nil {
 			return time.Time{}, false, err
@@ -258,7 +357,7 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		}
 		end := time.Now()
 		if resp.status >= 400 {
-			return end, true, &httpStatusError{status: resp.status, url: st.URL}
+			return end, true, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
 		}
 		condEnd, err := r.conditions(ctx, sc, st, time.Time{})
 		if err != nil {
@@ -416,8 +515,12 @@ type assertionError struct {
 	what, want, got string
 }
 
+// maxGot bounds how much of what the page showed an assertion message
+// quotes: enough to see the difference, not the whole page.
+const maxGot = 200
+
 func (e *assertionError) Error() string {
-	return fmt.Sprintf("%s: expected %q, got %q", e.what, e.want, e.got)
+	return fmt.Sprintf("%s: expected %q, got %q", e.what, e.want, tail(e.got, maxGot))
 }
 
 // expectText waits until the element shows text; at the deadline it says
@@ -523,7 +626,7 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	}
 	sc := pageScope
 	if st.Frame != "" {
-		fs, cleanup, err := enterFrame(ctx, st.Frame)
+		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
 		defer cleanup()
 		if err != nil {
 			return time.Time{}, false, err
@@ -583,12 +686,22 @@ func navigate(ctx context.Context, url string) (*networkResponse, error) {
 }
 
 type httpStatusError struct {
-	status int
-	url    string
+	status     int
+	url        string
+	method     string // empty when not known
+	statusText string // the server's; empty means the standard text
 }
 
 func (e *httpStatusError) Error() string {
-	return fmt.Sprintf("%s answered HTTP %d %s", e.url, e.status, http.StatusText(e.status))
+	text := e.statusText
+	if text == "" {
+		text = http.StatusText(e.status)
+	}
+	target := e.url
+	if e.method != "" {
+		target = e.method + " " + e.url
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s answered HTTP %d %s", target, e.status, text))
 }
 
 func isHTTPStatus(err error) bool {

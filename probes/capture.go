@@ -1,0 +1,315 @@
+package probes
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/internal/evidence"
+)
+
+// Bounds of what one run buffers, so that a page that makes requests or
+// logs in a loop cannot grow the agent's memory.
+const (
+	maxRequests       = 2000
+	maxConsoleEntries = 500
+	maxConsoleText    = 2000 // characters of one console message
+	maxHeaderValue    = 1000 // characters of one header value
+	maxHeaders        = 100  // headers of one request or response
+	maxPostData       = 4096 // bytes of a request body
+	maxHTML           = 8 << 20
+	maxScreenshot     = 12 << 20
+)
+
+// request is what the browser told about one request (one hop of a
+// redirect chain). The listener stores the event data as it comes and
+// does no other work: the HAR is built only for runs that keep evidence.
+type request struct {
+	id        network.RequestID
+	step      int
+	frame     bool // made by an out-of-process iframe
+	req       *network.Request
+	typ       network.ResourceType
+	started   time.Time // wall clock at requestWillBeSent
+	startedTS float64   // browser's monotonic seconds at requestWillBeSent
+	resp      *network.Response
+	endTS     float64 // loadingFinished or loadingFailed, or the redirect
+	encoded   float64 // bytes received, headers and body
+	bodyBytes float64 // body bytes as sent (before decompression)
+	dataBytes int64   // body bytes after decompression
+	errorText string
+	canceled  bool
+	// redirectedTo is set on a hop that answered a redirect.
+	redirectedTo string
+}
+
+// recorder buffers a run's network activity and console messages.
+type recorder struct {
+	mu       sync.Mutex
+	step     int
+	stepName string
+	open     map[network.RequestID]*request
+	requests []*request
+	dropped  int // requests not kept because of maxRequests
+	console  []evidence.ConsoleEntry
+	// stepStarts are the wall-clock starts of the steps that ran.
+	stepStarts []time.Time
+}
+
+func newRecorder() *recorder {
+	return &recorder{open: map[network.RequestID]*request{}}
+}
+
+// listen subscribes the recorder to a target's events: the tab, or an
+// out-of-process iframe attached to (then frame is true).
+func (rc *recorder) listen(ctx context.Context, frame bool) error {
+	return chromedp.Listen(ctx, func(ev any) { rc.handle(ev, frame) })
+}
+
+// startStep says that step i is now running: requests and messages from
+// now on belong to it.
+func (rc *recorder) startStep(i int, name string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.step, rc.stepName = i, name
+	for len(rc.stepStarts) <= i {
+		rc.stepStarts = append(rc.stepStarts, time.Time{})
+	}
+	rc.stepStarts[i] = time.Now()
+}
+
+// handle runs in the loop that reads the target's messages: it must be
+// quick and never call the browser.
+func (rc *recorder) handle(ev any, frame bool) {
+	switch ev := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		key := frameKey(ev.RequestID, frame)
+		if prev := rc.open[key]; prev != nil && ev.RedirectResponse != nil {
+			prev.resp = ev.RedirectResponse
+			prev.endTS = float64(ev.Timestamp)
+			prev.encoded = ev.RedirectResponse.EncodedDataLength
+			prev.redirectedTo = ev.Request.URL
+		}
+		delete(rc.open, key)
+		if len(rc.requests) >= maxRequests {
+			rc.dropped++
+			return
+		}
+		r := &request{id: ev.RequestID, step: rc.step, frame: frame, req: ev.Request, typ: ev.Type,
+			started: wallTime(float64(ev.WallTime)), startedTS: float64(ev.Timestamp)}
+		rc.open[key] = r
+		rc.requests = append(rc.requests, r)
+	case *network.EventResponseReceived:
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if r := rc.open[frameKey(ev.RequestID, frame)]; r != nil {
+			r.resp = ev.Response
+			if ev.Type != "" {
+				r.typ = ev.Type
+			}
+		}
+	case *network.EventDataReceived:
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if r := rc.open[frameKey(ev.RequestID, frame)]; r != nil {
+			r.dataBytes += ev.DataLength
+		}
+	case *network.EventLoadingFinished:
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		key := frameKey(ev.RequestID, frame)
+		if r := rc.open[key]; r != nil {
+			r.endTS = float64(ev.Timestamp)
+			r.encoded = ev.EncodedDataLength
+			r.bodyBytes = ev.EncodedBodyLength
+			delete(rc.open, key)
+		}
+	case *network.EventLoadingFailed:
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		key := frameKey(ev.RequestID, frame)
+		if r := rc.open[key]; r != nil {
+			r.endTS = float64(ev.Timestamp)
+			r.errorText = ev.ErrorText
+			if ev.BlockedReason != "" {
+				r.errorText += " (blocked: " + string(ev.BlockedReason) + ")"
+			}
+			r.canceled = ev.Canceled
+			delete(rc.open, key)
+		}
+	case *runtime.EventConsoleAPICalled:
+		level := string(ev.Type)
+		switch ev.Type {
+		case runtime.ConsoleAPICalledTypeWarning, runtime.ConsoleAPICalledTypeError,
+			runtime.ConsoleAPICalledTypeInfo, runtime.ConsoleAPICalledTypeDebug:
+		case runtime.ConsoleAPICalledTypeAssert:
+			level = "error"
+		default:
+			level = "log"
+		}
+		parts := make([]string, 0, len(ev.Args))
+		for _, a := range ev.Args {
+			parts = append(parts, remoteText(a))
+		}
+		e := evidence.ConsoleEntry{Time: epochMillis(float64(ev.Timestamp)), Level: level, Text: strings.Join(parts, " ")}
+		if ev.StackTrace != nil && len(ev.StackTrace.CallFrames) > 0 {
+			e.URL, e.Line = ev.StackTrace.CallFrames[0].URL, int(ev.StackTrace.CallFrames[0].LineNumber)+1
+		}
+		rc.addConsole(e)
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		if d == nil {
+			return
+		}
+		text := d.Text
+		if d.Exception != nil && d.Exception.Description != "" {
+			text = d.Exception.Description
+		}
+		rc.addConsole(evidence.ConsoleEntry{Time: epochMillis(float64(ev.Timestamp)), Level: "exception", Text: text, URL: d.URL, Line: int(d.LineNumber) + 1})
+	case *cdplog.EventEntryAdded:
+		// The browser's own messages ("Failed to load resource: the
+		// server responded with a status of 500"), which the console
+		// API never sees.
+		e := ev.Entry
+		if e == nil {
+			return
+		}
+		level := string(e.Level)
+		if e.Level == cdplog.EntryLevelVerbose {
+			level = "debug"
+		}
+		entry := evidence.ConsoleEntry{Time: epochMillis(float64(e.Timestamp)), Level: level, Text: e.Text, URL: e.URL}
+		if e.LineNumber > 0 {
+			entry.Line = int(e.LineNumber) + 1
+		}
+		rc.addConsole(entry)
+	}
+}
+
+// frameKey keeps request IDs of an iframe target apart from the tab's:
+// each target numbers its own requests.
+func frameKey(id network.RequestID, frame bool) network.RequestID {
+	if frame {
+		return "frame:" + id
+	}
+	return id
+}
+
+func (rc *recorder) addConsole(e evidence.ConsoleEntry) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.console) >= maxConsoleEntries {
+		return
+	}
+	e.Text = truncateRunes(e.Text, maxConsoleText)
+	e.Step = rc.stepName
+	rc.console = append(rc.console, e)
+}
+
+// remoteText is how the console shows one argument.
+func remoteText(o *runtime.RemoteObject) string {
+	if o == nil {
+		return ""
+	}
+	if len(o.Value) > 0 {
+		var s string
+		if json.Unmarshal(o.Value, &s) == nil {
+			return s
+		}
+		return string(o.Value)
+	}
+	if o.UnserializableValue != "" {
+		return string(o.UnserializableValue)
+	}
+	if o.Description != "" {
+		return o.Description
+	}
+	return string(o.Type)
+}
+
+func truncateRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
+
+func wallTime(sec float64) time.Time {
+	if sec <= 0 {
+		return time.Now()
+	}
+	return time.Unix(0, int64(sec*float64(time.Second)))
+}
+
+func epochMillis(ms float64) time.Time {
+	if ms <= 0 {
+		return time.Now()
+	}
+	return time.Unix(0, int64(ms*float64(time.Millisecond)))
+}
+
+// failedRequest is a request that did not succeed: a network error or an
+// HTTP error status.
+type failedRequest struct {
+	method, url string
+	status      int
+	statusText  string
+	errorText   string
+	step        int
+}
+
+func (f failedRequest) String() string {
+	if f.errorText != "" {
+		return f.method + " " + f.url + " failed: " + f.errorText
+	}
+	return (&httpStatusError{status: f.status, url: f.url, method: f.method, statusText: f.statusText}).Error()
+}
+
+// lastFailure returns the last request of the run so far that failed or
+// answered 4xx/5xx, leaving out cancellations (a navigation away cancels
+// what the old page still loaded) and the favicon, which no customer
+// misses.
+func (rc *recorder) lastFailure() (failedRequest, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for i := len(rc.requests) - 1; i >= 0; i-- {
+		r := rc.requests[i]
+		if r.req == nil || strings.HasSuffix(r.req.URL, "/favicon.ico") {
+			continue
+		}
+		switch {
+		case r.errorText != "" && !r.canceled:
+			return failedRequest{method: r.req.Method, url: r.req.URL, errorText: r.errorText, step: r.step}, true
+		case r.resp != nil && r.resp.Status >= 400:
+			return failedRequest{method: r.req.Method, url: r.req.URL, status: int(r.resp.Status), statusText: r.resp.StatusText, step: r.step}, true
+		}
+	}
+	return failedRequest{}, false
+}
+
+// mainDocument returns the method and status text of the last document
+// request to url, for messages about a page's HTTP status.
+func (rc *recorder) mainDocument(url string) (method, statusText string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for i := len(rc.requests) - 1; i >= 0; i-- {
+		r := rc.requests[i]
+		if r.req != nil && r.typ == network.ResourceTypeDocument && !r.frame && r.resp != nil && (r.resp.URL == url || r.req.URL == url) {
+			return r.req.Method, r.resp.StatusText
+		}
+	}
+	return "", ""
+}

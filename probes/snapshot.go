@@ -1,0 +1,240 @@
+package probes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/evidence"
+)
+
+// snapshotTimeout bounds taking a screenshot and the HTML of a page: a page
+// that no longer answers (a script in an endless loop) gives none, rather
+// than holding up the run.
+const snapshotTimeout = 8 * time.Second
+
+// snapshot is what the customer saw at one step.
+type snapshot struct {
+	step int
+	png  []byte
+	html []byte
+}
+
+// Capture is the evidence of one run that failed or went over budget,
+// ready to be written (see internal/evidence). Secrets are masked in all
+// of it.
+type Capture struct {
+	// Step is the index of the step the screenshot and HTML show, or of
+	// the step that failed or was slowest when there are none.
+	Step       int
+	Screenshot []byte // PNG; nil if the page could not be captured
+	HTML       []byte
+	Console    []byte // JSON []evidence.ConsoleEntry
+	HAR        []byte // HAR 1.2 JSON
+}
+
+// Files returns the capture as file name → content, leaving out what was
+// not captured.
+func (c *Capture) Files() map[string][]byte {
+	out := map[string][]byte{}
+	for name, b := range map[string][]byte{
+		evidence.ScreenshotFile: c.Screenshot,
+		evidence.HTMLFile:       c.HTML,
+		evidence.ConsoleFile:    c.Console,
+		evidence.HARFile:        c.HAR,
+	} {
+		if len(b) > 0 {
+			out[name] = b
+		}
+	}
+	return out
+}
+
+// fieldValuesJS lists the values of the text fields of the page and of
+// its same-origin iframes, in document order. Password fields already
+// show dots.
+const fieldValuesJS = `(() => {
+  const out = [];
+  const walk = (doc) => {
+    for (const el of doc.querySelectorAll("input, textarea")) {
+      if (el.type === "password" || el.type === "hidden") continue;
+      out.push(String(el.value || ""));
+    }
+    for (const f of doc.querySelectorAll("iframe")) {
+      let d = null; try { d = f.contentDocument; } catch (e) {}
+      if (d) walk(d);
+    }
+  };
+  walk(document);
+  return out;
+})()`
+
+// hideFieldsJS shows the fields at the given positions (in the order of
+// fieldValuesJS) as dots, as a password field shows its value.
+const hideFieldsJS = `((hide) => {
+  let i = 0, n = 0;
+  const walk = (doc) => {
+    for (const el of doc.querySelectorAll("input, textarea")) {
+      if (el.type === "password" || el.type === "hidden") continue;
+      if (hide.includes(i)) {
+        el.style.setProperty("-webkit-text-security", "disc", "important");
+        el.setAttribute("data-touchprobe-masked", "secret");
+        n++;
+      }
+      i++;
+    }
+    for (const f of doc.querySelectorAll("iframe")) {
+      let d = null; try { d = f.contentDocument; } catch (e) {}
+      if (d) walk(d);
+    }
+  };
+  walk(document);
+  return n;
+})`
+
+// takeSnapshot captures the page of step i: a full-page PNG and the HTML.
+// Fields showing a secret are turned into dots first. It gives up after
+// snapshotTimeout, and returns nil when the page is gone.
+func (r *run) takeSnapshot(i int) *snapshot {
+	if r.tab == nil || r.tab.Err() != nil || r.nav == nil || r.nav.hasCrashed() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(r.tab, snapshotTimeout)
+	defer cancel()
+	snap := &snapshot{step: i}
+	if r.secrets.Values() > 0 {
+		if err := hideSecretFields(ctx, r.secrets); err != nil {
+			// Without the fields hidden, a screenshot could show a
+			// secret: keep none.
+			r.logger.Debug("could not hide secret fields; no screenshot kept", "err", err)
+			return r.snapshotHTML(ctx, snap)
+		}
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil && len(png) > maxScreenshot {
+		// A very long page: what the customer saw first is what matters.
+		png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	if err == nil && len(png) <= maxScreenshot {
+		snap.png = png
+	} else if err != nil {
+		r.logger.Debug("no screenshot", "err", err)
+	}
+	return r.snapshotHTML(ctx, snap)
+}
+
+func (r *run) snapshotHTML(ctx context.Context, snap *snapshot) *snapshot {
+	html, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`(document.doctype ? "<!DOCTYPE " + document.doctype.name + ">\n" : "") + document.documentElement.outerHTML`))
+	if err != nil {
+		r.logger.Debug("no page HTML", "err", err)
+	} else {
+		if len(html) > maxHTML {
+			html = html[:maxHTML]
+		}
+		snap.html = []byte(deepMask(r.secrets)(html))
+	}
+	if snap.png == nil && snap.html == nil {
+		return nil
+	}
+	return snap
+}
+
+// hideSecretFields finds the fields whose value holds a secret and shows
+// them as dots. The values come to the agent to be checked; no secret is
+// sent to the page.
+func hideSecretFields(ctx context.Context, secrets *config.Secrets) error {
+	values, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS))
+	if err != nil {
+		return err
+	}
+	hide := []int{}
+	for i, v := range values {
+		if secrets.Mask(v) != v {
+			hide = append(hide, i)
+		}
+	}
+	if len(hide) == 0 {
+		return nil
+	}
+	arg, _ := json.Marshal(hide)
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("%s(%s)", hideFieldsJS, arg)))
+	if err != nil {
+		return err
+	}
+	if n != len(hide) {
+		return fmt.Errorf("hid %d of %d fields holding a secret", n, len(hide))
+	}
+	return nil
+}
+
+// capture assembles the evidence of a finished run.
+func (r *run) capture() *Capture {
+	res := r.result
+	c := &Capture{Step: -1}
+	if r.snap != nil {
+		c.Step, c.Screenshot, c.HTML = r.snap.step, r.snap.png, r.snap.html
+	}
+	if c.Step < 0 {
+		c.Step = evidenceStep(res)
+	}
+	if r.rec == nil {
+		return c
+	}
+	mask := deepMask(r.secrets)
+	r.rec.mu.Lock()
+	console := make([]evidence.ConsoleEntry, len(r.rec.console))
+	copy(console, r.rec.console)
+	r.rec.mu.Unlock()
+	for k := range console {
+		console[k].Text = mask(console[k].Text)
+		console[k].URL = mask(console[k].URL)
+		console[k].Step = mask(console[k].Step)
+	}
+	if b, err := json.MarshalIndent(console, "", "  "); err == nil {
+		c.Console = b
+	}
+	if b, err := encodeHAR(r.rec.buildHAR(res.Steps, r.secrets)); err == nil {
+		c.HAR = b
+	} else {
+		r.logger.Error("could not encode the HAR", "err", err)
+	}
+	return c
+}
+
+// evidenceStep is the step a run's evidence is about: the one that failed,
+// else the one furthest over its budget, else the last that ran.
+func evidenceStep(res *Result) int {
+	best, over := -1, time.Duration(0)
+	for _, s := range res.Steps {
+		if s.Status == StepFailed {
+			return s.Index
+		}
+		if s.OverBudget() && s.Duration-s.Budget > over {
+			best, over = s.Index, s.Duration-s.Budget
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	for k := len(res.Steps) - 1; k >= 0; k-- {
+		if res.Steps[k].Status != StepNotRun {
+			return k
+		}
+	}
+	return 0
+}
+
+// tail returns s shortened to n characters for a message, saying so.
+func tail(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
