@@ -21,6 +21,7 @@ func TestLoadValid(t *testing.T) {
 		"valid-all-actions.toml",
 		"valid-odd-strings.toml",
 		"valid-inline-steps.toml",
+		"valid-artifacts.toml",
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, err := Load(testdata + file)
@@ -95,7 +96,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 		}},
 		{file: "invalid-unknown-key-no-suggestion.toml", want: []string{
-			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout" and "artifacts_dir"`,
+			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age" and "artifacts_max_bytes"`,
 		}},
 		{file: "invalid-unknown-key-journey.toml", want: []string{
 			`FILE: journey "storefront" (#1): unknown key "shedule": did you mean "schedule"?`,
@@ -171,6 +172,18 @@ func TestLoadInvalid(t *testing.T) {
 		}},
 		{file: "invalid-agent-default-step-timeout.toml", want: []string{
 			`FILE: agent: default_step_timeout: must be greater than 0, got "-1s": write a Go duration such as "20s"`,
+		}},
+		{file: "invalid-artifacts-max-bytes-small.toml", want: []string{
+			`FILE: agent: artifacts_max_bytes: must be at least 16MiB, got 1MiB: write a size such as "512MiB" or "1GiB"`,
+		}},
+		{file: "invalid-artifacts-max-bytes-unit.toml", want: []string{
+			`FILE: agent: artifacts_max_bytes: invalid size "lots": write a number of bytes or a size such as 1073741824, "512MiB" or "1GiB"`,
+		}},
+		{file: "invalid-artifacts-max-bytes-type.toml", want: []string{
+			`FILE: agent: artifacts_max_bytes: expected a number of bytes or a size in quotes such as 1073741824, "512MiB" or "1GiB", got float 1.5`,
+		}},
+		{file: "invalid-artifacts-max-age.toml", want: []string{
+			`FILE: agent: artifacts_max_age: must be greater than 0, got "0s": write a Go duration such as "168h"`,
 		}},
 		{file: "invalid-agent-location-empty.toml", want: []string{
 			`FILE: agent: location: must not be empty: write where this agent probes from, such as "eu-north-1", or leave location out to use the host name`,
@@ -330,6 +343,8 @@ func TestDefaults(t *testing.T) {
 		Concurrency:        DefaultConcurrency,
 		DefaultBudget:      Duration{DefaultBudget},
 		DefaultStepTimeout: Duration{DefaultStepTimeout},
+		ArtifactsMaxAge:    Duration{DefaultArtifactsMaxAge},
+		ArtifactsMaxBytes:  DefaultArtifactsMaxBytes,
 	}
 	if cfg.Agent != wantAgent {
 		t.Errorf("Agent = %+v, want %+v", cfg.Agent, wantAgent)
@@ -914,4 +929,49 @@ func findStep(t *testing.T, cfg *Config, journey, step string) *Step {
 	}
 	t.Fatalf("journey %q has no step %q", journey, step)
 	return nil
+}
+
+func TestArtifactsRetention(t *testing.T) {
+	cfg, err := Load(testdata + "valid-artifacts.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Agent
+	if a.ArtifactsDir != "evidence" || a.ArtifactsMaxAge.Duration != 72*time.Hour || a.ArtifactsMaxBytes != 512<<20 {
+		t.Errorf("artifacts settings = %q, %v, %v; want evidence, 72h, 512MiB", a.ArtifactsDir, a.ArtifactsMaxAge, a.ArtifactsMaxBytes)
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want ByteSize
+		err  bool
+	}{
+		{"1048576", 1 << 20, false},
+		{"512MiB", 512 << 20, false},
+		{"1GiB", 1 << 30, false},
+		{"1gib", 1 << 30, false},
+		{"1.5 GiB", 3 << 29, false},
+		{"500MB", 500e6, false},
+		{"64k", 64 << 10, false},
+		{"16777216B", 16 << 20, false},
+		{"", 0, true},
+		{"GiB", 0, true},
+		{"-1GiB", 0, true},
+		{"lots", 0, true},
+		{"1e30TiB", 0, true},
+	}
+	for _, tt := range tests {
+		got, err := ParseByteSize(tt.in)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("ParseByteSize(%q) = %v, %v; want %v, error %t", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+	if s := ByteSize(1 << 30).String(); s != "1GiB" {
+		t.Errorf("String() = %q, want 1GiB", s)
+	}
+	if s := ByteSize(1000).String(); s != "1000B" {
+		t.Errorf("String() = %q, want 1000B", s)
+	}
 }

@@ -45,7 +45,10 @@ type decoder struct {
 	order map[string]int
 }
 
-var durationType = reflect.TypeFor[Duration]()
+var (
+	durationType = reflect.TypeFor[Duration]()
+	byteSizeType = reflect.TypeFor[ByteSize]()
+)
 
 // decodeTree turns the generic tree into a Config, reporting every type error
 // and unknown key. Values of the wrong type are left zero and marked bad.
@@ -187,6 +190,24 @@ func setValue(fv reflect.Value, v any) string {
 			return err.Error()
 		}
 		fv.Set(reflect.ValueOf(dur))
+		return ""
+	}
+	if fv.Type() == byteSizeType {
+		switch v := v.(type) {
+		case int64:
+			if v < 0 {
+				return fmt.Sprintf("must not be negative, got %d: write a size such as %s", v, sizeExamples)
+			}
+			fv.SetInt(v)
+		case string:
+			size, err := ParseByteSize(v)
+			if err != nil {
+				return err.Error()
+			}
+			fv.SetInt(int64(size))
+		default:
+			return fmt.Sprintf("expected a number of bytes or a size in quotes such as %s, got %s", sizeExamples, describe(v))
+		}
 		return ""
 	}
 	switch fv.Kind() {

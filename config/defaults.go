@@ -26,6 +26,12 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 	if !d.root.present["agent.default_step_timeout"] {
 		a.DefaultStepTimeout = Duration{DefaultStepTimeout}
 	}
+	if !d.root.present["agent.artifacts_max_age"] {
+		a.ArtifactsMaxAge = Duration{DefaultArtifactsMaxAge}
+	}
+	if !d.root.present["agent.artifacts_max_bytes"] {
+		a.ArtifactsMaxBytes = DefaultArtifactsMaxBytes
+	}
 
 	for i := range d.cfg.Journeys {
 		j, jm := &d.cfg.Journeys[i], d.journeys[i]

@@ -15,6 +15,11 @@ const (
 	DefaultJourneyTimeout = 2 * time.Minute
 	DefaultSchedule       = "@every 1m"
 	DefaultTouchpoint     = "other"
+	// Evidence of failed and slow runs is kept for a week, in at most
+	// 1 GiB; never less than 16 MiB, which one long page can take.
+	DefaultArtifactsMaxAge   = 7 * 24 * time.Hour
+	DefaultArtifactsMaxBytes = ByteSize(1 << 30)
+	MinArtifactsMaxBytes     = ByteSize(16 << 20)
 )
 
 // Touchpoints a step can belong to. The set is closed so that the touchpoint
@@ -43,6 +48,11 @@ type Agent struct {
 	DefaultBudget      Duration `toml:"default_budget"`
 	DefaultStepTimeout Duration `toml:"default_step_timeout"`
 	ArtifactsDir       string   `toml:"artifacts_dir"`
+	// Evidence older than ArtifactsMaxAge is deleted, and the oldest
+	// evidence goes first when the folder holds more than
+	// ArtifactsMaxBytes.
+	ArtifactsMaxAge   Duration `toml:"artifacts_max_age"`
+	ArtifactsMaxBytes ByteSize `toml:"artifacts_max_bytes"`
 }
 
 // Browser says which Chromium to start and how.

@@ -98,6 +98,10 @@ func (v *validator) agent() {
 	if m.has("agent.artifacts_dir") {
 		v.noReference(top, "agent.artifacts_dir", a.ArtifactsDir, false)
 	}
+	v.positive(top, m, "agent.artifacts_max_age", a.ArtifactsMaxAge, "168h")
+	if m.has("agent.artifacts_max_bytes") && a.ArtifactsMaxBytes < MinArtifactsMaxBytes {
+		v.add(top, "agent.artifacts_max_bytes", "must be at least %s, got %s: write a size such as %s", MinArtifactsMaxBytes, a.ArtifactsMaxBytes, `"512MiB" or "1GiB"`)
+	}
 }
 
 func (v *validator) browser() {
