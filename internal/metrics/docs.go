@@ -148,6 +148,16 @@ var (
 		Labels: []string{"location"},
 		Help:   "Unix time of the last successful configuration reload.",
 	}
+	defArtifactsBytes = &def{
+		Name: "touchprobe_artifacts_bytes", Type: typeGauge,
+		Labels: []string{"location"},
+		Help:   "Bytes of evidence of failed and slow runs kept in artifacts_dir.",
+	}
+	defArtifactsRuns = &def{
+		Name: "touchprobe_artifacts_runs", Type: typeGauge,
+		Labels: []string{"location"},
+		Help:   "Runs whose evidence is kept in artifacts_dir; 0 when evidence is not kept.",
+	}
 	defAgentInfo = &def{
 		Name: "touchprobe_agent_info", Type: typeGauge,
 		Labels: []string{"location", "external_url"},
@@ -168,6 +178,7 @@ var defs = []*def{
 	defPageTiming, defPageCLS, defPageTransfer, defPageRequests,
 	defScheduleLag,
 	defBrowserRestarts, defBrowserUp, defReloadOK, defReloadTime,
+	defArtifactsBytes, defArtifactsRuns,
 	defAgentInfo, defBuildInfo,
 }
 

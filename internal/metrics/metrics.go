@@ -50,6 +50,9 @@ type Metrics struct {
 	reloadKnown     bool
 	reloadOK        bool
 	reloadAt        time.Time
+
+	artifactsBytes int64
+	artifactsRuns  int
 }
 
 // New returns Metrics with no journeys; call SetJourneys before observing.
@@ -104,6 +107,8 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			ch <- constMetric(defReloadTime, loc, unixSeconds(m.reloadAt))
 		}
 	}
+	ch <- constMetric(defArtifactsBytes, loc, float64(m.artifactsBytes))
+	ch <- constMetric(defArtifactsRuns, loc, float64(m.artifactsRuns))
 	for _, j := range m.journeys {
 		for _, c := range j.series {
 			c.Collect(ch)
@@ -219,6 +224,14 @@ func (m *Metrics) BrowserRestarted() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.browserRestarts++
+}
+
+// SetArtifacts records how much evidence of failed and slow runs is kept
+// (zero when none is: no artifacts_dir).
+func (m *Metrics) SetArtifacts(runs int, bytes int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.artifactsRuns, m.artifactsBytes = runs, bytes
 }
 
 // SetBrowserUp records whether Chromium is running.

@@ -188,6 +188,10 @@ func TestGolden(t *testing.T) {
 			m.SetReload(true, start)
 			m.SetReload(false, start.Add(time.Hour))
 		}},
+		{"artifacts", func(m *Metrics) {
+			m.SetJourneys("oslo", nil)
+			m.SetArtifacts(12, 48<<20)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
