@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/evidence"
 	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/runs"
 	"github.com/touchprobe/touchprobe/internal/scheduler"
@@ -59,6 +61,9 @@ type Options struct {
 	ShutdownGrace time.Duration
 	// OnResult, if set, sees every finished run (the demo prints them).
 	OnResult func(*probes.Result)
+	// ArtifactsDir, when set, is where evidence is kept whatever the
+	// configuration says (the demo keeps it in a temporary folder).
+	ArtifactsDir string
 	// RunAtStart runs every journey once as soon as the browser is up,
 	// instead of waiting for its first scheduled time.
 	RunAtStart bool
@@ -80,6 +85,11 @@ type Agent struct {
 	sched   *scheduler.Scheduler
 	prober  *probes.Prober
 	ready   atomic.Bool
+	// evidence keeps what failed and slow runs showed; nil when no
+	// folder is configured.
+	evidence    atomic.Pointer[evidence.Store]
+	evidenceMu  sync.Mutex // one reconfiguration at a time
+	evidenceOff sync.Once  // says once that evidence is not kept
 
 	reloadMu sync.Mutex
 }
@@ -353,6 +363,7 @@ func sameBrowser(a, b *config.Config) bool {
 // and the scheduler.
 func (a *Agent) apply(cfg *config.Config) {
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys)
+	a.configureEvidence(cfg)
 	names := make(map[string]bool, len(cfg.Journeys))
 	jobs := make([]scheduler.Job, 0, len(cfg.Journeys))
 	for i := range cfg.Journeys {
@@ -366,6 +377,74 @@ func (a *Agent) apply(cfg *config.Config) {
 		// The config package validated every schedule; this is a bug.
 		a.logger.Error("scheduler rejected a validated configuration", "err", err)
 	}
+}
+
+// configureEvidence opens the evidence folder the configuration names (or
+// systemd's StateDirectory=), applying retention to what it already holds.
+// A folder that cannot be used is logged and evidence is not kept; runs go
+// on.
+func (a *Agent) configureEvidence(cfg *config.Config) {
+	a.evidenceMu.Lock()
+	defer a.evidenceMu.Unlock()
+	configured := cfg.Agent.ArtifactsDir
+	if a.opts.ArtifactsDir != "" {
+		configured = a.opts.ArtifactsDir
+	}
+	dir := evidence.DefaultDir(configured, os.Getenv)
+	maxAge, maxBytes := cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes)
+	cur := a.evidence.Load()
+	if dir == "" {
+		if cur != nil {
+			a.logger.Info("evidence of failed and slow runs is no longer kept: artifacts_dir was removed", "dir", cur.Root())
+		}
+		a.evidence.Store(nil)
+		a.metrics.SetArtifacts(0, 0)
+		a.evidenceOff.Do(func() {
+			a.logger.Info("evidence of failed and slow runs is not kept: set artifacts_dir in [agent] to keep screenshots, HTML, console and HAR")
+		})
+		return
+	}
+	if cur != nil && sameFolder(cur.Root(), dir) {
+		if age, size := cur.Limits(); age == maxAge && size == maxBytes {
+			return
+		}
+	}
+	store, err := evidence.NewStore(dir, maxAge, maxBytes)
+	if store == nil {
+		a.logger.Error("evidence of failed and slow runs is not kept: its folder cannot be used", "dir", dir, "err", err)
+		a.evidence.Store(nil)
+		a.metrics.SetArtifacts(0, 0)
+		return
+	}
+	if err != nil {
+		a.logger.Error("could not apply evidence retention", "dir", store.Root(), "err", err)
+	}
+	a.evidence.Store(store)
+	st := store.Stats()
+	a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	a.logger.Info("keeping evidence of failed and slow runs", "dir", store.Root(), "max_age", maxAge, "max_bytes", maxBytes, "runs", st.Runs, "bytes", st.Bytes)
+}
+
+func sameFolder(root, dir string) bool {
+	abs, err := filepath.Abs(dir)
+	return err == nil && abs == root
+}
+
+// keepEvidence writes a run's evidence and names it in res. A folder that
+// cannot be written costs the evidence, never the run.
+func (a *Agent) keepEvidence(store *evidence.Store, res *probes.Result, c *probes.Capture) {
+	dir, names, err := store.Write(res.Journey, res.RunID, c.Files())
+	st := store.Stats()
+	a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	if err != nil && dir == "" {
+		a.logger.Error("could not keep the run's evidence", "journey", res.Journey, "run_id", res.RunID, "err", err)
+		return
+	}
+	if err != nil {
+		a.logger.Error("could not apply evidence retention", "journey", res.Journey, "run_id", res.RunID, "err", err)
+	}
+	res.Evidence = &probes.Evidence{Dir: dir, Step: c.Step, Files: names}
+	a.logger.Info("evidence kept", "journey", res.Journey, "run_id", res.RunID, "dir", dir, "files", names)
 }
 
 // journeyVersion identifies a journey's definition, so that a reload that
@@ -385,10 +464,21 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if j == nil {
 		return
 	}
-	res := a.prober.Run(ctx, j, cfg.Secrets())
+	store := a.evidence.Load()
+	var res *probes.Result
+	var captured *probes.Capture
+	if store != nil {
+		res, captured = a.prober.RunCapturing(ctx, j, cfg.Secrets())
+	} else {
+		res = a.prober.Run(ctx, j, cfg.Secrets())
+	}
 	if res.Reason == probes.ReasonCanceled {
 		// Shutdown or removal interrupted the run: it measured nothing.
 		return
+	}
+	// Before anyone sees the result, so that its pages can link to it.
+	if captured != nil {
+		a.keepEvidence(store, res, captured)
 	}
 	a.metrics.ObserveRun(res)
 	a.runs.Add(res)

@@ -33,6 +33,25 @@ type harness struct {
 
 	mu     sync.Mutex
 	config string
+	logs   lockedBuffer
+}
+
+// lockedBuffer collects the agent's log lines for tests that check them.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func start(t *testing.T, configText func(shop *demoshop.Shop) string) *harness {
@@ -65,7 +84,7 @@ func start(t *testing.T, configText func(shop *demoshop.Shop) string) *harness {
 		RunAtStart:    true,
 		OnResult:      func(r *probes.Result) { h.results <- r },
 		OnReady:       func([]string) { close(ready) },
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:        slog.New(slog.NewTextHandler(&h.logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

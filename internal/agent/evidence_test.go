@@ -1,0 +1,128 @@
+package agent_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+func withArtifacts(dir string) func(*demoshop.Shop) string {
+	return func(shop *demoshop.Shop) string {
+		text := shop.Journey("@every 1h")
+		text = strings.Replace(text, `default_step_timeout = "20s"`, `default_step_timeout = "5s"`+"\nartifacts_dir = \""+dir+"\"", 1)
+		return text
+	}
+}
+
+// A failed run's evidence is written and named in the result before the
+// result is published, and the gauges count it.
+func TestFailedRunKeepsEvidence(t *testing.T) {
+	root := t.TempDir()
+	h := start(t, withArtifacts(root))
+	if r := h.next("checkout"); r.Status != probes.StatusSuccess {
+		t.Fatalf("first run: %s %s %s", r.FailedStep, r.Reason, r.Message)
+	} else if r.Evidence != nil && !r.OverBudget() {
+		t.Errorf("a passing run kept evidence in %s", r.Evidence.Dir)
+	}
+	if err := h.shop.SetFail("checkout", true); err != nil {
+		t.Fatal(err)
+	}
+	h.agent.Scheduler().RunNow("checkout")
+	r := h.next("checkout")
+	if r.Status != probes.StatusFailure {
+		t.Fatalf("want a failure, got %s", r.Status)
+	}
+	if r.Evidence == nil {
+		t.Fatalf("failed run has no evidence; log:\n%s", h.logs.String())
+	}
+	if want := evidence.RunDir(root, "checkout", r.RunID); r.Evidence.Dir != want {
+		t.Errorf("evidence in %s, want %s", r.Evidence.Dir, want)
+	}
+	wantFiles := []string{evidence.ConsoleFile, evidence.HARFile, evidence.HTMLFile, evidence.ScreenshotFile}
+	slices.Sort(wantFiles)
+	if !slices.Equal(r.Evidence.Files, wantFiles) {
+		t.Errorf("files %v, want %v", r.Evidence.Files, wantFiles)
+	}
+	for _, name := range r.Evidence.Files {
+		if info, err := os.Stat(filepath.Join(r.Evidence.Dir, name)); err != nil || info.Size() == 0 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if failed := r.Steps[r.Evidence.Step]; failed.Name != "checkout" {
+		t.Errorf("evidence shows step %q, want the failed checkout", failed.Name)
+	}
+	// The store the pages read from holds the same.
+	if last := h.agent.Runs().Last("checkout"); last == nil || last.Evidence == nil || last.Evidence.Dir != r.Evidence.Dir {
+		t.Errorf("the runs store's last run does not name the evidence")
+	}
+	_, body := h.get("/metrics")
+	if !strings.Contains(body, `touchprobe_artifacts_runs{location="demo"} 1`) {
+		t.Errorf("/metrics does not count the run's evidence:\n%s", grepLines(body, "touchprobe_artifacts"))
+	}
+}
+
+// A folder that cannot be written costs the evidence, not the run: the
+// run is recorded and the error logged.
+func TestUnwritableEvidenceFolderKeepsRunning(t *testing.T) {
+	root := t.TempDir()
+	h := start(t, withArtifacts(root))
+	h.next("checkout")
+	// A file where the journey's folder goes stops even root.
+	jdir := filepath.Join(root, evidence.JourneyDir("checkout"))
+	if err := os.RemoveAll(jdir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(jdir, []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.shop.SetFail("checkout", true); err != nil {
+		t.Fatal(err)
+	}
+	h.agent.Scheduler().RunNow("checkout")
+	r := h.next("checkout")
+	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonHTTPStatus {
+		t.Fatalf("want the checkout's failure recorded, got %s %s", r.Status, r.Reason)
+	}
+	if r.Evidence != nil {
+		t.Errorf("evidence named in %s, but it could not be written", r.Evidence.Dir)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "could not keep the run's evidence") {
+		t.Errorf("no error logged:\n%s", logs)
+	}
+	_, body := h.get("/metrics")
+	if !strings.Contains(body, `touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="failure"} 1`) {
+		t.Errorf("the failed run is not counted:\n%s", grepLines(body, "touchprobe_journey_runs_total"))
+	}
+}
+
+// A folder that cannot even be created: the agent starts, says why once,
+// and runs journeys without evidence.
+func TestEvidenceFolderUnusableAtStart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, withArtifacts(filepath.Join(file, "evidence")))
+	if r := h.next("checkout"); r.Status != probes.StatusSuccess {
+		t.Errorf("run: %s %s", r.Status, r.Message)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "evidence of failed and slow runs is not kept: its folder cannot be used") {
+		t.Errorf("no error logged:\n%s", logs)
+	}
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
