@@ -477,7 +477,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		return
 	}
 	// Before anyone sees the result, so that its pages can link to it.
-	if captured != nil {
+	if captured != nil && len(captured.Files()) > 0 {
 		a.keepEvidence(store, res, captured)
 	}
 	a.metrics.ObserveRun(res)

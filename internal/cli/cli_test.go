@@ -89,7 +89,8 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	}
 	defer shop.Close()
 	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
-	example := strings.Replace(shop.ExampleConfig(), `artifacts_dir = "/var/lib/touchprobe"`, `artifacts_dir = "`+t.TempDir()+`"`, 1)
+	artifacts := t.TempDir()
+	example := strings.Replace(shop.ExampleConfig(), `artifacts_dir = "/var/lib/touchprobe"`, `artifacts_dir = "`+artifacts+`"`, 1)
 	// Only the product page's own 2s budget is under test; a loaded test
 	// machine must not push the other steps over theirs.
 	example = strings.Replace(example, `default_budget = "3s"`, `default_budget = "30s"`, 1)
@@ -125,6 +126,11 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 				Budget     float64 `json:"budget_seconds"`
 				OverBudget bool    `json:"over_budget"`
 			} `json:"steps"`
+			Evidence *struct {
+				Dir   string   `json:"dir"`
+				Step  string   `json:"step"`
+				Files []string `json:"files"`
+			} `json:"evidence"`
 		} `json:"runs"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
@@ -137,6 +143,23 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 		if s.Name == "product page" && (!s.OverBudget || s.Verdict != "OVER BUDGET" || s.Budget != 2 || s.Duration < 2.5) {
 			t.Errorf("product page step: %+v, want over its 2s budget", s)
 		}
+	}
+
+	// The slow run's evidence is kept, and once says where.
+	if e := out.Runs[0].Evidence; e == nil || e.Step != "product page" || len(e.Files) != 4 {
+		t.Errorf("evidence of the slow run: %+v, want the product page's four files", e)
+	} else if !strings.HasPrefix(e.Dir, artifacts) {
+		t.Errorf("evidence in %s, want under artifacts_dir %s", e.Dir, artifacts)
+	} else {
+		for _, f := range e.Files {
+			if _, err := os.Stat(filepath.Join(e.Dir, f)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	code, stdout, stderr = runCLI(t, "once", "--config", path, "--browser.dir", browserDir)
+	if code != 1 || !strings.Contains(stdout, "evidence of step 3: "+artifacts) || !strings.Contains(stdout, "screenshot.png") {
+		t.Errorf("once with a step over budget: exit %d, want 1 and where the evidence is:\n%s\n%s", code, stdout, stderr)
 	}
 
 	code, _, stderr = runCLI(t, "once", "--config", path, "--journey", "nope")

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -62,14 +64,24 @@ func (c *commands) runDemo() int {
 	text := shop.Journey(fmt.Sprintf("@every %s", c.demo.interval))
 	load := func() (*config.Config, error) { return config.Parse([]byte(text), "demo journey") }
 
+	// The demo's evidence lives as long as the demo.
+	artifacts, err := os.MkdirTemp("", "touchprobe-demo-evidence-")
+	if err != nil {
+		fmt.Fprintf(c.stderr, "touchprobe demo: a folder for the evidence of failed and slow runs: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(artifacts)
+
 	var mu sync.Mutex // the live table and the banner share stdout
+	var base string
 	return c.serve(logger, agent.Options{
-		Load:       load,
-		RunAtStart: true,
+		Load:         load,
+		RunAtStart:   true,
+		ArtifactsDir: artifacts,
 		OnReady: func(addrs []string) {
-			base := "http://" + strings.Replace(addrs[0], "[::]", "localhost", 1)
 			mu.Lock()
 			defer mu.Unlock()
+			base = "http://" + strings.Replace(addrs[0], "[::]", "localhost", 1)
 			fmt.Fprintf(c.stdout, "\ntouchprobe demo\n  demo shop:    %s\n  status page:  %s/\n  metrics:      %s/metrics\n  journey runs every %s; Ctrl-C stops.\n\n",
 				shop.URL(), base, base, c.demo.interval)
 		},
@@ -77,7 +89,16 @@ func (c *commands) runDemo() int {
 			mu.Lock()
 			defer mu.Unlock()
 			_ = report.Text(c.stdout, []*probes.Result{r})
+			if r.Evidence != nil && base != "" {
+				fmt.Fprintf(c.stdout, "run page: %s\n", RunPage(base, r.Journey, r.RunID))
+			}
 			fmt.Fprintln(c.stdout)
 		},
 	})
+}
+
+// RunPage is the address of a run's page on the agent: what the demo
+// prints for a failed or slow run.
+func RunPage(base, journey, runID string) string {
+	return strings.TrimRight(base, "/") + "/journeys/" + url.PathEscape(journey) + "/runs/" + url.PathEscape(runID)
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/signal"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/evidence"
 	"github.com/touchprobe/touchprobe/internal/report"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -51,11 +53,20 @@ func (c *commands) runOnce() int {
 	}
 	defer b.Close(context.Background())
 	prober := &probes.Prober{Browser: b, Logger: logger}
+	store := c.evidenceStore(cfg)
 
 	var results []*probes.Result
 	for _, j := range selected {
 		jctx, cancel := context.WithTimeout(ctx, j.Timeout.Duration)
-		results = append(results, prober.Run(jctx, j, cfg.Secrets()))
+		if store == nil {
+			results = append(results, prober.Run(jctx, j, cfg.Secrets()))
+		} else {
+			res, captured := prober.RunCapturing(jctx, j, cfg.Secrets())
+			if captured != nil && len(captured.Files()) > 0 {
+				keepEvidence(c, store, res, captured)
+			}
+			results = append(results, res)
+		}
 		cancel()
 		if ctx.Err() != nil {
 			break
@@ -71,7 +82,34 @@ func (c *commands) runOnce() int {
 		return 1
 	}
 	if report.Failed(results) {
+		if store == nil {
+			fmt.Fprintln(c.stderr, "no evidence kept: set artifacts_dir in [agent] to keep a screenshot, the HTML, the console and a HAR of failed and slow runs")
+		}
 		return 1
 	}
 	return 0
+}
+
+// evidenceStore opens the folder where once keeps evidence, the agent's:
+// artifacts_dir, else systemd's STATE_DIRECTORY. nil means none.
+func (c *commands) evidenceStore(cfg *config.Config) *evidence.Store {
+	dir := evidence.DefaultDir(cfg.Agent.ArtifactsDir, os.Getenv)
+	if dir == "" {
+		return nil
+	}
+	store, err := evidence.NewStore(dir, cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes))
+	if err != nil {
+		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, err)
+	}
+	return store
+}
+
+func keepEvidence(c *commands, store *evidence.Store, res *probes.Result, captured *probes.Capture) {
+	dir, names, err := store.Write(res.Journey, res.RunID, captured.Files())
+	if err != nil {
+		fmt.Fprintf(c.stderr, "journey %q: could not keep the run's evidence: %v\n", res.Journey, err)
+	}
+	if dir != "" {
+		res.Evidence = &probes.Evidence{Dir: dir, Step: captured.Step, Files: names}
+	}
 }

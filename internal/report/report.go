@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -58,6 +59,12 @@ func Text(w io.Writer, results []*probes.Result) error {
 		if r.Status != probes.StatusSuccess {
 			fmt.Fprintf(w, "failed at step %q: %s: %s\n", r.FailedStep, r.Reason, r.Message)
 		}
+		if e := r.Evidence; e != nil {
+			fmt.Fprintf(w, "evidence of step %d: %s\n", e.Step+1, e.Dir)
+			for _, f := range e.Files {
+				fmt.Fprintf(w, "  %s\n", filepath.Join(e.Dir, f))
+			}
+		}
 	}
 	return nil
 }
@@ -98,6 +105,11 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		Message    string  `json:"message,omitempty"`
 		Page       *page   `json:"page,omitempty"`
 	}
+	type evidence struct {
+		Dir   string   `json:"dir"`
+		Step  string   `json:"step"`
+		Files []string `json:"files"`
+	}
 	type run struct {
 		Journey    string    `json:"journey"`
 		RunID      string    `json:"run_id"`
@@ -109,6 +121,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		FailedStep string    `json:"failed_step,omitempty"`
 		Message    string    `json:"message,omitempty"`
 		Steps      []step    `json:"steps"`
+		Evidence   *evidence `json:"evidence,omitempty"`
 	}
 	out := struct {
 		Runs []run `json:"runs"`
@@ -124,6 +137,12 @@ func JSON(w io.Writer, results []*probes.Result) error {
 					Load: p.Load.Seconds(), FCP: p.FCP.Seconds(), LCP: p.LCP.Seconds(), CLS: p.CLS, TransferBytes: p.TransferBytes, Requests: p.Requests}
 			}
 			jr.Steps = append(jr.Steps, js)
+		}
+		if e := r.Evidence; e != nil {
+			jr.Evidence = &evidence{Dir: e.Dir, Files: e.Files}
+			if e.Step >= 0 && e.Step < len(r.Steps) {
+				jr.Evidence.Step = r.Steps[e.Step].Name
+			}
 		}
 		out.Runs = append(out.Runs, jr)
 	}
