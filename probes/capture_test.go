@@ -338,3 +338,36 @@ func checkHAR(t *testing.T, b []byte) *evidence.HAR {
 	}
 	return &h
 }
+
+// A page whose main thread is stuck in an endless loop cannot be captured:
+// the run still ends, with what could be had.
+func TestCaptureOfAStuckPageEnds(t *testing.T) {
+	site := faultSite(t)
+	cfg := parse(t, oneStep(site.URL+"/spin-later", "10s")+`
+  [[journey.step]]
+  name = "click"
+  action = "click"
+  selector = "#go"
+  timeout = "3s"
+`)
+	type outcome struct {
+		r *probes.Result
+		c *probes.Capture
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		r, c := runCapturing(t, cfg, "fault")
+		done <- outcome{r, c}
+	}()
+	select {
+	case o := <-done:
+		if o.r.Status != probes.StatusFailure || o.r.Reason != probes.ReasonTimeout {
+			t.Errorf("want a timeout failure:\n%s", describe(o.r))
+		}
+		if o.c == nil || len(o.c.HAR) == 0 {
+			t.Errorf("no HAR for the stuck page's run")
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the run of a stuck page did not end: capturing it hung")
+	}
+}

@@ -310,11 +310,14 @@ func TestRendererOutOfMemory(t *testing.T) {
 	})
 	site := faultSite(t)
 	p := &probes.Prober{Browser: m, Logger: testLogger(t)}
+	var captured *probes.Capture
 	run := func(text string) *probes.Result {
 		cfg := parse(t, text)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		return p.Run(ctx, cfg.Journey("fault"), cfg.Secrets())
+		var r *probes.Result
+		r, captured = p.RunCapturing(ctx, cfg.Journey("fault"), cfg.Secrets())
+		return r
 	}
 	base := len(browser.GroupPIDs(pgid))
 	r := run(oneStep(site.URL+"/hog", "20s") + `
@@ -330,6 +333,10 @@ func TestRendererOutOfMemory(t *testing.T) {
 	}
 	if !strings.Contains(r.Message, "crashed") {
 		t.Errorf("message %q does not say the page crashed", r.Message)
+	}
+	// A dead page shows nothing; what the run saw before is kept.
+	if captured == nil || captured.Screenshot != nil || captured.HTML != nil || len(captured.HAR) == 0 {
+		t.Errorf("evidence of a crashed page: want a HAR and no screenshot or HTML, got %+v", captured)
 	}
 	if m.PGID() != pgid {
 		t.Errorf("the browser was restarted for a crash of one page")
