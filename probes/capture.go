@@ -46,6 +46,9 @@ type request struct {
 	dataBytes int64   // body bytes after decompression
 	errorText string
 	canceled  bool
+	// fromCache is set when the browser answered from its memory cache:
+	// the response's timing is then that of the original request.
+	fromCache bool
 	// redirectedTo is set on a hop that answered a redirect.
 	redirectedTo string
 }
@@ -116,6 +119,12 @@ func (rc *recorder) handle(ev any, frame bool) {
 			if ev.Type != "" {
 				r.typ = ev.Type
 			}
+		}
+	case *network.EventRequestServedFromCache:
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		if r := rc.open[frameKey(ev.RequestID, frame)]; r != nil {
+			r.fromCache = true
 		}
 	case *network.EventDataReceived:
 		rc.mu.Lock()

@@ -127,9 +127,14 @@ func harEntry(r *request, mask func(string) string) evidence.HAREntry {
 		case r.encoded > 0 && headers >= 0 && int64(r.encoded) >= headers:
 			e.Response.BodySize = int64(r.encoded) - headers
 		}
-		if resp.FromDiskCache || resp.FromPrefetchCache {
+		cached := r.fromCache || resp.FromDiskCache || resp.FromPrefetchCache
+		if cached || r.encoded == 0 && r.errorText == "" && r.endTS > 0 {
+			// Nothing came over the network.
 			e.Response.BodySize = 0
 			e.Response.TransferSize = 0
+		}
+		if cached {
+			e.Response.HeadersSize = -1
 		}
 		if resp.RemoteIPAddress != "" {
 			e.ServerIPAddress = strings.Trim(resp.RemoteIPAddress, "[]")
@@ -137,7 +142,16 @@ func harEntry(r *request, mask func(string) string) evidence.HAREntry {
 		if resp.ConnectionID > 0 {
 			e.Connection = fmt.Sprintf("%.0f", resp.ConnectionID)
 		}
-		e.Timings = timings(r, resp.Timing)
+		if cached {
+			// The timing the browser gives is the original request's:
+			// the entry's own time is all spent reading the cache.
+			e.Timings.Send, e.Timings.Wait = 0, 0
+			if r.endTS > r.startedTS {
+				e.Timings.Receive = (r.endTS - r.startedTS) * 1000
+			}
+		} else {
+			e.Timings = timings(r, resp.Timing)
+		}
 	} else if r.endTS > r.startedTS {
 		// No response: the time until the browser gave up is all
 		// waiting for a connection or an answer.

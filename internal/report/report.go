@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -60,10 +59,7 @@ func Text(w io.Writer, results []*probes.Result) error {
 			fmt.Fprintf(w, "failed at step %q: %s: %s\n", r.FailedStep, r.Reason, r.Message)
 		}
 		if e := r.Evidence; e != nil {
-			fmt.Fprintf(w, "evidence of step %d: %s\n", e.Step+1, e.Dir)
-			for _, f := range e.Files {
-				fmt.Fprintf(w, "  %s\n", filepath.Join(e.Dir, f))
-			}
+			fmt.Fprintf(w, "evidence of step %d: %s (%s)\n", e.Step+1, e.Dir, strings.Join(e.Files, ", "))
 		}
 	}
 	return nil
