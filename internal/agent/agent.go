@@ -159,6 +159,10 @@ func (a *Agent) Registry() *prometheus.Registry { return a.reg }
 // Ready reports whether the config is loaded and the browser is up.
 func (a *Agent) Ready() bool { return a.ready.Load() && a.browser.Up() }
 
+// Evidence returns the store of failed and slow runs' evidence, or nil
+// when none is kept.
+func (a *Agent) Evidence() *evidence.Store { return a.evidence.Load() }
+
 // Browser returns the browser manager (tests kill it).
 func (a *Agent) Browser() *browser.Manager { return a.browser }
 

@@ -126,3 +126,32 @@ func grepLines(text, substr string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A reload moves the evidence to the new folder with its new limits.
+func TestReloadChangesEvidenceFolder(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	h := start(t, withArtifacts(first))
+	h.next("checkout")
+	if s := h.agent.Evidence(); s == nil || s.Root() != first {
+		t.Fatalf("evidence store %v, want one in %s", s, first)
+	}
+	text := strings.Replace(withArtifacts(second)(h.shop), `artifacts_dir = "`+second+`"`, `artifacts_dir = "`+second+`"`+"\nartifacts_max_bytes = \"64MiB\"", 1)
+	h.setConfig(text)
+	if err := h.agent.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	s := h.agent.Evidence()
+	if s == nil || s.Root() != second {
+		t.Fatalf("after reload the evidence store is %v, want one in %s", s, second)
+	}
+	if _, size := s.Limits(); size != 64<<20 {
+		t.Errorf("size limit %d after reload, want 64MiB", size)
+	}
+	if err := h.shop.SetFail("checkout", true); err != nil {
+		t.Fatal(err)
+	}
+	h.agent.Scheduler().RunNow("checkout")
+	if r := h.next("checkout"); r.Evidence == nil || !strings.HasPrefix(r.Evidence.Dir, second) {
+		t.Errorf("evidence after reload: %+v, want it under %s", r.Evidence, second)
+	}
+}
