@@ -26,6 +26,7 @@ const (
 	maxPostData       = 4096 // bytes of a request body
 	maxHTML           = 8 << 20
 	maxScreenshot     = 12 << 20
+	maxURLInMessage   = 200 // characters of a URL quoted in a failure's message
 )
 
 // request is what the browser told about one request (one hop of a
@@ -281,10 +282,11 @@ type failedRequest struct {
 }
 
 func (f failedRequest) String() string {
+	u := tail(f.url, maxURLInMessage)
 	if f.errorText != "" {
-		return f.method + " " + f.url + " failed: " + f.errorText
+		return f.method + " " + u + " failed: " + f.errorText
 	}
-	return (&httpStatusError{status: f.status, url: f.url, method: f.method, statusText: f.statusText}).Error()
+	return (&httpStatusError{status: f.status, url: u, method: f.method, statusText: f.statusText}).Error()
 }
 
 // lastFailure returns the last request of the run so far that failed or

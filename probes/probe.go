@@ -170,7 +170,7 @@ func (r *run) execute(ctx context.Context) {
 // fail marks step i failed and leaves the rest not run.
 func (r *run) fail(i int, reason Reason, msg string) {
 	s := &r.result.Steps[i]
-	s.Status, s.Reason, s.Message = StepFailed, reason, r.secrets.Mask(msg)
+	s.Status, s.Reason, s.Message = StepFailed, reason, deepMask(r.secrets)(msg)
 }
 
 // step runs one step and reports whether the journey goes on.
@@ -200,7 +200,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		pm, perr := readPage(pageCtx)
 		pcancel()
 		if perr == nil {
-			pm.URL = r.secrets.Mask(pm.URL)
+			pm.URL = deepMask(r.secrets)(pm.URL)
 			out.Page = pm
 			if err == nil {
 				err = pageVerdict(pm)
