@@ -244,12 +244,21 @@ func (a *Agent) Run(ctx context.Context) error {
 		})
 	}()
 
+	retentionCtx, stopRetention := context.WithCancel(ctx)
+	retentionDone := make(chan struct{})
+	go func() {
+		defer close(retentionDone)
+		a.retention(retentionCtx, retentionInterval)
+	}()
+
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-serveErr:
 		runErr = fmt.Errorf("web server: %w", runErr)
 	}
+	stopRetention()
+	<-retentionDone
 	stopWatchdog()
 	<-watchdogDone
 	a.notify(daemon.SdNotifyStopping)
@@ -265,6 +274,33 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.logger.Info("stopped")
 	return runErr
+}
+
+// retentionInterval is how often evidence is checked against its age
+// limit when no run writes any: a quiet week must still end with a week's
+// evidence, not more.
+const retentionInterval = 10 * time.Minute
+
+// retention applies the evidence limits every interval until ctx is done.
+func (a *Agent) retention(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		store := a.evidence.Load()
+		if store == nil {
+			continue
+		}
+		st, err := store.Enforce()
+		if err != nil {
+			a.logger.Error("could not apply evidence retention", "dir", store.Root(), "err", err)
+		}
+		a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	}
 }
 
 // watchdog pings the service manager at half its watchdog interval for as

@@ -4,12 +4,15 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/metrics"
 )
 
 // journeyVersion decides whether a reload keeps a journey's schedule: it
@@ -116,4 +119,44 @@ func TestDefaultExternalURL(t *testing.T) {
 			t.Errorf("listen %v: %q, want %q", tt.listen, got, tt.want)
 		}
 	}
+}
+
+// Evidence older than its age limit goes even when no run writes any.
+func TestRetentionRunsWithoutWrites(t *testing.T) {
+	root := t.TempDir()
+	store, err := evidence.NewStore(root, time.Hour, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := evidence.RunDir(root, "checkout", "aaaa")
+	if err := os.MkdirAll(old, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(old, evidence.HARFile), []byte("{}"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(old, long, long); err != nil {
+		t.Fatal(err)
+	}
+	a := &Agent{logger: slog.New(slog.DiscardHandler), metrics: metrics.New()}
+	a.evidence.Store(store)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.retention(ctx, 10*time.Millisecond)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := os.Stat(old); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("old evidence still there after 30s of retention passes")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
 }
