@@ -937,8 +937,10 @@ func TestArtifactsRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := cfg.Agent
-	if a.ArtifactsDir != "evidence" || a.ArtifactsMaxAge.Duration != 72*time.Hour || a.ArtifactsMaxBytes != 512<<20 {
-		t.Errorf("artifacts settings = %q, %v, %v; want evidence, 72h, 512MiB", a.ArtifactsDir, a.ArtifactsMaxAge, a.ArtifactsMaxBytes)
+	// A relative folder is the configuration file's neighbour.
+	want := filepath.Join(filepath.Dir(testdata+"valid-artifacts.toml"), "evidence")
+	if a.ArtifactsDir != want || a.ArtifactsMaxAge.Duration != 72*time.Hour || a.ArtifactsMaxBytes != 512<<20 {
+		t.Errorf("artifacts settings = %q, %v, %v; want %s, 72h, 512MiB", a.ArtifactsDir, a.ArtifactsMaxAge, a.ArtifactsMaxBytes, want)
 	}
 }
 

@@ -68,6 +68,11 @@ func Parse(data []byte, file string) (*Config, error) {
 		return nil, c.errs
 	}
 	derive(cfg)
+	// Like ${file:...}, a relative folder is found from the file's own
+	// folder, not from wherever the agent was started.
+	if a := &cfg.Agent; a.ArtifactsDir != "" && !filepath.IsAbs(a.ArtifactsDir) {
+		a.ArtifactsDir = filepath.Join(filepath.Dir(file), a.ArtifactsDir)
+	}
 	cfg.secrets = secrets
 	return cfg, nil
 }
