@@ -223,6 +223,17 @@ func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration)
 // when the step ended for the customer, and whether a new page loaded.
 func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error) {
 	sc := pageScope
+	if st.Optional && st.Frame != "" {
+		// An optional pop-up often lives in its own iframe: when the frame
+		// itself is absent, so is the step.
+		present, err := presentSoon(ctx, pageScope, st.Frame, min(optionalGrace, st.Timeout.Duration))
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if !present {
+			return time.Time{}, false, errSkipped
+		}
+	}
 	if st.Frame != "" && st.Action != "chat" {
 		fs, cleanup, err := enterFrame(ctx, st.Frame)
 		defer cleanup()
