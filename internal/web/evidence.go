@@ -184,12 +184,14 @@ type waterfallRow struct {
 	StartMS     float64
 	Failed      bool
 	LeftPct     string
+	WidthPct    string
 	Segments    []waterfallSegment
 }
 
 type waterfallSegment struct {
-	Phase    string
-	MS       float64
+	Phase string
+	MS    float64
+	// WidthPct is the phase's share of its request's bar.
 	WidthPct string
 }
 
@@ -246,15 +248,24 @@ func readWaterfall(r *probes.Result, mask func(string) string) (*waterfallView, 
 		if t.SSL > 0 && connect >= t.SSL {
 			connect -= t.SSL
 		}
+		var total float64
 		for i, ms := range []float64{t.Blocked, t.DNS, connect, t.SSL, t.Send, t.Wait, t.Receive} {
 			if ms > 0 {
-				row.Segments = append(row.Segments, waterfallSegment{Phase: phases[i], MS: ms, WidthPct: pct(ms, span)})
+				row.Segments = append(row.Segments, waterfallSegment{Phase: phases[i], MS: ms})
+				total += ms
 			}
 		}
 		if len(row.Segments) == 0 && e.Time > 0 {
 			// A request that failed before its phases were known still
 			// took time.
-			row.Segments = []waterfallSegment{{Phase: "blocked", MS: e.Time, WidthPct: pct(e.Time, span)}}
+			row.Segments = []waterfallSegment{{Phase: "blocked", MS: e.Time}}
+			total = e.Time
+		}
+		// The bar spans the request on the run's time line; its phases
+		// share the bar.
+		row.WidthPct = pct(total, span)
+		for i := range row.Segments {
+			row.Segments[i].WidthPct = pct(row.Segments[i].MS, total)
 		}
 		v.Rows = append(v.Rows, row)
 	}
