@@ -17,6 +17,7 @@ var funcs = template.FuncMap{
 	"secs":  formatSeconds,
 	"ago":   func(t time.Time) string { return formatAgo(time.Since(t)) },
 	"utc":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"hms":   func(t time.Time) string { return t.UTC().Format("Jan 2 15:04:05") },
 	"inc":   func(i int) int { return i + 1 },
 	"bytes": formatBytes,
 	"ms":    func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) + " ms" },

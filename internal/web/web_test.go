@@ -55,7 +55,7 @@ func TestPages(t *testing.T) {
 				`href="journeys/checkout/runs/` + failedRun + `"`, "<svg class=\"spark\"", "product page", "OVER BUDGET"},
 			nil},
 		{"journey page", "/journeys/checkout", 200,
-			[]string{failedRun, slowRun, "http_status", "over budget", `href="../journeys/checkout/runs/` + failedRun + `"`, "product page", `href="../metrics"`, "10 recent runs"},
+			[]string{failedRun, slowRun, "http_status", "over budget", `href="../journeys/checkout/runs/` + failedRun + `"`, "product page", `href="../metrics"`, "steps: 1 · 10 recent runs kept"},
 			nil},
 		{"journey page of a name with space, slash and ampersand, as alerts link it", alertLink("", spacedJourney), 200,
 			[]string{"<h2>Checkout EU/NO &amp; more</h2>", `href="../journeys/Checkout%20EU%2FNO%20&amp;%20more/runs/` + okRun + `"`},
