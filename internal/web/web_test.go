@@ -310,6 +310,11 @@ func TestRoutePrefix(t *testing.T) {
 			t.Errorf("%s: %d", target, resp.StatusCode)
 		}
 	}
+	// The journey_url the rule tests in dashboards/tests expect.
+	resp = get(t, h, "https://ops.example/touchprobe/journeys/Checkout%20EU%2FNO%20%26%20more")
+	if page := body(t, resp); resp.StatusCode != 200 || !strings.Contains(page, "<h2>Checkout EU/NO &amp; more</h2>") {
+		t.Errorf("the alert rules' link: %d\n%s", resp.StatusCode, page)
+	}
 	if resp := get(t, h, "/touchprobeX/"); resp.StatusCode != 404 {
 		t.Errorf("/touchprobeX/: %d", resp.StatusCode)
 	}
