@@ -83,6 +83,19 @@ func New(d Deps) http.Handler {
 	s.mux.HandleFunc("GET /journeys/{journey}", s.journey)
 	s.mux.HandleFunc("GET /journeys/{journey}/runs/{run}", s.run)
 	s.mux.HandleFunc("GET /journeys/{journey}/runs/{run}/{file}", s.file)
+	// Any other method on a known path is 405, as ServeMux would answer
+	// without the catch-all below; every other path gets a page that
+	// leads back.
+	for path, allowed := range map[string]string{
+		"/metrics": "GET, HEAD", "/-/healthy": "GET, HEAD", "/-/ready": "GET, HEAD", "/-/reload": "POST, PUT",
+		"/{$}": "GET, HEAD", "/journeys/{journey}": "GET, HEAD", "/journeys/{journey}/runs/{run}": "GET, HEAD",
+		"/journeys/{journey}/runs/{run}/{file}": "GET, HEAD",
+	} {
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowed)
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		})
+	}
 	s.mux.HandleFunc("/", s.notFound)
 	return s
 }

@@ -95,12 +95,38 @@ func TestPages(t *testing.T) {
 					t.Errorf("GET %s: page lacks %q", tt.target, w)
 				}
 			}
+			// The pages need no script, and none can be smuggled in.
+			if strings.Contains(page, "<script") {
+				t.Errorf("GET %s: the page has a script", tt.target)
+			}
 			for _, r := range tt.reject {
 				if strings.Contains(page, r) {
 					t.Errorf("GET %s: page shows %q", tt.target, r)
 				}
 			}
 		})
+	}
+}
+
+func TestMethods(t *testing.T) {
+	fx := newFixture(t)
+	h := New(fx.deps)
+	for _, tt := range []struct {
+		method, target string
+		status         int
+	}{
+		{"GET", "/-/reload", 405},
+		{"POST", "/-/reload", 200},
+		{"POST", "/metrics", 405},
+		{"DELETE", "/journeys/checkout", 405},
+		{"HEAD", "/journeys/checkout", 200},
+		{"POST", "/nope", 404},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(tt.method, tt.target, nil))
+		if rec.Code != tt.status {
+			t.Errorf("%s %s: %d, want %d", tt.method, tt.target, rec.Code, tt.status)
+		}
 	}
 }
 
