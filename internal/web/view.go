@@ -77,11 +77,6 @@ func rootOf(escapedPath string) string {
 // escapeSegment escapes a journey name or run ID as one path segment:
 // a "/" in a name must not split it.
 func escapeSegment(s string) string {
-	switch s {
-	case ".", "..":
-		// Browsers and ServeMux resolve these as directory moves.
-		return strings.ReplaceAll(s, ".", "%2E")
-	}
 	return url.PathEscape(s)
 }
 

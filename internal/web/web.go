@@ -131,7 +131,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.prefix+"/", http.StatusFound)
 		return
 	case strings.HasPrefix(p, s.prefix+"/"):
-		raw := strings.TrimPrefix(p, s.prefix)
+		// An external URL written with a trailing slash makes the alert
+		// rules' links ".../touchprobe//journeys/x"; ServeMux would
+		// redirect that out of the prefix.
+		raw := "/" + strings.TrimLeft(strings.TrimPrefix(p, s.prefix), "/")
 		path, err := url.PathUnescape(raw)
 		if err != nil {
 			s.notFound(w, r)

@@ -341,6 +341,11 @@ func TestRoutePrefix(t *testing.T) {
 	if page := body(t, resp); resp.StatusCode != 200 || !strings.Contains(page, "<h2>Checkout EU/NO &amp; more</h2>") {
 		t.Errorf("the alert rules' link: %d\n%s", resp.StatusCode, page)
 	}
+	// The rules join the external URL and "/journeys/" as they are.
+	resp = get(t, h, alertLink(fx.deps.ExternalURL, plainJourney))
+	if page := body(t, resp); resp.StatusCode != 200 || !strings.Contains(page, "<h2>checkout</h2>") {
+		t.Errorf("link from an external URL with a trailing slash: %d\n%s", resp.StatusCode, page)
+	}
 	if resp := get(t, h, "/touchprobeX/"); resp.StatusCode != 404 {
 		t.Errorf("/touchprobeX/: %d", resp.StatusCode)
 	}
