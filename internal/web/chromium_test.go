@@ -9,9 +9,11 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
@@ -172,10 +174,8 @@ func checkRunPage(t *testing.T, tab context.Context, u string, scripts bool) {
 		t.Errorf("waterfall: the slowest request's bar is %v wide on a time line of %v", bar, bar[1:])
 	}
 	if scripts {
-		// The captured page's script must not have run on this origin.
-		if title := query[string](t, tab, `document.title`); title == "script ran" {
-			t.Error("the captured page's script ran")
-		}
+		checkCapturedPageIsNotRendered(t, tab, u+"/page.html")
+		navigate(t, tab, u)
 	}
 
 	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
@@ -217,4 +217,23 @@ func distinctColours(img image.Image, box image.Rectangle) int {
 		}
 	}
 	return len(seen)
+}
+
+// The captured page, scripts and all, is a download: following its link
+// never renders it on the agent's origin.
+func checkCapturedPageIsNotRendered(t *testing.T, tab context.Context, u string) {
+	t.Helper()
+	// Refuse the download rather than write it somewhere.
+	if _, err := chromedp.CallBrowser(tab, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior:         cdpbrowser.SetDownloadBehaviorBehaviorDeny,
+		BrowserContextID: chromedp.FromContext(tab).BrowserContextID,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(tab, chromedp.Navigate(u))
+	loc := query[string](t, tab, `location.href`)
+	title := query[string](t, tab, `document.title`)
+	if err == nil || strings.HasSuffix(loc, "/page.html") || title == "script ran" || strings.Contains(title, "Nordlys") {
+		t.Errorf("following the link to page.html rendered it: navigation error %v, now at %s titled %q", err, loc, title)
+	}
 }
