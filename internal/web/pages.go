@@ -182,11 +182,11 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		data["Files"] = links
-		if ok, _ := kept(res, evidence.ConsoleFile); ok {
+		if slices.Contains(ev.Files, evidence.ConsoleFile) {
 			c, err := readConsole(res, mask)
 			data["Console"], data["ConsoleErr"] = c, s.evidenceError(j.Name, res.RunID, err)
 		}
-		if ok, _ := kept(res, evidence.HARFile); ok {
+		if slices.Contains(ev.Files, evidence.HARFile) {
 			wf, err := readWaterfall(res, mask)
 			data["Waterfall"], data["WaterfallErr"] = wf, s.evidenceError(j.Name, res.RunID, err)
 		}

@@ -361,7 +361,7 @@ func TestEvidenceExpires(t *testing.T) {
 	run := "/journeys/checkout/runs/" + failedRun
 	resp := get(t, h, run)
 	page := body(t, resp)
-	if resp.StatusCode != 200 || strings.Count(page, "evidence expired") < 4 || strings.Contains(page, "<img") {
+	if resp.StatusCode != 200 || strings.Count(page, "evidence expired") != 7 || strings.Contains(page, "<img") {
 		t.Errorf("run page without its files: %d\n%s", resp.StatusCode, page)
 	}
 	resp = get(t, h, run+"/screenshot.png")
