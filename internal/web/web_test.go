@@ -450,3 +450,33 @@ func TestStepRows(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutePrefixOf(t *testing.T) {
+	for _, tt := range []struct{ external, want string }{
+		{"", ""},
+		{"http://probe-1:9747", ""},
+		{"http://probe-1:9747/", ""},
+		{"https://ops.example/touchprobe", "/touchprobe"},
+		{"https://ops.example/touchprobe/", "/touchprobe"},
+		{"https://ops.example/ops/touch%20probe/", "/ops/touch%20probe"},
+		{"::not a url", ""},
+	} {
+		if got := routePrefix(tt.external); got != tt.want {
+			t.Errorf("routePrefix(%q) = %q, want %q", tt.external, got, tt.want)
+		}
+	}
+}
+
+func TestRootOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"/":                          "",
+		"/nope":                      "",
+		"/journeys/checkout":         "../",
+		"/journeys/a%2Fb/runs/x":     "../../../",
+		"/journeys/a%2Fb/runs/x/y/z": "../../../../../",
+	} {
+		if got := rootOf(path); got != want {
+			t.Errorf("rootOf(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
