@@ -50,6 +50,11 @@ func TestPagesInChromium(t *testing.T) {
 				if _, err := chromedp.Call(tab, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 					t.Fatal(err)
 				}
+				// Scripts are really off: a page's own script does not run.
+				navigate(t, tab, "data:text/html,<title>before</title><script>document.title = 'ran'</script>")
+				if title := query[string](t, tab, `document.title`); title != "before" {
+					t.Fatalf("scripts still run with script execution disabled: title %q", title)
+				}
 			}
 			checkFrontPage(t, tab, base)
 			checkJourneyPage(t, tab, base+"journeys/"+url.PathEscape(spacedJourney))
