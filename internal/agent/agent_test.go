@@ -130,6 +130,14 @@ func TestAgentServesMetricsOfARealRun(t *testing.T) {
 	if code, page := h.get("/"); code != http.StatusOK || !strings.Contains(page, "checkout") || !strings.Contains(page, "chat reply") {
 		t.Errorf("status page: %d, journeys and steps not listed", code)
 	}
+	// The journey and run pages of a real run: the run is listed and its
+	// page has the step table and the browser's page timings.
+	if code, page := h.get("/journeys/checkout"); code != http.StatusOK || !strings.Contains(page, "runs/"+r.RunID) {
+		t.Errorf("journey page: %d, run %s not listed", code, r.RunID)
+	}
+	if code, page := h.get("/journeys/checkout/runs/" + r.RunID); code != http.StatusOK || !strings.Contains(page, "chat reply") || !strings.Contains(page, "Page timings") {
+		t.Errorf("run page: %d, steps or page timings missing", code)
+	}
 }
 
 func TestAgentRecoversFromABrowserCrash(t *testing.T) {
