@@ -2,7 +2,6 @@ package dashboards_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 // prometheus is a real Prometheus server on loopback.
@@ -93,7 +93,7 @@ scrape_configs:
 		}
 	})
 	p := &prometheus{url: "http://" + addr}
-	waitFor(t, time.Minute, "Prometheus to be ready", func() bool {
+	testutil.WaitFor(t, time.Minute, "Prometheus to be ready", func() bool {
 		select {
 		case <-exited:
 			t.Fatalf("Prometheus exited:\n%s", log.String())
@@ -190,17 +190,6 @@ func (p *prometheus) value(t *testing.T, q string) float64 {
 	return v
 }
 
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
-}
-
 func find(alerts []alert, name string) *alert {
 	for i := range alerts {
 		if alerts[i].Labels["alertname"] == name {
@@ -231,38 +220,12 @@ func TestAlertsInPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	agentURL := "http://" + l.Addr().String()
-	// Short, unlike t.TempDir(): Chromium's singleton socket lives under it
-	// and a Unix socket path may have at most 107 bytes.
-	browserDir, err := os.MkdirTemp("", "tp-prom-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(browserDir)
-	a, err := agent.New(agent.Options{
+	testutil.StartAgent(t, agent.Options{
 		Load:        func() (*config.Config, error) { return config.Parse([]byte(shop.Journey("@every 2s")), "demo.toml") },
 		Listeners:   []net.Listener{l},
-		BrowserDir:  browserDir,
 		ExternalURL: agentURL,
 		Logger:      slog.New(slog.DiscardHandler),
 	})
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("agent: %v", err)
-			}
-		case <-time.After(time.Minute):
-			t.Error("agent did not stop within a minute")
-		}
-	}()
 
 	prom := startPrometheus(t, l.Addr().String())
 
@@ -276,12 +239,12 @@ func TestAlertsInPrometheus(t *testing.T) {
 		}
 	}
 	successes := `touchprobe_journey_runs_total{job="touchprobe",journey="checkout",result="success"}`
-	waitFor(t, 3*time.Minute, "three successful runs in Prometheus", func() bool {
+	testutil.WaitFor(t, 3*time.Minute, "three successful runs in Prometheus", func() bool {
 		quiet()
 		return prom.value(t, successes) >= 3
 	})
 	evaluated := time.Now()
-	waitFor(t, 30*time.Second, "a rule evaluation after the fast runs", func() bool {
+	testutil.WaitFor(t, 30*time.Second, "a rule evaluation after the fast runs", func() bool {
 		var data struct {
 			Groups []struct {
 				LastEvaluation time.Time `json:"lastEvaluation"`
@@ -304,7 +267,7 @@ func TestAlertsInPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	var slow *alert
-	waitFor(t, 3*time.Minute, "TouchprobeStepOverBudget in Prometheus", func() bool {
+	testutil.WaitFor(t, 3*time.Minute, "TouchprobeStepOverBudget in Prometheus", func() bool {
 		slow = find(prom.alerts(t), "TouchprobeStepOverBudget")
 		return slow != nil
 	})

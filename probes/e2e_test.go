@@ -13,6 +13,7 @@ import (
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -67,16 +68,7 @@ func parse(t *testing.T, text string) *config.Config {
 	return cfg
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+func testLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.LevelDebug) }
 
 func runJourney(t *testing.T, cfg *config.Config, name string) *probes.Result {
 	t.Helper()

@@ -122,12 +122,14 @@ type scope struct {
 
 var pageScope = scope{root: "document"}
 
-// on returns the context that talks to the scope's target.
-func (s scope) on(ctx context.Context) (context.Context, context.CancelFunc) {
+// ctxFor returns the context that talks to the scope's target: the step's
+// own for the tab, the attached frame's (a child of the step's, so with its
+// deadline) for an out-of-process iframe.
+func (s scope) ctxFor(ctx context.Context) context.Context {
 	if s.target == nil {
-		return ctx, func() {}
+		return ctx
 	}
-	return s.target, func() {}
+	return s.target
 }
 
 // elementState is what the page says about a selector.
@@ -190,8 +192,7 @@ func jsString(s string) string {
 }
 
 func (s scope) inspect(ctx context.Context, sel string, scroll bool) (elementState, error) {
-	ctx, cancel := s.on(ctx)
-	defer cancel()
+	ctx = s.ctxFor(ctx)
 	if scroll && s.offsetFrame != "" {
 		// Bring the iframe itself into view first, so the element's
 		// centre is inside the viewport of the page.
@@ -286,8 +287,7 @@ func (s scope) click(ctx context.Context, sel string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := s.on(ctx)
-	defer cancel()
+	ctx = s.ctxFor(ctx)
 	return chromedp.Do(ctx, chromedp.MouseClickXY(st.X, st.Y))
 }
 
@@ -296,8 +296,7 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 	if err := s.click(ctx, sel); err != nil {
 		return err
 	}
-	ctx, cancel := s.on(ctx)
-	defer cancel()
+	ctx = s.ctxFor(ctx)
 	clear := fmt.Sprintf(`(() => { const el = %s.querySelector(%s); if (el) { el.focus(); if ("value" in el) el.value = ""; } })()`, s.root, jsString(sel))
 	return chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](clear),

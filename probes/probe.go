@@ -322,6 +322,17 @@ func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration)
 // when the step ended for the customer, and whether a new page loaded.
 func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error) {
 	sc := pageScope
+	if st.Optional && st.Frame != "" {
+		// An optional pop-up often lives in its own iframe: when the frame
+		// itself is absent, so is the step.
+		present, err := presentSoon(ctx, pageScope, st.Frame, min(optionalGrace, st.Timeout.Duration))
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if !present {
+			return time.Time{}, false, errSkipped
+		}
+	}
 	if st.Frame != "" && st.Action != "chat" {
 		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
 		defer cleanup()
@@ -500,8 +511,7 @@ func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {
 
 // fillField types into inputs and text areas and chooses in selects.
 func fillField(ctx context.Context, sc scope, sel, value string) error {
-	c, cancel := sc.on(ctx)
-	defer cancel()
+	c := sc.ctxFor(ctx)
 	tag, err := chromedp.Run(c, chromedp.Evaluate[string](fmt.Sprintf(
 		`(() => { const el = %s.querySelector(%s); return el ? el.tagName : ""; })()`, sc.root, jsString(sel))))
 	if err == nil && tag == "SELECT" {
@@ -542,9 +552,8 @@ func assert(ctx context.Context, sc scope, st *config.Step) error {
 	if re := st.URLPattern(); re != nil {
 		var last string
 		for {
-			c, cancel := sc.on(ctx)
+			c := sc.ctxFor(ctx)
 			u, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href`))
-			cancel()
 			if err == nil {
 				last = u
 				if re.MatchString(u) {
@@ -563,8 +572,7 @@ func selectOption(ctx context.Context, sc scope, sel, value string) error {
 	if _, err := sc.waitVisible(ctx, sel, true, nil); err != nil {
 		return err
 	}
-	c, cancel := sc.on(ctx)
-	defer cancel()
+	c := sc.ctxFor(ctx)
 	// Match by value first, then by visible label, as a person reading the
 	// page would name the option.
 	js := fmt.Sprintf(`((el, want) => {
@@ -603,8 +611,7 @@ func press(ctx context.Context, sc scope, sel, key string) error {
 	if k, ok := keyNames[strings.ToLower(key)]; ok {
 		keys = k
 	}
-	c, cancel := sc.on(ctx)
-	defer cancel()
+	c := sc.ctxFor(ctx)
 	if sel != "" {
 		if _, err := sc.waitVisible(ctx, sel, true, nil); err != nil {
 			return err
@@ -643,9 +650,8 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	if err := sc.typeText(ctx, st.Input, st.Message); err != nil {
 		return time.Time{}, false, err
 	}
-	c, cancel := sc.on(ctx)
+	c := sc.ctxFor(ctx)
 	err = chromedp.Do(c, chromedp.KeyEvent(kb.Enter))
-	cancel()
 	if err != nil {
 		return time.Time{}, false, err
 	}

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 // The demo keeps the evidence of its failed runs in a temporary folder,
@@ -24,7 +26,7 @@ func TestDemoPrintsRunPagesAndCleansUp(t *testing.T) {
 	if err := os.Mkdir(browserDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	var out daemonLog
 	cmd := exec.Command(os.Args[0], "demo", "--demo.fail", "checkout", "--demo.interval", "1h",
 		"--web.listen-address", addr, "--browser.dir", browserDir, "--shutdown.grace", "1s")
@@ -46,7 +48,7 @@ func TestDemoPrintsRunPagesAndCleansUp(t *testing.T) {
 	}()
 
 	link := regexp.MustCompile(`run page: http://` + regexp.QuoteMeta(addr) + `/journeys/checkout/runs/([0-9a-f]+)\n`)
-	waitFor(t, 2*time.Minute, "a run page link", func() bool { return link.MatchString(out.String()) })
+	testutil.WaitFor(t, 2*time.Minute, "a run page link", func() bool { return link.MatchString(out.String()) })
 	runID := link.FindStringSubmatch(out.String())[1]
 	kept, _ := filepath.Glob(filepath.Join(tmp, "touchprobe-demo-evidence-*", "*", runID))
 	if len(kept) != 1 {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 // The test binary doubles as touchprobe, so that the tests can send it
@@ -46,29 +46,6 @@ func (s *daemonLog) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-// waitFor polls cond every 100ms for at most limit.
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", limit, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 func scrape(addr string) string {
@@ -121,7 +98,7 @@ func TestSignals(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(good), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 
 	var log daemonLog
 	cmd := exec.Command(os.Args[0], "run", "--config", cfgFile, "--browser.dir", browserDir,
@@ -143,7 +120,7 @@ func TestSignals(t *testing.T) {
 		}
 	}()
 
-	waitFor(t, time.Minute, "/-/ready", func() bool {
+	testutil.WaitFor(t, time.Minute, "/-/ready", func() bool {
 		resp, err := http.Get("http://" + addr + "/-/ready")
 		if err != nil {
 			return false
@@ -163,7 +140,7 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 30*time.Second, "a failed reload in the metrics", reloadOK("0"))
+	testutil.WaitFor(t, 30*time.Second, "a failed reload in the metrics", reloadOK("0"))
 	for _, want := range []string{"reload failed", "clik", "ninety"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log after a bad SIGHUP lacks %q", want)
@@ -173,11 +150,11 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Process.Signal(syscall.SIGHUP)
-	waitFor(t, 30*time.Second, "a good reload in the metrics", reloadOK("1"))
+	testutil.WaitFor(t, 30*time.Second, "a good reload in the metrics", reloadOK("1"))
 
 	// Wait until a run is on the slow product page, then stop.
 	n := shop.Requests("product")
-	waitFor(t, time.Minute, "a run to reach the product page", func() bool { return shop.Requests("product") > n })
+	testutil.WaitFor(t, time.Minute, "a run to reach the product page", func() bool { return shop.Requests("product") > n })
 	if len(daemonProcessesUsing(browserDir)) == 0 {
 		t.Fatal("no Chromium runs under --browser.dir: the check below would prove nothing")
 	}

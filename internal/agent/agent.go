@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +118,8 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.ExternalURL == "" {
 		opts.ExternalURL = defaultExternalURL(opts)
+	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
+		return nil, err
 	}
 	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
 	a.metrics.SetExternalURL(opts.ExternalURL)
@@ -335,6 +339,19 @@ func (a *Agent) notify(state string) {
 func sdNotify(state string) error {
 	_, err := daemon.SdNotify(false, state)
 	return err
+}
+
+// normalizeExternalURL checks that the external URL can prefix links, and
+// drops a trailing slash so that alert links do not read "//journeys".
+func normalizeExternalURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--web.external-url %q: want an absolute http or https URL such as https://touchprobe.example.com/ or http://host:9747/touchprobe", s)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("--web.external-url %q: a URL that links are built under cannot have a query or fragment", s)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
 }
 
 // defaultExternalURL is http://<host name>:<port> for the first listen

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -159,4 +160,27 @@ func TestRetentionRunsWithoutWrites(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestNormalizeExternalURL(t *testing.T) {
+	tests := []struct {
+		in, want, wantErr string
+	}{
+		{in: "http://tp.example:9747", want: "http://tp.example:9747"},
+		{in: "https://ops.example/touchprobe/", want: "https://ops.example/touchprobe"},
+		{in: "https://ops.example/", want: "https://ops.example"},
+		{in: "ops.example:9747", wantErr: "want an absolute http or https URL"},
+		{in: "ftp://ops.example", wantErr: "want an absolute http or https URL"},
+		{in: "http://", wantErr: "want an absolute http or https URL"},
+		{in: "http://ops.example/?a=b", wantErr: "cannot have a query or fragment"},
+	}
+	for _, tt := range tests {
+		got, err := normalizeExternalURL(tt.in)
+		switch {
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("%q: error %v, want one saying %q", tt.in, err, tt.wantErr)
+		case tt.wantErr == "" && (err != nil || got != tt.want):
+			t.Errorf("%q: %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
 }

@@ -1,12 +1,9 @@
 package agent_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,9 +11,9 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/agent"
-	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/metrics"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -27,9 +24,7 @@ type harness struct {
 	agent   *agent.Agent
 	base    string
 	results chan *probes.Result
-	cancel  context.CancelFunc
-	done    chan error
-	dir     string
+	stop    func()
 
 	mu     sync.Mutex
 	config string
@@ -61,73 +56,20 @@ func start(t *testing.T, configText func(shop *demoshop.Shop) string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { shop.Close() })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, shop: shop, base: "http://" + l.Addr().String(), results: make(chan *probes.Result, 100), done: make(chan error, 1)}
+	h := &harness{t: t, shop: shop, results: make(chan *probes.Result, 100)}
 	h.config = configText(shop)
-	h.dir, err = os.MkdirTemp("", "tp-agent-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan struct{})
-	h.agent, err = agent.New(agent.Options{
+	r := testutil.StartAgent(t, agent.Options{
 		Load: func() (*config.Config, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			return config.Parse([]byte(h.config), "agent-test.toml")
 		},
-		BrowserDir:    h.dir,
-		Listeners:     []net.Listener{l},
-		ShutdownGrace: 5 * time.Second,
-		RunAtStart:    true,
-		OnResult:      func(r *probes.Result) { h.results <- r },
-		OnReady:       func([]string) { close(ready) },
-		Logger:        slog.New(slog.NewTextHandler(&h.logs, nil)),
+		RunAtStart: true,
+		OnResult:   func(r *probes.Result) { h.results <- r },
+		Logger:     slog.New(slog.NewTextHandler(&h.logs, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	h.cancel = cancel
-	go func() { h.done <- h.agent.Run(ctx) }()
-	select {
-	case <-ready:
-	case err := <-h.done:
-		t.Fatalf("agent stopped before it was ready: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("agent not ready after 60s")
-	}
-	t.Cleanup(h.stop)
+	h.agent, h.base, h.stop = r.Agent, r.URL, r.Stop
 	return h
-}
-
-// stop shuts the agent down and checks that Chromium and its files are gone.
-func (h *harness) stop() {
-	if h.cancel == nil {
-		return
-	}
-	pgid := h.agent.Browser().PGID()
-	h.cancel()
-	h.cancel = nil
-	select {
-	case err := <-h.done:
-		if err != nil {
-			h.t.Errorf("agent.Run: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		h.t.Fatal("agent did not stop within 60s")
-	}
-	if pgid != 0 {
-		if left := browser.GroupPIDs(pgid); len(left) > 0 {
-			h.t.Errorf("Chromium processes left after shutdown: %v", left)
-		}
-	}
-	if entries, _ := os.ReadDir(h.dir); len(entries) > 0 {
-		h.t.Errorf("browser files left after shutdown: %d entries", len(entries))
-	}
-	os.RemoveAll(h.dir)
 }
 
 func (h *harness) setConfig(text string) {
@@ -206,6 +148,14 @@ func TestAgentServesMetricsOfARealRun(t *testing.T) {
 	}
 	if code, page := h.get("/"); code != http.StatusOK || !strings.Contains(page, "checkout") || !strings.Contains(page, "chat reply") {
 		t.Errorf("status page: %d, journeys and steps not listed", code)
+	}
+	// The journey and run pages of a real run: the run is listed and its
+	// page has the step table and the browser's page timings.
+	if code, page := h.get("/journeys/checkout"); code != http.StatusOK || !strings.Contains(page, "runs/"+r.RunID) {
+		t.Errorf("journey page: %d, run %s not listed", code, r.RunID)
+	}
+	if code, page := h.get("/journeys/checkout/runs/" + r.RunID); code != http.StatusOK || !strings.Contains(page, "chat reply") || !strings.Contains(page, "Page timings") {
+		t.Errorf("run page: %d, steps or page timings missing", code)
 	}
 }
 

@@ -2,10 +2,8 @@ package agent_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +18,7 @@ import (
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -77,100 +76,19 @@ func newSite(t *testing.T) *site {
 	return s
 }
 
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-}
-
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-// running is an agent under test and what it recorded.
-type running struct {
-	*agent.Agent
-	mu      sync.Mutex
-	results []*probes.Result
-	stop    func()
-}
-
-func (r *running) snapshot() []*probes.Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]*probes.Result(nil), r.results...)
-}
+func testLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.LevelInfo) }
 
 // startAgent runs an agent on text until the test ends, then checks that
 // no Chromium process of it is left.
-func startAgent(t *testing.T, text string, opts agent.Options) *running {
+func startAgent(t *testing.T, text string, opts agent.Options) *testutil.RunningAgent {
 	t.Helper()
 	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &running{}
 	opts.Load = func() (*config.Config, error) { return cfg, nil }
-	opts.Listeners = []net.Listener{ln}
-	opts.BrowserDir = t.TempDir()
-	if opts.ShutdownGrace == 0 {
-		opts.ShutdownGrace = 5 * time.Second
-	}
 	opts.Logger = testLogger(t)
-	opts.OnResult = func(res *probes.Result) {
-		r.mu.Lock()
-		r.results = append(r.results, res)
-		r.mu.Unlock()
-	}
-	a, err := agent.New(opts)
-	if err != nil {
-		ln.Close()
-		t.Fatal(err)
-	}
-	r.Agent = a
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	var groups sync.Map
-	watchCtx, watchCancel := context.WithCancel(context.Background())
-	watched := make(chan struct{})
-	// Remember every browser the agent starts, to check for leftovers.
-	go func() {
-		defer close(watched)
-		for watchCtx.Err() == nil {
-			if g := a.Browser().PGID(); g != 0 {
-				groups.Store(g, true)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	var once sync.Once
-	r.stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("agent.Run: %v", err)
-			}
-			watchCancel()
-			<-watched
-			groups.Range(func(k, _ any) bool {
-				if left := browser.GroupPIDs(k.(int)); len(left) > 0 {
-					t.Errorf("Chromium processes of group %d left after the agent stopped: %v", k, left)
-				}
-				return true
-			})
-			if entries, _ := os.ReadDir(opts.BrowserDir); len(entries) > 0 {
-				t.Errorf("browser files left after the agent stopped: %d entries", len(entries))
-			}
-		})
-	}
-	t.Cleanup(r.stop)
-	return r
+	return testutil.StartAgent(t, opts)
 }
 
 // get serves path from the agent's handler.
@@ -199,17 +117,6 @@ func metric(t *testing.T, a *agent.Agent, prefix string) float64 {
 		}
 	}
 	return -1
-}
-
-func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up after %v waiting for %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func journey(name, schedule, url, timeout string) string {
@@ -259,8 +166,8 @@ exec %q "$@"
 	s := newSite(t)
 	a := startAgent(t, "[agent]\nlocation = \"t\"\n\n"+journey("j", "@every 1s", s.URL+"/ok", "20s"), agent.Options{BrowserPath: script})
 
-	waitUntil(t, 60*time.Second, "six runs", func() bool { return len(a.snapshot()) >= 6 })
-	rs := a.snapshot()
+	testutil.WaitFor(t, 60*time.Second, "six runs", func() bool { return len(a.Results()) >= 6 })
+	rs := a.Results()
 	t.Logf("recorded while Chromium exits at start:\n%s", describe(rs))
 	for _, r := range rs {
 		if r.Status != probes.StatusError || r.Reason != probes.ReasonBrowserCrash {
@@ -299,15 +206,15 @@ exec %q "$@"
 	// Chromium mended: the next start after the backoff works.
 	os.Remove(broken)
 	n := len(rs)
-	waitUntil(t, 90*time.Second, "a successful run after Chromium starts again", func() bool {
-		for _, r := range a.snapshot()[n:] {
+	testutil.WaitFor(t, 90*time.Second, "a successful run after Chromium starts again", func() bool {
+		for _, r := range a.Results()[n:] {
 			if r.Status == probes.StatusSuccess {
 				return true
 			}
 		}
 		return false
 	})
-	waitUntil(t, 10*time.Second, "/-/ready to answer 200", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "/-/ready to answer 200", func() bool {
 		code, _ := get(t, a.Agent, "/-/ready")
 		return code == http.StatusOK
 	})
@@ -331,30 +238,30 @@ func TestBrowserKilledMidRun(t *testing.T) {
 		journey("slow", "@every 1s", s.URL+"/slow?ms=2000&j=slow", "20s") +
 		journey("steady", "@every 1s", s.URL+"/ok", "20s")
 	a := startAgent(t, text, agent.Options{})
-	waitUntil(t, 60*time.Second, "a successful run of each journey", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "a successful run of each journey", func() bool {
 		ok := map[string]bool{}
-		for _, r := range a.snapshot() {
+		for _, r := range a.Results() {
 			ok[r.Journey] = ok[r.Journey] || r.Status == probes.StatusSuccess
 		}
 		return ok["slow"] && ok["steady"]
 	})
 	// Kill while slow waits for its page.
 	hits := s.slowHits.Load()
-	waitUntil(t, 30*time.Second, "the slow page to be requested", func() bool { return s.slowHits.Load() > hits && s.inflight.Load() > 0 })
+	testutil.WaitFor(t, 30*time.Second, "the slow page to be requested", func() bool { return s.slowHits.Load() > hits && s.inflight.Load() > 0 })
 	old := a.Browser().PGID()
 	before := len(browser.GroupPIDs(old))
-	n := len(a.snapshot())
+	n := len(a.Results())
 	if err := a.Browser().Kill(); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 60*time.Second, "both journeys to succeed again", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "both journeys to succeed again", func() bool {
 		ok := map[string]bool{}
-		for _, r := range a.snapshot()[n:] {
+		for _, r := range a.Results()[n:] {
 			ok[r.Journey] = ok[r.Journey] || r.Status == probes.StatusSuccess
 		}
 		return ok["slow"] && ok["steady"]
 	})
-	after := a.snapshot()[n:]
+	after := a.Results()[n:]
 	t.Logf("recorded after the kill:\n%s", describe(after))
 	var crashed *probes.Result
 	for _, r := range after {
@@ -385,7 +292,7 @@ func TestBrowserKilledMidRun(t *testing.T) {
 	}
 	// The new browser settles to what the old one had with runs going;
 	// one spare renderer more or less is Chromium's business.
-	waitUntil(t, 30*time.Second, fmt.Sprintf("the new browser to have at most %d processes", before+1), func() bool {
+	testutil.WaitFor(t, 30*time.Second, fmt.Sprintf("the new browser to have at most %d processes", before+1), func() bool {
 		return len(browser.GroupPIDs(cur)) <= before+1
 	})
 }
@@ -403,9 +310,9 @@ func TestSchedulingUnderLoad(t *testing.T) {
 		text.WriteString(journey(n, "@every 1s", s.URL+"/slow?ms=2500&j="+n, "20s"))
 	}
 	a := startAgent(t, text.String(), agent.Options{})
-	waitUntil(t, 90*time.Second, "two runs of every journey", func() bool {
+	testutil.WaitFor(t, 90*time.Second, "two runs of every journey", func() bool {
 		count := map[string]int{}
-		for _, r := range a.snapshot() {
+		for _, r := range a.Results() {
 			count[r.Journey]++
 		}
 		for _, n := range names {
@@ -415,7 +322,7 @@ func TestSchedulingUnderLoad(t *testing.T) {
 		}
 		return true
 	})
-	a.stop()
+	a.Stop()
 	if m := s.maxInflight.Load(); m > 2 {
 		t.Errorf("the site saw %d runs at once; the concurrency limit is 2", m)
 	} else if m < 2 {
@@ -424,7 +331,7 @@ func TestSchedulingUnderLoad(t *testing.T) {
 	if s.overlapped.Load() {
 		t.Error("a journey had two runs at once")
 	}
-	for _, r := range a.snapshot() {
+	for _, r := range a.Results() {
 		if r.Status != probes.StatusSuccess {
 			t.Errorf("a slow run is not a failure here:\n%s", describe([]*probes.Result{r}))
 		}
@@ -446,7 +353,7 @@ func TestSchedulingUnderLoad(t *testing.T) {
 	for _, n := range names {
 		maxLag = max(maxLag, metric(t, a.Agent, fmt.Sprintf(`touchprobe_schedule_lag_seconds{journey=%q,location="t"}`, n)))
 	}
-	t.Logf("%d runs, at most %d at once at the site, largest lag %.2fs", len(a.snapshot()), s.maxInflight.Load(), maxLag)
+	t.Logf("%d runs, at most %d at once at the site, largest lag %.2fs", len(a.Results()), s.maxInflight.Load(), maxLag)
 	if maxLag < 0.5 {
 		t.Errorf("largest schedule lag %.3fs; runs waiting for a slot must show lag", maxLag)
 	}
@@ -469,7 +376,7 @@ schedule = "%d %d * * *"
 `, i, i%60, i%24, i)
 	}
 	a := startAgent(t, text.String(), agent.Options{})
-	waitUntil(t, 60*time.Second, "every journey to have its next run", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every journey to have its next run", func() bool {
 		next := a.Scheduler().NextRuns()
 		if len(next) != 1000 {
 			return false
@@ -490,7 +397,7 @@ schedule = "%d %d * * *"
 	if n := strings.Count(body, "touchprobe_step_budget_seconds{"); n != 1000 {
 		t.Errorf("/metrics has %d step budgets, want 1000", n)
 	}
-	if runs := a.snapshot(); len(runs) > 0 {
+	if runs := a.Results(); len(runs) > 0 {
 		t.Errorf("%d runs happened; every journey is due later", len(runs))
 	}
 }

@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,98 +26,26 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/agent"
-	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
-// servedAgent is an agent serving on loopback, stopped at the end of the test.
-type servedAgent struct {
-	agent *agent.Agent
-	addr  string
-	stop  func()
-}
-
-// serve runs an agent until the test ends, and then checks that it left
-// no Chromium process and no browser file behind.
-func serve(t *testing.T, opts agent.Options) *servedAgent {
+// serve runs an agent on loopback until the test ends, and fails the test
+// at once if Chromium did not start.
+func serve(t *testing.T, opts agent.Options) *testutil.RunningAgent {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Not t.TempDir(): a long test name would push Chromium's singleton
-	// socket past the 107 bytes a Unix socket path may have.
-	dir, err := os.MkdirTemp("", "tp-ops-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	opts.Listeners = []net.Listener{l}
-	opts.BrowserDir = dir
 	if opts.Logger == nil {
 		opts.Logger = opsLogger(t)
 	}
-	if opts.ShutdownGrace == 0 {
-		opts.ShutdownGrace = 5 * time.Second
-	}
-	ready := make(chan struct{})
-	opts.OnReady = func([]string) { close(ready) }
-	a, err := agent.New(opts)
-	if err != nil {
-		l.Close()
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			pgid := a.Browser().PGID()
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(time.Minute):
-				t.Fatal("Run did not return within a minute of its context ending")
-			}
-			if pgid != 0 {
-				if left := browser.GroupPIDs(pgid); len(left) > 0 {
-					t.Errorf("Chromium processes left after Run returned: %v", left)
-				}
-			}
-			if entries, _ := os.ReadDir(dir); len(entries) > 0 {
-				t.Errorf("browser files left after Run returned: %d entries", len(entries))
-			}
-		})
-	}
-	t.Cleanup(stop)
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("Run returned before the agent was ready: %v", err)
-	case <-time.After(time.Minute):
-		t.Fatal("agent not ready within a minute")
-	}
-	if opts.BrowserPath == "" && !a.Browser().Up() {
+	r := testutil.StartAgent(t, opts)
+	if opts.BrowserPath == "" && !r.Browser().Up() {
 		t.Fatal("Chromium did not start: see the log above")
 	}
-	return &servedAgent{agent: a, addr: l.Addr().String(), stop: stop}
+	return r
 }
 
-func opsLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(opsWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type opsWriter struct{ t *testing.T }
-
-func (w opsWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
+func opsLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.LevelDebug) }
 
 // fileLoader loads the configuration from a file that the test rewrites.
 func fileLoader(t *testing.T, text string) (load func() (*config.Config, error), write func(string)) {
@@ -199,11 +125,11 @@ func metricLine(t *testing.T, scrape, prefix string) string {
 func TestReloadReportsErrorsAndTimestamps(t *testing.T) {
 	load, write := fileLoader(t, twoJourneys)
 	r := serve(t, agent.Options{Load: load})
-	base := "http://" + r.addr
+	base := "http://" + r.Addr
 	if code, body := fetch(t, http.DefaultClient, base+"/-/ready"); code != http.StatusOK {
 		t.Fatalf("/-/ready once the agent is up: %d %q", code, body)
 	}
-	before := r.agent.Config()
+	before := r.Agent.Config()
 
 	write(strings.Replace(twoJourneys, `schedule = "@every 1h"`, `schedule = "every hour"`, 1) + "\n[[journey]]\nname = \"\"\n")
 	code, body := post(t, base+"/-/reload")
@@ -215,7 +141,7 @@ func TestReloadReportsErrorsAndTimestamps(t *testing.T) {
 			t.Errorf("reload error does not mention %s:\n%s", want, body)
 		}
 	}
-	if r.agent.Config() != before {
+	if r.Agent.Config() != before {
 		t.Error("a bad file replaced the configuration in force")
 	}
 	_, scrape := fetch(t, http.DefaultClient, base+"/metrics")
@@ -234,7 +160,7 @@ schedule = "@every 30m"`, 1))
 	if code, body := post(t, base+"/-/reload"); code != http.StatusOK {
 		t.Fatalf("reload of a good file: status %d: %s", code, body)
 	}
-	if r.agent.Config().Journey("changed").Schedule != "@every 30m" {
+	if r.Agent.Config().Journey("changed").Schedule != "@every 30m" {
 		t.Error("a good file did not replace the configuration")
 	}
 	_, scrape = fetch(t, http.DefaultClient, base+"/metrics")
@@ -292,7 +218,7 @@ func TestNotify(t *testing.T) {
 	if got := next("READY=1"); got != "READY=1" {
 		t.Fatalf("first notification %q, want READY=1", got)
 	}
-	if !r.agent.Ready() {
+	if !r.Agent.Ready() {
 		t.Error("READY=1 sent while the agent is not ready")
 	}
 	for i := range 2 {
@@ -300,7 +226,7 @@ func TestNotify(t *testing.T) {
 			t.Fatalf("notification %d after READY: %q, want WATCHDOG=1", i+1, got)
 		}
 	}
-	r.stop()
+	r.Stop()
 	for {
 		got := next("STOPPING=1")
 		if got == "STOPPING=1" {
@@ -334,7 +260,7 @@ basic_auth_users:
 	load, _ := fileLoader(t, twoJourneys)
 	r := serve(t, agent.Options{Load: load, WebConfigFile: webConfig})
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: caPool, ServerName: "localhost"}}}
-	url := "https://" + r.addr + "/metrics"
+	url := "https://" + r.Addr + "/metrics"
 
 	tests := []struct {
 		name       string
@@ -370,7 +296,7 @@ basic_auth_users:
 		})
 	}
 	t.Run("plain http", func(t *testing.T) {
-		resp, err := http.Get("http://" + r.addr + "/metrics")
+		resp, err := http.Get("http://" + r.Addr + "/metrics")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -450,7 +376,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("the demo journey did not finish a run within 2 minutes")
 	}
-	req, err := http.NewRequest(http.MethodGet, "http://"+r.addr+"/metrics", nil)
+	req, err := http.NewRequest(http.MethodGet, "http://"+r.Addr+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -489,7 +415,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 func TestNotReadyWithoutBrowser(t *testing.T) {
 	load, _ := fileLoader(t, twoJourneys)
 	r := serve(t, agent.Options{Load: load, BrowserPath: "/bin/false"})
-	base := "http://" + r.addr
+	base := "http://" + r.Addr
 	if code, body := fetch(t, http.DefaultClient, base+"/-/ready"); code != http.StatusServiceUnavailable {
 		t.Errorf("/-/ready without a browser: %d %q, want 503", code, body)
 	}

@@ -390,6 +390,12 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		allocCancel()
 		close(inst.dead)
 		m.cleanup(inst)
+		if output, ok := startOutput(err); ok {
+			// The whole output goes to the log; the error, which ends up
+			// in every run's message, keeps only the line that says why.
+			m.logger.Debug("browser output at start", "path", m.path, "output", output)
+			return nil, fmt.Errorf("starting %s: Chromium exited: %s", m.path, startReason(output))
+		}
 		return nil, fmt.Errorf("starting %s: %w", m.path, err)
 	}
 	m.logger.Info("browser started", "path", m.path, "pid", inst.pgid)

@@ -2,30 +2,31 @@
 package web
 
 import (
+	"bytes"
 	"embed"
 	"html/template"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
+	"net/url"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/report"
 	"github.com/touchprobe/touchprobe/internal/runs"
-	"github.com/touchprobe/touchprobe/internal/version"
-	"github.com/touchprobe/touchprobe/probes"
 )
 
 // Deps is what the pages need from the agent.
 type Deps struct {
-	Registry    *prometheus.Registry
-	Runs        *runs.Store
-	Config      func() *config.Config
-	Ready       func() bool
-	Reload      func() error
+	Registry *prometheus.Registry
+	Runs     *runs.Store
+	Config   func() *config.Config
+	Ready    func() bool
+	Reload   func() error
+	// ExternalURL is how users reach the agent. Its path, if any, is the
+	// prefix every route is served under, as Prometheus derives its route
+	// prefix from --web.external-url.
 	ExternalURL string
 	Logger      *slog.Logger
 }
@@ -33,24 +34,19 @@ type Deps struct {
 //go:embed templates/*.html
 var templateFS embed.FS
 
-var funcs = template.FuncMap{
-	"secs":    formatSeconds,
-	"verdict": report.Verdict,
-	"ago":     func(t time.Time) string { return time.Since(t).Round(time.Second).String() + " ago" },
-	"inc":     func(i int) int { return i + 1 },
-}
-
 var pages = template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
 
-// formatSeconds shows a duration in seconds with millisecond precision,
-// the unit of every budget.
-func formatSeconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
-}
+// contentSecurityPolicy allows the pages nothing but their own inline CSS
+// and images from the agent itself: they need no script, and nothing a
+// captured page or journey name smuggles in can run or load.
+const contentSecurityPolicy = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 type server struct {
 	Deps
 	mux *http.ServeMux
+	// prefix is the escaped path of the external URL without its trailing
+	// slash, "" when the agent is served at the root.
+	prefix string
 }
 
 // New returns the handler for every endpoint.
@@ -58,7 +54,7 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d, mux: http.NewServeMux()}
+	s := &server{Deps: d, mux: http.NewServeMux(), prefix: routePrefix(d.ExternalURL)}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{
 		Registry:          d.Registry,
 		EnableOpenMetrics: true,
@@ -84,33 +80,86 @@ func New(d Deps) http.Handler {
 	s.mux.HandleFunc("POST /-/reload", reload)
 	s.mux.HandleFunc("PUT /-/reload", reload)
 	s.mux.HandleFunc("GET /{$}", s.index)
-	return s.mux
-}
-
-type journeyRow struct {
-	Journey *config.Journey
-	Last    *probes.Result
-	Recent  []*probes.Result
-}
-
-func (s *server) index(w http.ResponseWriter, r *http.Request) {
-	cfg := s.Config()
-	rows := make([]journeyRow, 0, len(cfg.Journeys))
-	for i := range cfg.Journeys {
-		j := &cfg.Journeys[i]
-		rows = append(rows, journeyRow{Journey: j, Last: s.Runs.Last(j.Name), Recent: s.Runs.Recent(j.Name)})
+	s.mux.HandleFunc("GET /journeys/{journey}", s.journey)
+	s.mux.HandleFunc("GET /journeys/{journey}/runs/{run}", s.run)
+	s.mux.HandleFunc("GET /journeys/{journey}/runs/{run}/{file}", s.file)
+	// Any other method on a known path is 405, as ServeMux would answer
+	// without the catch-all below; every other path gets a page that
+	// leads back.
+	for path, allowed := range map[string]string{
+		"/metrics": "GET, HEAD", "/-/healthy": "GET, HEAD", "/-/ready": "GET, HEAD", "/-/reload": "POST, PUT",
+		"/{$}": "GET, HEAD", "/journeys/{journey}": "GET, HEAD", "/journeys/{journey}/runs/{run}": "GET, HEAD",
+		"/journeys/{journey}/runs/{run}/{file}": "GET, HEAD",
+	} {
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowed)
+			http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		})
 	}
-	s.render(w, "index.html", map[string]any{
-		"Location": cfg.Agent.Location,
-		"Journeys": rows,
-		"Version":  version.Info(),
-		"Ready":    s.Ready(),
-	})
+	s.mux.HandleFunc("/", s.notFound)
+	return s
 }
 
-func (s *server) render(w http.ResponseWriter, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pages.ExecuteTemplate(w, name, data); err != nil {
+// routePrefix is the path of the external URL, escaped and without a
+// trailing slash: "" for http://host:9747/, "/touchprobe" for
+// http://host/touchprobe/.
+func routePrefix(externalURL string) string {
+	u, err := url.Parse(externalURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.EscapedPath(), "/")
+}
+
+// ServeHTTP serves every route under the external URL's path. A request
+// without the prefix is served as well, so that a reverse proxy that strips
+// the prefix before passing the request on works too.
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("Referrer-Policy", "no-referrer")
+	if s.prefix == "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	p := r.URL.EscapedPath()
+	switch {
+	case p == s.prefix:
+		// The pages link relative to the root, which therefore needs its
+		// trailing slash.
+		http.Redirect(w, r, s.prefix+"/", http.StatusFound)
+		return
+	case strings.HasPrefix(p, s.prefix+"/"):
+		// An external URL written with a trailing slash makes the alert
+		// rules' links ".../touchprobe//journeys/x"; ServeMux would
+		// redirect that out of the prefix.
+		raw := "/" + strings.TrimLeft(strings.TrimPrefix(p, s.prefix), "/")
+		path, err := url.PathUnescape(raw)
+		if err != nil {
+			s.notFound(w, r)
+			return
+		}
+		r2 := new(http.Request)
+		*r2 = *r
+		r2.URL = new(url.URL)
+		*r2.URL = *r.URL
+		r2.URL.Path, r2.URL.RawPath = path, raw
+		r = r2
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+func (s *server) render(w http.ResponseWriter, status int, name string, data any) {
+	// Render into a buffer first, so that a template error is a clean 500
+	// and not half a page.
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
 		s.Logger.Error("rendering page", "page", name, "err", err)
+		http.Error(w, "internal error while rendering the page; see the agent's log", http.StatusInternalServerError)
+		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }

@@ -1,0 +1,55 @@
+// Package testutil holds the helpers that tests of several packages share: logs into the test's output, waiting, loopback addresses.
+package testutil
+
+import (
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Logger returns a logger that writes into the test's output at level and
+// above, so that a failing test shows what the code logged.
+func Logger(t testing.TB, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// WaitFor polls cond until it holds, and fails the test if it does not
+// within limit. Tests bound how long they wait for something, never how
+// fast it happens: the machines that run them are shared and slow. The poll
+// starts fast and backs off, so that a quick condition is seen at once and
+// a slow one (a Prometheus query, say) is not asked hundreds of times.
+func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	poll := 5 * time.Millisecond
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for %s", limit, what)
+		}
+		time.Sleep(poll)
+		poll = min(2*poll, 100*time.Millisecond)
+	}
+}
+
+// FreeAddr returns a loopback address with a port that was free a moment
+// ago, for a program under test that must be told where to listen.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}

@@ -1,0 +1,52 @@
+package testutil
+
+import (
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestWaitForSeesTheCondition(t *testing.T) {
+	var calls atomic.Int32
+	WaitFor(t, time.Minute, "the third call", func() bool { return calls.Add(1) >= 3 })
+	if got := calls.Load(); got != 3 {
+		t.Errorf("cond called %d times, want 3", got)
+	}
+}
+
+// fatalRecorder notes a failure instead of ending the test.
+type fatalRecorder struct {
+	testing.TB
+	failed string
+}
+
+func (f *fatalRecorder) Helper() {}
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.failed = format
+	panic(f)
+}
+
+func TestWaitForGivesUp(t *testing.T) {
+	rec := &fatalRecorder{TB: t}
+	func() {
+		defer func() {
+			if r := recover(); r != rec {
+				t.Fatalf("WaitFor did not give up: %v", r)
+			}
+		}()
+		WaitFor(rec, 50*time.Millisecond, "never", func() bool { return false })
+	}()
+	if rec.failed == "" {
+		t.Error("WaitFor gave up without failing the test")
+	}
+}
+
+func TestFreeAddrCanBeListenedOn(t *testing.T) {
+	addr := FreeAddr(t)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("FreeAddr gave %s, which cannot be listened on: %v", addr, err)
+	}
+	l.Close()
+}
