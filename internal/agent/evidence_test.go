@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -33,7 +35,7 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 	if err := h.shop.SetFail("checkout", true); err != nil {
 		t.Fatal(err)
 	}
-	h.agent.Scheduler().RunNow("checkout")
+	h.runNow("checkout")
 	r := h.next("checkout")
 	if r.Status != probes.StatusFailure {
 		t.Fatalf("want a failure, got %s", r.Status)
@@ -61,6 +63,16 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 	if last := h.agent.Runs().Last("checkout"); last == nil || last.Evidence == nil || last.Evidence.Dir != r.Evidence.Dir {
 		t.Errorf("the runs store's last run does not name the evidence")
 	}
+	// The run's page shows what was kept, and every file downloads.
+	page := "/journeys/checkout/runs/" + r.RunID
+	if code, body := h.get(page); code != 200 || !strings.Contains(body, evidence.ScreenshotFile) || !strings.Contains(body, "/checkout") {
+		t.Errorf("run page: %d, does not show the evidence of the failed checkout", code)
+	}
+	for _, name := range r.Evidence.Files {
+		if code, body := h.get(page + "/" + name); code != 200 || len(body) == 0 {
+			t.Errorf("%s: HTTP %d, %d bytes", name, code, len(body))
+		}
+	}
 	_, body := h.get("/metrics")
 	if !strings.Contains(body, `touchprobe_artifacts_runs{location="demo"} 1`) {
 		t.Errorf("/metrics does not count the run's evidence:\n%s", grepLines(body, "touchprobe_artifacts"))
@@ -84,7 +96,7 @@ func TestUnwritableEvidenceFolderKeepsRunning(t *testing.T) {
 	if err := h.shop.SetFail("checkout", true); err != nil {
 		t.Fatal(err)
 	}
-	h.agent.Scheduler().RunNow("checkout")
+	h.runNow("checkout")
 	r := h.next("checkout")
 	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonHTTPStatus {
 		t.Fatalf("want the checkout's failure recorded, got %s %s", r.Status, r.Reason)
@@ -150,8 +162,17 @@ func TestReloadChangesEvidenceFolder(t *testing.T) {
 	if err := h.shop.SetFail("checkout", true); err != nil {
 		t.Fatal(err)
 	}
-	h.agent.Scheduler().RunNow("checkout")
+	h.runNow("checkout")
 	if r := h.next("checkout"); r.Evidence == nil || !strings.HasPrefix(r.Evidence.Dir, second) {
 		t.Errorf("evidence after reload: %+v, want it under %s", r.Evidence, second)
 	}
+}
+
+// runNow starts a run of journey as soon as the previous one is done: a
+// result reaches the test just before its run is over.
+func (h *harness) runNow(journey string) {
+	h.t.Helper()
+	testutil.WaitFor(h.t, time.Minute, "a manual run of "+journey+" to start", func() bool {
+		return h.agent.Scheduler().RunNow(journey)
+	})
 }
