@@ -289,16 +289,26 @@ func (f failedRequest) String() string {
 	return (&httpStatusError{status: f.status, url: u, method: f.method, statusText: f.statusText}).Error()
 }
 
+// canBreakAStep says whether a request of this type failing can explain a
+// step that failed: pages, their scripts and the API calls that fill them.
+// A missing image or font, the favicon or a tracking beacon cannot.
+func canBreakAStep(t network.ResourceType) bool {
+	switch t {
+	case network.ResourceTypeDocument, network.ResourceTypeScript, network.ResourceTypeXHR, network.ResourceTypeFetch, "":
+		return true
+	}
+	return false
+}
+
 // lastFailure returns the last request of the run so far that failed or
 // answered 4xx/5xx, leaving out cancellations (a navigation away cancels
-// what the old page still loaded) and the favicon, which no customer
-// misses.
+// what the old page still loaded) and requests that cannot break a step.
 func (rc *recorder) lastFailure() (failedRequest, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	for i := len(rc.requests) - 1; i >= 0; i-- {
 		r := rc.requests[i]
-		if r.req == nil || strings.HasSuffix(r.req.URL, "/favicon.ico") {
+		if r.req == nil || !canBreakAStep(r.typ) {
 			continue
 		}
 		switch {
