@@ -74,6 +74,12 @@ func TestHARFromEvents(t *testing.T) {
 	send(&network.EventResponseReceived{RequestID: "4", Response: &network.Response{Status: 200, StatusText: "OK", EncodedDataLength: 300, Timing: timing(50, 5)}})
 	send(&network.EventLoadingFinished{RequestID: "4", Timestamp: 103.002})
 
+	// A missing image after it cannot explain a failed step.
+	send(&network.EventRequestWillBeSent{RequestID: "5", Timestamp: 104, WallTime: cdp.TimeSinceEpoch(wall + 4), Type: network.ResourceTypeImage,
+		Request: &network.Request{Method: "GET", URL: "https://shop.example/missing.png"}})
+	send(&network.EventResponseReceived{RequestID: "5", Response: &network.Response{Status: 404, StatusText: "Not Found", EncodedDataLength: 100, Timing: timing(104.001, 1)}})
+	send(&network.EventLoadingFinished{RequestID: "5", Timestamp: 104.01, EncodedDataLength: 150})
+
 	steps := []StepResult{{Index: 0, Name: "landing"}, {Index: 1, Name: "order"}}
 	har := rc.buildHAR(steps, secrets)
 	b, err := encodeHAR(har)
@@ -89,8 +95,8 @@ func TestHARFromEvents(t *testing.T) {
 		t.Errorf("pages %+v, want one per step", har.Log.Pages)
 	}
 	e := har.Log.Entries
-	if len(e) != 5 {
-		t.Fatalf("%d entries, want 5 (a redirect is two)", len(e))
+	if len(e) != 6 {
+		t.Fatalf("%d entries, want 6 (a redirect is two)", len(e))
 	}
 	redirect, doc, refused, post, cached := e[0], e[1], e[2], e[3], e[4]
 
