@@ -2,7 +2,6 @@ package probes_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -21,14 +20,7 @@ var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 
 func runCapturing(t *testing.T, cfg *config.Config, name string) (*probes.Result, *probes.Capture) {
 	t.Helper()
-	j := cfg.Journey(name)
-	if j == nil {
-		t.Fatalf("no journey %q", name)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), j.Timeout.Duration)
-	defer cancel()
-	p := &probes.Prober{Browser: shared, Logger: testLogger(t)}
-	return p.RunCapturing(ctx, j, cfg.Secrets())
+	return runProbe(t, cfg, name, true)
 }
 
 // shortTimeouts makes the demo journey fail within seconds rather than

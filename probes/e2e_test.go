@@ -72,6 +72,14 @@ func testLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.Leve
 
 func runJourney(t *testing.T, cfg *config.Config, name string) *probes.Result {
 	t.Helper()
+	r, _ := runProbe(t, cfg, name, false)
+	return r
+}
+
+// runProbe runs a journey of cfg in the shared browser within the journey's
+// timeout, capturing evidence if asked to.
+func runProbe(t *testing.T, cfg *config.Config, name string, capturing bool) (*probes.Result, *probes.Capture) {
+	t.Helper()
 	j := cfg.Journey(name)
 	if j == nil {
 		t.Fatalf("no journey %q", name)
@@ -79,7 +87,10 @@ func runJourney(t *testing.T, cfg *config.Config, name string) *probes.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), j.Timeout.Duration)
 	defer cancel()
 	p := &probes.Prober{Browser: shared, Logger: testLogger(t)}
-	return p.Run(ctx, j, cfg.Secrets())
+	if capturing {
+		return p.RunCapturing(ctx, j, cfg.Secrets())
+	}
+	return p.Run(ctx, j, cfg.Secrets()), nil
 }
 
 func step(t *testing.T, r *probes.Result, name string) probes.StepResult {

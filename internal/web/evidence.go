@@ -123,46 +123,6 @@ func readConsole(r *probes.Result, mask func(string) string) (*consoleView, erro
 	return v, nil
 }
 
-// The parts of HAR 1.2 the waterfall reads.
-type harFile struct {
-	Log struct {
-		Entries []harEntry `json:"entries"`
-	} `json:"log"`
-}
-
-type harEntry struct {
-	StartedDateTime string  `json:"startedDateTime"`
-	Time            float64 `json:"time"`
-	Request         struct {
-		Method string `json:"method"`
-		URL    string `json:"url"`
-	} `json:"request"`
-	Response struct {
-		Status     int    `json:"status"`
-		StatusText string `json:"statusText"`
-		BodySize   int64  `json:"bodySize"`
-		Transfer   *int64 `json:"_transferSize"`
-		Content    struct {
-			Size     int64  `json:"size"`
-			MimeType string `json:"mimeType"`
-		} `json:"content"`
-	} `json:"response"`
-	Timings harTimings `json:"timings"`
-	Error   string     `json:"_error"`
-}
-
-// harTimings are in milliseconds; -1 means the phase does not apply. In
-// HAR, connect includes ssl.
-type harTimings struct {
-	Blocked float64 `json:"blocked"`
-	DNS     float64 `json:"dns"`
-	Connect float64 `json:"connect"`
-	SSL     float64 `json:"ssl"`
-	Send    float64 `json:"send"`
-	Wait    float64 `json:"wait"`
-	Receive float64 `json:"receive"`
-}
-
 // phases are the waterfall's colours, in the order a request goes through
 // them.
 var phases = []string{"blocked", "dns", "connect", "ssl", "send", "wait", "receive"}
@@ -198,12 +158,12 @@ type waterfallSegment struct {
 // readWaterfall picks the slowest requests of the run's HAR and places each
 // on the run's time line, split into its phases.
 func readWaterfall(r *probes.Result, mask func(string) string) (*waterfallView, error) {
-	var h harFile
+	var h evidence.HAR
 	if err := readEvidenceJSON(r, evidence.HARFile, maxHARBytes, &h); err != nil {
 		return nil, err
 	}
 	type timed struct {
-		harEntry
+		evidence.HAREntry
 		start time.Time
 	}
 	var all []timed
@@ -240,8 +200,8 @@ func readWaterfall(r *probes.Result, mask func(string) string) (*waterfallView, 
 			Failed:  e.Error != "" || e.Response.Status == 0 || e.Response.Status >= 400,
 			LeftPct: pct(startMS, span),
 		}
-		if e.Response.Transfer != nil {
-			row.Size = *e.Response.Transfer
+		if e.Response.TransferSize > 0 {
+			row.Size = e.Response.TransferSize
 		}
 		t := e.Timings
 		connect := t.Connect
