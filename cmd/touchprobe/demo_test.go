@@ -2,11 +2,9 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -27,46 +25,21 @@ func TestDemoPrintsRunPagesAndCleansUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := testutil.FreeAddr(t)
-	var out daemonLog
-	cmd := exec.Command(os.Args[0], "demo", "--demo.fail", "checkout", "--demo.interval", "1h",
+	d := startDaemon(t, []string{"TMPDIR=" + tmp}, "demo", "--demo.fail", "checkout", "--demo.interval", "1h",
 		"--web.listen-address", addr, "--browser.dir", browserDir, "--shutdown.grace", "1s")
-	cmd.Env = append(os.Environ(), asMain+"=1", "TMPDIR="+tmp)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("demo output:\n%s", out.String())
-		}
-	}()
 
 	link := regexp.MustCompile(`run page: http://` + regexp.QuoteMeta(addr) + `/journeys/checkout/runs/([0-9a-f]+)\n`)
-	testutil.WaitFor(t, 2*time.Minute, "a run page link", func() bool { return link.MatchString(out.String()) })
-	runID := link.FindStringSubmatch(out.String())[1]
+	testutil.WaitFor(t, 2*time.Minute, "a run page link", func() bool { return link.MatchString(d.log.String()) })
+	runID := link.FindStringSubmatch(d.log.String())[1]
 	kept, _ := filepath.Glob(filepath.Join(tmp, "touchprobe-demo-evidence-*", "*", runID))
 	if len(kept) != 1 {
 		t.Errorf("the failed run's evidence is not in the demo's folder: %v", kept)
 	}
-	if !strings.Contains(out.String(), `failed at step "checkout": http_status: GET http://`) {
+	if !strings.Contains(d.log.String(), `failed at step "checkout": http_status: GET http://`) {
 		t.Errorf("the failure's reason does not name the request")
 	}
 
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("demo exited with %v after SIGTERM", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("demo did not exit within a minute of SIGTERM")
-	}
+	d.terminate(t)
 	if left, _ := filepath.Glob(filepath.Join(tmp, "touchprobe-demo-evidence-*")); len(left) > 0 {
 		t.Errorf("evidence folder left after exit: %v", left)
 	}

@@ -48,6 +48,58 @@ func (s *daemonLog) String() string {
 	return s.b.String()
 }
 
+// daemon is touchprobe running as a process of its own, as systemd runs it.
+type daemon struct {
+	cmd    *exec.Cmd
+	log    daemonLog
+	exited chan error
+}
+
+// startDaemon runs this test binary as touchprobe with args and env added
+// to the test's environment. It is killed at the end of the test if it is
+// still running, and its output is shown if the test failed.
+func startDaemon(t *testing.T, env []string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{cmd: exec.Command(os.Args[0], args...), exited: make(chan error, 1)}
+	d.cmd.Env = append(append(os.Environ(), asMain+"=1"), env...)
+	d.cmd.Stdout, d.cmd.Stderr = &d.log, &d.log
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.exited <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			<-d.exited
+		}
+		if t.Failed() {
+			t.Logf("touchprobe %s output:\n%s", args[0], d.log.String())
+		}
+	})
+	return d
+}
+
+// signal sends sig to the daemon.
+func (d *daemon) signal(sig os.Signal) { d.cmd.Process.Signal(sig) }
+
+// terminate sends SIGTERM and fails the test unless touchprobe exits with
+// status 0 within a minute.
+func (d *daemon) terminate(t *testing.T) {
+	t.Helper()
+	d.signal(syscall.SIGTERM)
+	select {
+	case err := <-d.exited:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Fatalf("touchprobe exited with status %d after SIGTERM, want 0", exit.ExitCode())
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("touchprobe did not exit within a minute of SIGTERM")
+	}
+}
+
 func scrape(addr string) string {
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
@@ -100,25 +152,8 @@ func TestSignals(t *testing.T) {
 	}
 	addr := testutil.FreeAddr(t)
 
-	var log daemonLog
-	cmd := exec.Command(os.Args[0], "run", "--config", cfgFile, "--browser.dir", browserDir,
+	d := startDaemon(t, nil, "run", "--config", cfgFile, "--browser.dir", browserDir,
 		"--web.listen-address", addr, "--shutdown.grace", "1s")
-	cmd.Env = append(os.Environ(), asMain+"=1")
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("touchprobe's log:\n%s", log.String())
-		}
-	}()
 
 	testutil.WaitFor(t, time.Minute, "/-/ready", func() bool {
 		resp, err := http.Get("http://" + addr + "/-/ready")
@@ -139,17 +174,17 @@ func TestSignals(t *testing.T) {
 	if err := os.WriteFile(cfgFile, []byte(bad), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Process.Signal(syscall.SIGHUP)
+	d.signal(syscall.SIGHUP)
 	testutil.WaitFor(t, 30*time.Second, "a failed reload in the metrics", reloadOK("0"))
 	for _, want := range []string{"reload failed", "clik", "ninety"} {
-		if !strings.Contains(log.String(), want) {
+		if !strings.Contains(d.log.String(), want) {
 			t.Errorf("log after a bad SIGHUP lacks %q", want)
 		}
 	}
 	if err := os.WriteFile(cfgFile, []byte(good), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Process.Signal(syscall.SIGHUP)
+	d.signal(syscall.SIGHUP)
 	testutil.WaitFor(t, 30*time.Second, "a good reload in the metrics", reloadOK("1"))
 
 	// Wait until a run is on the slow product page, then stop.
@@ -158,18 +193,7 @@ func TestSignals(t *testing.T) {
 	if len(daemonProcessesUsing(browserDir)) == 0 {
 		t.Fatal("no Chromium runs under --browser.dir: the check below would prove nothing")
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-exited:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			t.Fatalf("touchprobe exited with status %d after SIGTERM, want 0", exit.ExitCode())
-		} else if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("touchprobe did not exit within a minute of SIGTERM")
-	}
+	d.terminate(t)
 	if left := daemonProcessesUsing(browserDir); len(left) > 0 {
 		t.Errorf("processes left after exit:\n%s", strings.Join(left, "\n"))
 	}
@@ -180,7 +204,7 @@ func TestSignals(t *testing.T) {
 		}
 		t.Errorf("files left in --browser.dir after exit: %v", names)
 	}
-	if !strings.Contains(log.String(), "stopped") {
+	if !strings.Contains(d.log.String(), "stopped") {
 		t.Errorf("log lacks the final %q", "stopped")
 	}
 }
