@@ -32,7 +32,7 @@ export default async function () {
     rec.steps.push({ name, ms: Date.now() - t });
   };
   const clickAndLoad = async (sel) => {
-    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator(sel).click()]);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator(sel).first().click()]);
   };
   const textHas = (sel, text) => page.waitForFunction(
     `(document.querySelector(${JSON.stringify(sel)}) || {}).textContent?.includes(${JSON.stringify(text)})`,

@@ -123,26 +123,42 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 
 	samples := make(map[string][]sample)
+	slow := make(map[string][]sample)
 	started := time.Now()
 	for round := range o.Runs {
+		// Rotate the order each round, so that no tool always runs right
+		// after the same other one.
+		order := make([]*tool, len(tools))
 		for i := range tools {
-			// Rotate the order each round, so that no tool always runs
-			// right after the same other one.
-			t := tools[(i+round)%len(tools)]
+			order[i] = tools[(i+round)%len(tools)]
+		}
+		for _, t := range order {
 			s := env.measure(ctx, t)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			status := "ok"
-			if s.err != nil {
-				status = s.err.Error()
-			}
-			fmt.Fprintf(os.Stderr, "bench: round %d/%d %-10s journey %7.0f ms  cpu %5.2f s  pss %4d MiB  %s\n",
-				round+1, o.Runs, t.name, s.rec.JourneyMS, s.usage.CPU.Seconds(), s.usage.PeakPSS>>20, status)
+			progress(round, o.Runs, t, "", s)
 			samples[t.name] = append(samples[t.name], s)
 		}
+		if err := slowDown(shop, extraDelay); err != nil {
+			return err
+		}
+		for _, t := range order {
+			if !t.browser {
+				continue
+			}
+			s := env.measure(ctx, t)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			progress(round, o.Runs, t, "slow", s)
+			slow[t.name] = append(slow[t.name], s)
+		}
+		if err := slowDown(shop, 0); err != nil {
+			return err
+		}
 	}
-	res := summarize(tools, samples)
+	res := summarize(tools, samples, slow)
 	res.Notes = notes
 	res.Runs = o.Runs
 	res.Elapsed = time.Since(started)
@@ -165,6 +181,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(os.Stderr, "bench: figures written to %s\n", o.Write)
 	}
 	return nil
+}
+
+func progress(round, runs int, t *tool, variant string, s sample) {
+	status := "ok"
+	if s.err != nil {
+		status = s.err.Error()
+	}
+	fmt.Fprintf(os.Stderr, "bench: round %d/%d %-10s %-4s journey %6.0f ms  cpu %5.2f s  pss %4d MiB  %s\n",
+		round+1, runs, t.name, variant, s.rec.JourneyMS, s.usage.CPU.Seconds(), s.usage.PeakPSS>>20, status)
 }
 
 func has(tools []*tool, name string) bool {

@@ -31,6 +31,9 @@ type toolSummary struct {
 
 	StepMS  map[string]float64 // median reported step time
 	StepErr map[string]float64 // median of reported minus injected
+	// StepDelta is the measuring error: how much more the median step
+	// time grew in the slow variant than the injected delay did.
+	StepDelta map[string]float64
 }
 
 type result struct {
@@ -56,13 +59,31 @@ func median(xs []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func summarize(tools []*tool, samples map[string][]sample) *result {
+// stepMedians returns each step's median reported time over the samples
+// that succeeded.
+func stepMedians(samples []sample) map[string]float64 {
+	steps := map[string][]float64{}
+	for _, s := range samples {
+		if s.err != nil {
+			continue
+		}
+		for _, st := range s.rec.Steps {
+			steps[st.Name] = append(steps[st.Name], st.MS)
+		}
+	}
+	out := make(map[string]float64, len(steps))
+	for name, xs := range steps {
+		out[name] = median(xs)
+	}
+	return out
+}
+
+func summarize(tools []*tool, samples, slow map[string][]sample) *result {
 	res := &result{}
 	for _, t := range tools {
 		ts := toolSummary{Name: t.name, Label: t.label, Browser: t.browser,
-			StepMS: map[string]float64{}, StepErr: map[string]float64{}}
+			StepErr: map[string]float64{}, StepDelta: map[string]float64{}}
 		var journey, process, startup, cpu, pss []float64
-		steps := map[string][]float64{}
 		for _, s := range samples[t.name] {
 			if s.err != nil {
 				ts.Failed++
@@ -77,15 +98,17 @@ func summarize(tools []*tool, samples map[string][]sample) *result {
 			startup = append(startup, float64(s.rec.StartMS-s.usage.Started.UnixMilli()))
 			cpu = append(cpu, s.usage.CPU.Seconds())
 			pss = append(pss, float64(s.usage.PeakPSS)/(1<<20))
-			for _, st := range s.rec.Steps {
-				steps[st.Name] = append(steps[st.Name], st.MS)
-			}
 		}
 		ts.JourneyMS, ts.ProcessMS, ts.StartupMS = median(journey), median(process), median(startup)
 		ts.CPU, ts.PSS = median(cpu), median(pss)
-		for name, xs := range steps {
-			ts.StepMS[name] = median(xs)
-			ts.StepErr[name] = median(xs) - ms(injected[name])
+		ts.StepMS = stepMedians(samples[t.name])
+		for name, v := range ts.StepMS {
+			ts.StepErr[name] = v - ms(injected[name])
+		}
+		for name, v := range stepMedians(slow[t.name]) {
+			if base, ok := ts.StepMS[name]; ok {
+				ts.StepDelta[name] = v - base - ms(time.Duration(delayedRequests[name])*extraDelay)
+			}
 		}
 		res.Tools = append(res.Tools, ts)
 	}
@@ -101,12 +124,15 @@ func (r *result) tool(name string) *toolSummary {
 	return nil
 }
 
-// maxStepError is the largest median |reported − injected| over the
-// journey's browser steps.
+// maxStepError is the largest measuring error over the steps that have an
+// injected delay.
 func (t *toolSummary) maxStepError() (float64, string) {
 	worst, at := math.NaN(), ""
 	for _, name := range stepNames {
-		e, ok := t.StepErr[name]
+		e, ok := t.StepDelta[name]
+		if delayedRequests[name] == 0 {
+			continue
+		}
 		if !ok {
 			continue
 		}
@@ -179,39 +205,57 @@ func (r *result) markdown() string {
 		}
 	}
 	if len(browsers) > 0 {
-		w("\n#### Step times: reported minus injected (ms)\n\n")
-		w("The shop delays each step by a known amount; what a tool reports beyond it is the page's real work on loopback plus the tool's own measuring error.\n\n")
-		w("| step | injected |")
-		for _, t := range browsers {
-			w(" %s |", t.Label)
-		}
-		w("\n| --- | ---: |")
-		for range browsers {
-			w(" ---: |")
-		}
-		w("\n")
-		for _, name := range stepNames {
-			w("| %s | %.0f |", name, ms(injected[name]))
-			for _, t := range browsers {
-				v, ok := t.StepErr[name]
-				if !ok {
-					v = math.NaN()
-				}
-				w(" %s |", num(v, "%+.0f"))
-			}
-			w("\n")
-		}
-		w("| largest |  |")
-		for _, t := range browsers {
-			v, at := t.maxStepError()
-			w(" %s (%s) |", num(v, "%.0f"), at)
-		}
-		w("\n")
+		stepTable(w, browsers, "Step times: reported minus injected (ms)",
+			"The shop delays each step by a known amount (injected); what a tool reports beyond it is the page's real work on loopback, "+
+				"typing key by key, and the tool's own overhead.",
+			"injected", func(name string) float64 { return ms(injected[name]) }, "%+.0f",
+			func(t toolSummary, name string) (float64, bool) { v, ok := t.StepErr[name]; return v, ok }, false)
+		stepTable(w, browsers, "Measuring error (ms)",
+			fmt.Sprintf("Each round also runs every browser tool against the shop with %s more on every delayed request. "+
+				"A step's error is how much more its median time grew than the delay did: the page's own work cancels out, "+
+				"what is left is what the tool adds to or misses of what it measures. Target for touchprobe: under 50 ms.", extraDelay),
+			"added", func(name string) float64 { return ms(time.Duration(delayedRequests[name]) * extraDelay) }, "%+.0f",
+			func(t toolSummary, name string) (float64, bool) { v, ok := t.StepDelta[name]; return v, ok }, true)
 	}
 	if r.Scale != nil {
 		r.Scale.markdown(w)
 	}
 	return b.String()
+}
+
+func stepTable(w func(string, ...any), tools []toolSummary, title, intro, col string, colValue func(string) float64,
+	format string, value func(toolSummary, string) (float64, bool), largest bool) {
+	w("\n#### %s\n\n%s\n\n| step | %s |", title, intro, col)
+	for _, t := range tools {
+		w(" %s |", t.Label)
+	}
+	w("\n| --- | ---: |")
+	for range tools {
+		w(" ---: |")
+	}
+	w("\n")
+	for _, name := range stepNames {
+		if largest && delayedRequests[name] == 0 {
+			continue
+		}
+		w("| %s | %.0f |", name, colValue(name))
+		for _, t := range tools {
+			v, ok := value(t, name)
+			if !ok {
+				v = math.NaN()
+			}
+			w(" %s |", num(v, format))
+		}
+		w("\n")
+	}
+	if largest {
+		w("| largest |  |")
+		for _, t := range tools {
+			v, at := t.maxStepError()
+			w(" %s (%s) |", num(v, "%.0f"), at)
+		}
+		w("\n")
+	}
 }
 
 // writeBetweenMarkers replaces what is between the markers of path with

@@ -268,13 +268,29 @@ func (e *environment) k6() (*tool, string, error) {
 				"K6_BROWSER_ARGS=no-sandbox,disable-gpu,disable-background-networking,disable-component-update,disable-sync,no-first-run,disable-quic",
 				"K6_NO_USAGE_REPORT=true",
 				"TMPDIR=" + e.work,
-			}, bin, "run", "--quiet", "--no-summary", "--no-color", "--address", "",
+			}, bin, "run", "--quiet", "--summary-mode=disabled", "--no-color", "--address", "",
 				"--console-output", console, "-e", "SHOP_URL="+e.shopURL, script)
 			// console.log of the script goes to this file.
 			return cmd, func() []byte { b, _ := os.ReadFile(console); return b }, nil
 		},
-		parse: parseLines("k6"),
+		parse: parseK6Console,
 	}, "", nil
+}
+
+// k6 writes console.log lines to its console file as log records whose
+// msg field holds the quoted text.
+var k6Message = regexp.MustCompile(`msg="((?:[^"\\]|\\.)*)"`)
+
+func parseK6Console(out []byte) (Record, error) {
+	var lines bytes.Buffer
+	for _, m := range k6Message.FindAllSubmatch(out, -1) {
+		text, err := strconv.Unquote(`"` + string(m[1]) + `"`)
+		if err != nil {
+			continue
+		}
+		lines.WriteString(text + "\n")
+	}
+	return parseLines("k6")(lines.Bytes())
 }
 
 func (e *environment) playwright() (*tool, string, error) {
