@@ -170,6 +170,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		res.Scale = sc
 	}
+	if o.Scale {
+		x, err := runExposition(ctx)
+		if err != nil {
+			return err
+		}
+		res.Exposition = x
+	}
 	res.Command = o.Command
 	res.Date = time.Now().UTC()
 	text := res.markdown()

@@ -42,8 +42,10 @@ type result struct {
 	Runs    int
 	Elapsed time.Duration
 	Scale   *scaleResult
-	Command string
-	Date    time.Time
+	// Exposition is BenchmarkExposition's result.
+	Exposition *exposition
+	Command    string
+	Date       time.Time
 }
 
 func median(xs []float64) float64 {
@@ -219,6 +221,9 @@ func (r *result) markdown() string {
 	}
 	if r.Scale != nil {
 		r.Scale.markdown(w)
+	}
+	if r.Exposition != nil {
+		r.Exposition.markdown(w)
 	}
 	return b.String()
 }
