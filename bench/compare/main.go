@@ -160,6 +160,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	res := summarize(tools, samples, slow)
 	res.Notes = notes
+	res.Versions = env.versions(tools)
 	res.Runs = o.Runs
 	res.Elapsed = time.Since(started)
 

@@ -77,9 +77,10 @@ func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, 
 	}
 	waitErr := cmd.Wait()
 	u.Wall = time.Since(u.Started)
+	// Processes that outlive the command still count until they are gone.
+	reapOrphans(self, grace)
 	stopSampling()
 	sampling.Wait()
-	reapOrphans(self, grace)
 	var after syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &after); err != nil {
 		return u, fmt.Errorf("getrusage: %w", err)

@@ -37,11 +37,13 @@ type toolSummary struct {
 }
 
 type result struct {
-	Tools   []toolSummary
-	Notes   []string
-	Runs    int
-	Elapsed time.Duration
-	Scale   *scaleResult
+	Tools []toolSummary
+	Notes []string
+	// Versions names what was measured.
+	Versions []string
+	Runs     int
+	Elapsed  time.Duration
+	Scale    *scaleResult
 	// Exposition is BenchmarkExposition's result.
 	Exposition *exposition
 	Command    string
@@ -165,12 +167,10 @@ func (r *result) markdown() string {
 	w("Measured %s UTC with `%s`: %d journeys per tool, one per process, the tools taking turns; medians. "+
 		"One run on a shared 2-core machine while other work ran on it, so differences of a few per cent are noise.\n\n",
 		r.Date.Format("2006-01-02 15:04"), r.Command, r.Runs)
-	for _, n := range r.Notes {
+	for _, n := range append(r.Versions, r.Notes...) {
 		w("- %s\n", n)
 	}
-	if len(r.Notes) > 0 {
-		w("\n")
-	}
+	w("\n")
 
 	w("#### One journey per process\n\n")
 	w("| tool | runs ok | journey | process (start to exit) | start-up | CPU, process tree | peak PSS, process tree |\n")

@@ -321,13 +321,7 @@ func (e *environment) playwright() (*tool, string, error) {
 var blackboxExporterPaths = []string{"prometheus-blackbox-exporter", "blackbox_exporter"}
 
 func (e *environment) blackbox() (*tool, string, error) {
-	var bin string
-	for _, name := range blackboxExporterPaths {
-		if p, err := exec.LookPath(name); err == nil {
-			bin = p
-			break
-		}
-	}
+	bin := blackboxBin()
 	if bin == "" {
 		return nil, "blackbox_exporter skipped: not installed (Debian package prometheus-blackbox-exporter)", nil
 	}
@@ -410,3 +404,40 @@ func freePort() (int, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// versions names what was measured, for the report.
+func (e *environment) versions(tools []*tool) []string {
+	first := func(name string, args ...string) string {
+		out, err := exec.Command(name, args...).CombinedOutput()
+		if err != nil {
+			return "unknown version"
+		}
+		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	v := []string{"Chromium: " + first(e.opts.Chromium, "--version")}
+	for _, t := range tools {
+		switch t.name {
+		case "touchprobe":
+			v = append(v, "touchprobe: this tree, built by the benchmark")
+		case "k6":
+			v = append(v, "k6: "+first(filepath.Join(e.opts.Cache, "bin", "k6"), "version"))
+		case "playwright":
+			var pkg struct{ Version string }
+			b, _ := os.ReadFile(filepath.Join(e.opts.Cache, "pw", "node_modules", "playwright-core", "package.json"))
+			_ = json.Unmarshal(b, &pkg)
+			v = append(v, "playwright-core: "+pkg.Version+", on node "+first("node", "--version"))
+		case "blackbox":
+			v = append(v, "blackbox_exporter: "+first(blackboxBin(), "--version"))
+		}
+	}
+	return v
+}
+
+func blackboxBin() string {
+	for _, name := range blackboxExporterPaths {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
