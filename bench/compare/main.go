@@ -38,6 +38,7 @@ type options struct {
 	Scale         bool
 	ScaleDuration time.Duration
 	Command       string // how to reproduce, written into BENCHMARKS.md
+	Baseline      string // another touchprobe binary to measure alongside, for before/after figures
 }
 
 func main() {
@@ -50,6 +51,7 @@ func main() {
 	flag.BoolVar(&o.Scale, "scale", true, "Also measure throughput and cost growth of the touchprobe agent.")
 	flag.DurationVar(&o.ScaleDuration, "scale.duration", 60*time.Second, "How long each throughput measurement runs.")
 	flag.StringVar(&o.Command, "command", "make bench", "The command that reproduces the figures, for BENCHMARKS.md.")
+	flag.StringVar(&o.Baseline, "baseline", "", "A touchprobe binary built from an earlier revision, measured as one more tool (\"before\").")
 	serve := flag.Bool("serve", false, "Only serve the benchmark's shop and print its address, to try a script by hand.")
 	flag.Parse()
 	o.Tools = strings.Split(*tools, ",")
@@ -115,6 +117,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			notes = append(notes, note)
 			fmt.Fprintf(os.Stderr, "bench: %s\n", note)
 			continue
+		}
+		tools = append(tools, t)
+	}
+	if o.Baseline != "" {
+		t, err := env.baseline(o.Baseline)
+		if err != nil {
+			return err
 		}
 		tools = append(tools, t)
 	}

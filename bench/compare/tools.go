@@ -162,20 +162,38 @@ func (e *environment) touchprobe(ctx context.Context) (*tool, string, error) {
 	if err := e.goBuild(ctx, "./cmd/touchprobe", bin); err != nil {
 		return nil, "", err
 	}
+	t, err := e.touchprobeTool("touchprobe", "touchprobe", bin)
+	return t, "", err
+}
+
+// baseline is a touchprobe binary of an earlier revision, measured like
+// the current one so that a change shows as before/after figures.
+func (e *environment) baseline(bin string) (*tool, error) {
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("-baseline: %w", err)
+	}
+	return e.touchprobeTool("baseline", "touchprobe before", abs)
+}
+
+func (e *environment) touchprobeTool(name, label, bin string) (*tool, error) {
 	cfg := filepath.Join(e.work, "touchprobe.toml")
 	conf := e.shop.Journey("@every 1m") + fmt.Sprintf("\n[browser]\npath = %q\n", e.opts.Chromium)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	return &tool{
-		name: "touchprobe", label: "touchprobe", browser: true,
+		name: name, label: label, browser: true,
 		command: func(ctx context.Context) (*exec.Cmd, func() []byte, error) {
 			cmd, out := stdoutCmd(ctx, nil, bin, "once", "--config", cfg, "--format", "json",
 				"--browser.dir", e.work, "--log.level", "error")
 			return cmd, out, nil
 		},
 		parse: parseTouchprobe,
-	}, "", nil
+	}, nil
 }
 
 // parseTouchprobe reads `touchprobe once --format json`.
