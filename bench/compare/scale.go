@@ -74,7 +74,7 @@ func (e *environment) scale(ctx context.Context) (*scaleResult, error) {
 
 // agentConfig writes a configuration with n copies of the demo journey.
 func (e *environment) agentConfig(n, concurrency int, schedule string) (string, error) {
-	base := e.shop.Journey(schedule)
+	base := benchJourney(e.shop.Journey(schedule))
 	i := strings.Index(base, "[[journey]]")
 	if i < 0 {
 		return "", fmt.Errorf("the demo journey has no [[journey]] table")
