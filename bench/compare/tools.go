@@ -433,11 +433,16 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // versions names what was measured, for the report.
 func (e *environment) versions(tools []*tool) []string {
 	first := func(name string, args ...string) string {
-		out, err := exec.Command(name, args...).CombinedOutput()
+		// Debian's chromium wrapper prints a shell warning on stderr first;
+		// the version is on stdout, where tools that have one put it.
+		out, err := exec.Command(name, args...).Output()
+		if err == nil && len(bytes.TrimSpace(out)) == 0 {
+			out, err = exec.Command(name, args...).CombinedOutput()
+		}
 		if err != nil {
 			return "unknown version"
 		}
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+		return strings.TrimSpace(strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0])
 	}
 	v := []string{"Chromium: " + first(e.opts.Chromium, "--version")}
 	for _, t := range tools {
