@@ -118,7 +118,7 @@ soak: chromium
 
 # touchprobe against k6 browser, Playwright, blackbox_exporter and a minimal
 # chromedp program on the demo shop's journey; figures into BENCHMARKS.md.
-# About 10 minutes with the defaults on 2 cores; BENCH_RUNS=3 BENCH_SCALE=20s
+# About 11 minutes with the defaults on 2 cores; BENCH_RUNS=3 BENCH_SCALE=20s
 # for a quicker look. Peers are installed into .cache/bench on first use.
 BENCH_RUNS  ?= 5
 BENCH_SCALE ?= 60s
