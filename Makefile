@@ -21,7 +21,7 @@ LDFLAGS  := -s -w \
 # loaded machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit lint demo chromium soak ops-tools clean install check-ops check-rules check-systemd check-install
+.PHONY: all build test unit lint demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install
 
 all: build
 
@@ -115,6 +115,17 @@ SOAK_DURATION ?= 30m
 SOAK_JOURNEYS ?= 2
 soak: chromium
 	$(GO) run ./bench/soak -duration $(SOAK_DURATION) -journeys $(SOAK_JOURNEYS) -csv soak.csv
+
+# touchprobe against k6 browser, Playwright, blackbox_exporter and a minimal
+# chromedp program on the demo shop's journey; figures into BENCHMARKS.md.
+# About 11 minutes with the defaults on 2 cores; BENCH_RUNS=3 BENCH_SCALE=20s
+# for a quicker look. Peers are installed into .cache/bench on first use.
+BENCH_RUNS  ?= 5
+BENCH_SCALE ?= 60s
+bench: chromium
+	./scripts/bench-peers .cache/bench
+	$(GO) run ./bench/compare -cache .cache/bench -runs $(BENCH_RUNS) -scale.duration $(BENCH_SCALE) \
+		-write BENCHMARKS.md -command "make bench BENCH_RUNS=$(BENCH_RUNS) BENCH_SCALE=$(BENCH_SCALE)"
 
 clean:
 	rm -f touchprobe

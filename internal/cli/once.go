@@ -52,6 +52,10 @@ func (c *commands) runOnce() int {
 		return 1
 	}
 	defer b.Close(context.Background())
+	// Start Chromium before the first journey, as the daemon does, so that
+	// the journey's time is the journey's and not Chromium's start-up. A
+	// browser that cannot start is reported by the run that needs it.
+	_ = b.Start(ctx)
 	prober := &probes.Prober{Browser: b, Logger: logger}
 	store := c.evidenceStore(cfg)
 

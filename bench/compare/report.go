@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The figures in BENCHMARKS.md sit between these markers; the prose around
+// them is left alone.
+const (
+	beginMarker = "<!-- bench:figures:begin -->"
+	endMarker   = "<!-- bench:figures:end -->"
+)
+
+type toolSummary struct {
+	Name, Label string
+	Browser     bool
+	OK, Failed  int
+	FirstError  string
+
+	JourneyMS float64 // as the tool reported it
+	ProcessMS float64 // from exec to exit
+	StartupMS float64 // from exec to the journey's start
+	CPU       float64 // seconds, process tree
+	PSS       float64 // MiB, peak of the process tree
+
+	StepMS  map[string]float64 // median reported step time
+	StepErr map[string]float64 // median of reported minus injected
+	// StepDelta is the measuring error: how much more the median step
+	// time grew in the slow variant than the injected delay did.
+	StepDelta map[string]float64
+}
+
+type result struct {
+	Tools []toolSummary
+	Notes []string
+	// Versions names what was measured.
+	Versions []string
+	Runs     int
+	Elapsed  time.Duration
+	Scale    *scaleResult
+	// Exposition is BenchmarkExposition's result.
+	Exposition *exposition
+	Command    string
+	Date       time.Time
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// stepMedians returns each step's median reported time over the samples
+// that succeeded.
+func stepMedians(samples []sample) map[string]float64 {
+	steps := map[string][]float64{}
+	for _, s := range samples {
+		if s.err != nil {
+			continue
+		}
+		for _, st := range s.rec.Steps {
+			steps[st.Name] = append(steps[st.Name], st.MS)
+		}
+	}
+	out := make(map[string]float64, len(steps))
+	for name, xs := range steps {
+		out[name] = median(xs)
+	}
+	return out
+}
+
+func summarize(tools []*tool, samples, slow map[string][]sample) *result {
+	res := &result{}
+	for _, t := range tools {
+		ts := toolSummary{Name: t.name, Label: t.label, Browser: t.browser,
+			StepErr: map[string]float64{}, StepDelta: map[string]float64{}}
+		var journey, process, startup, cpu, pss []float64
+		for _, s := range samples[t.name] {
+			if s.err != nil {
+				ts.Failed++
+				if ts.FirstError == "" {
+					ts.FirstError = s.err.Error()
+				}
+				continue
+			}
+			ts.OK++
+			journey = append(journey, s.rec.JourneyMS)
+			process = append(process, ms(s.usage.Wall))
+			startup = append(startup, float64(s.rec.StartMS-s.usage.Started.UnixMilli()))
+			cpu = append(cpu, s.usage.CPU.Seconds())
+			pss = append(pss, float64(s.usage.PeakPSS)/(1<<20))
+		}
+		ts.JourneyMS, ts.ProcessMS, ts.StartupMS = median(journey), median(process), median(startup)
+		ts.CPU, ts.PSS = median(cpu), median(pss)
+		ts.StepMS = stepMedians(samples[t.name])
+		for name, v := range ts.StepMS {
+			ts.StepErr[name] = v - ms(injected[name])
+		}
+		for name, v := range stepMedians(slow[t.name]) {
+			if base, ok := ts.StepMS[name]; ok {
+				ts.StepDelta[name] = v - base - ms(time.Duration(delayedRequests[name])*extraDelay)
+			}
+		}
+		res.Tools = append(res.Tools, ts)
+	}
+	return res
+}
+
+func (r *result) tool(name string) *toolSummary {
+	for i := range r.Tools {
+		if r.Tools[i].Name == name {
+			return &r.Tools[i]
+		}
+	}
+	return nil
+}
+
+// maxStepError is the largest measuring error over the steps that have an
+// injected delay.
+func (t *toolSummary) maxStepError() (float64, string) {
+	worst, at := math.NaN(), ""
+	for _, name := range stepNames {
+		e, ok := t.StepDelta[name]
+		if delayedRequests[name] == 0 {
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if math.IsNaN(worst) || math.Abs(e) > worst {
+			worst, at = math.Abs(e), name
+		}
+	}
+	return worst, at
+}
+
+func num(v float64, format string) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func (r *result) markdown() string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("Measured %s UTC with `%s`: %d journeys per tool, one per process, the tools taking turns; medians. "+
+		"One run on a shared 2-core machine while other work ran on it, so differences of a few per cent are noise.\n\n",
+		r.Date.Format("2006-01-02 15:04"), r.Command, r.Runs)
+	for _, n := range append(r.Versions, r.Notes...) {
+		w("- %s\n", n)
+	}
+	w("\n")
+
+	w("#### One journey per process\n\n")
+	w("| tool | runs ok | journey | process (start to exit) | start-up | CPU, process tree | peak PSS, process tree |\n")
+	w("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, t := range r.Tools {
+		w("| %s | %d/%d | %s ms | %s ms | %s ms | %s s | %s MiB |\n", t.Label, t.OK, t.OK+t.Failed,
+			num(t.JourneyMS, "%.0f"), num(t.ProcessMS, "%.0f"), num(t.StartupMS, "%.0f"), num(t.CPU, "%.2f"), num(t.PSS, "%.0f"))
+	}
+	for _, t := range r.Tools {
+		if t.Failed > 0 {
+			w("\n%s: %d runs failed; the first: %s\n", t.Label, t.Failed, t.FirstError)
+		}
+	}
+
+	if tp := r.tool("touchprobe"); tp != nil && len(r.Tools) > 1 {
+		w("\n#### touchprobe / peer\n\n")
+		w("Below 1 means touchprobe needs less. The floor's row is touchprobe's overhead (target: at most 1.10).\n\n")
+		w("| peer | journey | process | start-up | CPU | peak PSS |\n")
+		w("| --- | ---: | ---: | ---: | ---: | ---: |\n")
+		for _, t := range r.Tools {
+			if t.Name == "touchprobe" {
+				continue
+			}
+			w("| %s | %s | %s | %s | %s | %s |\n", t.Label, ratio(tp.JourneyMS, t.JourneyMS), ratio(tp.ProcessMS, t.ProcessMS),
+				ratio(tp.StartupMS, t.StartupMS), ratio(tp.CPU, t.CPU), ratio(tp.PSS, t.PSS))
+		}
+		w("\nblackbox_exporter fetches the landing page's HTML over HTTP and nothing else: no browser, no assets, no script, no later step. Its row shows what a browser journey costs, not a race.\n")
+	}
+
+	var browsers []toolSummary
+	for _, t := range r.Tools {
+		if t.Browser {
+			browsers = append(browsers, t)
+		}
+	}
+	if len(browsers) > 0 {
+		stepTable(w, browsers, "Step times: reported minus injected (ms)",
+			"The shop delays each step by a known amount (injected); what a tool reports beyond it is the page's real work on loopback, "+
+				"typing key by key, and the tool's own overhead.",
+			"injected", func(name string) float64 { return ms(injected[name]) }, "%+.0f",
+			func(t toolSummary, name string) (float64, bool) { v, ok := t.StepErr[name]; return v, ok }, false)
+		stepTable(w, browsers, "Measuring error (ms)",
+			fmt.Sprintf("Each round also runs every browser tool against the shop with %s more on every delayed request. "+
+				"A step's error is how much more its median time grew than the delay did: the page's own work cancels out, "+
+				"what is left is what the tool adds to or misses of what it measures. Target for touchprobe: under 50 ms.", extraDelay),
+			"added", func(name string) float64 { return ms(time.Duration(delayedRequests[name]) * extraDelay) }, "%+.0f",
+			func(t toolSummary, name string) (float64, bool) { v, ok := t.StepDelta[name]; return v, ok }, true)
+	}
+	if r.Scale != nil {
+		r.Scale.markdown(w)
+	}
+	if r.Exposition != nil {
+		r.Exposition.markdown(w)
+	}
+	return b.String()
+}
+
+func stepTable(w func(string, ...any), tools []toolSummary, title, intro, col string, colValue func(string) float64,
+	format string, value func(toolSummary, string) (float64, bool), largest bool) {
+	w("\n#### %s\n\n%s\n\n| step | %s |", title, intro, col)
+	for _, t := range tools {
+		w(" %s |", t.Label)
+	}
+	w("\n| --- | ---: |")
+	for range tools {
+		w(" ---: |")
+	}
+	w("\n")
+	for _, name := range stepNames {
+		if largest && delayedRequests[name] == 0 {
+			continue
+		}
+		w("| %s | %.0f |", name, colValue(name))
+		for _, t := range tools {
+			v, ok := value(t, name)
+			if !ok {
+				v = math.NaN()
+			}
+			w(" %s |", num(v, format))
+		}
+		w("\n")
+	}
+	if largest {
+		w("| largest |  |")
+		for _, t := range tools {
+			v, at := t.maxStepError()
+			w(" %s (%s) |", num(v, "%.0f"), at)
+		}
+		w("\n")
+	}
+}
+
+// writeBetweenMarkers replaces what is between the markers of path with
+// text, or appends the markers and text when the file has none.
+func writeBetweenMarkers(path, text string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	block := beginMarker + "\n" + text + endMarker
+	i := bytes.Index(old, []byte(beginMarker))
+	j := bytes.Index(old, []byte(endMarker))
+	var out []byte
+	switch {
+	case i >= 0 && j > i:
+		out = append(append(append([]byte{}, old[:i]...), block...), old[j+len(endMarker):]...)
+	case i < 0 && j < 0:
+		out = append(append(old, '\n'), block+"\n"...)
+	default:
+		return fmt.Errorf("%s: the markers %s and %s are not in order", path, beginMarker, endMarker)
+	}
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

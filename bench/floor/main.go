@@ -1,0 +1,197 @@
+// Command floor walks the demo shop's checkout journey with as little
+// chromedp code as will do it: the floor that touchprobe's overhead is
+// measured against in BENCHMARKS.md. It does what touchprobe does for the
+// journey — a fresh browser context per run, real clicks and key presses,
+// each step timed from its action until its page loaded and the element the
+// step waits for shows — and nothing else: no vitals, no classification of
+// failures, no crash watch.
+//
+//	go run ./bench/floor -url http://127.0.0.1:PORT/ [-runs N]
+//
+// It prints one JSON line per run: when the journey started (Unix
+// milliseconds), its duration, and each step's duration, in milliseconds.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// Record is one journey as every tool of the benchmark reports it.
+type Record struct {
+	Tool      string  `json:"tool"`
+	StartMS   int64   `json:"start_unix_ms"`
+	JourneyMS float64 `json:"journey_ms"`
+	Steps     []Step  `json:"steps"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// Step is one step's name and duration.
+type Step struct {
+	Name string  `json:"name"`
+	MS   float64 `json:"ms"`
+}
+
+func main() {
+	url := flag.String("url", "", "The demo shop's landing page.")
+	runs := flag.Int("runs", 1, "Journeys to walk, one after another, in one browser.")
+	chromium := flag.String("chromium", "/usr/bin/chromium", "The Chromium binary.")
+	timeout := flag.Duration("timeout", 60*time.Second, "Limit for one journey.")
+	flag.Parse()
+	if *url == "" || *runs < 1 {
+		fmt.Fprintln(os.Stderr, "floor: -url is required and -runs must be at least 1")
+		os.Exit(2)
+	}
+	if err := run(*chromium, *url, *runs, *timeout); err != nil {
+		fmt.Fprintf(os.Stderr, "floor: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(chromium, url string, runs int, timeout time.Duration) error {
+	profile, err := os.MkdirTemp("", "floor-profile-")
+	if err != nil {
+		return fmt.Errorf("creating a profile directory: %w", err)
+	}
+	defer os.RemoveAll(profile)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(profile),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	browserCtx, cancelBrowser := chromedp.NewContext(allocCtx)
+	defer cancelBrowser()
+	// The first Do starts the browser; it carries no timeout, which would
+	// end the browser with it.
+	if err := chromedp.Do(browserCtx); err != nil {
+		return fmt.Errorf("starting Chromium: %w", err)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	var failed error
+	for range runs {
+		rec := journey(browserCtx, url, timeout)
+		if rec.Error != "" {
+			failed = errors.New(rec.Error)
+		}
+		if err := enc.Encode(rec); err != nil {
+			return err
+		}
+	}
+	return failed
+}
+
+// journey walks the shop once in a fresh browser context.
+func journey(browserCtx context.Context, url string, timeout time.Duration) (rec Record) {
+	rec.Tool = "floor"
+	start := time.Now()
+	rec.StartMS = start.UnixMilli()
+	defer func() { rec.JourneyMS = ms(time.Since(start)) }()
+
+	tab, cancelTab := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
+	defer cancelTab()
+	ctx, cancel := context.WithTimeout(tab, timeout)
+	defer cancel()
+
+	step := func(name string, steps ...chromedp.Action[chromedp.Void]) bool {
+		t := time.Now()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			rec.Error = fmt.Sprintf("step %q: %v", name, err)
+			return false
+		}
+		rec.Steps = append(rec.Steps, Step{Name: name, MS: ms(time.Since(t))})
+		return true
+	}
+	// clickAndLoad clicks and waits for the load event of the page the click
+	// opens.
+	clickAndLoad := func(sel string) chromedp.Action[chromedp.Void] {
+		return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(chromedp.CSS(sel)))(ctx, t)
+			return chromedp.Void{}, err
+		}
+	}
+	textHas := func(sel, text string) chromedp.Action[chromedp.Void] {
+		return chromedp.Poll[chromedp.Void](fmt.Sprintf(
+			`(document.querySelector(%q) || {}).textContent?.includes(%q)`, sel, text))
+	}
+
+	ok := step("landing", chromedp.Navigate(url)) &&
+		step("accept cookies", chromedp.Click(chromedp.CSS("#consent-accept"))) &&
+		step("product page", clickAndLoad("a.product-link"),
+			chromedp.WaitVisible(chromedp.CSS("#add-to-basket:not([disabled])"))) &&
+		step("add to basket", chromedp.Click(chromedp.CSS("#add-to-basket")), textHas("#basket-count", "1")) &&
+		step("basket", clickAndLoad("#basket-link"), chromedp.WaitVisible(chromedp.CSS("#checkout"))) &&
+		step("checkout", clickAndLoad("#checkout"), chromedp.WaitVisible(chromedp.CSS("#name"))) &&
+		step("delivery details",
+			chromedp.SendKeys(chromedp.CSS("#name"), "Demo Shopper"),
+			chromedp.SendKeys(chromedp.CSS("#email"), "shopper@nordlys.example"),
+			chromedp.SendKeys(chromedp.CSS("#postcode"), "113 51"),
+			clickAndLoad("#to-payment"), chromedp.WaitVisible(chromedp.CSS("#card"))) &&
+		step("payment",
+			chromedp.SendKeys(chromedp.CSS("#card"), "4111 1111 1111 1111"),
+			chromedp.SendKeys(chromedp.CSS("#expiry"), "12/30"),
+			chromedp.SendKeys(chromedp.CSS("#cvc"), "123"),
+			clickAndLoad("#pay"), chromedp.WaitVisible(chromedp.CSS("#order-number"))) &&
+		step("confirmation", textHas("#order-number", "TP-"))
+	if !ok {
+		return rec
+	}
+	chatStart := time.Now()
+	if err := chat(ctx); err != nil {
+		rec.Error = fmt.Sprintf("step %q: %v", "chat reply", err)
+		return rec
+	}
+	rec.Steps = append(rec.Steps, Step{Name: "chat reply", MS: ms(time.Since(chatStart))})
+	return rec
+}
+
+// chat opens the widget, which lives in an iframe of another site and so in
+// a target of its own, sends the question and waits for the reply.
+func chat(ctx context.Context) error {
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#chat-launcher")),
+		chromedp.WaitVisible(chromedp.CSS("iframe#chat-frame")),
+	); err != nil {
+		return err
+	}
+	for {
+		infos, err := chromedp.Targets(ctx)
+		if err != nil {
+			return err
+		}
+		for _, info := range infos {
+			if info.Type != "iframe" {
+				continue
+			}
+			frameCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
+			err := chromedp.Do(frameCtx,
+				chromedp.SendKeys(chromedp.CSS("#message"), "Is this in stock?\r"),
+				chromedp.WaitVisible(chromedp.CSS("p.reply")),
+			)
+			cancel()
+			return err
+		}
+		if err := chromedp.Do(ctx, chromedp.Sleep(10*time.Millisecond)); err != nil {
+			return err
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

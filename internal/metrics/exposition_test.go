@@ -1,0 +1,89 @@
+package metrics
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// manyJourneys returns Metrics with n journeys of steps steps, each with
+// one successful run observed, every step landing on a page.
+func manyJourneys(n, steps int) *Metrics {
+	journeys := make([]config.Journey, n)
+	for i := range journeys {
+		j := config.Journey{
+			Name:     fmt.Sprintf("journey-%04d", i),
+			Schedule: "@every 1m",
+			Timeout:  dur(2 * time.Minute),
+			Labels:   map[string]string{"brand": "nordlys"},
+		}
+		for s := range steps {
+			j.Steps = append(j.Steps, config.Step{
+				Name: fmt.Sprintf("step-%d", s), Touchpoint: "product", Action: "click", Budget: dur(3 * time.Second),
+			})
+		}
+		journeys[i] = j
+	}
+	m := New()
+	m.SetJourneys("oslo", journeys)
+	for _, j := range journeys {
+		r := &probes.Result{Journey: j.Name, RunID: "0123456789ab", Start: start, Duration: 4 * time.Second, Status: probes.StatusSuccess}
+		for s, st := range j.Steps {
+			r.Steps = append(r.Steps, probes.StepResult{
+				Index: s, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action,
+				Status: probes.StepOK, Duration: 400 * time.Millisecond, Budget: 3 * time.Second,
+				Page: &probes.PageMetrics{
+					URL: "http://shop.example/", Status: 200, TTFB: 20 * time.Millisecond,
+					DOMContentLoaded: 80 * time.Millisecond, Load: 120 * time.Millisecond,
+					FCP: 90 * time.Millisecond, LCP: 150 * time.Millisecond, CLS: 0.01,
+					TransferBytes: 40000, Requests: 12,
+				},
+			})
+		}
+		m.ObserveRun(r)
+		m.ObserveLag(j.Name, 20*time.Millisecond)
+	}
+	return m
+}
+
+// BenchmarkExposition serves /metrics of an agent with 1,000 journeys of 8
+// steps, as Prometheus scrapes it.
+//
+//	go test -run '^$' -bench Exposition ./internal/metrics
+func BenchmarkExposition(b *testing.B) {
+	h := promhttp.HandlerFor(NewRegistry(manyJourneys(1000, 8)), promhttp.HandlerOpts{})
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	var size int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("GET /metrics: %d", rec.Code)
+		}
+		size = rec.Body.Len()
+	}
+	b.ReportMetric(float64(size)/(1<<20), "MiB/scrape")
+}
+
+// TestExpositionOfManyJourneys keeps the benchmark's setup honest: every
+// journey and step is exposed.
+func TestExpositionOfManyJourneys(t *testing.T) {
+	mfs := gather(t, manyJourneys(20, 8).registry())
+	steps := map[string]bool{}
+	for _, metric := range mfs["touchprobe_step_duration_seconds"].GetMetric() {
+		l := labels(metric)
+		steps[l["journey"]+"/"+l["step"]] = true
+	}
+	if len(steps) != 20*8 {
+		t.Errorf("touchprobe_step_duration_seconds has %d journey/step series, want %d", len(steps), 20*8)
+	}
+}
