@@ -67,19 +67,21 @@ type vitals struct {
 	Requests int     `json:"requests"`
 }
 
-// lcpPatience bounds how long we poll for an LCP entry that the browser
-// has not reported yet; some pages (no images, no text) never get one.
-const lcpPatience = 600 * time.Millisecond
+// paintPatience bounds how long we poll for a first paint and an LCP entry
+// that the browser has not reported yet: on a loaded machine the first
+// paint can come well after the load event. Some pages (no images, no
+// text) never get one. The wait is not charged to the step.
+const paintPatience = 1500 * time.Millisecond
 
 // readPage returns the browser's timings of the current document.
 func readPage(ctx context.Context) (*PageMetrics, error) {
-	deadline := time.Now().Add(lcpPatience)
+	deadline := time.Now().Add(paintPatience)
 	for {
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[vitals](vitalsJS))
 		if err != nil {
 			return nil, err
 		}
-		if v.LCP > 0 || time.Now().After(deadline) {
+		if v.FCP > 0 && v.LCP > 0 || time.Now().After(deadline) {
 			return v.metrics(), nil
 		}
 		if err := sleep(ctx, 50*time.Millisecond); err != nil {
