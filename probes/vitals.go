@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -14,9 +15,12 @@ import (
 // far into the observer's buffer at once, so takeRecords() returns them
 // without waiting for the observer's callback (which never comes when there
 // are none: a page without layout shifts cost a timeout on every read).
+// A page often paints its largest element just after its load event, when
+// the step has ended: then the script waits for that paint, up to
+// paintPatience, and returns as soon as it comes rather than at a poll.
 // CLS follows web.dev's definition: the largest session window of shifts
 // not caused by input (gaps under 1s, windows at most 5s).
-const vitalsJS = `(() => {
+const vitalsJS = `(async (patience) => {
   const observed = (type) => {
     try {
       const po = new PerformanceObserver(() => {});
@@ -26,6 +30,23 @@ const vitalsJS = `(() => {
       return entries;
     } catch (e) { return []; }
   };
+  const painted = () => performance.getEntriesByName("first-contentful-paint").length > 0 &&
+    observed("largest-contentful-paint").length > 0;
+  if (!painted() && patience > 0) {
+    await new Promise((resolve) => {
+      const observers = [];
+      let timer = 0;
+      const finish = () => { clearTimeout(timer); for (const po of observers) po.disconnect(); resolve(); };
+      timer = setTimeout(finish, patience);
+      for (const type of ["paint", "largest-contentful-paint"]) {
+        try {
+          const po = new PerformanceObserver(() => { if (painted()) finish(); });
+          po.observe({type});
+          observers.push(po);
+        } catch (e) {}
+      }
+    });
+  }
   const lcps = observed("largest-contentful-paint"), shifts = observed("layout-shift");
   const nav = performance.getEntriesByType("navigation")[0];
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
@@ -52,7 +73,7 @@ const vitalsJS = `(() => {
     bytes: bytes,
     requests: (nav ? 1 : 0) + resources.length,
   };
-})()`
+})(%d)`
 
 type vitals struct {
 	URL      string  `json:"url"`
@@ -67,27 +88,22 @@ type vitals struct {
 	Requests int     `json:"requests"`
 }
 
-// paintPatience bounds how long we poll for a first paint and an LCP entry
-// that the browser has not reported yet: on a loaded machine the first
-// paint can come well after the load event. Some pages (no images, no
-// text) never get one. The wait is not charged to the step.
+// paintPatience bounds how long a read waits for a first paint and an LCP
+// entry that the browser has not reported yet: on a loaded machine the
+// first paint can come well after the load event, and some pages (no
+// images, no text) never get one. The wait is not charged to the step.
 const paintPatience = 1500 * time.Millisecond
+
+// readVitalsJS is vitalsJS with its patience filled in.
+var readVitalsJS = fmt.Sprintf(vitalsJS, paintPatience.Milliseconds())
 
 // readPage returns the browser's timings of the current document.
 func readPage(ctx context.Context) (*PageMetrics, error) {
-	deadline := time.Now().Add(paintPatience)
-	for {
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[vitals](vitalsJS))
-		if err != nil {
-			return nil, err
-		}
-		if v.FCP > 0 && v.LCP > 0 || time.Now().After(deadline) {
-			return v.metrics(), nil
-		}
-		if err := sleep(ctx, 50*time.Millisecond); err != nil {
-			return v.metrics(), nil
-		}
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[vitals](readVitalsJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		return nil, err
 	}
+	return v.metrics(), nil
 }
 
 func ms(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
