@@ -402,11 +402,16 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 // action navigated to, then wait_for and expect. A navigation that starts
 // within navWindow of the action counts as caused by it. The window itself
 // is not charged: a step that did not navigate ends when its action (and
-// conditions) did.
+// conditions) did. Waiting and asserting only look at the page and cannot
+// start a navigation, so they have no window to wait out; a navigation that
+// happened while they looked is still followed to its load.
 func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark, actionDone time.Time) (time.Time, bool, error) {
 	hasCond := st.WaitFor != "" || st.Expect != nil
 	var condAt time.Time
 	windowEnd := actionDone.Add(navWindow)
+	if st.Action == "wait" || st.Action == "assert" {
+		windowEnd = actionDone
+	}
 	for time.Now().Before(windowEnd) {
 		if r.nav.navigatedSince(before) {
 			return r.afterNavigation(ctx, sc, st, before)
