@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -104,6 +105,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		return err
 	}
 	defer shop.Close()
+	// The machine's load when the run began says how far to trust it.
+	loadAtStart := loadAverage()
 
 	env := &environment{opts: o, work: work, shopURL: shop.URL(), shop: shop}
 	var tools []*tool
@@ -189,6 +192,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	res.Command = o.Command
 	res.Date = time.Now().UTC()
+	res.Machine = fmt.Sprintf("%d cores, load average %s when it began", runtime.NumCPU(), loadAtStart)
 	text := res.markdown()
 	fmt.Fprint(out, text)
 	if o.Write != "" {
@@ -216,4 +220,13 @@ func has(tools []*tool, name string) bool {
 		}
 	}
 	return false
+}
+
+// loadAverage is the one-minute load average, or "unknown".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if fields := strings.Fields(string(b)); err == nil && len(fields) > 0 {
+		return fields[0]
+	}
+	return "unknown"
 }

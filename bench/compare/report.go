@@ -48,6 +48,8 @@ type result struct {
 	Exposition *exposition
 	Command    string
 	Date       time.Time
+	// Machine says what the figures were measured on.
+	Machine string
 }
 
 func median(xs []float64) float64 {
@@ -165,8 +167,8 @@ func (r *result) markdown() string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("Measured %s UTC with `%s`: %d journeys per tool, one per process, the tools taking turns; medians. "+
-		"One run on a shared 2-core machine while other work ran on it, so differences of a few per cent are noise.\n\n",
-		r.Date.Format("2006-01-02 15:04"), r.Command, r.Runs)
+		"One run on one machine (%s), so differences of a few per cent are noise.\n\n",
+		r.Date.Format("2006-01-02 15:04"), r.Command, r.Runs, r.Machine)
 	for _, n := range append(r.Versions, r.Notes...) {
 		w("- %s\n", n)
 	}
