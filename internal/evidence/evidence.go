@@ -4,10 +4,6 @@ package evidence
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -57,27 +53,4 @@ func JourneyDir(journey string) string {
 // RunDir is the folder of one run's evidence under root.
 func RunDir(root, journey, runID string) string {
 	return filepath.Join(root, JourneyDir(journey), runID)
-}
-
-// ErrNotKept is returned for a file the run did not keep or that retention
-// has since removed.
-var ErrNotKept = fmt.Errorf("evidence not kept: %w", fs.ErrNotExist)
-
-// Open opens one file of a run's evidence under root. Only the names above
-// can be opened, and a run ID is a plain token, so no request can reach
-// outside root.
-func Open(root, journey, runID, name string) (*os.File, error) {
-	switch name {
-	case ScreenshotFile, HTMLFile, ConsoleFile, HARFile:
-	default:
-		return nil, ErrNotKept
-	}
-	if root == "" || runID == "" || strings.ContainsAny(runID, `/\.`) {
-		return nil, ErrNotKept
-	}
-	f, err := os.Open(filepath.Join(RunDir(root, journey, runID), name))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotKept
-	}
-	return f, err
 }

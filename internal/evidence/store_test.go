@@ -110,7 +110,7 @@ func TestWriteKeepsTheNewestWithinTheLimit(t *testing.T) {
 	if st := s.Stats(); st.Runs != 2 || st.Bytes != 20<<10 {
 		t.Errorf("stats %+v", st)
 	}
-	f, err := Open(root, "checkout", "new", HARFile)
+	f, err := os.Open(filepath.Join(dir, HARFile))
 	if err != nil {
 		t.Fatal(err)
 	}
