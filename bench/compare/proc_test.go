@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchprobe/touchprobe/bench/record"
 )
 
 // The test binary plays the measured tool: TestMain runs these roles when
@@ -80,7 +82,7 @@ func TestMeasureCountsOrphanedGrandchild(t *testing.T) {
 func TestParsers(t *testing.T) {
 	tests := []struct {
 		name    string
-		parse   func([]byte) (Record, error)
+		parse   func([]byte) (record.Journey, error)
 		in      string
 		steps   int
 		wantErr bool

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/touchprobe/touchprobe/bench/record"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 )
 
@@ -27,23 +28,6 @@ const sampleInterval = 50 * time.Millisecond
 
 // runTimeout bounds one tool's process: a journey takes a few seconds.
 const runTimeout = 2 * time.Minute
-
-// Record is one journey as a tool reported it. The floor and the scripts
-// print it as a JSON line; touchprobe's and blackbox_exporter's own output
-// is turned into one.
-type Record struct {
-	Tool      string  `json:"tool"`
-	StartMS   int64   `json:"start_unix_ms"`
-	JourneyMS float64 `json:"journey_ms"`
-	Steps     []Step  `json:"steps"`
-	Error     string  `json:"error,omitempty"`
-}
-
-// Step is one step's name and reported duration in milliseconds.
-type Step struct {
-	Name string  `json:"name"`
-	MS   float64 `json:"ms"`
-}
 
 type environment struct {
 	opts    options
@@ -61,13 +45,13 @@ type tool struct {
 	// what it reported, once it has exited.
 	command func(ctx context.Context) (*exec.Cmd, func() []byte, error)
 	// during, if set, drives a daemon while it runs and returns its record.
-	during func(ctx context.Context, pid int) (Record, error)
-	parse  func(stdout []byte) (Record, error)
+	during func(ctx context.Context, pid int) (record.Journey, error)
+	parse  func(stdout []byte) (record.Journey, error)
 }
 
 type sample struct {
 	usage Usage
-	rec   Record
+	rec   record.Journey
 	err   error
 }
 
@@ -80,7 +64,7 @@ func (e *environment) measure(ctx context.Context, t *tool) sample {
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	var rec Record
+	var rec record.Journey
 	var duringErr error
 	var during func(pid int) error
 	if t.during != nil {
@@ -204,7 +188,7 @@ func benchJourney(toml string) string {
 }
 
 // parseTouchprobe reads `touchprobe once --format json`.
-func parseTouchprobe(out []byte) (Record, error) {
+func parseTouchprobe(out []byte) (record.Journey, error) {
 	var rep struct {
 		Runs []struct {
 			Start    time.Time `json:"start"`
@@ -219,26 +203,26 @@ func parseTouchprobe(out []byte) (Record, error) {
 		} `json:"runs"`
 	}
 	if err := json.Unmarshal(out, &rep); err != nil {
-		return Record{}, fmt.Errorf("touchprobe: reading its JSON report: %w", err)
+		return record.Journey{}, fmt.Errorf("touchprobe: reading its JSON report: %w", err)
 	}
 	if len(rep.Runs) != 1 {
-		return Record{}, fmt.Errorf("touchprobe: %d runs in its report, want 1", len(rep.Runs))
+		return record.Journey{}, fmt.Errorf("touchprobe: %d runs in its report, want 1", len(rep.Runs))
 	}
 	r := rep.Runs[0]
-	rec := Record{Tool: "touchprobe", StartMS: r.Start.UnixMilli(), JourneyMS: r.Duration * 1000}
+	rec := record.Journey{Tool: "touchprobe", StartMS: r.Start.UnixMilli(), JourneyMS: r.Duration * 1000}
 	if r.Status != "success" {
 		rec.Error = fmt.Sprintf("touchprobe: run %s: %s", r.Status, r.Message)
 	}
 	for _, s := range r.Steps {
-		rec.Steps = append(rec.Steps, Step{Name: s.Name, MS: s.Duration * 1000})
+		rec.Steps = append(rec.Steps, record.Step{Name: s.Name, MS: s.Duration * 1000})
 	}
 	return rec, nil
 }
 
 // parseLines reads the last JSON line a tool printed.
-func parseLines(name string) func([]byte) (Record, error) {
-	return func(out []byte) (Record, error) {
-		var rec Record
+func parseLines(name string) func([]byte) (record.Journey, error) {
+	return func(out []byte) (record.Journey, error) {
+		var rec record.Journey
 		found := false
 		sc := bufio.NewScanner(bytes.NewReader(out))
 		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -252,7 +236,7 @@ func parseLines(name string) func([]byte) (Record, error) {
 			}
 		}
 		if !found {
-			return Record{}, fmt.Errorf("%s printed no journey record", name)
+			return record.Journey{}, fmt.Errorf("%s printed no journey record", name)
 		}
 		return rec, nil
 	}
@@ -306,7 +290,7 @@ func (e *environment) k6() (*tool, string, error) {
 // msg field holds the quoted text.
 var k6Message = regexp.MustCompile(`msg="((?:[^"\\]|\\.)*)"`)
 
-func parseK6Console(out []byte) (Record, error) {
+func parseK6Console(out []byte) (record.Journey, error) {
 	var lines bytes.Buffer
 	for _, m := range k6Message.FindAllSubmatch(out, -1) {
 		text, err := strconv.Unquote(`"` + string(m[1]) + `"`)
@@ -366,7 +350,7 @@ func (e *environment) blackbox() (*tool, string, error) {
 			cmd, out := stdoutCmd(ctx, nil, bin, "--config.file="+cfg, "--web.listen-address="+addr, "--log.level=error")
 			return cmd, out, nil
 		},
-		during: func(ctx context.Context, pid int) (Record, error) {
+		during: func(ctx context.Context, pid int) (record.Journey, error) {
 			defer syscall.Kill(pid, syscall.SIGTERM)
 			return probeBlackbox(ctx, addr, e.shopURL)
 		},
@@ -375,7 +359,7 @@ func (e *environment) blackbox() (*tool, string, error) {
 
 // probeBlackbox waits for the exporter to serve, then probes the landing
 // page once: the HTTP-only counterpart of the journey's first step.
-func probeBlackbox(ctx context.Context, addr, target string) (Record, error) {
+func probeBlackbox(ctx context.Context, addr, target string) (record.Journey, error) {
 	for {
 		resp, err := http.Get("http://" + addr + "/-/healthy")
 		if err == nil {
@@ -386,11 +370,11 @@ func probeBlackbox(ctx context.Context, addr, target string) (Record, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return Record{}, fmt.Errorf("blackbox_exporter never became healthy: %w", ctx.Err())
+			return record.Journey{}, fmt.Errorf("blackbox_exporter never became healthy: %w", ctx.Err())
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	rec := Record{Tool: "blackbox", StartMS: time.Now().UnixMilli()}
+	rec := record.Journey{Tool: "blackbox", StartMS: time.Now().UnixMilli()}
 	start := time.Now()
 	resp, err := http.Get("http://" + addr + "/probe?module=http_2xx&target=" + target)
 	if err != nil {
@@ -413,7 +397,7 @@ func probeBlackbox(ctx context.Context, addr, target string) (Record, error) {
 	if err != nil {
 		return rec, err
 	}
-	rec.Steps = []Step{{Name: "landing", MS: d * 1000}}
+	rec.Steps = []record.Step{{Name: "landing", MS: d * 1000}}
 	return rec, nil
 }
 

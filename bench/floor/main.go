@@ -23,22 +23,9 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/bench/record"
 )
-
-// Record is one journey as every tool of the benchmark reports it.
-type Record struct {
-	Tool      string  `json:"tool"`
-	StartMS   int64   `json:"start_unix_ms"`
-	JourneyMS float64 `json:"journey_ms"`
-	Steps     []Step  `json:"steps"`
-	Error     string  `json:"error,omitempty"`
-}
-
-// Step is one step's name and duration.
-type Step struct {
-	Name string  `json:"name"`
-	MS   float64 `json:"ms"`
-}
 
 func main() {
 	url := flag.String("url", "", "The demo shop's landing page.")
@@ -99,7 +86,7 @@ func run(chromium, url string, runs int, timeout time.Duration) error {
 }
 
 // journey walks the shop once in a fresh browser context.
-func journey(browserCtx context.Context, url string, timeout time.Duration) (rec Record) {
+func journey(browserCtx context.Context, url string, timeout time.Duration) (rec record.Journey) {
 	rec.Tool = "floor"
 	start := time.Now()
 	rec.StartMS = start.UnixMilli()
@@ -116,7 +103,7 @@ func journey(browserCtx context.Context, url string, timeout time.Duration) (rec
 			rec.Error = fmt.Sprintf("step %q: %v", name, err)
 			return false
 		}
-		rec.Steps = append(rec.Steps, Step{Name: name, MS: ms(time.Since(t))})
+		rec.Steps = append(rec.Steps, record.Step{Name: name, MS: ms(time.Since(t))})
 		return true
 	}
 	// clickAndLoad clicks and waits for the load event of the page the click
@@ -158,7 +145,7 @@ func journey(browserCtx context.Context, url string, timeout time.Duration) (rec
 		rec.Error = fmt.Sprintf("step %q: %v", "chat reply", err)
 		return rec
 	}
-	rec.Steps = append(rec.Steps, Step{Name: "chat reply", MS: ms(time.Since(chatStart))})
+	rec.Steps = append(rec.Steps, record.Step{Name: "chat reply", MS: ms(time.Since(chatStart))})
 	return rec
 }
 
