@@ -55,6 +55,21 @@ func (c *Capture) Files() map[string][]byte {
 	return out
 }
 
+// Keep writes the capture into store as the evidence of res and names it
+// in res.Evidence. A capture with nothing in it keeps nothing. An error
+// with res.Evidence set means the run was kept and retention failed after.
+func (c *Capture) Keep(store *evidence.Store, res *Result) error {
+	files := c.Files()
+	if len(files) == 0 {
+		return nil
+	}
+	dir, names, err := store.Write(res.Journey, res.RunID, files)
+	if dir != "" {
+		res.Evidence = &Evidence{Dir: dir, Step: c.Step, Files: names}
+	}
+	return err
+}
+
 // fieldValuesJS lists the values of the text fields of the page and of
 // its same-origin iframes, in document order. Password fields already
 // show dots.

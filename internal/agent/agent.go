@@ -490,18 +490,20 @@ func sameFolder(root, dir string) bool {
 // keepEvidence writes a run's evidence and names it in res. A folder that
 // cannot be written costs the evidence, never the run.
 func (a *Agent) keepEvidence(store *evidence.Store, res *probes.Result, c *probes.Capture) {
-	dir, names, err := store.Write(res.Journey, res.RunID, c.Files())
+	err := c.Keep(store, res)
+	if err == nil && res.Evidence == nil {
+		return // nothing was captured
+	}
 	st := store.Stats()
 	a.metrics.SetArtifacts(st.Runs, st.Bytes)
-	if err != nil && dir == "" {
+	if err != nil && res.Evidence == nil {
 		a.logger.Error("could not keep the run's evidence", "journey", res.Journey, "run_id", res.RunID, "err", err)
 		return
 	}
 	if err != nil {
 		a.logger.Error("could not apply evidence retention", "journey", res.Journey, "run_id", res.RunID, "err", err)
 	}
-	res.Evidence = &probes.Evidence{Dir: dir, Step: c.Step, Files: names}
-	a.logger.Info("evidence kept", "journey", res.Journey, "run_id", res.RunID, "dir", dir, "files", names)
+	a.logger.Info("evidence kept", "journey", res.Journey, "run_id", res.RunID, "dir", res.Evidence.Dir, "files", res.Evidence.Files)
 }
 
 // journeyVersion identifies a journey's definition, so that a reload that
@@ -534,7 +536,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		return
 	}
 	// Before anyone sees the result, so that its pages can link to it.
-	if captured != nil && len(captured.Files()) > 0 {
+	if captured != nil {
 		a.keepEvidence(store, res, captured)
 	}
 	a.metrics.ObserveRun(res)

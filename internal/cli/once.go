@@ -66,8 +66,10 @@ func (c *commands) runOnce() int {
 			results = append(results, prober.Run(jctx, j, cfg.Secrets()))
 		} else {
 			res, captured := prober.RunCapturing(jctx, j, cfg.Secrets())
-			if captured != nil && len(captured.Files()) > 0 {
-				keepEvidence(c, store, res, captured)
+			if captured != nil {
+				if err := captured.Keep(store, res); err != nil {
+					fmt.Fprintf(c.stderr, "journey %q: could not keep the run's evidence: %v\n", res.Journey, err)
+				}
 			}
 			results = append(results, res)
 		}
@@ -106,14 +108,4 @@ func (c *commands) evidenceStore(cfg *config.Config) *evidence.Store {
 		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, err)
 	}
 	return store
-}
-
-func keepEvidence(c *commands, store *evidence.Store, res *probes.Result, captured *probes.Capture) {
-	dir, names, err := store.Write(res.Journey, res.RunID, captured.Files())
-	if err != nil {
-		fmt.Fprintf(c.stderr, "journey %q: could not keep the run's evidence: %v\n", res.Journey, err)
-	}
-	if dir != "" {
-		res.Evidence = &probes.Evidence{Dir: dir, Step: captured.Step, Files: names}
-	}
 }
