@@ -1,0 +1,328 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/browser"
+)
+
+// optionalGrace is how long an optional step waits for its element before
+// it is skipped: consent banners and pop-ups appear just after load.
+const optionalGrace = time.Second
+
+// presentSoon reports whether the element becomes visible within grace.
+// An element is only declared absent after the page has answered several
+// times that it is, so that a slow, loaded machine does not skip a step
+// whose element is there.
+func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration) (bool, error) {
+	const answers = 3
+	deadline := time.Now().Add(grace)
+	absent := 0
+	for {
+		st, err := sc.inspect(ctx, sel, false)
+		switch {
+		case err == nil && st.Visible:
+			return true, nil
+		case err == nil:
+			absent++
+		case browser.IsCrash(err):
+			return false, err
+		}
+		if absent >= answers && time.Now().After(deadline) {
+			return false, nil
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return false, err
+		}
+	}
+}
+
+// act performs the step's action and waits until it settles. It returns
+// when the step ended for the customer, and whether a new page loaded.
+func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error) {
+	sc := pageScope
+	if st.Optional && st.Frame != "" {
+		// An optional pop-up often lives in its own iframe: when the frame
+		// itself is absent, so is the step.
+		present, err := presentSoon(ctx, pageScope, st.Frame, min(optionalGrace, st.Timeout.Duration))
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if !present {
+			return time.Time{}, false, errSkipped
+		}
+	}
+	if st.Frame != "" && st.Action != "chat" {
+		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
+		defer cleanup()
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		sc = fs
+	}
+	if st.Optional {
+		sel := st.Selector
+		if sel == "" {
+			sel = st.Open
+		}
+		if sel != "" {
+			present, err := presentSoon(ctx, sc, sel, min(optionalGrace, st.Timeout.Duration))
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			if !present {
+				return time.Time{}, false, errSkipped
+			}
+		}
+	}
+
+	before := r.nav.mark()
+	var err error
+	switch st.Action {
+	case "navigate":
+		var resp *networkResponse
+		resp, err = navigate(ctx, st.URL)
+		if err != nil {
+			return time.Time{}, resp != nil, err
+		}
+		end := time.Now()
+		if resp.status >= 400 {
+			return end, true, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
+		}
+		condEnd, err := r.conditions(ctx, sc, st, time.Time{})
+		if err != nil {
+			return time.Time{}, true, err
+		}
+		return later(end, condEnd), true, nil
+	case "click":
+		err = sc.click(ctx, st.Selector)
+	case "fill":
+		err = r.fill(ctx, sc, st)
+	case "select":
+		err = selectOption(ctx, sc, st.Selector, st.Value)
+	case "press":
+		err = press(ctx, sc, st.Selector, st.Key)
+	case "wait":
+		_, err = sc.waitVisible(ctx, st.Selector, false, nil)
+	case "assert":
+		err = assert(ctx, sc, st)
+	case "chat":
+		return r.chat(ctx, st)
+	default:
+		err = fmt.Errorf("unknown action %q", st.Action)
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return r.settle(ctx, sc, st, before, time.Now())
+}
+
+func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {
+	for _, sel := range st.FieldOrder {
+		if err := fillField(ctx, sc, sel, st.Fields[sel]); err != nil {
+			return err
+		}
+	}
+	if st.Submit != "" {
+		return sc.click(ctx, st.Submit)
+	}
+	return nil
+}
+
+// fillField types into inputs and text areas and chooses in selects.
+func fillField(ctx context.Context, sc scope, sel, value string) error {
+	c := sc.ctxFor(ctx)
+	tag, err := chromedp.Run(c, chromedp.Evaluate[string](fmt.Sprintf(
+		`(() => { const el = %s.querySelector(%s); return el ? el.tagName : ""; })()`, sc.root, jsString(sel))))
+	if err == nil && tag == "SELECT" {
+		return selectOption(ctx, sc, sel, value)
+	}
+	return sc.typeText(ctx, sel, value)
+}
+
+// expectText waits until the element shows text; at the deadline it says
+// what the element showed instead.
+func expectText(ctx context.Context, sc scope, sel, text string) error {
+	st, err := sc.waitVisible(ctx, sel, false, func(s elementState) bool { return strings.Contains(s.Text, text) })
+	if err != nil && st.Visible {
+		return &assertionError{what: fmt.Sprintf("text of %q", sel), want: text, got: st.Text}
+	}
+	return err
+}
+
+func assert(ctx context.Context, sc scope, st *config.Step) error {
+	if st.Selector != "" {
+		if err := expectText(ctx, sc, st.Selector, st.Text); err != nil {
+			return err
+		}
+	}
+	if re := st.URLPattern(); re != nil {
+		var last string
+		for {
+			c := sc.ctxFor(ctx)
+			u, err := chromedp.Run(c, chromedp.Evaluate[string](`location.href`))
+			if err == nil {
+				last = u
+				if re.MatchString(u) {
+					return nil
+				}
+			}
+			if err := sleep(ctx, pollInterval); err != nil {
+				return &assertionError{what: "page URL", want: "match " + re.String(), got: last}
+			}
+		}
+	}
+	return nil
+}
+
+func selectOption(ctx context.Context, sc scope, sel, value string) error {
+	if _, err := sc.waitVisible(ctx, sel, true, nil); err != nil {
+		return err
+	}
+	c := sc.ctxFor(ctx)
+	// Match by value first, then by visible label, as a person reading the
+	// page would name the option.
+	js := fmt.Sprintf(`((el, want) => {
+	  const opts = Array.from(el.options || []);
+	  const o = opts.find(o => o.value === want) || opts.find(o => o.text.trim() === want);
+	  if (!o) return opts.map(o => o.value).join(", ");
+	  el.value = o.value;
+	  el.dispatchEvent(new Event("input", {bubbles: true}));
+	  el.dispatchEvent(new Event("change", {bubbles: true}));
+	  return "";
+	})(%s.querySelector(%s), %s)`, sc.root, jsString(sel), jsString(value))
+	missing, err := chromedp.Run(c, chromedp.Evaluate[string](js))
+	if err != nil {
+		return err
+	}
+	if missing != "" {
+		return &assertionError{what: fmt.Sprintf("options of %q", sel), want: value, got: missing}
+	}
+	return nil
+}
+
+// keyNames maps the key names a config uses ("Enter", "ArrowDown") to the
+// runes chromedp types.
+var keyNames = func() map[string]string {
+	m := make(map[string]string)
+	for r, k := range kb.Keys {
+		if len(k.Key) > 1 {
+			m[strings.ToLower(k.Key)] = string(r)
+		}
+	}
+	return m
+}()
+
+func press(ctx context.Context, sc scope, sel, key string) error {
+	keys := key
+	if k, ok := keyNames[strings.ToLower(key)]; ok {
+		keys = k
+	}
+	c := sc.ctxFor(ctx)
+	if sel != "" {
+		if _, err := sc.waitVisible(ctx, sel, true, nil); err != nil {
+			return err
+		}
+		focus := fmt.Sprintf(`%s.querySelector(%s).focus()`, sc.root, jsString(sel))
+		if err := chromedp.Do(c, chromedp.Evaluate[chromedp.Void](focus)); err != nil {
+			return err
+		}
+	}
+	return chromedp.Do(c, chromedp.KeyEvent(keys))
+}
+
+// chat opens the widget, sends the message and ends when a new reply shows.
+func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error) {
+	if st.Open != "" {
+		if err := pageScope.click(ctx, st.Open); err != nil {
+			return time.Time{}, false, err
+		}
+	}
+	sc := pageScope
+	if st.Frame != "" {
+		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
+		defer cleanup()
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		sc = fs
+	}
+	if _, err := sc.waitVisible(ctx, st.Input, false, nil); err != nil {
+		return time.Time{}, false, err
+	}
+	prior, err := sc.inspect(ctx, st.Reply, false)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if err := sc.typeText(ctx, st.Input, st.Message); err != nil {
+		return time.Time{}, false, err
+	}
+	c := sc.ctxFor(ctx)
+	err = chromedp.Do(c, chromedp.KeyEvent(kb.Enter))
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	_, err = sc.waitVisible(ctx, st.Reply, false, func(s elementState) bool { return s.Count > prior.Count })
+	if err != nil {
+		var se *selectorError
+		if errors.As(err, &se) && errors.Is(err, context.DeadlineExceeded) {
+			return time.Time{}, false, &chatTimeoutError{reply: st.Reply, frame: st.Frame}
+		}
+		return time.Time{}, false, err
+	}
+	end := time.Now()
+	condEnd, err := r.conditions(ctx, sc, st, end)
+	return later(end, condEnd), false, err
+}
+
+type networkResponse struct {
+	status int
+	text   string
+}
+
+// navigate loads url and waits for its load event.
+func navigate(ctx context.Context, url string) (*networkResponse, error) {
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
+	if err != nil {
+		return nil, err
+	}
+	if resp == nil {
+		return &networkResponse{}, nil
+	}
+	return &networkResponse{status: int(resp.Status), text: resp.StatusText}, nil
+}
+
+// landedOK checks the document a navigation landed on.
+func landedOK(ctx context.Context) error {
+	type doc struct {
+		URL    string `json:"url"`
+		Status int    `json:"status"`
+	}
+	d, err := chromedp.Run(ctx, chromedp.Evaluate[doc](`(() => { const n = performance.getEntriesByType("navigation")[0];
+	  return {url: location.href, status: n && n.responseStatus ? n.responseStatus : 0}; })()`))
+	if err != nil {
+		return nil // the conditions that follow will say what is wrong
+	}
+	return pageVerdict(&PageMetrics{URL: d.URL, Status: d.Status})
+}
+
+// pageVerdict fails a step whose navigation landed on an error status or on
+// Chromium's error page.
+func pageVerdict(pm *PageMetrics) error {
+	if strings.HasPrefix(pm.URL, "chrome-error://") {
+		return &errorPageError{url: "the requested page"}
+	}
+	if pm.Status >= 400 {
+		return &httpStatusError{status: pm.Status, url: pm.URL}
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package probes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/browser"
+)
+
+// describeHTTPStatus adds the method and the server's status text to an
+// HTTP status error, from the request the browser made.
+func (r *run) describeHTTPStatus(err error) {
+	var he *httpStatusError
+	if r.rec == nil || !errors.As(err, &he) {
+		return
+	}
+	method, text := r.rec.mainDocument(he.url)
+	if he.method == "" {
+		he.method = method
+	}
+	if he.statusText == "" {
+		he.statusText = text
+	}
+}
+
+// withFailedRequest adds to a failure's message the last request of the
+// run that failed, when it may explain the failure: an element that never
+// appeared because the API that fills it answered 500 in an earlier step.
+func (r *run) withFailedRequest(i int, reason Reason, msg string) string {
+	switch reason {
+	case ReasonSelector, ReasonTimeout, ReasonAssertion, ReasonFrame, ReasonPageError:
+	default:
+		return msg
+	}
+	if r.rec == nil {
+		return msg
+	}
+	f, ok := r.rec.lastFailure()
+	if !ok || f.step > i {
+		return msg
+	}
+	if f.step == i {
+		return msg + "; a request failed: " + f.String()
+	}
+	return msg + fmt.Sprintf("; a request failed in step %q: %s", r.result.Steps[f.step].Name, f.String())
+}
+
+var errPageCrashed = errors.New("the page's renderer crashed")
+
+// assertionError says what text was expected and what the page showed.
+type assertionError struct {
+	what, want, got string
+}
+
+// maxGot bounds how much of what the page showed an assertion message
+// quotes: enough to see the difference, not the whole page.
+const maxGot = 200
+
+func (e *assertionError) Error() string {
+	return fmt.Sprintf("%s: expected %q, got %q", e.what, e.want, tail(e.got, maxGot))
+}
+
+type chatTimeoutError struct{ reply, frame string }
+
+func (e *chatTimeoutError) Error() string {
+	return fmt.Sprintf("no reply %q appeared in the chat widget %q", e.reply, e.frame)
+}
+
+type httpStatusError struct {
+	status     int
+	url        string
+	method     string // empty when not known
+	statusText string // the server's; empty means the standard text
+}
+
+func (e *httpStatusError) Error() string {
+	text := e.statusText
+	if text == "" {
+		text = http.StatusText(e.status)
+	}
+	target := e.url
+	if e.method != "" {
+		target = e.method + " " + e.url
+	}
+	return strings.TrimSpace(fmt.Sprintf("%s answered HTTP %d %s", target, e.status, text))
+}
+
+func isHTTPStatus(err error) bool {
+	var h *httpStatusError
+	return errors.As(err, &h)
+}
+
+type loadTimeoutError struct{ err error }
+
+func (e *loadTimeoutError) Error() string {
+	return "the page did not finish loading (no load event)"
+}
+
+func (e *loadTimeoutError) Unwrap() error { return e.err }
+
+type errorPageError struct{ url string }
+
+func (e *errorPageError) Error() string {
+	return "the browser showed its own error page instead of " + e.url
+}
+
+func ctxReason(ctx context.Context) Reason {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ReasonTimeout
+	}
+	return ReasonCanceled
+}
+
+// classify turns what went wrong into a bounded reason and a message that
+// says what to look at.
+func (r *run) classify(parent, stepCtx context.Context, err error, st *config.Step) (Reason, string) {
+	if r.tab != nil && r.prober.Browser.Died(r.tab) || browser.IsCrash(err) {
+		return ReasonBrowserCrash, fmt.Sprintf("the browser died during the step: %v", err)
+	}
+	if r.nav != nil && r.nav.hasCrashed() {
+		return ReasonPageCrash, "the page crashed: its renderer process died (out of memory, or killed); the browser itself is fine"
+	}
+	if parent.Err() != nil && !errors.Is(parent.Err(), context.DeadlineExceeded) {
+		return ReasonCanceled, "the run was cancelled: the agent is shutting down or the journey was removed"
+	}
+	timedOut := errors.Is(err, context.DeadlineExceeded) || stepCtx.Err() != nil
+	limit := fmt.Sprintf("the step's timeout of %s", st.Timeout.Duration)
+	if parent.Err() != nil || stepDeadlineAfterJourney(parent, stepCtx) && timedOut {
+		limit = fmt.Sprintf("the journey's timeout of %s", r.journey.Timeout.Duration)
+	}
+	var (
+		selErr         *selectorError
+		assertErr      *assertionError
+		frameErr       *frameError
+		statusErr      *httpStatusError
+		loadErr        *chromedp.LoadError
+		chatErr        *chatTimeoutError
+		loadTimeoutErr *loadTimeoutError
+		errorPage      *errorPageError
+		scriptErr      *chromedp.ExceptionError
+	)
+	switch {
+	case errors.As(err, &assertErr):
+		return ReasonAssertion, fmt.Sprintf("%s (within %s)", assertErr.Error(), limit)
+	case errors.As(err, &statusErr):
+		return ReasonHTTPStatus, statusErr.Error()
+	case errors.As(err, &loadErr):
+		return loadReason(loadErr.ErrorText), fmt.Sprintf("the page did not load: %s", loadErr.ErrorText)
+	case errors.As(err, &errorPage):
+		return ReasonPageError, errorPage.Error()
+	case errors.As(err, &chatErr):
+		return ReasonTimeout, fmt.Sprintf("%s within %s", chatErr.Error(), limit)
+	case errors.As(err, &frameErr):
+		return ReasonFrame, fmt.Sprintf("%s within %s", frameErr.Error(), limit)
+	case errors.As(err, &selErr):
+		if selErr.unresponsive && timedOut {
+			return ReasonTimeout, fmt.Sprintf("%s; gave up after %s", selErr.Error(), limit)
+		}
+		if selErr.state.Error != "" {
+			return ReasonSelector, selErr.Error()
+		}
+		return ReasonSelector, fmt.Sprintf("%s within %s", selErr.Error(), limit)
+	case errors.As(err, &loadTimeoutErr):
+		return ReasonTimeout, fmt.Sprintf("%s within %s", loadTimeoutErr.Error(), limit)
+	case errors.As(err, &scriptErr):
+		return ReasonPageError, fmt.Sprintf("a script in the page failed: %v", scriptErr)
+	case timedOut:
+		if st.Action == "navigate" {
+			return ReasonTimeout, fmt.Sprintf("%s did not finish loading within %s", st.URL, limit)
+		}
+		return ReasonTimeout, fmt.Sprintf("the step did not finish within %s", limit)
+	}
+	return ReasonInternal, err.Error()
+}
+
+// stepDeadlineAfterJourney reports whether the journey's deadline, not the
+// step's, was the one that ran out.
+func stepDeadlineAfterJourney(parent, step context.Context) bool {
+	pd, ok := parent.Deadline()
+	if !ok {
+		return false
+	}
+	sd, _ := step.Deadline()
+	return !pd.After(sd)
+}
+
+// loadReason maps Chromium's network error texts to bounded reasons.
+func loadReason(text string) Reason {
+	switch {
+	case strings.Contains(text, "ERR_NAME_NOT_RESOLVED"), strings.Contains(text, "ERR_NAME_RESOLUTION_FAILED"):
+		return ReasonDNS
+	case strings.Contains(text, "ERR_CONNECTION_REFUSED"):
+		return ReasonConnRefused
+	case strings.Contains(text, "ERR_CERT_"), strings.Contains(text, "ERR_SSL_"):
+		return ReasonTLS
+	case strings.Contains(text, "ERR_TOO_MANY_REDIRECTS"):
+		return ReasonRedirectLoop
+	case strings.Contains(text, "ERR_TIMED_OUT"), strings.Contains(text, "ERR_CONNECTION_TIMED_OUT"):
+		return ReasonTimeout
+	case strings.Contains(text, "ERR_ABORTED"):
+		return ReasonNavigation
+	}
+	return ReasonNavigation
+}

@@ -1,0 +1,347 @@
+package probes
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// Browser hands out isolated tabs. *browser.Manager implements it.
+type Browser interface {
+	// Tab opens a tab in a fresh browser context; cancel closes both.
+	Tab(ctx context.Context) (tab context.Context, cancel context.CancelFunc, err error)
+	// Died reports whether the browser behind tab has exited.
+	Died(tab context.Context) bool
+}
+
+// Prober runs journeys. It never sets deadlines of its own beyond each
+// step's timeout: the journey's deadline comes with ctx.
+type Prober struct {
+	Browser Browser
+	Logger  *slog.Logger
+}
+
+// Run drives one journey through a fresh, isolated browser context and
+// measures every step. A slow or broken site gives a Result with status
+// failure; a browser that dies gives status error. Run never panics on what
+// a site answers.
+func (p *Prober) Run(ctx context.Context, j *config.Journey, secrets *config.Secrets) *Result {
+	res, _ := p.run(ctx, j, secrets, false)
+	return res
+}
+
+// RunCapturing is Run, and when the run fails or a step goes over its
+// budget it also returns the evidence: a screenshot and the HTML of the
+// failing or slowest step, the console messages and a HAR of the run. The
+// Capture is nil for a run that passed within budget, or that was
+// cancelled. Passing runs cost no more than with Run: only failing and
+// slow steps are photographed.
+func (p *Prober) RunCapturing(ctx context.Context, j *config.Journey, secrets *config.Secrets) (*Result, *Capture) {
+	return p.run(ctx, j, secrets, true)
+}
+
+func (p *Prober) run(ctx context.Context, j *config.Journey, secrets *config.Secrets, capturing bool) (*Result, *Capture) {
+	res := &Result{Journey: j.Name, RunID: newRunID(), Start: time.Now(), Status: StatusSuccess}
+	logger := p.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("journey", j.Name, "run_id", res.RunID)
+	r := &run{prober: p, journey: j, secrets: secrets, result: res, logger: logger, capturing: capturing}
+	r.execute(ctx)
+	res.Duration = time.Since(res.Start)
+	for _, s := range res.Steps {
+		if s.Status == StepFailed {
+			res.Reason, res.FailedStep, res.Message = s.Reason, s.Name, s.Message
+			if s.Reason == ReasonBrowserCrash || s.Reason == ReasonCanceled || s.Reason == ReasonInternal {
+				res.Status = StatusError
+			} else {
+				res.Status = StatusFailure
+			}
+			break
+		}
+	}
+	level := slog.LevelInfo
+	if res.Status != StatusSuccess {
+		level = slog.LevelWarn
+	}
+	logger.Log(ctx, level, "journey finished", "result", res.Status, "duration_seconds", res.Duration.Seconds(),
+		"failed_step", res.FailedStep, "reason", res.Reason, "message", res.Message, "over_budget", res.OverBudget())
+	if !capturing || res.Reason == ReasonCanceled || res.Status == StatusSuccess && !res.OverBudget() {
+		return res, nil
+	}
+	return res, r.capture()
+}
+
+func newRunID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// run is the state of one journey run.
+type run struct {
+	prober  *Prober
+	journey *config.Journey
+	secrets *config.Secrets
+	result  *Result
+	logger  *slog.Logger
+
+	tab context.Context
+	nav *navTracker
+	// rec buffers the run's requests and console messages: for the
+	// reasons of failures, and for the evidence.
+	rec *recorder
+
+	// capturing says whether to keep evidence; snap is the page kept so
+	// far, of the failing step or of the step furthest over budget
+	// (snapOver beyond it).
+	capturing bool
+	snap      *snapshot
+	snapOver  time.Duration
+}
+
+func (r *run) execute(ctx context.Context) {
+	steps := r.journey.Steps
+	r.result.Steps = make([]StepResult, len(steps))
+	for i := range steps {
+		st := &steps[i]
+		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.Duration, Status: StepNotRun}
+	}
+
+	tab, closeTab, err := r.prober.Browser.Tab(ctx)
+	if err != nil {
+		reason := ReasonBrowserCrash
+		if ctx.Err() != nil {
+			reason = ctxReason(ctx)
+		}
+		r.fail(0, reason, fmt.Sprintf("could not open a browser tab: %v", err))
+		return
+	}
+	defer closeTab()
+	r.tab = tab
+	if r.nav, err = trackNavigation(tab); err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow navigations: %v", err))
+		return
+	}
+	r.rec = newRecorder()
+	if err := r.rec.listen(tab, false); err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow the page's requests: %v", err))
+		return
+	}
+	// The journey's deadline applies to everything done in the tab.
+	runCtx, cancel := context.WithCancelCause(tab)
+	defer cancel(nil)
+	// A page whose renderer died never answers again: end the step now
+	// rather than at its timeout.
+	crashWatch := runCtx
+	go func() {
+		select {
+		case <-r.nav.crashed:
+			cancel(errPageCrashed)
+		case <-crashWatch.Done():
+		}
+	}()
+	if d, ok := ctx.Deadline(); ok {
+		var dcancel context.CancelFunc
+		runCtx, dcancel = context.WithDeadline(runCtx, d)
+		defer dcancel()
+	}
+
+	for i := range steps {
+		if ok := r.step(ctx, runCtx, i, &steps[i]); !ok {
+			return
+		}
+	}
+}
+
+// fail marks step i failed and leaves the rest not run.
+func (r *run) fail(i int, reason Reason, msg string) {
+	s := &r.result.Steps[i]
+	s.Status, s.Reason, s.Message = StepFailed, reason, deepMask(r.secrets)(msg)
+}
+
+// step runs one step and reports whether the journey goes on.
+func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool {
+	out := &r.result.Steps[i]
+	ctx, cancel := context.WithTimeout(runCtx, st.Timeout.Duration)
+	defer cancel()
+	logger := r.logger.With("step", st.Name, "step_index", i+1)
+	if r.rec != nil {
+		r.rec.startStep(i, st.Name)
+	}
+
+	start := time.Now()
+	end, landed, err := r.act(ctx, st)
+	if end.IsZero() {
+		end = time.Now()
+	}
+	out.Duration = end.Sub(start)
+
+	if errors.Is(err, errSkipped) {
+		out.Status = StepSkipped
+		logger.Debug("optional step skipped", "duration_seconds", out.Duration.Seconds())
+		return true
+	}
+	if landed && err == nil || landed && isHTTPStatus(err) {
+		pageCtx, pcancel := context.WithTimeout(runCtx, 5*time.Second)
+		pm, perr := readPage(pageCtx)
+		pcancel()
+		if perr == nil {
+			pm.URL = deepMask(r.secrets)(pm.URL)
+			out.Page = pm
+			if err == nil {
+				err = pageVerdict(pm)
+			}
+		}
+	}
+	if err != nil {
+		r.describeHTTPStatus(err)
+		reason, msg := r.classify(parent, ctx, err, st)
+		msg = r.withFailedRequest(i, reason, msg)
+		r.fail(i, reason, msg)
+		logger.Warn("step failed", "reason", reason, "message", out.Message, "duration_seconds", out.Duration.Seconds())
+		if r.capturing && reason != ReasonBrowserCrash && reason != ReasonCanceled {
+			if snap := r.takeSnapshot(i); snap != nil {
+				r.snap = snap
+			}
+		}
+		return false
+	}
+	out.Status = StepOK
+	if out.OverBudget() {
+		logger.Info("step over budget", "duration_seconds", out.Duration.Seconds(), "budget_seconds", out.Budget.Seconds())
+		// Keep the page of the step furthest over its budget, taken as
+		// the step ends; a later failure replaces it.
+		if over := out.Duration - out.Budget; r.capturing && over > r.snapOver {
+			if snap := r.takeSnapshot(i); snap != nil {
+				r.snap, r.snapOver = snap, over
+			}
+		}
+	}
+	return true
+}
+
+// watchFrame records the requests and console messages of an
+// out-of-process iframe the step attached to (a chat widget of another
+// origin), which the tab's own events do not include.
+func (r *run) watchFrame(frameCtx context.Context) {
+	if r.rec != nil {
+		if err := r.rec.listen(frameCtx, true); err != nil {
+			r.logger.Debug("not recording the iframe's requests", "err", err)
+		}
+	}
+}
+
+var errSkipped = errors.New("optional step skipped")
+
+// settle waits for what ends a step after its action: the load of a page the
+// action navigated to, then wait_for and expect. A navigation that starts
+// within navWindow of the action counts as caused by it. The window itself
+// is not charged: a step that did not navigate ends when its action (and
+// conditions) did. Waiting and asserting only look at the page and cannot
+// start a navigation, so they have no window to wait out; a navigation that
+// happened while they looked is still followed to its load.
+func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark, actionDone time.Time) (time.Time, bool, error) {
+	hasCond := st.WaitFor != "" || st.Expect != nil
+	var condAt time.Time
+	windowEnd := actionDone.Add(navWindow)
+	if st.Action == "wait" || st.Action == "assert" {
+		windowEnd = actionDone
+	}
+	for time.Now().Before(windowEnd) {
+		if r.nav.navigatedSince(before) {
+			return r.afterNavigation(ctx, sc, st, before)
+		}
+		if hasCond && condAt.IsZero() {
+			if ok, _ := r.conditionsHold(ctx, sc, st); ok {
+				condAt = time.Now()
+			}
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return time.Time{}, false, err
+		}
+	}
+	if r.nav.navigatedSince(before) {
+		return r.afterNavigation(ctx, sc, st, before)
+	}
+	if !hasCond {
+		return actionDone, false, nil
+	}
+	if !condAt.IsZero() {
+		return condAt, false, nil
+	}
+	end, err := r.conditions(ctx, sc, st, time.Time{})
+	return end, false, err
+}
+
+func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, before mark) (time.Time, bool, error) {
+	for {
+		if at, ok := r.nav.loadedSince(before); ok {
+			// An error page will never show what the step waits for: say
+			// so now rather than at the timeout.
+			if err := landedOK(ctx); err != nil {
+				return at, true, err
+			}
+			// Selectors of a frame scope belonged to the old page.
+			end, err := r.conditions(ctx, pageScope, st, at)
+			return end, true, err
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return time.Time{}, true, &loadTimeoutError{err: err}
+		}
+	}
+}
+
+// conditions waits for wait_for and expect; it returns when both held, or
+// floor if there were none.
+func (r *run) conditions(ctx context.Context, sc scope, st *config.Step, floor time.Time) (time.Time, error) {
+	if st.WaitFor == "" && st.Expect == nil {
+		if floor.IsZero() {
+			return time.Now(), nil
+		}
+		return floor, nil
+	}
+	if st.WaitFor != "" {
+		if _, err := sc.waitVisible(ctx, st.WaitFor, false, nil); err != nil {
+			return time.Time{}, err
+		}
+	}
+	if st.Expect != nil {
+		if err := expectText(ctx, sc, st.Expect.Selector, st.Expect.Text); err != nil {
+			return time.Time{}, err
+		}
+	}
+	return time.Now(), nil
+}
+
+// conditionsHold checks wait_for and expect once, without waiting.
+func (r *run) conditionsHold(ctx context.Context, sc scope, st *config.Step) (bool, error) {
+	if st.WaitFor != "" {
+		s, err := sc.inspect(ctx, st.WaitFor, false)
+		if err != nil || !s.Visible {
+			return false, err
+		}
+	}
+	if st.Expect != nil {
+		s, err := sc.inspect(ctx, st.Expect.Selector, false)
+		if err != nil || !s.Visible || !strings.Contains(s.Text, st.Expect.Text) {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
