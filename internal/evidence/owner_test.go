@@ -317,7 +317,11 @@ func TestAdoptsThePreviousLayout(t *testing.T) {
 		}
 	}
 	// A write the old release left half done.
-	writeFile(t, filepath.Join(root, JourneyDir("checkout"), ".tmp-dddddddddddd-123", HARFile), 10, time.Time{})
+	half := filepath.Join(root, JourneyDir("checkout"), ".tmp-dddddddddddd-123")
+	writeFile(t, filepath.Join(half, HARFile), 10, time.Time{})
+	if err := os.Chtimes(half, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Mkdir(filepath.Join(root, lostFound), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -419,5 +423,15 @@ func TestWriteMarksTheRun(t *testing.T) {
 	files, ok := readRunMarker(r, rel)
 	if !ok || !slices.Equal(files, []string{HARFile, HTMLFile}) {
 		t.Errorf("marker lists %v (%v), want %v", files, ok, []string{HARFile, HTMLFile})
+	}
+}
+
+// The store finds its runs only under folders named as JourneyDir names
+// them: every name must give such a folder.
+func TestJourneyDirMatchesTheLayout(t *testing.T) {
+	for _, name := range []string{"checkout", "Checkout EU", "...", ".hidden", "", "ü/ß:*?", strings.Repeat("x", 200), strings.Repeat(".", 60) + "a", "a..b", "-lead", "日本語のジャーニー"} {
+		if d := JourneyDir(name); !journeyDirRE.MatchString(d) {
+			t.Errorf("JourneyDir(%q) = %q, which the store would not scan", name, d)
+		}
 	}
 }

@@ -24,9 +24,14 @@ const (
 )
 
 // tmpPrefix starts the name of a run folder being written. Such folders
-// are not runs yet: a page never lists them, and a start-up scan removes
-// those a crash left behind.
-const tmpPrefix = ".tmp-"
+// are not runs yet: a page never lists them, and retention removes those
+// an interrupted write left behind once they are tmpGrace old: younger,
+// they may be a write in flight of another store on the same folder (the
+// one a reload replaced, or touchprobe once next to the agent).
+const (
+	tmpPrefix = ".tmp-"
+	tmpGrace  = 10 * time.Minute
+)
 
 // StateDirEnv is set by systemd to the folder of the unit's
 // StateDirectory=; it is where evidence goes when artifacts_dir is empty.
@@ -100,7 +105,7 @@ func NewStore(root string, maxAge time.Duration, maxBytes int64, forbid ...Forbi
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, err := s.enforceLocked(r, true); err != nil {
+	if _, err := s.enforceLocked(r); err != nil {
 		return s, err
 	}
 	return s, nil
@@ -193,7 +198,7 @@ func (s *Store) Write(journey, runID string, files map[string][]byte) (string, [
 		return "", nil, fmt.Errorf("evidence of run %s: %w", runID, err)
 	}
 	dir := filepath.Join(s.root, final)
-	if _, err := s.enforceLocked(root, false); err != nil {
+	if _, err := s.enforceLocked(root); err != nil {
 		return dir, names, err
 	}
 	return dir, names, nil
@@ -245,15 +250,14 @@ func (s *Store) Enforce() (Stats, error) {
 		return s.stats, fmt.Errorf("evidence retention: %w", err)
 	}
 	defer root.Close()
-	return s.enforceLocked(root, false)
+	return s.enforceLocked(root)
 }
 
 // enforceLocked scans the store, deletes runs older than maxAge and then
-// the oldest runs until the rest fit in maxBytes. With sweep, it also
-// removes temporary folders that interrupted writes left behind (only
-// safe when no write is in flight, which holds under s.mu).
-func (s *Store) enforceLocked(root *os.Root, sweep bool) (Stats, error) {
-	runs, errs := scan(root, sweep)
+// the oldest runs until the rest fit in maxBytes. It also removes the
+// temporary folders that interrupted writes left behind.
+func (s *Store) enforceLocked(root *os.Root) (Stats, error) {
+	runs, errs := scan(root, s.now().Add(-tmpGrace))
 	// Oldest first.
 	slices.SortFunc(runs, func(a, b storedRun) int { return a.mtime.Compare(b.mtime) })
 	var total int64
@@ -284,7 +288,8 @@ func (s *Store) enforceLocked(root *os.Root, sweep bool) (Stats, error) {
 
 // scan lists the store's runs: root/<journey>/<run>/ with a run marker.
 // It follows no symbolic link and ignores what the store did not write.
-func scan(root *os.Root, sweep bool) ([]storedRun, []error) {
+// Temporary folders last written before stale are removed.
+func scan(root *os.Root, stale time.Time) ([]storedRun, []error) {
 	var runs []storedRun
 	var errs []error
 	journeys, err := readDir(root, ".")
@@ -307,9 +312,13 @@ func scan(root *os.Root, sweep bool) ([]storedRun, []error) {
 			dir := filepath.Join(j.Name(), e.Name())
 			files, ok := readRunMarker(root, dir)
 			if strings.HasPrefix(e.Name(), tmpPrefix) {
-				if sweep && ok {
+				info, err := e.Info()
+				switch {
+				case err != nil || !info.ModTime().Before(stale):
+					// Perhaps a write in flight.
+				case ok:
 					_ = removeRun(root, dir, files)
-				} else if sweep {
+				default:
 					_ = root.Remove(dir) // only if empty: cut short before its marker
 				}
 				continue

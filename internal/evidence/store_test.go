@@ -163,9 +163,26 @@ func TestStartUpRemovesInterruptedWrites(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), []byte("mine"), 0o640); err != nil {
 		t.Fatal(err)
 	}
+	long := time.Now().Add(-tmpGrace - time.Minute)
+	for _, dir := range []string{half, empty, foreign} {
+		if err := os.Chtimes(dir, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A write in flight, of another store on the same folder.
+	inFlight := filepath.Join(root, JourneyDir("checkout"), tmpPrefix+"abc-999")
+	if err := os.MkdirAll(inFlight, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inFlight, RunMarker), runMarker([]string{HARFile}), 0o640); err != nil {
+		t.Fatal(err)
+	}
 	s, err := NewStore(root, time.Hour, 1<<20)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(inFlight, RunMarker)); err != nil {
+		t.Errorf("a write in flight was removed: %v", err)
 	}
 	for _, dir := range []string{half, empty} {
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
