@@ -70,9 +70,8 @@ type Store struct {
 	stats Stats
 }
 
-// NewStore opens the store at root, creating it if needed, removes what
-// an interrupted write left behind and applies retention to what is
-// already there. It takes only a folder that is already a store, is
+// NewStore opens the store at root, creating it if needed, and applies
+// retention to what is already there. It takes only a folder that is already a store, is
 // empty, holds only evidence of the previous release's layout or is the
 // unit's own state directory; never "/", a home folder or a folder of
 // forbidden. A non-nil store with an error means that retention failed.
@@ -85,14 +84,14 @@ func NewStore(root string, maxAge time.Duration, maxBytes int64, forbid ...Forbi
 		return nil, fmt.Errorf("evidence folder %q: %w", root, err)
 	}
 	if what := forbidden(abs, forbid); what != "" {
-		return nil, fmt.Errorf("evidence folder %s is %s: retention deletes old evidence in its folder, so it needs one of its own: set artifacts_dir to a new or empty folder", abs, what)
+		return nil, forbiddenError(abs, what)
 	}
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("creating the evidence folder: %w", err)
 	}
 	// Again, now that the folder and any link to it exist.
 	if what := forbidden(abs, forbid); what != "" {
-		return nil, fmt.Errorf("evidence folder %s is %s: retention deletes old evidence in its folder, so it needs one of its own: set artifacts_dir to a new or empty folder", abs, what)
+		return nil, forbiddenError(abs, what)
 	}
 	s := &Store{root: abs, maxAge: maxAge, maxBytes: maxBytes, now: time.Now}
 	r, err := os.OpenRoot(abs)
@@ -109,6 +108,10 @@ func NewStore(root string, maxAge time.Duration, maxBytes int64, forbid ...Forbi
 		return s, err
 	}
 	return s, nil
+}
+
+func forbiddenError(abs, what string) error {
+	return fmt.Errorf("evidence folder %s is %s: retention deletes old evidence in its folder, so it needs one of its own: set artifacts_dir to a new or empty folder", abs, what)
 }
 
 // Root is the store's folder, absolute.
