@@ -466,7 +466,7 @@ func (a *Agent) configureEvidence(cfg *config.Config) {
 			return
 		}
 	}
-	store, err := evidence.NewStore(dir, maxAge, maxBytes)
+	store, err := evidence.NewStore(dir, maxAge, maxBytes, evidence.ConfigFolder(cfg.File)...)
 	if store == nil {
 		a.logger.Error("evidence of failed and slow runs is not kept: its folder cannot be used", "dir", dir, "err", err)
 		a.evidence.Store(nil)

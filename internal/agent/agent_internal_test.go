@@ -129,11 +129,8 @@ func TestRetentionRunsWithoutWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := evidence.RunDir(root, "checkout", "aaaa")
-	if err := os.MkdirAll(old, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(old, evidence.HARFile), []byte("{}"), 0o640); err != nil {
+	old, _, err := store.Write("checkout", "aaaa", map[string][]byte{evidence.HARFile: []byte("{}")})
+	if err != nil {
 		t.Fatal(err)
 	}
 	long := time.Now().Add(-2 * time.Hour)
@@ -160,6 +157,40 @@ func TestRetentionRunsWithoutWrites(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// The evidence store never takes the configuration file's folder: its
+// retention would delete what is next to the configuration.
+func TestEvidenceRefusesTheConfigurationFolder(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "touchprobe.toml")
+	other := filepath.Join(dir, "journeys.old")
+	for _, f := range []string{cfgFile, other} {
+		if err := os.WriteFile(f, []byte("# the operator's\n"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		long := time.Now().Add(-30 * 24 * time.Hour)
+		if err := os.Chtimes(f, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var logs strings.Builder
+	a := &Agent{logger: slog.New(slog.NewTextHandler(&logs, nil)), metrics: metrics.New()}
+	cfg := &config.Config{File: cfgFile}
+	cfg.Agent.ArtifactsDir = dir
+	cfg.Agent.ArtifactsMaxAge = config.Duration{Duration: time.Hour}
+	cfg.Agent.ArtifactsMaxBytes = evidence.MinMaxBytes
+	a.configureEvidence(cfg)
+	if s := a.Evidence(); s != nil {
+		t.Errorf("the configuration's folder was taken as the evidence store %s", s.Root())
+	}
+	if !strings.Contains(logs.String(), "the configuration file's folder") {
+		t.Errorf("log does not say why the folder was refused:\n%s", logs.String())
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 2 {
+		t.Errorf("the configuration's folder changed: %v, %v", entries, err)
+	}
 }
 
 func TestNormalizeExternalURL(t *testing.T) {

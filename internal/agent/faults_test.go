@@ -19,6 +19,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/testutil"
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -145,10 +146,7 @@ func describe(rs []*probes.Result) string {
 // says it is not ready, starts are retried with a growing backoff rather
 // than on every run, and once Chromium starts again the next run succeeds.
 func TestBrowserExitsAtStart(t *testing.T) {
-	real, err := browser.FindChromium("")
-	if err != nil {
-		t.Skip(err)
-	}
+	real := chromiumtest.RequireChromium(t)
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "broken")
 	starts := filepath.Join(dir, "starts")

@@ -6,15 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 )
 
 // A long browser directory must not make Chromium exit at start with
 // "Socket path too long": its temp files move to a short directory, which
 // is removed with the rest.
 func TestLongBrowserDir(t *testing.T) {
-	if _, err := FindChromium(""); err != nil {
-		t.Skip(err)
-	}
+	chromiumtest.RequireChromium(t)
 	short := t.TempDir()
 	t.Setenv("TMPDIR", short)
 	dir := filepath.Join(t.TempDir(), strings.Repeat("d", 90))

@@ -103,7 +103,7 @@ func (c *commands) evidenceStore(cfg *config.Config) *evidence.Store {
 	if dir == "" {
 		return nil
 	}
-	store, err := evidence.NewStore(dir, cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes))
+	store, err := evidence.NewStore(dir, cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes), evidence.ConfigFolder(cfg.File)...)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, err)
 	}

@@ -10,14 +10,16 @@ import (
 	"time"
 )
 
-// fakeRun makes a run folder of size bytes, last written at mtime.
+// fakeRun keeps a run of size bytes in the store at root, written by the
+// store itself, and dates it mtime.
 func fakeRun(t *testing.T, root, journey, runID string, size int, mtime time.Time) string {
 	t.Helper()
-	dir := RunDir(root, journey, runID)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	s, err := NewStore(root, 0, 1<<40)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, HARFile), bytes.Repeat([]byte("x"), size), 0o640); err != nil {
+	dir, _, err := s.Write(journey, runID, map[string][]byte{HARFile: bytes.Repeat([]byte("x"), size)})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chtimes(dir, mtime, mtime); err != nil {
@@ -134,19 +136,61 @@ func TestWriteRefusesARunLargerThanTheLimit(t *testing.T) {
 
 func TestStartUpRemovesInterruptedWrites(t *testing.T) {
 	root := t.TempDir()
+	if _, err := NewStore(root, time.Hour, 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	// As a write cut short leaves it: the marker, then some of the files.
 	half := filepath.Join(root, JourneyDir("checkout"), tmpPrefix+"abc-123")
 	if err := os.MkdirAll(half, 0o750); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.WriteFile(filepath.Join(half, RunMarker), runMarker([]string{HARFile, ScreenshotFile}), 0o640); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(half, HARFile), []byte("{"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	// Cut short before its marker: empty.
+	empty := filepath.Join(root, JourneyDir("checkout"), tmpPrefix+"abc-456")
+	if err := os.MkdirAll(empty, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	// Named like one, but not the store's: it holds no marker.
+	foreign := filepath.Join(root, JourneyDir("checkout"), tmpPrefix+"abc-789")
+	if err := os.MkdirAll(foreign, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(foreign, "notes.txt"), []byte("mine"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().Add(-tmpGrace - time.Minute)
+	for _, dir := range []string{half, empty, foreign} {
+		if err := os.Chtimes(dir, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A write in flight, of another store on the same folder.
+	inFlight := filepath.Join(root, JourneyDir("checkout"), tmpPrefix+"abc-999")
+	if err := os.MkdirAll(inFlight, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(inFlight, RunMarker), runMarker([]string{HARFile}), 0o640); err != nil {
 		t.Fatal(err)
 	}
 	s, err := NewStore(root, time.Hour, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(half); !os.IsNotExist(err) {
-		t.Errorf("interrupted write still there: %v", err)
+	if _, err := os.Stat(filepath.Join(inFlight, RunMarker)); err != nil {
+		t.Errorf("a write in flight was removed: %v", err)
+	}
+	for _, dir := range []string{half, empty} {
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("interrupted write %s still there: %v", filepath.Base(dir), err)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(foreign, "notes.txt")); err != nil || string(b) != "mine" {
+		t.Errorf("a folder the store did not write was touched: %q, %v", b, err)
 	}
 	if st := s.Stats(); st.Runs != 0 {
 		t.Errorf("stats %+v, want no runs", st)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -35,9 +36,12 @@ type RunningAgent struct {
 // browser file behind. Unset options get what a test wants: a loopback
 // listener, a short browser directory of its own, a five-second shutdown
 // grace and a logger into the test's output. OnResult and OnReady still
-// see what they would. StartAgent returns once the agent serves.
+// see what they would. StartAgent returns once the agent serves. Without
+// Chromium the test is skipped, or fails under CI (see
+// chromiumtest.RequireChromium).
 func StartAgent(t testing.TB, opts agent.Options) *RunningAgent {
 	t.Helper()
+	chromiumtest.RequireChromium(t)
 	r := &RunningAgent{}
 	if len(opts.Listeners) == 0 && len(opts.ListenAddresses) == 0 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")

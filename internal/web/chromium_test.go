@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 )
 
 // The pages in a real Chromium: what on-call sees must render, show the
@@ -65,9 +66,7 @@ func TestPagesInChromium(t *testing.T) {
 
 func startBrowser(t *testing.T) *browser.Manager {
 	t.Helper()
-	if _, err := browser.FindChromium(""); err != nil {
-		t.Skipf("needs Chromium: %v", err)
-	}
+	chromiumtest.RequireChromium(t)
 	dir := t.TempDir()
 	m, err := browser.New(browser.Options{Dir: dir, WindowWidth: 1280, WindowHeight: 900})
 	if err != nil {
