@@ -12,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/browser"
 )
 
 // optionalGrace is how long an optional step waits for its element before
@@ -29,12 +28,13 @@ func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration)
 	absent := 0
 	for {
 		st, err := sc.inspect(ctx, sel, false)
+		err = browserGone(ctx, err)
 		switch {
 		case err == nil && st.Visible:
 			return true, nil
 		case err == nil:
 			absent++
-		case browser.IsCrash(err):
+		case errors.Is(err, ErrBrowserCrashed):
 			return false, err
 		}
 		if absent >= answers && time.Now().After(deadline) {

@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/browser"
 )
 
 // describeHTTPStatus adds the method and the server's status text to an
@@ -120,7 +119,7 @@ func ctxReason(ctx context.Context) Reason {
 // classify turns what went wrong into a bounded reason and a message that
 // says what to look at.
 func (r *run) classify(parent, stepCtx context.Context, err error, st *config.Step) (Reason, string) {
-	if r.tab != nil && r.prober.Browser.Died(r.tab) || browser.IsCrash(err) {
+	if r.tab != nil && r.prober.Browser.Died(r.tab) || errors.Is(browserGone(stepCtx, err), ErrBrowserCrashed) {
 		return ReasonBrowserCrash, fmt.Sprintf("the browser died during the step: %v", err)
 	}
 	if r.nav != nil && r.nav.hasCrashed() {
