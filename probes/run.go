@@ -257,7 +257,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 	if err != nil {
 		r.describeHTTPStatus(err)
-		reason, msg := r.classify(parent, ctx, err, st)
+		reason, msg := classify(r.failure(parent, ctx, err, st))
 		msg = r.withFailedRequest(i, reason, msg)
 		r.fail(i, reason, msg)
 		logger.Warn("step failed", "reason", reason, "message", out.Message, "duration_seconds", out.Duration.Seconds())
