@@ -93,6 +93,9 @@ func (c *commands) evidenceKeeper(cfg *config.Config) probes.Keeper {
 	store, err := evidence.NewStore(dir, cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes))
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, err)
+	}
+	if store == nil {
+		// A nil *Store in the interface would not be a nil Keeper.
 		return nil
 	}
 	return store
