@@ -12,7 +12,6 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/browser"
 )
 
 // optionalGrace is how long an optional step waits for its element before
@@ -29,12 +28,13 @@ func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration)
 	absent := 0
 	for {
 		st, err := sc.inspect(ctx, sel, false)
+		err = browserGone(ctx, err)
 		switch {
 		case err == nil && st.Visible:
 			return true, nil
 		case err == nil:
 			absent++
-		case browser.IsCrash(err):
+		case errors.Is(err, ErrBrowserCrashed):
 			return false, err
 		}
 		if absent >= answers && time.Now().After(deadline) {
@@ -85,45 +85,72 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		}
 	}
 
-	before := r.nav.mark()
-	var err error
-	switch st.Action {
-	case "navigate":
-		var resp *networkResponse
-		resp, err = navigate(ctx, st.URL)
-		if err != nil {
-			return time.Time{}, resp != nil, err
-		}
-		end := time.Now()
-		if resp.status >= 400 {
-			return end, true, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
-		}
-		condEnd, err := r.conditions(ctx, sc, st, time.Time{})
-		if err != nil {
-			return time.Time{}, true, err
-		}
-		return later(end, condEnd), true, nil
-	case "click":
-		err = sc.click(ctx, st.Selector)
-	case "fill":
-		err = r.fill(ctx, sc, st)
-	case "select":
-		err = selectOption(ctx, sc, st.Selector, st.Value)
-	case "press":
-		err = press(ctx, sc, st.Selector, st.Key)
-	case "wait":
-		_, err = sc.waitVisible(ctx, st.Selector, false, nil)
-	case "assert":
-		err = assert(ctx, sc, st)
-	case "chat":
+	run, ok := actions[st.Action]
+	if !ok {
+		return time.Time{}, false, fmt.Errorf("unknown action %q", st.Action)
+	}
+	return run(r, ctx, sc, st)
+}
+
+// actionFunc performs a step's action in scope sc and waits until it
+// settles. It returns when the step ended for the customer, and whether a
+// new page loaded.
+type actionFunc func(r *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error)
+
+// actions has the runner of each action a step can take, by its name in
+// the configuration.
+var actions = map[string]actionFunc{
+	"navigate": (*run).navigate,
+	"click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return sc.click(ctx, st.Selector)
+	}),
+	"fill": settled((*run).fill),
+	"select": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return selectOption(ctx, sc, st.Selector, st.Value)
+	}),
+	"press": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return press(ctx, sc, st.Selector, st.Key)
+	}),
+	"wait": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		_, err := sc.waitVisible(ctx, st.Selector, false, nil)
+		return err
+	}),
+	"assert": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return assert(ctx, sc, st)
+	}),
+	// The chat widget's frame is entered after its opener is clicked.
+	"chat": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
 		return r.chat(ctx, st)
-	default:
-		err = fmt.Errorf("unknown action %q", st.Action)
+	},
+}
+
+// settled makes an action that ends when what it did settles (see settle).
+func settled(do func(r *run, ctx context.Context, sc scope, st *config.Step) error) actionFunc {
+	return func(r *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+		before := r.nav.mark()
+		if err := do(r, ctx, sc, st); err != nil {
+			return time.Time{}, false, err
+		}
+		return r.settle(ctx, sc, st, before, time.Now())
 	}
+}
+
+// navigate loads the step's URL and waits for its load event and then for
+// wait_for and expect.
+func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+	resp, err := loadURL(ctx, st.URL)
 	if err != nil {
-		return time.Time{}, false, err
+		return time.Time{}, resp != nil, err
 	}
-	return r.settle(ctx, sc, st, before, time.Now())
+	end := time.Now()
+	if resp.status >= 400 {
+		return end, true, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
+	}
+	condEnd, err := r.conditions(ctx, sc, st, time.Time{})
+	if err != nil {
+		return time.Time{}, true, err
+	}
+	return later(end, condEnd), true, nil
 }
 
 func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {
@@ -289,8 +316,8 @@ type networkResponse struct {
 	text   string
 }
 
-// navigate loads url and waits for its load event.
-func navigate(ctx context.Context, url string) (*networkResponse, error) {
+// loadURL loads url and waits for its load event.
+func loadURL(ctx context.Context, url string) (*networkResponse, error) {
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
 	if err != nil {
 		return nil, err

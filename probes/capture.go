@@ -11,8 +11,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-
-	"github.com/touchprobe/touchprobe/internal/evidence"
 )
 
 // Bounds of what one run buffers, so that a page that makes requests or
@@ -62,7 +60,7 @@ type recorder struct {
 	open     map[network.RequestID]*request
 	requests []*request
 	dropped  int // requests not kept because of maxRequests
-	console  []evidence.ConsoleEntry
+	console  []ConsoleEntry
 	// stepStarts are the wall-clock starts of the steps that ran.
 	stepStarts []time.Time
 }
@@ -170,7 +168,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 		for _, a := range ev.Args {
 			parts = append(parts, remoteText(a))
 		}
-		e := evidence.ConsoleEntry{Time: epochMillis(float64(ev.Timestamp)), Level: level, Text: strings.Join(parts, " ")}
+		e := ConsoleEntry{Time: epochMillis(float64(ev.Timestamp)), Level: level, Text: strings.Join(parts, " ")}
 		if ev.StackTrace != nil && len(ev.StackTrace.CallFrames) > 0 {
 			e.URL, e.Line = ev.StackTrace.CallFrames[0].URL, int(ev.StackTrace.CallFrames[0].LineNumber)+1
 		}
@@ -184,7 +182,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 		if d.Exception != nil && d.Exception.Description != "" {
 			text = d.Exception.Description
 		}
-		rc.addConsole(evidence.ConsoleEntry{Time: epochMillis(float64(ev.Timestamp)), Level: "exception", Text: text, URL: d.URL, Line: int(d.LineNumber) + 1})
+		rc.addConsole(ConsoleEntry{Time: epochMillis(float64(ev.Timestamp)), Level: "exception", Text: text, URL: d.URL, Line: int(d.LineNumber) + 1})
 	case *cdplog.EventEntryAdded:
 		// The browser's own messages ("Failed to load resource: the
 		// server responded with a status of 500"), which the console
@@ -197,7 +195,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 		if e.Level == cdplog.EntryLevelVerbose {
 			level = "debug"
 		}
-		entry := evidence.ConsoleEntry{Time: epochMillis(float64(e.Timestamp)), Level: level, Text: e.Text, URL: e.URL}
+		entry := ConsoleEntry{Time: epochMillis(float64(e.Timestamp)), Level: level, Text: e.Text, URL: e.URL}
 		if e.LineNumber > 0 {
 			entry.Line = int(e.LineNumber) + 1
 		}
@@ -214,7 +212,7 @@ func frameKey(id network.RequestID, frame bool) network.RequestID {
 	return id
 }
 
-func (rc *recorder) addConsole(e evidence.ConsoleEntry) {
+func (rc *recorder) addConsole(e ConsoleEntry) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	if len(rc.console) >= maxConsoleEntries {

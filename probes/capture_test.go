@@ -12,13 +12,12 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
-	"github.com/touchprobe/touchprobe/internal/evidence"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
 var pngMagic = []byte("\x89PNG\r\n\x1a\n")
 
-func runCapturing(t *testing.T, cfg *config.Config, name string) (*probes.Result, *probes.Capture) {
+func runCapturing(t *testing.T, cfg *config.Config, name string) (*probes.Result, *kept) {
 	t.Helper()
 	return runProbe(t, cfg, name, true)
 }
@@ -67,7 +66,7 @@ func TestSlowRunKeepsTheSlowStepAndItsRequest(t *testing.T) {
 	if !bytes.Contains(c.HTML, []byte(`id="add-to-basket"`)) {
 		t.Errorf("page HTML is not the product page:\n%.500s", c.HTML)
 	}
-	var console []evidence.ConsoleEntry
+	var console []probes.ConsoleEntry
 	if err := json.Unmarshal(c.Console, &console); err != nil {
 		t.Errorf("console.json: %v", err)
 	}
@@ -124,7 +123,7 @@ func TestFailingRunKeepsTheFailingPage(t *testing.T) {
 	if len(c.HTML) == 0 {
 		t.Error("no page HTML")
 	}
-	var console []evidence.ConsoleEntry
+	var console []probes.ConsoleEntry
 	if err := json.Unmarshal(c.Console, &console); err != nil {
 		t.Fatalf("console.json: %v", err)
 	}
@@ -264,7 +263,7 @@ func TestEvidenceMasksSecrets(t *testing.T) {
 
 // checkHAR parses b as HAR 1.2 and checks what the specification requires
 // of every object, on the raw JSON so that a field left out is caught.
-func checkHAR(t *testing.T, b []byte) *evidence.HAR {
+func checkHAR(t *testing.T, b []byte) *probes.HAR {
 	t.Helper()
 	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {
@@ -326,7 +325,7 @@ func checkHAR(t *testing.T, b []byte) *evidence.HAR {
 			t.Errorf("%s: time %v is not the sum of its timings %v", where, total, sum)
 		}
 	}
-	var h evidence.HAR
+	var h probes.HAR
 	if err := json.Unmarshal(b, &h); err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +345,7 @@ func TestCaptureOfAStuckPageEnds(t *testing.T) {
 `)
 	type outcome struct {
 		r *probes.Result
-		c *probes.Capture
+		c *kept
 	}
 	done := make(chan outcome, 1)
 	go func() {

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/browser"
 )
 
 // describeHTTPStatus adds the method and the server's status text to an
@@ -117,22 +117,51 @@ func ctxReason(ctx context.Context) Reason {
 	return ReasonCanceled
 }
 
+// failure is what is known of a step that went wrong: the facts classify
+// decides on.
+type failure struct {
+	err         error
+	browserDied bool // the browser behind the tab exited
+	pageCrashed bool // the page's renderer process died
+	canceled    bool // the run was cancelled, not timed out
+	timedOut    bool // a deadline, the step's or the journey's, passed
+	// journeyLimit says the journey's deadline was the one that passed.
+	journeyLimit   bool
+	step           *config.Step
+	journeyTimeout time.Duration
+}
+
+// failure gathers the facts of the step st that ended with err.
+func (r *run) failure(parent, stepCtx context.Context, err error, st *config.Step) failure {
+	timedOut := errors.Is(err, context.DeadlineExceeded) || stepCtx.Err() != nil
+	return failure{
+		err:            err,
+		browserDied:    r.tab != nil && r.prober.Browser.Died(r.tab) || errors.Is(browserGone(stepCtx, err), ErrBrowserCrashed),
+		pageCrashed:    r.nav != nil && r.nav.hasCrashed(),
+		canceled:       parent.Err() != nil && !errors.Is(parent.Err(), context.DeadlineExceeded),
+		timedOut:       timedOut,
+		journeyLimit:   parent.Err() != nil || stepDeadlineAfterJourney(parent, stepCtx) && timedOut,
+		step:           st,
+		journeyTimeout: r.journey.Timeout.Duration,
+	}
+}
+
 // classify turns what went wrong into a bounded reason and a message that
 // says what to look at.
-func (r *run) classify(parent, stepCtx context.Context, err error, st *config.Step) (Reason, string) {
-	if r.tab != nil && r.prober.Browser.Died(r.tab) || browser.IsCrash(err) {
+func classify(f failure) (Reason, string) {
+	err, st, timedOut := f.err, f.step, f.timedOut
+	if f.browserDied {
 		return ReasonBrowserCrash, fmt.Sprintf("the browser died during the step: %v", err)
 	}
-	if r.nav != nil && r.nav.hasCrashed() {
+	if f.pageCrashed {
 		return ReasonPageCrash, "the page crashed: its renderer process died (out of memory, or killed); the browser itself is fine"
 	}
-	if parent.Err() != nil && !errors.Is(parent.Err(), context.DeadlineExceeded) {
+	if f.canceled {
 		return ReasonCanceled, "the run was cancelled: the agent is shutting down or the journey was removed"
 	}
-	timedOut := errors.Is(err, context.DeadlineExceeded) || stepCtx.Err() != nil
 	limit := fmt.Sprintf("the step's timeout of %s", st.Timeout.Duration)
-	if parent.Err() != nil || stepDeadlineAfterJourney(parent, stepCtx) && timedOut {
-		limit = fmt.Sprintf("the journey's timeout of %s", r.journey.Timeout.Duration)
+	if f.journeyLimit {
+		limit = fmt.Sprintf("the journey's timeout of %s", f.journeyTimeout)
 	}
 	var (
 		selErr         *selectorError

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -77,8 +78,8 @@ func runJourney(t *testing.T, cfg *config.Config, name string) *probes.Result {
 }
 
 // runProbe runs a journey of cfg in the shared browser within the journey's
-// timeout, capturing evidence if asked to.
-func runProbe(t *testing.T, cfg *config.Config, name string, capturing bool) (*probes.Result, *probes.Capture) {
+// timeout, keeping evidence in memory if asked to.
+func runProbe(t *testing.T, cfg *config.Config, name string, capturing bool) (*probes.Result, *kept) {
 	t.Helper()
 	j := cfg.Journey(name)
 	if j == nil {
@@ -87,10 +88,47 @@ func runProbe(t *testing.T, cfg *config.Config, name string, capturing bool) (*p
 	ctx, cancel := context.WithTimeout(context.Background(), j.Timeout.Duration)
 	defer cancel()
 	p := &probes.Prober{Browser: shared, Logger: testLogger(t)}
-	if capturing {
-		return p.RunCapturing(ctx, j, cfg.Secrets())
+	return runKeeping(ctx, p, j, cfg.Secrets(), capturing)
+}
+
+// runKeeping runs j with p; when capturing, it keeps the run's evidence in
+// memory and returns what was kept, nil if nothing was.
+func runKeeping(ctx context.Context, p *probes.Prober, j *config.Journey, secrets *config.Secrets, capturing bool) (*probes.Result, *kept) {
+	if !capturing {
+		return p.Run(ctx, j, secrets, nil), nil
 	}
-	return p.Run(ctx, j, cfg.Secrets()), nil
+	mk := &memKeeper{}
+	r := p.Run(ctx, j, secrets, mk)
+	if r.Evidence == nil {
+		return r, nil
+	}
+	f := mk.files
+	return r, &kept{Step: r.Evidence.Step, Screenshot: f[probes.ScreenshotFile], HTML: f[probes.HTMLFile],
+		Console: f[probes.ConsoleFile], HAR: f[probes.HARFile], files: f}
+}
+
+// kept is the evidence of one run, as its keeper received it.
+type kept struct {
+	Step                           int
+	Screenshot, HTML, Console, HAR []byte
+	files                          map[string][]byte
+}
+
+func (k *kept) Files() map[string][]byte { return k.files }
+
+// memKeeper keeps the evidence of one run in memory.
+type memKeeper struct {
+	files map[string][]byte
+}
+
+func (m *memKeeper) Write(journey, runID string, files map[string][]byte) (string, []string, error) {
+	m.files = files
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return "memory/" + runID, names, nil
 }
 
 func step(t *testing.T, r *probes.Result, name string) probes.StepResult {

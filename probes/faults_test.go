@@ -310,13 +310,13 @@ func TestRendererOutOfMemory(t *testing.T) {
 	})
 	site := faultSite(t)
 	p := &probes.Prober{Browser: m, Logger: testLogger(t)}
-	var captured *probes.Capture
+	var captured *kept
 	run := func(text string) *probes.Result {
 		cfg := parse(t, text)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		var r *probes.Result
-		r, captured = p.RunCapturing(ctx, cfg.Journey("fault"), cfg.Secrets())
+		r, captured = runKeeping(ctx, p, cfg.Journey("fault"), cfg.Secrets(), true)
 		return r
 	}
 	base := len(browser.GroupPIDs(pgid))

@@ -11,8 +11,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/evidence"
-	"github.com/touchprobe/touchprobe/internal/version"
 )
 
 // redacted replaces the values of headers that carry credentials, whether
@@ -25,23 +23,24 @@ var credentialHeaders = []string{"authorization", "proxy-authorization", "cookie
 const harTime = "2006-01-02T15:04:05.000Z07:00"
 
 // buildHAR turns what the recorder saw into a HAR 1.2 log with one page
-// per step. Every URL, header, body and error is masked.
-func (rc *recorder) buildHAR(steps []StepResult, secrets *config.Secrets) *evidence.HAR {
+// per step, naming creator as the program that wrote it. Every URL, header,
+// body and error is masked.
+func (rc *recorder) buildHAR(steps []StepResult, secrets *config.Secrets, creator HARCreator) *HAR {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	mask := deepMask(secrets)
-	log := evidence.HARLog{
+	log := HARLog{
 		Version: "1.2",
-		Creator: evidence.HARCreator{Name: "touchprobe", Version: version.Version},
-		Pages:   []evidence.HARPage{},
-		Entries: make([]evidence.HAREntry, 0, len(rc.requests)),
+		Creator: creator,
+		Pages:   []HARPage{},
+		Entries: make([]HAREntry, 0, len(rc.requests)),
 	}
 	for i, start := range rc.stepStarts {
 		if start.IsZero() || i >= len(steps) {
 			continue
 		}
-		p := evidence.HARPage{StartedDateTime: start.UTC().Format(harTime), ID: pageID(i), Title: mask(steps[i].Name),
-			PageTimings: evidence.HARPageTimings{OnContentLoad: -1, OnLoad: -1}}
+		p := HARPage{StartedDateTime: start.UTC().Format(harTime), ID: pageID(i), Title: mask(steps[i].Name),
+			PageTimings: HARPageTimings{OnContentLoad: -1, OnLoad: -1}}
 		if pm := steps[i].Page; pm != nil {
 			if pm.DOMContentLoaded > 0 {
 				p.PageTimings.OnContentLoad = millis(pm.DOMContentLoaded)
@@ -64,36 +63,36 @@ func (rc *recorder) buildHAR(steps []StepResult, secrets *config.Secrets) *evide
 	if rc.dropped > 0 {
 		log.Comment = fmt.Sprintf("%d more requests were not recorded: a run keeps at most %d", rc.dropped, maxRequests)
 	}
-	return &evidence.HAR{Log: log}
+	return &HAR{Log: log}
 }
 
 func pageID(step int) string { return fmt.Sprintf("step_%d", step+1) }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func harEntry(r *request, mask func(string) string) evidence.HAREntry {
+func harEntry(r *request, mask func(string) string) HAREntry {
 	u := mask(r.req.URL + r.req.URLFragment)
-	e := evidence.HAREntry{
+	e := HAREntry{
 		Pageref:         pageID(r.step),
 		StartedDateTime: r.started.UTC().Format(harTime),
 		ResourceType:    strings.ToLower(string(r.typ)),
-		Request: evidence.HARRequest{
+		Request: HARRequest{
 			Method:      r.req.Method,
 			URL:         u,
 			HTTPVersion: "",
-			Cookies:     []evidence.HARCookie{},
+			Cookies:     []HARCookie{},
 			Headers:     harHeaders(r.req.Headers, mask),
 			QueryString: queryString(u),
 			HeadersSize: -1,
 			BodySize:    0,
 		},
-		Response: evidence.HARResponse{
-			Cookies:     []evidence.HARCookie{},
-			Headers:     []evidence.HARNameValue{},
+		Response: HARResponse{
+			Cookies:     []HARCookie{},
+			Headers:     []HARNameValue{},
 			HeadersSize: -1,
 			BodySize:    -1,
 		},
-		Timings: evidence.HARTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1, Send: 0, Wait: 0, Receive: 0},
+		Timings: HARTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1, Send: 0, Wait: 0, Receive: 0},
 	}
 	if r.req.HasPostData {
 		e.Request.PostData = postData(r.req, mask)
@@ -109,7 +108,7 @@ func harEntry(r *request, mask func(string) string) evidence.HAREntry {
 		e.Response.StatusText = resp.StatusText
 		e.Response.HTTPVersion = proto
 		e.Response.Headers = harHeaders(resp.Headers, mask)
-		e.Response.Content = evidence.HARContent{Size: r.dataBytes, MimeType: resp.MimeType}
+		e.Response.Content = HARContent{Size: r.dataBytes, MimeType: resp.MimeType}
 		e.Response.RedirectURL = mask(r.redirectedTo)
 		if r.redirectedTo == "" {
 			e.Response.RedirectURL = ""
@@ -170,8 +169,8 @@ func harEntry(r *request, mask func(string) string) evidence.HAREntry {
 // timings converts the browser's ResourceTiming, the same way DevTools
 // does when it exports a HAR: phases are offsets in milliseconds from
 // timing.requestTime; blocked includes the time queued before it.
-func timings(r *request, t *network.ResourceTiming) evidence.HARTimings {
-	out := evidence.HARTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1, Send: 0, Wait: 0, Receive: 0}
+func timings(r *request, t *network.ResourceTiming) HARTimings {
+	out := HARTimings{Blocked: -1, DNS: -1, Connect: -1, SSL: -1, Send: 0, Wait: 0, Receive: 0}
 	if t == nil || t.RequestTime <= 0 {
 		if r.endTS > r.startedTS {
 			out.Wait = (r.endTS - r.startedTS) * 1000
@@ -234,13 +233,13 @@ func httpVersion(protocol string) string {
 	return protocol
 }
 
-func harHeaders(h network.Headers, mask func(string) string) []evidence.HARNameValue {
+func harHeaders(h network.Headers, mask func(string) string) []HARNameValue {
 	names := make([]string, 0, len(h))
 	for k := range h {
 		names = append(names, k)
 	}
 	slices.Sort(names)
-	out := make([]evidence.HARNameValue, 0, min(len(names), maxHeaders))
+	out := make([]HARNameValue, 0, min(len(names), maxHeaders))
 	for _, name := range names {
 		if len(out) >= maxHeaders {
 			break
@@ -249,13 +248,13 @@ func harHeaders(h network.Headers, mask func(string) string) []evidence.HARNameV
 		if slices.Contains(credentialHeaders, strings.ToLower(name)) {
 			value = redacted
 		}
-		out = append(out, evidence.HARNameValue{Name: name, Value: mask(truncateRunes(value, maxHeaderValue))})
+		out = append(out, HARNameValue{Name: name, Value: mask(truncateRunes(value, maxHeaderValue))})
 	}
 	return out
 }
 
-func queryString(masked string) []evidence.HARNameValue {
-	out := []evidence.HARNameValue{}
+func queryString(masked string) []HARNameValue {
+	out := []HARNameValue{}
 	u, err := url.Parse(masked)
 	if err != nil || u.RawQuery == "" {
 		return out
@@ -268,7 +267,7 @@ func queryString(masked string) []evidence.HARNameValue {
 		if dv, err := url.QueryUnescape(v); err == nil {
 			v = dv
 		}
-		out = append(out, evidence.HARNameValue{Name: k, Value: v})
+		out = append(out, HARNameValue{Name: k, Value: v})
 	}
 	return out
 }
@@ -276,7 +275,7 @@ func queryString(masked string) []evidence.HARNameValue {
 // postData returns the request body, masked. A form body is also masked
 // after URL-decoding, so that a secret sent URL-encoded ("a%40b.se") is
 // masked too.
-func postData(req *network.Request, mask func(string) string) *evidence.HARPostData {
+func postData(req *network.Request, mask func(string) string) *HARPostData {
 	var b strings.Builder
 	for _, e := range req.PostDataEntries {
 		if b.Len()+len(e.Bytes) > maxPostData {
@@ -295,7 +294,7 @@ func postData(req *network.Request, mask func(string) string) *evidence.HARPostD
 	if strings.HasPrefix(mime, "application/x-www-form-urlencoded") {
 		text = maskForm(text, mask)
 	}
-	return &evidence.HARPostData{MimeType: mime, Text: mask(text)}
+	return &HARPostData{MimeType: mime, Text: mask(text)}
 }
 
 // maskForm masks each value of a URL-encoded form after decoding it.
@@ -335,6 +334,6 @@ func deepMask(secrets *config.Secrets) func(string) string {
 }
 
 // encodeHAR writes the HAR as indented JSON.
-func encodeHAR(h *evidence.HAR) ([]byte, error) {
+func encodeHAR(h *HAR) ([]byte, error) {
 	return json.MarshalIndent(h, "", "  ")
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/evidence"
 )
 
 // secretsFor loads a one-step journey whose URL holds secret, so that the
@@ -81,7 +80,7 @@ func TestHARFromEvents(t *testing.T) {
 	send(&network.EventLoadingFinished{RequestID: "5", Timestamp: 104.01, EncodedDataLength: 150})
 
 	steps := []StepResult{{Index: 0, Name: "landing"}, {Index: 1, Name: "order"}}
-	har := rc.buildHAR(steps, secrets)
+	har := rc.buildHAR(steps, secrets, HARCreator{Name: "touchprobe", Version: "test"})
 	b, err := encodeHAR(har)
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +159,7 @@ func TestHARFromEvents(t *testing.T) {
 	}
 }
 
-func header(h []evidence.HARNameValue, name string) string {
+func header(h []HARNameValue, name string) string {
 	for _, v := range h {
 		if v.Name == name {
 			return v.Value

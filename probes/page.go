@@ -12,8 +12,6 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
-
-	"github.com/touchprobe/touchprobe/internal/browser"
 )
 
 // pollInterval is how often a condition in the page is checked. Small enough
@@ -246,6 +244,7 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 	var lastErr error
 	for {
 		st, err := s.inspect(ctx, sel, scroll)
+		err = browserGone(ctx, err)
 		lastErr = err
 		switch {
 		case err == nil:
@@ -256,7 +255,7 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 			if st.Visible && (cond == nil || cond(st)) {
 				return st, nil
 			}
-		case browser.IsCrash(err):
+		case errors.Is(err, ErrBrowserCrashed):
 			return last, err
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
@@ -345,7 +344,7 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 				return sc, cleanup, nil
 			}
 		}
-		if err != nil && browser.IsCrash(err) {
+		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return scope{}, noop, err
 		}
 		if err := sleep(ctx, pollInterval); err != nil {

@@ -112,7 +112,8 @@ type Result struct {
 	Evidence *Evidence
 }
 
-// Evidence is what a run kept in its folder (see internal/evidence).
+// Evidence is what a run kept in its folder, through the Keeper given to
+// Prober.Run.
 type Evidence struct {
 	// Dir is the run's folder.
 	Dir string

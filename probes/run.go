@@ -10,15 +10,42 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/touchprobe/touchprobe/config"
 )
 
 // Browser hands out isolated tabs. *browser.Manager implements it.
 type Browser interface {
-	// Tab opens a tab in a fresh browser context; cancel closes both.
+	// Tab opens a tab in a fresh browser context; cancel closes both. The
+	// error of a browser that exited wraps ErrBrowserCrashed.
 	Tab(ctx context.Context) (tab context.Context, cancel context.CancelFunc, err error)
 	// Died reports whether the browser behind tab has exited.
 	Died(tab context.Context) bool
+}
+
+// ErrBrowserCrashed is the error of a browser that exited, or whose
+// connection dropped, while a run needed it: the browser's fault, not the
+// site's. Check for it with errors.Is.
+var ErrBrowserCrashed = errors.New("the browser exited")
+
+// browserGone turns the error of a call in the tab of ctx into one that
+// wraps ErrBrowserCrashed when the call failed because the connection to
+// the browser dropped, and returns other errors as they are.
+func browserGone(ctx context.Context, err error) error {
+	if err == nil || errors.Is(err, ErrBrowserCrashed) {
+		return err
+	}
+	c := chromedp.FromContext(ctx)
+	if c == nil || c.Browser == nil {
+		return err
+	}
+	select {
+	case <-c.Browser.LostConnection:
+		return fmt.Errorf("%w: %w", ErrBrowserCrashed, err)
+	default:
+		return err
+	}
 }
 
 // Prober runs journeys. It never sets deadlines of its own beyond each
@@ -26,34 +53,60 @@ type Browser interface {
 type Prober struct {
 	Browser Browser
 	Logger  *slog.Logger
+	// Version is the version of the program, which the HARs it writes name
+	// as their creator.
+	Version string
+}
+
+func (p *Prober) harCreator() HARCreator {
+	v := p.Version
+	if v == "" {
+		v = "unknown"
+	}
+	return HARCreator{Name: "touchprobe", Version: v}
+}
+
+// Keeper keeps the evidence of one run: it writes files (name → content)
+// under the run's journey and ID and returns the folder and the names it
+// kept. An error with a folder means the files were kept and what came
+// after (retention) failed. *evidence.Store is one.
+type Keeper interface {
+	Write(journey, runID string, files map[string][]byte) (dir string, kept []string, err error)
 }
 
 // Run drives one journey through a fresh, isolated browser context and
 // measures every step. A slow or broken site gives a Result with status
 // failure; a browser that dies gives status error. Run never panics on what
 // a site answers.
-func (p *Prober) Run(ctx context.Context, j *config.Journey, secrets *config.Secrets) *Result {
-	res, _ := p.run(ctx, j, secrets, false)
+//
+// With a keeper, a run that fails or has a step over its budget also keeps
+// its evidence there: a screenshot and the HTML of the failing or slowest
+// step, the console messages and a HAR of the run, all masked; the
+// Result's Evidence names them. A cancelled run keeps nothing, and a
+// passing run costs no more than without a keeper: only failing and slow
+// steps are photographed. Evidence that cannot be kept costs the evidence,
+// never the run: Run logs why. A nil keeper keeps nothing; pass a nil
+// interface, not a nil *evidence.Store.
+func (p *Prober) Run(ctx context.Context, j *config.Journey, secrets *config.Secrets, keeper Keeper) *Result {
+	res, c := p.run(ctx, j, secrets, keeper != nil)
+	if c != nil {
+		p.keep(keeper, res, c)
+	}
 	return res
 }
 
-// RunCapturing is Run, and when the run fails or a step goes over its
-// budget it also returns the evidence: a screenshot and the HTML of the
-// failing or slowest step, the console messages and a HAR of the run. The
-// Capture is nil for a run that passed within budget, or that was
-// cancelled. Passing runs cost no more than with Run: only failing and
-// slow steps are photographed.
-func (p *Prober) RunCapturing(ctx context.Context, j *config.Journey, secrets *config.Secrets) (*Result, *Capture) {
-	return p.run(ctx, j, secrets, true)
+func (p *Prober) logger() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
 }
 
-func (p *Prober) run(ctx context.Context, j *config.Journey, secrets *config.Secrets, capturing bool) (*Result, *Capture) {
+// run runs the journey and, when capturing and the run failed or was slow,
+// assembles its evidence.
+func (p *Prober) run(ctx context.Context, j *config.Journey, secrets *config.Secrets, capturing bool) (*Result, *capture) {
 	res := &Result{Journey: j.Name, RunID: newRunID(), Start: time.Now(), Status: StatusSuccess}
-	logger := p.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	logger = logger.With("journey", j.Name, "run_id", res.RunID)
+	logger := p.logger().With("journey", j.Name, "run_id", res.RunID)
 	r := &run{prober: p, journey: j, secrets: secrets, result: res, logger: logger, capturing: capturing}
 	r.execute(ctx)
 	res.Duration = time.Since(res.Start)
@@ -204,7 +257,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 	if err != nil {
 		r.describeHTTPStatus(err)
-		reason, msg := r.classify(parent, ctx, err, st)
+		reason, msg := classify(r.failure(parent, ctx, err, st))
 		msg = r.withFailedRequest(i, reason, msg)
 		r.fail(i, reason, msg)
 		logger.Warn("step failed", "reason", reason, "message", out.Message, "duration_seconds", out.Duration.Seconds())

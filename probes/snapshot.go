@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/evidence"
 )
 
 // snapshotTimeout bounds taking a screenshot and the HTML of a page: a page
@@ -25,28 +24,27 @@ type snapshot struct {
 	html []byte
 }
 
-// Capture is the evidence of one run that failed or went over budget,
-// ready to be written (see internal/evidence). Secrets are masked in all
-// of it.
-type Capture struct {
-	// Step is the index of the step the screenshot and HTML show, or of
+// capture is the evidence of one run that failed or went over budget,
+// ready to be kept. Secrets are masked in all of it.
+type capture struct {
+	// step is the index of the step the screenshot and HTML show, or of
 	// the step that failed or was slowest when there are none.
-	Step       int
-	Screenshot []byte // PNG; nil if the page could not be captured
-	HTML       []byte
-	Console    []byte // JSON []evidence.ConsoleEntry
-	HAR        []byte // HAR 1.2 JSON
+	step       int
+	screenshot []byte // PNG; nil if the page could not be captured
+	html       []byte
+	console    []byte // JSON []ConsoleEntry
+	har        []byte // HAR 1.2 JSON
 }
 
-// Files returns the capture as file name → content, leaving out what was
+// files returns the capture as file name → content, leaving out what was
 // not captured.
-func (c *Capture) Files() map[string][]byte {
+func (c *capture) files() map[string][]byte {
 	out := map[string][]byte{}
 	for name, b := range map[string][]byte{
-		evidence.ScreenshotFile: c.Screenshot,
-		evidence.HTMLFile:       c.HTML,
-		evidence.ConsoleFile:    c.Console,
-		evidence.HARFile:        c.HAR,
+		ScreenshotFile: c.screenshot,
+		HTMLFile:       c.html,
+		ConsoleFile:    c.console,
+		HARFile:        c.har,
 	} {
 		if len(b) > 0 {
 			out[name] = b
@@ -55,19 +53,28 @@ func (c *Capture) Files() map[string][]byte {
 	return out
 }
 
-// Keep writes the capture into store as the evidence of res and names it
-// in res.Evidence. A capture with nothing in it keeps nothing. An error
-// with res.Evidence set means the run was kept and retention failed after.
-func (c *Capture) Keep(store *evidence.Store, res *Result) error {
-	files := c.Files()
+// keep writes the capture with keeper as the evidence of res and names it
+// in res.Evidence. A capture with nothing in it keeps nothing.
+func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
+	files := c.files()
 	if len(files) == 0 {
-		return nil
+		return
 	}
-	dir, names, err := store.Write(res.Journey, res.RunID, files)
+	logger := p.logger().With("journey", res.Journey, "run_id", res.RunID)
+	dir, names, err := keeper.Write(res.Journey, res.RunID, files)
 	if dir != "" {
-		res.Evidence = &Evidence{Dir: dir, Step: c.Step, Files: names}
+		res.Evidence = &Evidence{Dir: dir, Step: c.step, Files: names}
 	}
-	return err
+	switch {
+	case err != nil && dir == "":
+		logger.Error("could not keep the run's evidence", "err", err)
+		return
+	case err != nil:
+		logger.Error("could not apply evidence retention", "err", err)
+	}
+	if dir != "" {
+		logger.Info("evidence kept", "dir", dir, "files", names)
+	}
 }
 
 // fieldValuesJS lists the values of the text fields of the page and of
@@ -189,21 +196,21 @@ func hideSecretFields(ctx context.Context, secrets *config.Secrets) error {
 }
 
 // capture assembles the evidence of a finished run.
-func (r *run) capture() *Capture {
+func (r *run) capture() *capture {
 	res := r.result
-	c := &Capture{Step: -1}
+	c := &capture{step: -1}
 	if r.snap != nil {
-		c.Step, c.Screenshot, c.HTML = r.snap.step, r.snap.png, r.snap.html
+		c.step, c.screenshot, c.html = r.snap.step, r.snap.png, r.snap.html
 	}
-	if c.Step < 0 {
-		c.Step = evidenceStep(res)
+	if c.step < 0 {
+		c.step = evidenceStep(res)
 	}
 	if r.rec == nil {
 		return c
 	}
 	mask := deepMask(r.secrets)
 	r.rec.mu.Lock()
-	console := make([]evidence.ConsoleEntry, len(r.rec.console))
+	console := make([]ConsoleEntry, len(r.rec.console))
 	copy(console, r.rec.console)
 	r.rec.mu.Unlock()
 	for k := range console {
@@ -212,10 +219,10 @@ func (r *run) capture() *Capture {
 		console[k].Step = mask(console[k].Step)
 	}
 	if b, err := json.MarshalIndent(console, "", "  "); err == nil {
-		c.Console = b
+		c.console = b
 	}
-	if b, err := encodeHAR(r.rec.buildHAR(res.Steps, r.secrets)); err == nil {
-		c.HAR = b
+	if b, err := encodeHAR(r.rec.buildHAR(res.Steps, r.secrets, r.prober.harCreator())); err == nil {
+		c.har = b
 	} else {
 		r.logger.Error("could not encode the HAR", "err", err)
 	}

@@ -125,22 +125,13 @@ func New(opts Options) (*Agent, error) {
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
-	path := cfg.Browser.Path
-	if opts.BrowserPath != "" {
-		path = opts.BrowserPath
-	}
-	a.browser, err = browser.New(browser.Options{
-		Path:       path,
-		ExtraFlags: cfg.Browser.ExtraFlags,
-		Dir:        opts.BrowserDir,
-		Logger:     opts.Logger,
-		OnRestart:  a.metrics.BrowserRestarted,
-		OnUp:       a.metrics.SetBrowserUp,
-	})
+	bopts := BrowserOptions(cfg, opts.BrowserPath, opts.BrowserDir, opts.Logger)
+	bopts.OnRestart, bopts.OnUp = a.metrics.BrowserRestarted, a.metrics.SetBrowserUp
+	a.browser, err = browser.New(bopts)
 	if err != nil {
 		return nil, err
 	}
-	a.prober = &probes.Prober{Browser: a.browser, Logger: opts.Logger}
+	a.prober = NewProber(a.browser, opts.Logger)
 	a.sched = scheduler.New(cfg.Agent.Concurrency, a.runJourney, scheduler.Hooks{
 		OnSkip: func(job scheduler.Job) {
 			a.metrics.ObserveSkip(job.Name)
@@ -487,25 +478,6 @@ func sameFolder(root, dir string) bool {
 	return err == nil && abs == root
 }
 
-// keepEvidence writes a run's evidence and names it in res. A folder that
-// cannot be written costs the evidence, never the run.
-func (a *Agent) keepEvidence(store *evidence.Store, res *probes.Result, c *probes.Capture) {
-	err := c.Keep(store, res)
-	if err == nil && res.Evidence == nil {
-		return // nothing was captured
-	}
-	st := store.Stats()
-	a.metrics.SetArtifacts(st.Runs, st.Bytes)
-	if err != nil && res.Evidence == nil {
-		a.logger.Error("could not keep the run's evidence", "journey", res.Journey, "run_id", res.RunID, "err", err)
-		return
-	}
-	if err != nil {
-		a.logger.Error("could not apply evidence retention", "journey", res.Journey, "run_id", res.RunID, "err", err)
-	}
-	a.logger.Info("evidence kept", "journey", res.Journey, "run_id", res.RunID, "dir", res.Evidence.Dir, "files", res.Evidence.Files)
-}
-
 // journeyVersion identifies a journey's definition, so that a reload that
 // does not change it keeps its schedule.
 func journeyVersion(j *config.Journey) string {
@@ -523,21 +495,21 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if j == nil {
 		return
 	}
+	// A run that keeps evidence names it in its result before anyone sees
+	// the result, so that its pages can link to it.
+	var keeper probes.Keeper
 	store := a.evidence.Load()
-	var res *probes.Result
-	var captured *probes.Capture
 	if store != nil {
-		res, captured = a.prober.RunCapturing(ctx, j, cfg.Secrets())
-	} else {
-		res = a.prober.Run(ctx, j, cfg.Secrets())
+		keeper = store
+	}
+	res := a.prober.Run(ctx, j, cfg.Secrets(), keeper)
+	if store != nil && res.Evidence != nil {
+		st := store.Stats()
+		a.metrics.SetArtifacts(st.Runs, st.Bytes)
 	}
 	if res.Reason == probes.ReasonCanceled {
 		// Shutdown or removal interrupted the run: it measured nothing.
 		return
-	}
-	// Before anyone sees the result, so that its pages can link to it.
-	if captured != nil {
-		a.keepEvidence(store, res, captured)
 	}
 	a.metrics.ObserveRun(res)
 	a.runs.Add(res)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/probes"
 )
 
 // ErrClosed is returned by Tab after Close.
@@ -199,12 +201,6 @@ func (m *Manager) Died(tabCtx context.Context) bool {
 	}
 	// A tab of an older, already replaced browser.
 	return chromedp.FromContext(inst.browserCtx).Browser != c.Browser
-}
-
-// IsCrash reports whether err says the browser process exited.
-func IsCrash(err error) bool {
-	var exit *exec.ExitError
-	return errors.As(err, &exit) || (err != nil && strings.Contains(err.Error(), "lost the connection to the browser"))
 }
 
 // Kill ends the current browser abruptly, as a crash would. Tests and the
@@ -483,7 +479,7 @@ func (m *Manager) cleanup(inst *instance) {
 func (m *Manager) explain(inst *instance, err error) error {
 	select {
 	case <-inst.dead:
-		return fmt.Errorf("browser exited: %w", err)
+		return fmt.Errorf("%w: %w", probes.ErrBrowserCrashed, err)
 	default:
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/evidence"
 	"github.com/touchprobe/touchprobe/internal/report"
@@ -42,11 +43,7 @@ func (c *commands) runOnce() int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	path := cfg.Browser.Path
-	if c.browserPath != "" {
-		path = c.browserPath
-	}
-	b, err := browser.New(browser.Options{Path: path, ExtraFlags: cfg.Browser.ExtraFlags, Dir: c.browserDir, Logger: logger})
+	b, err := browser.New(agent.BrowserOptions(cfg, c.browserPath, c.browserDir, logger))
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
 		return 1
@@ -56,23 +53,13 @@ func (c *commands) runOnce() int {
 	// the journey's time is the journey's and not Chromium's start-up. A
 	// browser that cannot start is reported by the run that needs it.
 	_ = b.Start(ctx)
-	prober := &probes.Prober{Browser: b, Logger: logger}
-	store := c.evidenceStore(cfg)
+	prober := agent.NewProber(b, logger)
+	keeper := c.evidenceKeeper(cfg)
 
 	var results []*probes.Result
 	for _, j := range selected {
 		jctx, cancel := context.WithTimeout(ctx, j.Timeout.Duration)
-		if store == nil {
-			results = append(results, prober.Run(jctx, j, cfg.Secrets()))
-		} else {
-			res, captured := prober.RunCapturing(jctx, j, cfg.Secrets())
-			if captured != nil {
-				if err := captured.Keep(store, res); err != nil {
-					fmt.Fprintf(c.stderr, "journey %q: could not keep the run's evidence: %v\n", res.Journey, err)
-				}
-			}
-			results = append(results, res)
-		}
+		results = append(results, prober.Run(jctx, j, cfg.Secrets(), keeper))
 		cancel()
 		if ctx.Err() != nil {
 			break
@@ -88,7 +75,7 @@ func (c *commands) runOnce() int {
 		return 1
 	}
 	if report.Failed(results) {
-		if store == nil {
+		if keeper == nil {
 			fmt.Fprintln(c.stderr, "no evidence kept: set artifacts_dir in [agent] to keep a screenshot, the HTML, the console and a HAR of failed and slow runs")
 		}
 		return 1
@@ -96,9 +83,9 @@ func (c *commands) runOnce() int {
 	return 0
 }
 
-// evidenceStore opens the folder where once keeps evidence, the agent's:
+// evidenceKeeper opens the folder where once keeps evidence, the agent's:
 // artifacts_dir, else systemd's STATE_DIRECTORY. nil means none.
-func (c *commands) evidenceStore(cfg *config.Config) *evidence.Store {
+func (c *commands) evidenceKeeper(cfg *config.Config) probes.Keeper {
 	dir := evidence.DefaultDir(cfg.Agent.ArtifactsDir, os.Getenv)
 	if dir == "" {
 		return nil
@@ -106,6 +93,10 @@ func (c *commands) evidenceStore(cfg *config.Config) *evidence.Store {
 	store, err := evidence.NewStore(dir, cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes), evidence.ConfigFolder(cfg.File)...)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, err)
+	}
+	if store == nil {
+		// A nil *Store in the interface would not be a nil Keeper.
+		return nil
 	}
 	return store
 }

@@ -6,29 +6,21 @@ import (
 	"encoding/hex"
 	"path/filepath"
 	"strings"
-	"time"
+
+	"github.com/touchprobe/touchprobe/probes"
 )
 
-// The files of one run's folder. A run keeps only those it could capture.
+// The files of one run's folder, as probes names them. A run keeps only
+// those it could capture.
 const (
-	ScreenshotFile = "screenshot.png" // full page, at the failing or slowest step
-	HTMLFile       = "page.html"      // the page's DOM at that moment
-	ConsoleFile    = "console.json"   // []ConsoleEntry, in the order they happened
-	HARFile        = "network.har"    // HAR 1.2 of the whole run
+	ScreenshotFile = probes.ScreenshotFile
+	HTMLFile       = probes.HTMLFile
+	ConsoleFile    = probes.ConsoleFile
+	HARFile        = probes.HARFile
 )
 
 // ConsoleEntry is one console message or uncaught exception of a run.
-type ConsoleEntry struct {
-	Time time.Time `json:"time"`
-	// Level is "error", "warning", "info", "log", "debug" or "exception"
-	// (an uncaught JavaScript exception).
-	Level string `json:"level"`
-	Text  string `json:"text"`
-	URL   string `json:"url,omitempty"`
-	Line  int    `json:"line,omitempty"`
-	// Step is the name of the step that was running.
-	Step string `json:"step,omitempty"`
-}
+type ConsoleEntry = probes.ConsoleEntry
 
 // JourneyDir is the folder name of a journey's evidence: readable, safe on
 // any file system, and distinct for names that differ only in characters the
