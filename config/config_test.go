@@ -131,6 +131,9 @@ func TestLoadInvalid(t *testing.T) {
 		{file: "invalid-schedule.toml", want: []string{
 			`FILE: journey "storefront" (#1): schedule: invalid schedule "every minute" (expected 5 to 6 fields, found 2: [every minute]): write a cron spec or descriptor such as "@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`,
 		}},
+		{file: "invalid-schedule-never.toml", want: []string{
+			`FILE: journey "storefront" (#1): schedule: schedule "0 0 30 2 *" never fires: no time matches it within five years (check the day of the month against the month, such as February 30); write a schedule that matches a real date, such as "@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`,
+		}},
 		{file: "invalid-schedule-too-often.toml", want: []string{
 			`FILE: journey "storefront" (#1): schedule: schedule "@every 500ms" is too often: "@every" must be at least 1s, such as "@every 30s"`,
 		}},

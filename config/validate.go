@@ -15,8 +15,6 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/robfig/cron/v3"
 )
 
 // Limits that keep the agent and its metrics bounded.
@@ -28,12 +26,6 @@ const (
 // reservedLabels are the label names touchprobe sets itself; a journey label
 // of the same name would clash with them.
 var reservedLabels = []string{"journey", "step", "touchpoint", "location", "reason", "result", "timing", "instance", "job"}
-
-// cronParser is the parser the scheduler uses; validating with the same one
-// means a schedule that loads is a schedule that runs.
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-const scheduleExamples = `"@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`
 
 // actionKeys are the keys each action uses beyond those every step has.
 var actionKeys = map[string][]string{
@@ -213,30 +205,13 @@ func (v *validator) name(w where, m meta, name, example, label string) bool {
 	return true
 }
 
-// scheduleProblem says what is wrong with a schedule, or "".
+// scheduleProblem says what is wrong with a schedule, or "". The rules
+// are ParseSchedule's, which the scheduler applies too.
 func scheduleProblem(spec string) string {
-	if _, err := parseSchedule(spec); err != nil {
-		return fmt.Sprintf("invalid schedule %q (%v): write a cron spec or descriptor such as %s", spec, err, scheduleExamples)
-	}
-	// The parser silently rounds "@every" up to a second; say so instead.
-	if _, after, ok := strings.Cut(spec, "@every "); ok {
-		if d, err := time.ParseDuration(strings.TrimSpace(after)); err == nil && d < time.Second {
-			return fmt.Sprintf("schedule %q is too often: \"@every\" must be at least 1s, such as \"@every 30s\"", spec)
-		}
+	if _, err := ParseSchedule(spec, time.Now()); err != nil {
+		return err.Error()
 	}
 	return ""
-}
-
-// parseSchedule runs the cron parser, which panics on some inputs (such as
-// "TZ=UTC" with nothing after it); a bad schedule must be an error, not a
-// crash of the agent.
-func parseSchedule(spec string) (s cron.Schedule, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, errors.New("malformed time zone prefix")
-		}
-	}()
-	return cronParser.Parse(spec)
 }
 
 func (v *validator) labels(w where, labels map[string]string) {
