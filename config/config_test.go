@@ -159,7 +159,11 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1): labels: label name "__brand" starts with "__", which Prometheus reserves for itself: rename it`,
 		}},
 		{file: "invalid-label-reserved.toml", want: []string{
-			`FILE: journey "storefront" (#1): labels: label name "location" is reserved: touchprobe sets journey, step, touchpoint, location, reason, result, timing, instance and job itself; rename it`,
+			`FILE: journey "storefront" (#1): labels: label name "location" is reserved: touchprobe or Prometheus sets it on touchprobe's metrics; rename it, such as "site" (reserved: RESERVED)`,
+		}},
+		{file: "invalid-label-le-quantile.toml", want: []string{
+			`FILE: journey "storefront" (#1): labels: label name "le" is reserved: touchprobe or Prometheus sets it on touchprobe's metrics; rename it, such as "site" (reserved: RESERVED)`,
+			`FILE: journey "storefront" (#1): labels: label name "quantile" is reserved: touchprobe or Prometheus sets it on touchprobe's metrics; rename it, such as "site" (reserved: RESERVED)`,
 		}},
 		{file: "invalid-label-empty-value.toml", want: []string{
 			`FILE: journey "storefront" (#1): labels: label "brand" has an empty value: write a value or remove the label`,
@@ -308,6 +312,7 @@ func TestLoadInvalid(t *testing.T) {
 				t.Fatalf("error is a %T, want Errors", err)
 			}
 			want := strings.ReplaceAll(strings.Join(tt.want, "\n"), "FILE", path)
+			want = strings.ReplaceAll(want, "RESERVED", strings.Join(ReservedLabelNames, ", "))
 			if got := err.Error(); got != want {
 				t.Errorf("errors:\ngot:\n%s\nwant:\n%s", got, want)
 			}

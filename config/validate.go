@@ -23,10 +23,6 @@ const (
 	maxLabelValue  = 64 // characters in a journey name, step name or location
 )
 
-// reservedLabels are the label names touchprobe sets itself; a journey label
-// of the same name would clash with them.
-var reservedLabels = []string{"journey", "step", "touchpoint", "location", "reason", "result", "timing", "instance", "job"}
-
 // actionKeys are the keys each action uses beyond those every step has.
 var actionKeys = map[string][]string{
 	"navigate": {"url"},
@@ -216,13 +212,9 @@ func scheduleProblem(spec string) string {
 
 func (v *validator) labels(w where, labels map[string]string) {
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
-		switch {
-		case !validLabelName(name):
-			v.add(w, "labels", "invalid label name %q: write letters, digits and underscores, not starting with a digit", name)
-		case strings.HasPrefix(name, "__"):
-			v.add(w, "labels", "label name %q starts with \"__\", which Prometheus reserves for itself: rename it", name)
-		case slices.Contains(reservedLabels, name):
-			v.add(w, "labels", "label name %q is reserved: touchprobe sets %s itself; rename it", name, join(reservedLabels, "and"))
+		switch p := LabelNameProblem(name); {
+		case p != "":
+			v.add(w, "labels", "%s", p)
 		case labels[name] == "":
 			v.add(w, "labels", "label %q has an empty value: write a value or remove the label", name)
 		default:
@@ -394,22 +386,6 @@ func labelValueProblem(s string) string {
 		return fmt.Sprintf("must be at most %d characters, got %d", maxLabelValue, utf8.RuneCountInString(s))
 	}
 	return ""
-}
-
-// validLabelName reports whether s is a Prometheus label name.
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // oneOf says a value is not one of a closed set, suggesting the closest.

@@ -472,3 +472,27 @@ func intervals(js []config.Journey) map[string]time.Duration {
 	}
 	return out
 }
+
+// Every label any touchprobe metric sets, and those Prometheus adds, is in
+// config's reserved set, so that a journey label can never clash with one
+// and be silently dropped.
+func TestEveryMetricLabelIsReservedInConfig(t *testing.T) {
+	for _, d := range Docs() {
+		for _, l := range d.Labels {
+			if !slices.Contains(config.ReservedLabelNames, l) {
+				t.Errorf("%s sets label %q, which config.ReservedLabelNames does not reserve", d.Name, l)
+			}
+			if config.LabelNameProblem(l) == "" {
+				t.Errorf("config accepts %q as a journey label, which %s sets", l, d.Name)
+			}
+		}
+		if d.Type == "histogram" && config.LabelNameProblem("le") == "" {
+			t.Errorf("%s is a histogram but config accepts the label le", d.Name)
+		}
+	}
+	for _, l := range []string{"le", "quantile", "instance", "job", "__name__"} {
+		if config.LabelNameProblem(l) == "" {
+			t.Errorf("config accepts the label %q, which Prometheus sets", l)
+		}
+	}
+}
