@@ -123,7 +123,22 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#2): name: journey #1 is already called "storefront": journey names must be unique`,
 		}},
 		{file: "invalid-journey-name-unprintable.toml", want: []string{
-			`FILE: journey "store\tfront" (#1): name: must contain only printable characters, got "store\tfront"`,
+			`FILE: journey "store\tfront" (#1): name: must not contain control or format characters (such as tabs, zero-width spaces or bidi controls), got U+0009 at character 6: remove it`,
+		}},
+		{file: "invalid-journey-name-dot.toml", want: []string{
+			`FILE: journey "." (#1): name: "." cannot be a journey name: its page /journeys/. would never be reached; write a name such as "storefront"`,
+			`FILE: journey ".." (#2): name: ".." cannot be a journey name: its page /journeys/.. would never be reached; write a name such as "storefront"`,
+		}},
+		{file: "invalid-journey-name-nfd.toml", want: []string{
+			`FILE: journey "café" (#1): name: must be in Unicode normal form NFC, so that it cannot look like another value written differently: write "caf\u00e9"`,
+		}},
+		{file: "invalid-journey-name-whitespace.toml", want: []string{
+			`FILE: journey "shop " (#1): name: must not start or end with whitespace: write "shop"`,
+			`FILE: journey "shop " (#1), step " landing" (#1): name: must not start or end with whitespace: write "landing"`,
+		}},
+		{file: "invalid-label-value-bidi.toml", want: []string{
+			`FILE: agent: location: must not contain control or format characters (such as tabs, zero-width spaces or bidi controls), got U+200B at character 5: remove it`,
+			`FILE: journey "storefront" (#1): labels: the value of label "brand" must not contain control or format characters (such as tabs, zero-width spaces or bidi controls), got U+202E at character 5: remove it`,
 		}},
 		{file: "invalid-journey-name-too-long.toml", want: []string{
 			`FILE: journey "` + strings.Repeat("a", 65) + `" (#1): name: must be at most 64 characters, got 65`,
@@ -983,5 +998,27 @@ func TestParseByteSize(t *testing.T) {
 	}
 	if s := ByteSize(1000).String(); s != "1000B" {
 		t.Errorf("String() = %q, want 1000B", s)
+	}
+}
+
+// One rule for every name and label value: what looks alike must be alike.
+func TestTextProblem(t *testing.T) {
+	for _, ok := range []string{"storefront", "add to basket", "café", "eu-north-1", "Kasse (DE)", "日本", "🛒 basket"} {
+		if p := TextProblem(ok); p != "" {
+			t.Errorf("TextProblem(%q) = %q, want accepted", ok, p)
+		}
+	}
+	for _, bad := range []string{"", "shop ", " shop", "shop\n", "cafe\u0301", "nord\u202elys", "a\u200bb", "a\u00a0b", "a\tb", "\xff", strings.Repeat("a", MaxTextLen+1)} {
+		if TextProblem(bad) == "" {
+			t.Errorf("TextProblem(%q) accepted it", bad)
+		}
+	}
+	for _, name := range []string{".", ".."} {
+		if JourneyNameProblem(name) == "" {
+			t.Errorf("JourneyNameProblem(%q) accepted it", name)
+		}
+	}
+	if JourneyNameProblem("...") != "" || TextProblem(".") != "" {
+		t.Error(`only "." and ".." are unusable journey names; "." is a fine step name`)
 	}
 }

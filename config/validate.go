@@ -13,14 +13,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Limits that keep the agent and its metrics bounded.
 const (
 	maxConcurrency = 64 // browser contexts in flight; each costs a renderer
-	maxLabelValue  = 64 // characters in a journey name, step name or location
 )
 
 // actionKeys are the keys each action uses beyond those every step has.
@@ -64,12 +61,12 @@ func (v *validator) agent() {
 		case a.Location == "":
 			v.add(top, "agent.location", `must not be empty: write where this agent probes from, such as "eu-north-1", or leave location out to use the host name`)
 		case v.noReference(top, "agent.location", a.Location, true):
-			if p := labelValueProblem(a.Location); p != "" {
+			if p := TextProblem(a.Location); p != "" {
 				v.add(top, "agent.location", "%s", p)
 			}
 		}
 	} else if !m.present["agent.location"] {
-		if p := labelValueProblem(a.Location); p != "" {
+		if p := TextProblem(a.Location); p != "" {
 			v.add(top, "agent.location", "the host name %q is not usable: it %s; set location", a.Location, p)
 		}
 	}
@@ -194,7 +191,11 @@ func (v *validator) name(w where, m meta, name, example, label string) bool {
 	if !v.noReference(w, "name", name, true) {
 		return false
 	}
-	if p := labelValueProblem(name); p != "" {
+	problem := TextProblem
+	if label == "journey" {
+		problem = JourneyNameProblem
+	}
+	if p := problem(name); p != "" {
 		v.add(w, "name", "%s", p)
 		return false
 	}
@@ -217,8 +218,11 @@ func (v *validator) labels(w where, labels map[string]string) {
 			v.add(w, "labels", "%s", p)
 		case labels[name] == "":
 			v.add(w, "labels", "label %q has an empty value: write a value or remove the label", name)
+		case !v.noReference(w, "labels", labels[name], true):
 		default:
-			v.noReference(w, "labels", labels[name], true)
+			if p := TextProblem(labels[name]); p != "" {
+				v.add(w, "labels", "the value of label %q %s", name, p)
+			}
 		}
 	}
 }
@@ -371,21 +375,6 @@ func (v *validator) noReference(w where, key, s string, label bool) bool {
 		v.add(w, key, "references such as ${env:NAME} are only filled in a step's keys: write the value itself")
 	}
 	return false
-}
-
-// labelValueProblem says why s is not a safe label value, or "".
-func labelValueProblem(s string) string {
-	switch {
-	case s == "":
-		return "must not be empty"
-	case !utf8.ValidString(s):
-		return "must be valid UTF-8"
-	case strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return fmt.Sprintf("must contain only printable characters, got %q", s)
-	case utf8.RuneCountInString(s) > maxLabelValue:
-		return fmt.Sprintf("must be at most %d characters, got %d", maxLabelValue, utf8.RuneCountInString(s))
-	}
-	return ""
 }
 
 // oneOf says a value is not one of a closed set, suggesting the closest.
