@@ -1022,3 +1022,31 @@ func TestTextProblem(t *testing.T) {
 		t.Error(`only "." and ".." are unusable journey names; "." is a fine step name`)
 	}
 }
+
+// The action table is the one definition of actions: Actions follows from
+// it, and every key it names is a key a step can have.
+func TestActionTable(t *testing.T) {
+	stepKeys := map[string]bool{}
+	st := reflect.TypeFor[Step]()
+	for i := range st.NumField() {
+		if tag, _, _ := strings.Cut(st.Field(i).Tag.Get("toml"), ","); tag != "" && tag != "-" {
+			stepKeys[tag] = true
+		}
+	}
+	if len(Actions) != len(actionTable) {
+		t.Fatalf("Actions %q does not follow the table", Actions)
+	}
+	for i, a := range actionTable {
+		if Actions[i] != a.Name || lookupAction(a.Name) != &actionTable[i] {
+			t.Errorf("action #%d %q: Actions or lookupAction disagree with the table", i+1, a.Name)
+		}
+		for _, k := range a.Keys {
+			if !stepKeys[k.Name] {
+				t.Errorf("action %q uses key %q, which a step cannot have", a.Name, k.Name)
+			}
+			if k.Required != (k.Hint != "") {
+				t.Errorf("action %q key %q: a required key needs a hint, an optional one none", a.Name, k.Name)
+			}
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -19,22 +18,6 @@ import (
 const (
 	maxConcurrency = 64 // browser contexts in flight; each costs a renderer
 )
-
-// actionKeys are the keys each action uses beyond those every step has.
-var actionKeys = map[string][]string{
-	"navigate": {"url"},
-	"click":    {"selector"},
-	"fill":     {"fields", "submit"},
-	"select":   {"selector", "value"},
-	"press":    {"key", "selector"},
-	"wait":     {"selector"},
-	"assert":   {"selector", "text", "url_matches"},
-	"chat":     {"open", "input", "message", "reply"},
-}
-
-// actionOnlyKeys are the keys that only some actions use, in the order they
-// are checked.
-var actionOnlyKeys = []string{"url", "selector", "fields", "submit", "value", "key", "text", "url_matches", "open", "input", "message", "reply"}
 
 // selectorKeys hold CSS selectors, which must say something when written.
 var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "frame", "wait_for", "expect.selector"}
@@ -275,74 +258,44 @@ func (v *validator) step(w where, m meta, s *Step) {
 	v.positive(w, m, "timeout", s.Timeout, "20s")
 }
 
-// actionKeys checks the keys that depend on the step's action: those it
-// needs, and those that belong to other actions.
+// actionKeys checks the keys that depend on the step's action, by the
+// action table: keys of other actions, required keys, and the action's own
+// check.
 func (v *validator) actionKeys(w where, m meta, s *Step) {
+	a := lookupAction(s.Action)
 	for _, key := range actionOnlyKeys {
 		if v.unused(m, s, key) {
 			var users []string
-			for _, a := range Actions {
-				if slices.Contains(actionKeys[a], key) {
-					users = append(users, a)
+			for _, other := range actionTable {
+				if other.uses(key) {
+					users = append(users, other.Name)
 				}
 			}
 			v.add(w, key, "not used by %s: %s is only used by %s", s.Action, key, join(users, "and"))
 		}
 	}
-	required := func(key, hint string) {
-		if !m.present[key] {
-			v.add(w, key, "required by %s: %s", s.Action, hint)
+	for _, k := range a.Keys {
+		if k.Required && !m.present[k.Name] {
+			v.add(w, k.Name, "required by %s: %s", s.Action, k.Hint)
 		}
 	}
-	notEmpty := func(key, value, hint string) {
-		if m.has(key) && value == "" {
-			v.add(w, key, "must not be empty: %s", hint)
-		}
+	if a.check != nil {
+		a.check(v, w, m, s)
 	}
-	switch s.Action {
-	case "navigate":
-		required("url", `write an absolute URL such as "https://shop.example.com/"`)
-		if m.has("url") {
-			if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				v.add(w, "url", "%q is not an absolute http(s) URL: write one such as \"https://shop.example.com/\"", v.written.show(s, "url", s.URL))
-			}
-		}
-	case "click":
-		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`)
-	case "fill":
-		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`)
-	case "select":
-		required("selector", `write the CSS selector of the <select> element, such as "#size"`)
-		required("value", `write the value of the <option> to choose`)
-	case "press":
-		required("key", `write a key name such as "Enter" or "Tab"`)
-		notEmpty("key", s.Key, `write a key name such as "Enter" or "Tab"`)
-	case "wait":
-		required("selector", `write the CSS selector of the element to wait for, such as "#card"`)
-	case "assert":
-		sel, text, re := m.present["selector"], m.present["text"], m.present["url_matches"]
-		switch {
-		case !sel && !text && !re:
-			v.add(w, "", `assert needs selector and text, or url_matches: write selector = "#basket-count" with text = "1", or url_matches = "/checkout/"`)
-		case sel && !text:
-			v.add(w, "text", "required with selector by assert: write the text the element must contain")
-		case text && !sel:
-			v.add(w, "selector", "required with text by assert: write the CSS selector of the element whose text must contain it")
-		}
-		notEmpty("text", s.Text, "write the text the element must contain")
-	case "chat":
-		required("input", `write the CSS selector of the message box, such as "#message"`)
-		required("message", `write the message to send, such as "Is this in stock?"`)
-		notEmpty("message", s.Message, `write the message to send, such as "Is this in stock?"`)
-		required("reply", `write the CSS selector of the reply, such as "p.reply"`)
+}
+
+// notEmpty reports a key written with an empty value.
+func (v *validator) notEmpty(w where, m meta, key, value, hint string) {
+	if m.has(key) && value == "" {
+		v.add(w, key, "must not be empty: %s", hint)
 	}
 }
 
 // unused reports whether key is written on a step whose action does not use
 // it. Keys every action uses are never unused.
 func (v *validator) unused(m meta, s *Step, key string) bool {
-	uses, ok := actionKeys[s.Action]
-	return ok && m.present[key] && slices.Contains(actionOnlyKeys, key) && !slices.Contains(uses, key)
+	a := lookupAction(s.Action)
+	return a != nil && m.present[key] && slices.Contains(actionOnlyKeys, key) && !a.uses(key)
 }
 
 // get returns a selector key's value.
