@@ -56,3 +56,18 @@ func JourneyNameProblem(s string) string {
 	}
 	return TextProblem(s)
 }
+
+// TruncateRunes returns s cut to its first n characters (runes, never
+// splitting one) followed by "…", or s itself when it is no longer. It is
+// the one way touchprobe shortens text for messages and pages.
+func TruncateRunes(s string, n int) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for range n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + "…"
+}

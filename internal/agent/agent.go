@@ -3,7 +3,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -444,7 +443,7 @@ func (a *Agent) prepare(cfg *config.Config) (*prepared, error) {
 	intervals := make(map[string]time.Duration, len(cfg.Journeys))
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
-		job := scheduler.Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: journeyVersion(j)}
+		job := scheduler.Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: j.Version()}
 		jobs = append(jobs, job)
 		if iv, ok := scheduler.Interval(job, now); ok {
 			intervals[j.Name] = iv
@@ -552,16 +551,6 @@ func (a *Agent) keepEvidence(store *evidence.Store, res *probes.Result, c *probe
 		a.logger.Error("could not apply evidence retention", "journey", res.Journey, "run_id", res.RunID, "err", err)
 	}
 	a.logger.Info("evidence kept", "journey", res.Journey, "run_id", res.RunID, "dir", res.Evidence.Dir, "files", res.Evidence.Files)
-}
-
-// journeyVersion identifies a journey's definition, so that a reload that
-// does not change it keeps its schedule.
-func journeyVersion(j *config.Journey) string {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return fmt.Sprintf("unversioned-%p", j)
-	}
-	return string(b)
 }
 
 // runJourney is the scheduler's RunFunc.
