@@ -443,7 +443,7 @@ func (a *Agent) prepare(cfg *config.Config) (*prepared, error) {
 	intervals := make(map[string]time.Duration, len(cfg.Journeys))
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
-		job := scheduler.Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: j.Version()}
+		job := scheduler.JobFor(j)
 		jobs = append(jobs, job)
 		if iv, ok := scheduler.Interval(job, now); ok {
 			intervals[j.Name] = iv

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // Job is one journey as the scheduler sees it.
@@ -24,6 +26,12 @@ type Job struct {
 	// Version is opaque to the scheduler. A job whose Spec and Version are
 	// unchanged keeps its schedule on Update; anything else restarts it.
 	Version string
+}
+
+// JobFor is the job that runs journey j: its name, schedule and timeout,
+// and its Version, so that an unchanged journey keeps its schedule.
+func JobFor(j *config.Journey) Job {
+	return Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: j.Version()}
 }
 
 // RunFunc runs one job once. ctx carries the run's deadline and is
