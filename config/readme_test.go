@@ -29,4 +29,21 @@ func TestReadmeCountsBadConfigurationFiles(t *testing.T) {
 			t.Errorf("README.md says %q, but %sinvalid-*.toml holds %d files: write %d", c[0], testdata, len(files), len(files))
 		}
 	}
+
+	// docs/reliability.md counts the three that are not configurations
+	// at all apart.
+	reliability, err := os.ReadFile("../docs/reliability.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const apart = 3
+	claims = regexp.MustCompile(`([0-9][0-9,]*) invalid configuration files, one per rule, plus an empty file, a binary file and a file that is not UTF-8`).FindAllSubmatch(reliability, -1)
+	if len(claims) == 0 {
+		t.Fatal("docs/reliability.md no longer says how many invalid configuration files are tested; keep the count there or drop this check")
+	}
+	for _, c := range claims {
+		if n, _ := strconv.Atoi(strings.ReplaceAll(string(c[1]), ",", "")); n+apart != len(files) {
+			t.Errorf("docs/reliability.md says %q, but %sinvalid-*.toml holds %d files: write %d", c[1], testdata, len(files), len(files)-apart)
+		}
+	}
 }
