@@ -16,8 +16,9 @@ import (
 // Job is one journey as the scheduler sees it.
 type Job struct {
 	Name string
-	// Spec is a robfig/cron spec: five or six fields (seconds optional),
-	// a descriptor such as "@hourly", or "@every 1m".
+	// Spec is a schedule as config.ParseSchedule accepts it: five or six
+	// cron fields (seconds optional), a descriptor such as "@hourly", or
+	// "@every 1m".
 	Spec string
 	// Timeout is the deadline of one run, counted from when it starts
 	// rather than from when it was scheduled, so that waiting for a
