@@ -123,13 +123,31 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#2): name: journey #1 is already called "storefront": journey names must be unique`,
 		}},
 		{file: "invalid-journey-name-unprintable.toml", want: []string{
-			`FILE: journey "store\tfront" (#1): name: must contain only printable characters, got "store\tfront"`,
+			`FILE: journey "store\tfront" (#1): name: must not contain control or format characters (such as tabs, zero-width spaces or bidi controls), got U+0009 at character 6: remove it`,
+		}},
+		{file: "invalid-journey-name-dot.toml", want: []string{
+			`FILE: journey "." (#1): name: "." cannot be a journey name: its page /journeys/. would never be reached; write a name such as "storefront"`,
+			`FILE: journey ".." (#2): name: ".." cannot be a journey name: its page /journeys/.. would never be reached; write a name such as "storefront"`,
+		}},
+		{file: "invalid-journey-name-nfd.toml", want: []string{
+			`FILE: journey "café" (#1): name: must be in Unicode normal form NFC, so that it cannot look like another value written differently: write "caf\u00e9"`,
+		}},
+		{file: "invalid-journey-name-whitespace.toml", want: []string{
+			`FILE: journey "shop " (#1): name: must not start or end with whitespace: write "shop"`,
+			`FILE: journey "shop " (#1), step " landing" (#1): name: must not start or end with whitespace: write "landing"`,
+		}},
+		{file: "invalid-label-value-bidi.toml", want: []string{
+			`FILE: agent: location: must not contain control or format characters (such as tabs, zero-width spaces or bidi controls), got U+200B at character 5: remove it`,
+			`FILE: journey "storefront" (#1): labels: the value of label "brand" must not contain control or format characters (such as tabs, zero-width spaces or bidi controls), got U+202E at character 5: remove it`,
 		}},
 		{file: "invalid-journey-name-too-long.toml", want: []string{
 			`FILE: journey "` + strings.Repeat("a", 65) + `" (#1): name: must be at most 64 characters, got 65`,
 		}},
 		{file: "invalid-schedule.toml", want: []string{
 			`FILE: journey "storefront" (#1): schedule: invalid schedule "every minute" (expected 5 to 6 fields, found 2: [every minute]): write a cron spec or descriptor such as "@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`,
+		}},
+		{file: "invalid-schedule-never.toml", want: []string{
+			`FILE: journey "storefront" (#1): schedule: schedule "0 0 30 2 *" never fires: no time matches it within five years (check the day of the month against the month, such as February 30); write a schedule that matches a real date, such as "@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`,
 		}},
 		{file: "invalid-schedule-too-often.toml", want: []string{
 			`FILE: journey "storefront" (#1): schedule: schedule "@every 500ms" is too often: "@every" must be at least 1s, such as "@every 30s"`,
@@ -156,7 +174,11 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1): labels: label name "__brand" starts with "__", which Prometheus reserves for itself: rename it`,
 		}},
 		{file: "invalid-label-reserved.toml", want: []string{
-			`FILE: journey "storefront" (#1): labels: label name "location" is reserved: touchprobe sets journey, step, touchpoint, location, reason, result, timing, instance and job itself; rename it`,
+			`FILE: journey "storefront" (#1): labels: label name "location" is reserved: touchprobe or Prometheus sets it on touchprobe's metrics; rename it, such as "site" (reserved: RESERVED)`,
+		}},
+		{file: "invalid-label-le-quantile.toml", want: []string{
+			`FILE: journey "storefront" (#1): labels: label name "le" is reserved: touchprobe or Prometheus sets it on touchprobe's metrics; rename it, such as "site" (reserved: RESERVED)`,
+			`FILE: journey "storefront" (#1): labels: label name "quantile" is reserved: touchprobe or Prometheus sets it on touchprobe's metrics; rename it, such as "site" (reserved: RESERVED)`,
 		}},
 		{file: "invalid-label-empty-value.toml", want: []string{
 			`FILE: journey "storefront" (#1): labels: label "brand" has an empty value: write a value or remove the label`,
@@ -305,6 +327,7 @@ func TestLoadInvalid(t *testing.T) {
 				t.Fatalf("error is a %T, want Errors", err)
 			}
 			want := strings.ReplaceAll(strings.Join(tt.want, "\n"), "FILE", path)
+			want = strings.ReplaceAll(want, "RESERVED", strings.Join(ReservedLabelNames, ", "))
 			if got := err.Error(); got != want {
 				t.Errorf("errors:\ngot:\n%s\nwant:\n%s", got, want)
 			}
@@ -975,5 +998,55 @@ func TestParseByteSize(t *testing.T) {
 	}
 	if s := ByteSize(1000).String(); s != "1000B" {
 		t.Errorf("String() = %q, want 1000B", s)
+	}
+}
+
+// One rule for every name and label value: what looks alike must be alike.
+func TestTextProblem(t *testing.T) {
+	for _, ok := range []string{"storefront", "add to basket", "café", "eu-north-1", "Kasse (DE)", "日本", "🛒 basket"} {
+		if p := TextProblem(ok); p != "" {
+			t.Errorf("TextProblem(%q) = %q, want accepted", ok, p)
+		}
+	}
+	for _, bad := range []string{"", "shop ", " shop", "shop\n", "cafe\u0301", "nord\u202elys", "a\u200bb", "a\u00a0b", "a\tb", "\xff", strings.Repeat("a", MaxTextLen+1)} {
+		if TextProblem(bad) == "" {
+			t.Errorf("TextProblem(%q) accepted it", bad)
+		}
+	}
+	for _, name := range []string{".", ".."} {
+		if JourneyNameProblem(name) == "" {
+			t.Errorf("JourneyNameProblem(%q) accepted it", name)
+		}
+	}
+	if JourneyNameProblem("...") != "" || TextProblem(".") != "" {
+		t.Error(`only "." and ".." are unusable journey names; "." is a fine step name`)
+	}
+}
+
+// The action table is the one definition of actions: Actions follows from
+// it, and every key it names is a key a step can have.
+func TestActionTable(t *testing.T) {
+	stepKeys := map[string]bool{}
+	st := reflect.TypeFor[Step]()
+	for i := range st.NumField() {
+		if tag, _, _ := strings.Cut(st.Field(i).Tag.Get("toml"), ","); tag != "" && tag != "-" {
+			stepKeys[tag] = true
+		}
+	}
+	if len(Actions) != len(actionTable) {
+		t.Fatalf("Actions %q does not follow the table", Actions)
+	}
+	for i, a := range actionTable {
+		if Actions[i] != a.Name || lookupAction(a.Name) != &actionTable[i] {
+			t.Errorf("action #%d %q: Actions or lookupAction disagree with the table", i+1, a.Name)
+		}
+		for _, k := range a.Keys {
+			if !stepKeys[k.Name] {
+				t.Errorf("action %q uses key %q, which a step cannot have", a.Name, k.Name)
+			}
+			if k.Required != (k.Hint != "") {
+				t.Errorf("action %q key %q: a required key needs a hint, an optional one none", a.Name, k.Name)
+			}
+		}
 	}
 }

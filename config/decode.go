@@ -283,7 +283,7 @@ func setValue(fv reflect.Value, v any) string {
 func describe(v any) string {
 	switch v := v.(type) {
 	case string:
-		return fmt.Sprintf("string %q", truncate(v, 40))
+		return fmt.Sprintf("string %q", TruncateRunes(v, 40))
 	case int64:
 		return fmt.Sprintf("integer %d", v)
 	case float64:
@@ -299,14 +299,6 @@ func describe(v any) string {
 	default:
 		return fmt.Sprintf("a %T", v)
 	}
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 // relative is the key path inside its journey, step or top-level table: the

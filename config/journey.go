@@ -1,9 +1,11 @@
 package config
 
 import (
-	"maps"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"regexp"
-	"slices"
 )
 
 // Journey returns the journey called name, or nil.
@@ -19,45 +21,32 @@ func (c *Config) Journey(name string) *Journey {
 	return nil
 }
 
-// Equal reports whether two journeys would run the same way: same name,
-// schedule, timeout, labels and steps. On reload, a journey that is Equal to
-// its old version keeps its place in the schedule.
+// Equal reports whether two journeys would run the same way. It compares
+// their Version, the one definition of "the journey changed".
 func (j *Journey) Equal(o *Journey) bool {
 	if j == nil || o == nil {
 		return j == o
 	}
-	return j.Name == o.Name &&
-		j.Schedule == o.Schedule &&
-		j.Timeout == o.Timeout &&
-		maps.Equal(j.Labels, o.Labels) &&
-		slices.EqualFunc(j.Steps, o.Steps, func(a, b Step) bool { return a.equal(&b) })
+	return j.Version() == o.Version()
 }
 
-// equal compares every field a runner reads. The compiled pattern follows
-// from URLMatches and needs no comparing.
-func (s *Step) equal(o *Step) bool {
-	return s.Name == o.Name &&
-		s.Touchpoint == o.Touchpoint &&
-		s.Action == o.Action &&
-		s.URL == o.URL &&
-		s.Selector == o.Selector &&
-		maps.Equal(s.Fields, o.Fields) &&
-		s.Submit == o.Submit &&
-		s.Value == o.Value &&
-		s.Key == o.Key &&
-		s.Text == o.Text &&
-		s.URLMatches == o.URLMatches &&
-		s.Open == o.Open &&
-		s.Input == o.Input &&
-		s.Message == o.Message &&
-		s.Reply == o.Reply &&
-		s.Frame == o.Frame &&
-		s.WaitFor == o.WaitFor &&
-		(s.Expect == nil) == (o.Expect == nil) && (s.Expect == nil || *s.Expect == *o.Expect) &&
-		s.Budget == o.Budget &&
-		s.Timeout == o.Timeout &&
-		s.Optional == o.Optional &&
-		slices.Equal(s.FieldOrder, o.FieldOrder)
+// Version identifies everything a journey is defined by (name, schedule,
+// timeout, labels and every field of every step, including the order of
+// a fill step's fields): two journeys have the same Version exactly when
+// they would run the same way. On reload, a journey whose Version is
+// unchanged keeps its place in the schedule. It is a digest, so that the
+// filled-in values of secrets never show in it.
+func (j *Journey) Version() string {
+	// Every exported field takes part, so that a field added to the types
+	// cannot be forgotten; the compiled pattern follows from URLMatches.
+	b, err := json.Marshal(j)
+	if err != nil {
+		// Nothing in a journey fails to encode; should it ever, the
+		// journey counts as changed.
+		return fmt.Sprintf("unversioned-%p", j)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // URLPattern returns url_matches compiled, or nil when the step has none.

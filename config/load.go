@@ -3,6 +3,7 @@ package config
 import (
 	"cmp"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,12 +15,22 @@ import (
 // Load reads the configuration file at path and parses it with Parse.
 // Every error it returns is an Errors.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, Errors{{File: path, Msg: "cannot read: " + unwrapPath(err).Error(), err: err}}
+	}
+	defer f.Close()
+	// One byte more than allowed is enough for Parse to say it is too big.
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, Errors{{File: path, Msg: "cannot read: " + unwrapPath(err).Error(), err: err}}
 	}
 	return Parse(data, path)
 }
+
+// decodeTOML is the TOML decoder; tests replace it to see that bounded
+// input never reaches it.
+var decodeTOML = toml.Decode
 
 // Parse decodes, defaults, fills and validates a configuration. file names
 // it in messages, and relative ${file:...} paths are read from its
@@ -32,8 +43,11 @@ func Parse(data []byte, file string) (*Config, error) {
 	}
 	c := &collector{file: file}
 
+	if e := checkBounds(file, data); e != nil {
+		return nil, Errors{e}
+	}
 	var tree map[string]any
-	md, err := toml.Decode(string(data), &tree)
+	md, err := decodeTOML(string(data), &tree)
 	if err != nil {
 		return nil, Errors{syntaxError(file, err)}
 	}

@@ -121,7 +121,7 @@ func (f *filler) fill(s string) (string, []string) {
 		b.WriteString(s[:i])
 		end := strings.IndexByte(s[i:], '}')
 		if end < 0 {
-			problems = append(problems, fmt.Sprintf("unterminated reference %q: %s", truncate(s[i:], 40), secretForms))
+			problems = append(problems, fmt.Sprintf("unterminated reference %q: %s", TruncateRunes(s[i:], 40), secretForms))
 			break
 		}
 		ref := s[i : i+end+1]
@@ -152,7 +152,7 @@ func (f *filler) resolve(ref string) (string, error) {
 	case kind == "file" && arg != "":
 		v, err = f.readFile(arg)
 	default:
-		return "", fmt.Errorf("unknown reference %q: %s", truncate(ref, 40), secretForms)
+		return "", fmt.Errorf("unknown reference %q: %s", TruncateRunes(ref, 40), secretForms)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", ref, err)

@@ -26,9 +26,6 @@ const (
 // label stays bounded.
 var Touchpoints = []string{"landing", "product", "basket", "checkout", "chat", "search", "account", "other"}
 
-// Actions a step can take.
-var Actions = []string{"navigate", "click", "fill", "select", "press", "wait", "assert", "chat"}
-
 // Config is a whole configuration file.
 type Config struct {
 	Agent    Agent     `toml:"agent"`

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -13,43 +12,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
-
-	"github.com/robfig/cron/v3"
 )
 
 // Limits that keep the agent and its metrics bounded.
 const (
 	maxConcurrency = 64 // browser contexts in flight; each costs a renderer
-	maxLabelValue  = 64 // characters in a journey name, step name or location
 )
-
-// reservedLabels are the label names touchprobe sets itself; a journey label
-// of the same name would clash with them.
-var reservedLabels = []string{"journey", "step", "touchpoint", "location", "reason", "result", "timing", "instance", "job"}
-
-// cronParser is the parser the scheduler uses; validating with the same one
-// means a schedule that loads is a schedule that runs.
-var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
-const scheduleExamples = `"@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`
-
-// actionKeys are the keys each action uses beyond those every step has.
-var actionKeys = map[string][]string{
-	"navigate": {"url"},
-	"click":    {"selector"},
-	"fill":     {"fields", "submit"},
-	"select":   {"selector", "value"},
-	"press":    {"key", "selector"},
-	"wait":     {"selector"},
-	"assert":   {"selector", "text", "url_matches"},
-	"chat":     {"open", "input", "message", "reply"},
-}
-
-// actionOnlyKeys are the keys that only some actions use, in the order they
-// are checked.
-var actionOnlyKeys = []string{"url", "selector", "fields", "submit", "value", "key", "text", "url_matches", "open", "input", "message", "reply"}
 
 // selectorKeys hold CSS selectors, which must say something when written.
 var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "frame", "wait_for", "expect.selector"}
@@ -76,12 +44,12 @@ func (v *validator) agent() {
 		case a.Location == "":
 			v.add(top, "agent.location", `must not be empty: write where this agent probes from, such as "eu-north-1", or leave location out to use the host name`)
 		case v.noReference(top, "agent.location", a.Location, true):
-			if p := labelValueProblem(a.Location); p != "" {
+			if p := TextProblem(a.Location); p != "" {
 				v.add(top, "agent.location", "%s", p)
 			}
 		}
 	} else if !m.present["agent.location"] {
-		if p := labelValueProblem(a.Location); p != "" {
+		if p := TextProblem(a.Location); p != "" {
 			v.add(top, "agent.location", "the host name %q is not usable: it %s; set location", a.Location, p)
 		}
 	}
@@ -206,52 +174,38 @@ func (v *validator) name(w where, m meta, name, example, label string) bool {
 	if !v.noReference(w, "name", name, true) {
 		return false
 	}
-	if p := labelValueProblem(name); p != "" {
+	problem := TextProblem
+	if label == "journey" {
+		problem = JourneyNameProblem
+	}
+	if p := problem(name); p != "" {
 		v.add(w, "name", "%s", p)
 		return false
 	}
 	return true
 }
 
-// scheduleProblem says what is wrong with a schedule, or "".
+// scheduleProblem says what is wrong with a schedule, or "". The rules
+// are ParseSchedule's, which the scheduler applies too.
 func scheduleProblem(spec string) string {
-	if _, err := parseSchedule(spec); err != nil {
-		return fmt.Sprintf("invalid schedule %q (%v): write a cron spec or descriptor such as %s", spec, err, scheduleExamples)
-	}
-	// The parser silently rounds "@every" up to a second; say so instead.
-	if _, after, ok := strings.Cut(spec, "@every "); ok {
-		if d, err := time.ParseDuration(strings.TrimSpace(after)); err == nil && d < time.Second {
-			return fmt.Sprintf("schedule %q is too often: \"@every\" must be at least 1s, such as \"@every 30s\"", spec)
-		}
+	if _, err := ParseSchedule(spec, time.Now()); err != nil {
+		return err.Error()
 	}
 	return ""
 }
 
-// parseSchedule runs the cron parser, which panics on some inputs (such as
-// "TZ=UTC" with nothing after it); a bad schedule must be an error, not a
-// crash of the agent.
-func parseSchedule(spec string) (s cron.Schedule, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, errors.New("malformed time zone prefix")
-		}
-	}()
-	return cronParser.Parse(spec)
-}
-
 func (v *validator) labels(w where, labels map[string]string) {
 	for _, name := range slices.Sorted(maps.Keys(labels)) {
-		switch {
-		case !validLabelName(name):
-			v.add(w, "labels", "invalid label name %q: write letters, digits and underscores, not starting with a digit", name)
-		case strings.HasPrefix(name, "__"):
-			v.add(w, "labels", "label name %q starts with \"__\", which Prometheus reserves for itself: rename it", name)
-		case slices.Contains(reservedLabels, name):
-			v.add(w, "labels", "label name %q is reserved: touchprobe sets %s itself; rename it", name, join(reservedLabels, "and"))
+		switch p := LabelNameProblem(name); {
+		case p != "":
+			v.add(w, "labels", "%s", p)
 		case labels[name] == "":
 			v.add(w, "labels", "label %q has an empty value: write a value or remove the label", name)
+		case !v.noReference(w, "labels", labels[name], true):
 		default:
-			v.noReference(w, "labels", labels[name], true)
+			if p := TextProblem(labels[name]); p != "" {
+				v.add(w, "labels", "the value of label %q %s", name, p)
+			}
 		}
 	}
 }
@@ -304,74 +258,44 @@ func (v *validator) step(w where, m meta, s *Step) {
 	v.positive(w, m, "timeout", s.Timeout, "20s")
 }
 
-// actionKeys checks the keys that depend on the step's action: those it
-// needs, and those that belong to other actions.
+// actionKeys checks the keys that depend on the step's action, by the
+// action table: keys of other actions, required keys, and the action's own
+// check.
 func (v *validator) actionKeys(w where, m meta, s *Step) {
+	a := lookupAction(s.Action)
 	for _, key := range actionOnlyKeys {
 		if v.unused(m, s, key) {
 			var users []string
-			for _, a := range Actions {
-				if slices.Contains(actionKeys[a], key) {
-					users = append(users, a)
+			for _, other := range actionTable {
+				if other.uses(key) {
+					users = append(users, other.Name)
 				}
 			}
 			v.add(w, key, "not used by %s: %s is only used by %s", s.Action, key, join(users, "and"))
 		}
 	}
-	required := func(key, hint string) {
-		if !m.present[key] {
-			v.add(w, key, "required by %s: %s", s.Action, hint)
+	for _, k := range a.Keys {
+		if k.Required && !m.present[k.Name] {
+			v.add(w, k.Name, "required by %s: %s", s.Action, k.Hint)
 		}
 	}
-	notEmpty := func(key, value, hint string) {
-		if m.has(key) && value == "" {
-			v.add(w, key, "must not be empty: %s", hint)
-		}
+	if a.check != nil {
+		a.check(v, w, m, s)
 	}
-	switch s.Action {
-	case "navigate":
-		required("url", `write an absolute URL such as "https://shop.example.com/"`)
-		if m.has("url") {
-			if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				v.add(w, "url", "%q is not an absolute http(s) URL: write one such as \"https://shop.example.com/\"", v.written.show(s, "url", s.URL))
-			}
-		}
-	case "click":
-		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`)
-	case "fill":
-		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`)
-	case "select":
-		required("selector", `write the CSS selector of the <select> element, such as "#size"`)
-		required("value", `write the value of the <option> to choose`)
-	case "press":
-		required("key", `write a key name such as "Enter" or "Tab"`)
-		notEmpty("key", s.Key, `write a key name such as "Enter" or "Tab"`)
-	case "wait":
-		required("selector", `write the CSS selector of the element to wait for, such as "#card"`)
-	case "assert":
-		sel, text, re := m.present["selector"], m.present["text"], m.present["url_matches"]
-		switch {
-		case !sel && !text && !re:
-			v.add(w, "", `assert needs selector and text, or url_matches: write selector = "#basket-count" with text = "1", or url_matches = "/checkout/"`)
-		case sel && !text:
-			v.add(w, "text", "required with selector by assert: write the text the element must contain")
-		case text && !sel:
-			v.add(w, "selector", "required with text by assert: write the CSS selector of the element whose text must contain it")
-		}
-		notEmpty("text", s.Text, "write the text the element must contain")
-	case "chat":
-		required("input", `write the CSS selector of the message box, such as "#message"`)
-		required("message", `write the message to send, such as "Is this in stock?"`)
-		notEmpty("message", s.Message, `write the message to send, such as "Is this in stock?"`)
-		required("reply", `write the CSS selector of the reply, such as "p.reply"`)
+}
+
+// notEmpty reports a key written with an empty value.
+func (v *validator) notEmpty(w where, m meta, key, value, hint string) {
+	if m.has(key) && value == "" {
+		v.add(w, key, "must not be empty: %s", hint)
 	}
 }
 
 // unused reports whether key is written on a step whose action does not use
 // it. Keys every action uses are never unused.
 func (v *validator) unused(m meta, s *Step, key string) bool {
-	uses, ok := actionKeys[s.Action]
-	return ok && m.present[key] && slices.Contains(actionOnlyKeys, key) && !slices.Contains(uses, key)
+	a := lookupAction(s.Action)
+	return a != nil && m.present[key] && slices.Contains(actionOnlyKeys, key) && !a.uses(key)
 }
 
 // get returns a selector key's value.
@@ -404,37 +328,6 @@ func (v *validator) noReference(w where, key, s string, label bool) bool {
 		v.add(w, key, "references such as ${env:NAME} are only filled in a step's keys: write the value itself")
 	}
 	return false
-}
-
-// labelValueProblem says why s is not a safe label value, or "".
-func labelValueProblem(s string) string {
-	switch {
-	case s == "":
-		return "must not be empty"
-	case !utf8.ValidString(s):
-		return "must be valid UTF-8"
-	case strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }):
-		return fmt.Sprintf("must contain only printable characters, got %q", s)
-	case utf8.RuneCountInString(s) > maxLabelValue:
-		return fmt.Sprintf("must be at most %d characters, got %d", maxLabelValue, utf8.RuneCountInString(s))
-	}
-	return ""
-}
-
-// validLabelName reports whether s is a Prometheus label name.
-func validLabelName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, r := range s {
-		switch {
-		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		case r >= '0' && r <= '9' && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // oneOf says a value is not one of a closed set, suggesting the closest.

@@ -3,7 +3,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,13 +124,6 @@ func New(opts Options) (*Agent, error) {
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
-	bopts := BrowserOptions(cfg, opts.BrowserPath, opts.BrowserDir, opts.Logger)
-	bopts.OnRestart, bopts.OnUp = a.metrics.BrowserRestarted, a.metrics.SetBrowserUp
-	a.browser, err = browser.New(bopts)
-	if err != nil {
-		return nil, err
-	}
-	a.prober = NewProber(a.browser, opts.Logger)
 	a.sched = scheduler.New(cfg.Agent.Concurrency, a.runJourney, scheduler.Hooks{
 		OnSkip: func(job scheduler.Job) {
 			a.metrics.ObserveSkip(job.Name)
@@ -139,6 +131,18 @@ func New(opts Options) (*Agent, error) {
 		},
 		OnLag: func(job scheduler.Job, lag time.Duration) { a.metrics.ObserveLag(job.Name, lag) },
 	}, opts.Logger)
+	// Whatever would reject the configuration when Run applies it rejects
+	// it here, before anything starts.
+	if _, err := a.prepare(cfg); err != nil {
+		return nil, err
+	}
+	bopts := BrowserOptions(cfg, opts.BrowserPath, opts.BrowserDir, opts.Logger)
+	bopts.OnRestart, bopts.OnUp = a.metrics.BrowserRestarted, a.metrics.SetBrowserUp
+	a.browser, err = browser.New(bopts)
+	if err != nil {
+		return nil, err
+	}
+	a.prober = NewProber(a.browser, opts.Logger)
 	return a, nil
 }
 
@@ -169,7 +173,9 @@ func (a *Agent) Scheduler() *scheduler.Scheduler { return a.sched }
 // get ShutdownGrace to finish, the browser closes, the listener closes.
 func (a *Agent) Run(ctx context.Context) error {
 	cfg := a.cfg.Load()
-	a.apply(cfg)
+	if err := a.apply(cfg); err != nil {
+		return err
+	}
 	a.metrics.SetReload(true, time.Now())
 
 	listeners := a.opts.Listeners
@@ -378,18 +384,23 @@ func closeAll(ls []net.Listener) {
 func (a *Agent) Reload() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	// Everything that can reject the configuration runs before anything
+	// changes: the old configuration stays in force, whole, until the new
+	// one is known to apply.
+	var p *prepared
 	cfg, err := a.opts.Load()
+	if err == nil {
+		p, err = a.prepare(cfg)
+	}
 	if err != nil {
 		a.metrics.SetReload(false, time.Now())
 		a.logger.Error("reload failed; keeping the running configuration", "err", err)
 		return err
 	}
-	old := a.cfg.Load()
-	if !sameBrowser(old, cfg) {
+	if !sameBrowser(a.cfg.Load(), cfg) {
 		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe")
 	}
-	a.cfg.Store(cfg)
-	a.apply(cfg)
+	a.swap(p)
 	a.metrics.SetReload(true, time.Now())
 	a.logger.Info("configuration reloaded", "journeys", len(cfg.Journeys))
 	return nil
@@ -407,24 +418,60 @@ func sameBrowser(a, b *config.Config) bool {
 	return true
 }
 
-// apply puts a validated configuration into the metrics, the result store
-// and the scheduler.
-func (a *Agent) apply(cfg *config.Config) {
-	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys)
-	a.configureEvidence(cfg)
-	names := make(map[string]bool, len(cfg.Journeys))
+// prepared is a configuration that everything able to reject it has
+// accepted; swap puts it in force and cannot fail.
+type prepared struct {
+	cfg       *config.Config
+	plan      *scheduler.Plan
+	intervals map[string]time.Duration
+}
+
+// prepare checks cfg against everything that could still reject it once
+// the config package has accepted it (the scheduler), changing nothing.
+func (a *Agent) prepare(cfg *config.Config) (*prepared, error) {
+	now := time.Now()
 	jobs := make([]scheduler.Job, 0, len(cfg.Journeys))
+	intervals := make(map[string]time.Duration, len(cfg.Journeys))
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
-		names[j.Name] = true
-		jobs = append(jobs, scheduler.Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: journeyVersion(j)})
+		job := scheduler.JobFor(j)
+		jobs = append(jobs, job)
+		if iv, ok := scheduler.Interval(job, now); ok {
+			intervals[j.Name] = iv
+		}
+	}
+	plan, err := a.sched.Prepare(jobs)
+	if err != nil {
+		return nil, fmt.Errorf("configuration not applied: %w", err)
+	}
+	return &prepared{cfg: cfg, plan: plan, intervals: intervals}, nil
+}
+
+// apply prepares cfg and, only if nothing rejects it, puts it in force.
+// Run calls it for the first configuration.
+func (a *Agent) apply(cfg *config.Config) error {
+	p, err := a.prepare(cfg)
+	if err != nil {
+		return err
+	}
+	a.swap(p)
+	return nil
+}
+
+// swap puts a prepared configuration into the agent, the metrics, the
+// result store and the scheduler.
+func (a *Agent) swap(p *prepared) {
+	cfg := p.cfg
+	a.cfg.Store(cfg)
+	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
+	a.configureEvidence(cfg)
+	names := make(map[string]bool, len(cfg.Journeys))
+	for i := range cfg.Journeys {
+		names[cfg.Journeys[i].Name] = true
 	}
 	a.runs.Retain(names)
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
-	if err := a.sched.Update(jobs); err != nil {
-		// The config package validated every schedule; this is a bug.
-		a.logger.Error("scheduler rejected a validated configuration", "err", err)
-	}
+	a.sched.Apply(p.plan)
 }
 
 // configureEvidence opens the evidence folder the configuration names (or
@@ -476,16 +523,6 @@ func (a *Agent) configureEvidence(cfg *config.Config) {
 func sameFolder(root, dir string) bool {
 	abs, err := filepath.Abs(dir)
 	return err == nil && abs == root
-}
-
-// journeyVersion identifies a journey's definition, so that a reload that
-// does not change it keeps its schedule.
-func journeyVersion(j *config.Journey) string {
-	b, err := json.Marshal(j)
-	if err != nil {
-		return fmt.Sprintf("unversioned-%p", j)
-	}
-	return string(b)
 }
 
 // runJourney is the scheduler's RunFunc.

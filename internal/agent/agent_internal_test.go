@@ -16,37 +16,6 @@ import (
 	"github.com/touchprobe/touchprobe/internal/metrics"
 )
 
-// journeyVersion decides whether a reload keeps a journey's schedule: it
-// must be the same for an unchanged journey and differ for any change.
-func TestJourneyVersion(t *testing.T) {
-	base := func() config.Journey {
-		return config.Journey{
-			Name: "checkout", Schedule: "@every 1m", Timeout: config.Duration{Duration: time.Minute},
-			Labels: map[string]string{"brand": "nordlys", "team": "web"},
-			Steps:  []config.Step{{Name: "landing", Action: "navigate", URL: "https://shop.example/", Budget: config.Duration{Duration: 3 * time.Second}}},
-		}
-	}
-	a, b := base(), base()
-	if journeyVersion(&a) != journeyVersion(&b) {
-		t.Fatal("an unchanged journey has a new version: a reload would restart its schedule")
-	}
-	changes := map[string]func(j *config.Journey){
-		"url":    func(j *config.Journey) { j.Steps[0].URL = "https://shop.example/other" },
-		"budget": func(j *config.Journey) { j.Steps[0].Budget.Duration = time.Second },
-		"label":  func(j *config.Journey) { j.Labels["team"] = "ops" },
-		"step": func(j *config.Journey) {
-			j.Steps = append(j.Steps, config.Step{Name: "more", Action: "wait", Selector: "#x"})
-		},
-	}
-	for name, change := range changes {
-		c := base()
-		change(&c)
-		if journeyVersion(&c) == journeyVersion(&a) {
-			t.Errorf("changing the %s keeps the version", name)
-		}
-	}
-}
-
 // The watchdog pings only while the agent is healthy: an agent whose
 // scheduling died must be restarted by systemd, not kept alive.
 func TestWatchdogStopsWhenUnhealthy(t *testing.T) {

@@ -2,10 +2,11 @@ package metrics
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // Doc describes one metric touchprobe exposes, for the README and for tests
@@ -193,45 +194,20 @@ func Docs() []Doc {
 	return out
 }
 
-// ReservedLabels are the label names a journey's own labels must not use:
-// those touchprobe sets on journey series, those of histograms and
-// summaries, and the target labels Prometheus attaches on scrape.
+// ReservedLabels are the label names a journey's own labels must not use,
+// sorted: config.ReservedLabelNames, the one definition.
 func ReservedLabels() []string {
-	seen := map[string]bool{"le": true, "quantile": true, "instance": true, "job": true}
-	for _, d := range defs {
-		if !d.JourneyLabels {
-			continue
-		}
-		for _, l := range d.Labels {
-			seen[l] = true
-		}
-	}
-	out := make([]string, 0, len(seen))
-	for l := range seen {
-		out = append(out, l)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(slices.Values(config.ReservedLabelNames))
 }
-
-// Legacy names only: a UTF-8 label name would force every consumer of the
-// metrics onto the newer exposition and query syntax.
-var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // CheckJourneyLabels reports why a journey's configured labels cannot be
 // exposed, so that configuration validation can reject them instead of the
 // metrics silently dropping them.
 func CheckJourneyLabels(labels map[string]string) error {
-	reserved := ReservedLabels()
 	var bad []string
 	for name := range labels {
-		switch {
-		case !labelNameRE.MatchString(name):
-			bad = append(bad, fmt.Sprintf("%q is not a valid label name (letters, digits and underscores, not starting with a digit)", name))
-		case strings.HasPrefix(name, "__"):
-			bad = append(bad, fmt.Sprintf("%q starts with \"__\", which Prometheus reserves", name))
-		case slices.Contains(reserved, name):
-			bad = append(bad, fmt.Sprintf("%q is set by touchprobe itself; reserved: %s", name, strings.Join(reserved, ", ")))
+		if p := config.LabelNameProblem(name); p != "" {
+			bad = append(bad, p)
 		}
 	}
 	if len(bad) == 0 {

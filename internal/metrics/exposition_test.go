@@ -32,7 +32,7 @@ func manyJourneys(n, steps int) *Metrics {
 		journeys[i] = j
 	}
 	m := New()
-	m.SetJourneys("oslo", journeys)
+	m.SetJourneys("oslo", journeys, intervals(journeys))
 	for _, j := range journeys {
 		r := &probes.Result{Journey: j.Name, RunID: "0123456789ab", Start: start, Duration: 4 * time.Second, Status: probes.StatusSuccess}
 		for s, st := range j.Steps {

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/touchprobe/touchprobe/config"
-	"github.com/touchprobe/touchprobe/internal/scheduler"
 	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -128,8 +127,10 @@ func constMetric(d *def, labels prometheus.Labels, v float64) prometheus.Metric 
 // reload. A journey whose location, labels and steps (names, touchpoints,
 // budgets) are unchanged keeps its counters and histograms, so that a reload
 // does not look like a counter reset; any other journey starts afresh, and
-// journeys no longer configured disappear.
-func (m *Metrics) SetJourneys(location string, journeys []config.Journey) {
+// journeys no longer configured disappear. intervals holds, by journey
+// name, the longest gap between two scheduled runs (the scheduler's
+// Interval); a journey without one has no interval series.
+func (m *Metrics) SetJourneys(location string, journeys []config.Journey, intervals map[string]time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
@@ -143,7 +144,7 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey) {
 		}
 		// The schedule is not part of the fingerprint: a new schedule
 		// changes this value, not the series.
-		if iv, ok := interval(j, time.Now()); ok {
+		if iv := intervals[j.Name]; iv > 0 {
 			jm.gauge(defJourneyInterval).Set(iv.Seconds())
 		} else {
 			delete(jm.series, seriesKey(defJourneyInterval))
@@ -151,30 +152,6 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey) {
 		next[j.Name] = jm
 	}
 	m.journeys = next
-}
-
-// intervalRuns is how many upcoming runs interval looks at: enough to see
-// a weekend gap in a weekday schedule.
-const intervalRuns = 64
-
-// interval is the longest gap between j's next intervalRuns scheduled runs
-// after now; for an "@every" schedule, its period.
-func interval(j config.Journey, now time.Time) (time.Duration, bool) {
-	job := scheduler.Job{Name: j.Name, Spec: j.Schedule}
-	prev, err := scheduler.NextAfter(job, now)
-	if err != nil {
-		return 0, false
-	}
-	var longest time.Duration
-	for range intervalRuns {
-		next, err := scheduler.NextAfter(job, prev)
-		if err != nil {
-			break
-		}
-		longest = max(longest, next.Sub(prev))
-		prev = next
-	}
-	return longest, longest > 0
 }
 
 // SetExternalURL records the URL under which the agent is reached, which

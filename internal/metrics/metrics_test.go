@@ -116,30 +116,30 @@ func TestGolden(t *testing.T) {
 		do   func(m *Metrics)
 	}{
 		{"declared", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 		}},
 		{"success", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveLag("checkout", 150*time.Millisecond)
 			m.ObserveRun(successRun())
 		}},
 		{"failure", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveRun(successRun())
 			m.ObserveRun(failedRun())
 		}},
 		{"over_budget", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveRun(overBudgetRun())
 		}},
 		{"skip", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveSkip("checkout")
 			m.ObserveSkip("checkout")
 			m.ObserveSkip("unknown")
 		}},
 		{"error_before_steps", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveRun(&probes.Result{
 				Journey: "checkout", RunID: "e1", Start: start, Duration: time.Second,
 				Status: probes.StatusError, Reason: probes.ReasonBrowserCrash,
@@ -147,7 +147,7 @@ func TestGolden(t *testing.T) {
 			})
 		}},
 		{"unbounded_input", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			r := failedRun()
 			r.FailedStep = "https://shop.example/p/1"
 			r.Reason = "net::ERR_CONNECTION_RESET"
@@ -157,12 +157,12 @@ func TestGolden(t *testing.T) {
 			m.ObserveRun(nil)
 		}},
 		{"two_journeys", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout(), support()})
+			m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 			m.ObserveRun(successRun())
 			m.ObserveRun(supportRun())
 		}},
 		{"reload_drops_and_keeps", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout(), support()})
+			m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 			m.ObserveRun(successRun())
 			m.ObserveRun(supportRun())
 			// Schedule and timeout are not part of the series: changing
@@ -170,18 +170,18 @@ func TestGolden(t *testing.T) {
 			c := checkout()
 			c.Schedule = "@every 30s"
 			c.Timeout = dur(time.Minute)
-			m.SetJourneys("oslo", []config.Journey{c})
+			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
 			m.ObserveRun(supportRun())
 		}},
 		{"reload_changed_budget", func(m *Metrics) {
-			m.SetJourneys("oslo", []config.Journey{checkout()})
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveRun(successRun())
 			c := checkout()
 			c.Steps[2].Budget = dur(4 * time.Second)
-			m.SetJourneys("oslo", []config.Journey{c})
+			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
 		}},
 		{"agent", func(m *Metrics) {
-			m.SetJourneys("oslo", nil)
+			m.SetJourneys("oslo", nil, intervals(nil))
 			m.SetBrowserUp(true)
 			m.BrowserRestarted()
 			m.BrowserRestarted()
@@ -189,7 +189,7 @@ func TestGolden(t *testing.T) {
 			m.SetReload(false, start.Add(time.Hour))
 		}},
 		{"artifacts", func(m *Metrics) {
-			m.SetJourneys("oslo", nil)
+			m.SetJourneys("oslo", nil, intervals(nil))
 			m.SetArtifacts(12, 48<<20)
 		}},
 	}
@@ -264,7 +264,7 @@ func labels(m *dto.Metric) map[string]string {
 
 func TestStepBudgetBucket(t *testing.T) {
 	m := New()
-	m.SetJourneys("oslo", []config.Journey{checkout()})
+	m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 	mf := gather(t, m.registry())["touchprobe_step_duration_seconds"]
 	if mf == nil {
 		t.Fatal("touchprobe_step_duration_seconds not exposed")
@@ -305,7 +305,7 @@ func (m *Metrics) registry() *prometheus.Registry {
 // ways, once every kind of series exists.
 func TestDocs(t *testing.T) {
 	m := New()
-	m.SetJourneys("oslo", []config.Journey{checkout(), support()})
+	m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 	m.ObserveRun(successRun())
 	m.ObserveRun(failedRun())
 	m.ObserveLag("checkout", time.Second)
@@ -403,7 +403,7 @@ func TestClashingLabelsDropped(t *testing.T) {
 	j := checkout()
 	j.Labels = map[string]string{"journey": "other", "le": "1", "brand": "nordlys", "bad-name": "x"}
 	m := New()
-	m.SetJourneys("oslo", []config.Journey{j})
+	m.SetJourneys("oslo", []config.Journey{j}, intervals([]config.Journey{j}))
 	m.ObserveRun(successRun())
 	mfs := gather(t, m.registry())
 	for _, metric := range mfs["touchprobe_step_duration_seconds"].GetMetric() {
@@ -430,7 +430,7 @@ func TestConcurrentUse(t *testing.T) {
 					if k%2 == 0 {
 						js = append(js, support())
 					}
-					m.SetJourneys("oslo", js)
+					m.SetJourneys("oslo", js, intervals(js))
 				case 1:
 					m.ObserveRun(successRun())
 					m.ObserveRun(supportRun())
@@ -461,26 +461,38 @@ func ExampleDocs() {
 	// gauge touchprobe_step_last_duration_seconds
 }
 
-func TestInterval(t *testing.T) {
-	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC) // a Wednesday
-	tests := []struct {
-		spec string
-		want time.Duration
-	}{
-		{"@every 1m", time.Minute},
-		{"@every 2s", 2 * time.Second},
-		{"@hourly", time.Hour},
-		{"*/5 * * * *", 5 * time.Minute},
-		// Weekdays only: the weekend is the gap a stale-run alert must allow.
-		{"0 9 * * 1-5", 72 * time.Hour},
-	}
-	for _, tt := range tests {
-		got, ok := interval(config.Journey{Name: "j", Schedule: tt.spec}, now)
-		if !ok || got != tt.want {
-			t.Errorf("interval(%q) = %v, %v; want %v", tt.spec, got, ok, tt.want)
+// intervals stands in for the scheduler's Interval in tests: "@every D"
+// journeys get D.
+func intervals(js []config.Journey) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, j := range js {
+		if d, err := time.ParseDuration(strings.TrimPrefix(j.Schedule, "@every ")); err == nil {
+			out[j.Name] = d
 		}
 	}
-	if _, ok := interval(config.Journey{Name: "j", Schedule: "not a schedule"}, now); ok {
-		t.Error("interval of an invalid schedule reported ok")
+	return out
+}
+
+// Every label any touchprobe metric sets, and those Prometheus adds, is in
+// config's reserved set, so that a journey label can never clash with one
+// and be silently dropped.
+func TestEveryMetricLabelIsReservedInConfig(t *testing.T) {
+	for _, d := range Docs() {
+		for _, l := range d.Labels {
+			if !slices.Contains(config.ReservedLabelNames, l) {
+				t.Errorf("%s sets label %q, which config.ReservedLabelNames does not reserve", d.Name, l)
+			}
+			if config.LabelNameProblem(l) == "" {
+				t.Errorf("config accepts %q as a journey label, which %s sets", l, d.Name)
+			}
+		}
+		if d.Type == "histogram" && config.LabelNameProblem("le") == "" {
+			t.Errorf("%s is a histogram but config accepts the label le", d.Name)
+		}
+	}
+	for _, l := range []string{"le", "quantile", "instance", "job", "__name__"} {
+		if config.LabelNameProblem(l) == "" {
+			t.Errorf("config accepts the label %q, which Prometheus sets", l)
+		}
 	}
 }

@@ -6,10 +6,8 @@ import (
 	"hash/fnv"
 	"time"
 
-	"github.com/robfig/cron/v3"
+	"github.com/touchprobe/touchprobe/config"
 )
-
-var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // maxSpread bounds the shift of cron-style activations, so that a journey
 // scheduled "at 09:00" still runs at 09:00 to anyone reading a dashboard.
@@ -29,27 +27,20 @@ const maxSpread = 30 * time.Second
 //     shift = hash mod min(p/2, 30s), where p is the distance from a to the
 //     activation after it. Shifted activations therefore keep their order.
 type schedule struct {
-	cron cron.Schedule
+	cron config.Schedule
 	hash uint64
 	// every is the period of an "@every" spec, zero for other specs.
 	every time.Duration
 }
 
-func parse(name, spec string) (schedule, error) {
-	cs, err := parser.Parse(spec)
+// parse applies config.ParseSchedule, the one definition of a valid
+// schedule, so that the scheduler accepts exactly what validation accepts.
+func parse(name, spec string, now time.Time) (schedule, error) {
+	cs, err := config.ParseSchedule(spec, now)
 	if err != nil {
-		return schedule{}, fmt.Errorf("invalid schedule %q: %w", spec, err)
+		return schedule{}, err
 	}
-	s := schedule{cron: cs, hash: hashName(name)}
-	if cd, ok := cs.(cron.ConstantDelaySchedule); ok {
-		s.every = cd.Delay
-	}
-	// A spec such as "0 0 30 2 *" parses but never fires; a journey that
-	// never runs is a configuration mistake, not a schedule.
-	if _, err := s.next(time.Now()); err != nil {
-		return schedule{}, fmt.Errorf("invalid schedule %q: %w", spec, err)
-	}
-	return s, nil
+	return schedule{cron: cs, hash: hashName(name), every: cs.Every()}, nil
 }
 
 func hashName(name string) uint64 {
@@ -110,9 +101,41 @@ func (s schedule) shift(period time.Duration) time.Duration {
 // the job's offset applied. It is what the scheduler itself uses, so a page
 // can show "next run" without asking the scheduler.
 func NextAfter(job Job, t time.Time) (time.Time, error) {
-	s, err := parse(job.Name, job.Spec)
+	s, err := parse(job.Name, job.Spec, t)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("job %q: %w", job.Name, err)
 	}
 	return s.next(t)
+}
+
+// intervalRuns is how many upcoming runs Interval looks at: enough to see
+// a weekend gap in a weekday schedule.
+const intervalRuns = 64
+
+// Interval is the longest gap between job's next intervalRuns runs after
+// now; for an "@every" schedule, its period. Alerts use it to tell a stale
+// last run from a quiet schedule. It reports false for a job that does not
+// run.
+func Interval(job Job, now time.Time) (time.Duration, bool) {
+	s, err := parse(job.Name, job.Spec, now)
+	if err != nil {
+		return 0, false
+	}
+	if s.every > 0 {
+		return s.every, true
+	}
+	prev, err := s.next(now)
+	if err != nil {
+		return 0, false
+	}
+	var longest time.Duration
+	for range intervalRuns {
+		next, err := s.next(prev)
+		if err != nil {
+			break
+		}
+		longest = max(longest, next.Sub(prev))
+		prev = next
+	}
+	return longest, longest > 0
 }

@@ -128,3 +128,27 @@ func TestNextAfterInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestInterval(t *testing.T) {
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC) // a Wednesday
+	tests := []struct {
+		spec string
+		want time.Duration
+	}{
+		{"@every 1m", time.Minute},
+		{"@every 2s", 2 * time.Second},
+		{"@hourly", time.Hour},
+		{"*/5 * * * *", 5 * time.Minute},
+		// Weekdays only: the weekend is the gap a stale-run alert must allow.
+		{"0 9 * * 1-5", 72 * time.Hour},
+	}
+	for _, tt := range tests {
+		got, ok := Interval(Job{Name: "j", Spec: tt.spec}, now)
+		if !ok || got != tt.want {
+			t.Errorf("Interval(%q) = %v, %v; want %v", tt.spec, got, ok, tt.want)
+		}
+	}
+	if _, ok := Interval(Job{Name: "j", Spec: "not a schedule"}, now); ok {
+		t.Error("Interval of an invalid schedule reported ok")
+	}
+}

@@ -9,13 +9,16 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // Job is one journey as the scheduler sees it.
 type Job struct {
 	Name string
-	// Spec is a robfig/cron spec: five or six fields (seconds optional),
-	// a descriptor such as "@hourly", or "@every 1m".
+	// Spec is a schedule as config.ParseSchedule accepts it: five or six
+	// cron fields (seconds optional), a descriptor such as "@hourly", or
+	// "@every 1m".
 	Spec string
 	// Timeout is the deadline of one run, counted from when it starts
 	// rather than from when it was scheduled, so that waiting for a
@@ -24,6 +27,12 @@ type Job struct {
 	// Version is opaque to the scheduler. A job whose Spec and Version are
 	// unchanged keeps its schedule on Update; anything else restarts it.
 	Version string
+}
+
+// JobFor is the job that runs journey j: its name, schedule and timeout,
+// and its Version, so that an unchanged journey keeps its schedule.
+func JobFor(j *config.Journey) Job {
+	return Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: j.Version()}
 }
 
 // RunFunc runs one job once. ctx carries the run's deadline and is
@@ -113,14 +122,20 @@ func New(concurrency int, run RunFunc, hooks Hooks, logger *slog.Logger) *Schedu
 	return s
 }
 
-// Update replaces the set of jobs. Every job is validated first, and if
-// any is invalid nothing changes. New jobs are added; jobs no longer listed
-// are removed and their run in flight is cancelled; jobs whose Spec and
-// Version are unchanged keep their schedule untouched (a new Timeout
-// applies from their next run); changed jobs restart their schedule, while
-// a run of theirs already in flight finishes under its old definition and
-// the new schedule skips ticks until it has.
-func (s *Scheduler) Update(jobs []Job) error {
+// Plan is a job list that Prepare has checked: Apply puts it in force and
+// cannot fail.
+type Plan struct {
+	jobs   []Job
+	parsed map[string]schedule
+}
+
+// Prepare checks a job list without applying it: every job needs a name
+// of its own, a positive timeout, and a schedule that config.ParseSchedule
+// accepts and that has a next run. The error lists every bad job. A caller
+// that must change several things at once (the agent on reload) prepares
+// first and applies only when nothing was rejected.
+func (s *Scheduler) Prepare(jobs []Job) (*Plan, error) {
+	now := time.Now()
 	parsed := make(map[string]schedule, len(jobs))
 	var errs []error
 	for _, j := range jobs {
@@ -135,16 +150,40 @@ func (s *Scheduler) Update(jobs []Job) error {
 		if j.Timeout <= 0 {
 			errs = append(errs, fmt.Errorf("job %q: timeout %v is not positive", j.Name, j.Timeout))
 		}
-		sc, err := parse(j.Name, j.Spec)
+		sc, err := parse(j.Name, j.Spec, now)
+		if err == nil {
+			_, err = sc.next(now)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("job %q: %w", j.Name, err))
 		}
 		parsed[j.Name] = sc
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("scheduler: %w", err)
+		return nil, fmt.Errorf("scheduler: %w", err)
 	}
+	return &Plan{jobs: slices.Clone(jobs), parsed: parsed}, nil
+}
 
+// Update replaces the set of jobs: Prepare, then Apply. If any job is
+// invalid nothing changes.
+func (s *Scheduler) Update(jobs []Job) error {
+	p, err := s.Prepare(jobs)
+	if err != nil {
+		return err
+	}
+	s.Apply(p)
+	return nil
+}
+
+// Apply puts a prepared job list in force. New jobs are added; jobs no
+// longer listed are removed and their run in flight is cancelled; jobs
+// whose Spec and Version are unchanged keep their schedule untouched (a new
+// Timeout applies from their next run); changed jobs restart their
+// schedule, while a run of theirs already in flight finishes under its old
+// definition and the new schedule skips ticks until it has.
+func (s *Scheduler) Apply(p *Plan) {
+	jobs, parsed := p.jobs, p.parsed
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, js := range s.jobs {
@@ -174,7 +213,6 @@ func (s *Scheduler) Update(jobs []Job) error {
 		}
 		s.logger.Info("journey scheduled", "journey", j.Name, "spec", j.Spec, "restarted", ok)
 	}
-	return nil
 }
 
 // Run schedules jobs until ctx is done or Stop is called, then stops

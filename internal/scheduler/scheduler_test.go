@@ -607,3 +607,29 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 	waitFor(t, "goroutines to exit", func() bool { return runtime.NumGoroutine() <= baseline })
 }
+
+// Prepare checks a job list without touching the jobs in force, so that a
+// caller can change several things at once or none at all.
+func TestPrepareChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := New(1, func(context.Context, Job, time.Time) {}, Hooks{}, nil)
+	if err := s.Update([]Job{job("a", "@every 1m")}); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(s)
+	if _, err := s.Prepare([]Job{job("a", "@every 1m"), job("never", "0 0 30 2 *")}); err == nil ||
+		!strings.Contains(err.Error(), `job "never"`) || !strings.Contains(err.Error(), "never fires") {
+		t.Errorf("Prepare accepted a schedule that never fires, or said so unclearly: %v", err)
+	}
+	p, err := s.Prepare([]Job{job("b", "@every 2m")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after := snapshot(s); !equalStates(before, after) {
+		t.Fatal("Prepare changed the jobs in force")
+	}
+	s.Apply(p)
+	if _, ok := s.NextRuns()["b"]; !ok || len(s.NextRuns()) != 1 {
+		t.Errorf("after Apply the jobs are %v, want only b", s.NextRuns())
+	}
+}

@@ -1,0 +1,121 @@
+package config
+
+import (
+	"net/url"
+	"slices"
+)
+
+// actionSpec is one action a step can take: the keys it uses beyond those
+// every step has, in the order they are checked, and any check beyond
+// "required keys are written".
+type actionSpec struct {
+	Name  string
+	Keys  []actionKey
+	check func(v *validator, w where, m meta, s *Step)
+}
+
+// actionKey is a key an action uses. A required key comes with the hint
+// given when it is missing.
+type actionKey struct {
+	Name     string
+	Required bool
+	Hint     string
+}
+
+func required(name, hint string) actionKey { return actionKey{Name: name, Required: true, Hint: hint} }
+func optional(name string) actionKey       { return actionKey{Name: name} }
+
+// actionTable is the one definition of the actions: validation reads it,
+// and Actions and actionOnlyKeys are derived from it.
+var actionTable = []actionSpec{
+	{Name: "navigate", Keys: []actionKey{
+		required("url", `write an absolute URL such as "https://shop.example.com/"`),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		if m.has("url") {
+			if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				v.add(w, "url", "%q is not an absolute http(s) URL: write one such as \"https://shop.example.com/\"", v.written.show(s, "url", s.URL))
+			}
+		}
+	}},
+	{Name: "click", Keys: []actionKey{
+		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`),
+	}},
+	{Name: "fill", Keys: []actionKey{
+		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`),
+		optional("submit"),
+	}},
+	{Name: "select", Keys: []actionKey{
+		required("selector", `write the CSS selector of the <select> element, such as "#size"`),
+		required("value", `write the value of the <option> to choose`),
+	}},
+	{Name: "press", Keys: []actionKey{
+		required("key", `write a key name such as "Enter" or "Tab"`),
+		optional("selector"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		v.notEmpty(w, m, "key", s.Key, `write a key name such as "Enter" or "Tab"`)
+	}},
+	{Name: "wait", Keys: []actionKey{
+		required("selector", `write the CSS selector of the element to wait for, such as "#card"`),
+	}},
+	{Name: "assert", Keys: []actionKey{
+		optional("selector"), optional("text"), optional("url_matches"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		sel, text, re := m.present["selector"], m.present["text"], m.present["url_matches"]
+		switch {
+		case !sel && !text && !re:
+			v.add(w, "", `assert needs selector and text, or url_matches: write selector = "#basket-count" with text = "1", or url_matches = "/checkout/"`)
+		case sel && !text:
+			v.add(w, "text", "required with selector by assert: write the text the element must contain")
+		case text && !sel:
+			v.add(w, "selector", "required with text by assert: write the CSS selector of the element whose text must contain it")
+		}
+		v.notEmpty(w, m, "text", s.Text, "write the text the element must contain")
+	}},
+	{Name: "chat", Keys: []actionKey{
+		optional("open"),
+		required("input", `write the CSS selector of the message box, such as "#message"`),
+		required("message", `write the message to send, such as "Is this in stock?"`),
+		required("reply", `write the CSS selector of the reply, such as "p.reply"`),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		v.notEmpty(w, m, "message", s.Message, `write the message to send, such as "Is this in stock?"`)
+	}},
+}
+
+// Actions a step can take, in the order of the table. Runners dispatch on
+// Step.Action, so every name here needs one.
+var Actions = func() []string {
+	names := make([]string, len(actionTable))
+	for i, a := range actionTable {
+		names[i] = a.Name
+	}
+	return names
+}()
+
+// actionOnlyKeys are the keys that only some actions use, in the order they
+// first appear in the table.
+var actionOnlyKeys = func() []string {
+	var keys []string
+	for _, a := range actionTable {
+		for _, k := range a.Keys {
+			if !slices.Contains(keys, k.Name) {
+				keys = append(keys, k.Name)
+			}
+		}
+	}
+	return keys
+}()
+
+// lookupAction returns the action called name, or nil.
+func lookupAction(name string) *actionSpec {
+	for i := range actionTable {
+		if actionTable[i].Name == name {
+			return &actionTable[i]
+		}
+	}
+	return nil
+}
+
+// uses reports whether the action uses key.
+func (a *actionSpec) uses(key string) bool {
+	return slices.ContainsFunc(a.Keys, func(k actionKey) bool { return k.Name == key })
+}
