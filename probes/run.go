@@ -206,6 +206,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		r.describeHTTPStatus(err)
 		reason, msg := r.classify(parent, ctx, err, st)
 		msg = r.withFailedRequest(i, reason, msg)
+		reason = r.requestReason(i, reason, err)
 		r.fail(i, reason, msg)
 		logger.Warn("step failed", "reason", reason, "message", out.Message, "duration_seconds", out.Duration.Seconds())
 		if r.capturing && reason != ReasonBrowserCrash && reason != ReasonCanceled {

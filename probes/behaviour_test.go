@@ -1,0 +1,234 @@
+package probes_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// behaviourSite serves the pages of the behaviour tests: pages that end a
+// step in unusual ways (dialogs, downloads, endless bodies) and pages whose
+// requests fail while the step waits for an element.
+func behaviourSite(t *testing.T) *httptest.Server {
+	t.Helper()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + closed.Addr().String() + "/api/items"
+	closed.Close()
+	// The widget is served under another host name, as a chat widget of
+	// another site is: Chromium runs it in a renderer of its own.
+	widget := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `<!doctype html><title>down</title><p>widget unavailable</p>`)
+	}))
+	t.Cleanup(widget.Close)
+	widgetURL := strings.Replace(widget.URL, "127.0.0.1", "localhost", 1) + "/widget"
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>ok</title><p id="ok">fine</p>`)
+	})
+	// A list filled by an API that answers 502, or whose port is closed.
+	list := func(api string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<!doctype html><title>list</title><div id="list"></div>
+<script>fetch(%q).then(r => { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+  .then(items => { const u = document.createElement("ul"); u.id = "items"; document.getElementById("list").append(u); })
+  .catch(e => console.error("could not load the list", String(e)));</script>`, api)
+		}
+	}
+	mux.HandleFunc("/list-502", list("/api/items"))
+	mux.HandleFunc("/list-refused", list(refused))
+	mux.HandleFunc("/api/items", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, `{"error":"bad gateway"}`)
+	})
+	mux.HandleFunc("/widget-page", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>chat</title><button id="open-chat">chat</button>
+<script>document.getElementById("open-chat").onclick = () => {
+  const f = document.createElement("iframe"); f.id = "chat"; f.src = %q; f.width = 300; f.height = 200; document.body.append(f);
+};</script>`, widgetURL)
+	})
+	// A document that trickles a byte every 100 ms for longer than any
+	// step's timeout here (bounded: it ends after 90 s).
+	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fl := w.(http.Flusher)
+		fmt.Fprint(w, `<!doctype html><title>endless</title><p id="start">started</p><p>`)
+		fl.Flush()
+		for range 900 {
+			if _, err := w.Write([]byte("x")); err != nil {
+				return
+			}
+			fl.Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	})
+	// A page whose inline script allocates until the renderer dies,
+	// before the load event.
+	mux.HandleFunc("/hog-on-load", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>hog</title><p id="text">eating</p>
+<script>const a = []; for (;;) a.push(new Array(1 << 20).fill(a.length));</script><p id="never">never</p>`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A journey that ends on its own timeout in the middle of a step keeps
+// the evidence of that step, as a step that fails does.
+func TestJourneyTimeoutKeepsScreenshot(t *testing.T) {
+	site := behaviourSite(t)
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "late"
+timeout = "6s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "wait"
+  action = "wait"
+  selector = "#never"
+  timeout = "60s"
+`, site.URL+"/ok"))
+	r, c := runProbe(t, cfg, "late", true)
+	t.Logf("recorded: %s", describe(r))
+	if r.Status != probes.StatusFailure || r.FailedStep != "wait" {
+		t.Fatalf("want a failure of step wait:\n%s", describe(r))
+	}
+	if !strings.Contains(r.Message, "journey's timeout") {
+		t.Errorf("message %q does not name the journey's timeout", r.Message)
+	}
+	if c == nil {
+		t.Fatal("no evidence")
+	}
+	if c.Step != 1 || len(c.Screenshot) == 0 || !strings.Contains(string(c.HTML), `id="ok"`) {
+		t.Errorf("evidence: want the screenshot and HTML of step 1, got step %d, %d bytes of PNG, HTML %q", c.Step, len(c.Screenshot), c.HTML)
+	}
+}
+
+// A renderer that runs out of memory while the page loads is a page
+// crash of that step, not a slow success.
+func TestRendererOutOfMemoryWhileLoading(t *testing.T) {
+	m, err := browser.New(browser.Options{Dir: t.TempDir(), ExtraFlags: []string{"--js-flags=--max-old-space-size=64"}, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close(context.Background()) })
+	site := behaviourSite(t)
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "hog"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "hog"
+  action = "navigate"
+  url = %q
+  timeout = "40s"
+`, site.URL+"/ok", site.URL+"/hog-on-load"))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p := &probes.Prober{Browser: m, Logger: testLogger(t)}
+	r := p.Run(ctx, cfg.Journey("hog"), cfg.Secrets())
+	t.Logf("recorded: %s", describe(r))
+	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonPageCrash || r.FailedStep != "hog" {
+		t.Errorf("want failure of step hog with reason page_crash:\n%s", describe(r))
+	}
+}
+
+// A document whose body never ends never fires load: the step is a
+// timeout, not a success.
+func TestEndlessBodyIsTimeout(t *testing.T) {
+	site := behaviourSite(t)
+	cfg := parse(t, oneStep(site.URL+"/endless", "40s"))
+	r := runJourney(t, cfg, "fault")
+	t.Logf("recorded: %s", describe(r))
+	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonTimeout {
+		t.Fatalf("want a timeout failure:\n%s", describe(r))
+	}
+	if want := "did not finish loading within the step's timeout of 40s"; !strings.Contains(r.Message, want) {
+		t.Errorf("message %q does not contain %q", r.Message, want)
+	}
+}
+
+// A step that waits in vain for an element because a request of the page
+// failed gets that request's reason; the message still names the element.
+func TestFailedRequestGivesReason(t *testing.T) {
+	site := behaviourSite(t)
+	// The request fails in the step that waits, as the checkout's order
+	// request fails in the step that places the order.
+	open := func(url string) string {
+		return fmt.Sprintf(`[[journey]]
+name = "req"
+timeout = "30s"
+  [[journey.step]]
+  name = "wait"
+  action = "navigate"
+  url = %q
+  wait_for = "#items"
+  timeout = "3s"
+`, url)
+	}
+	chat := fmt.Sprintf(`[[journey]]
+name = "req"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "wait"
+  action = "chat"
+  open = "#open-chat"
+  frame = "iframe#chat"
+  input = "#input"
+  message = "hello"
+  reply = "p.reply"
+  timeout = "3s"
+`, site.URL+"/widget-page")
+	cases := []struct {
+		name    string
+		journey string
+		reason  probes.Reason
+		msg     []string
+	}{
+		{"api answers 502", open(site.URL + "/list-502"), probes.ReasonHTTPStatus, []string{`"#items"`, "answered HTTP 502"}},
+		{"api port refused", open(site.URL + "/list-refused"), probes.ReasonConnRefused, []string{`"#items"`, "ERR_CONNECTION_REFUSED"}},
+		{"iframe answers 503", chat, probes.ReasonHTTPStatus, []string{`"#input"`, "answered HTTP 503"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runJourney(t, parse(t, tc.journey), "req")
+			t.Logf("recorded: %s", describe(r))
+			if r.Status != probes.StatusFailure || r.Reason != tc.reason || r.FailedStep != "wait" {
+				t.Errorf("want failure of step wait with reason %s:\n%s", tc.reason, describe(r))
+			}
+			for _, m := range tc.msg {
+				if !strings.Contains(r.Message, m) {
+					t.Errorf("message %q does not contain %q", r.Message, m)
+				}
+			}
+		})
+	}
+}
