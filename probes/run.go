@@ -116,7 +116,12 @@ func (r *run) execute(ctx context.Context) {
 		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.Duration, Status: StepNotRun}
 	}
 
-	tab, closeTab, err := r.prober.Browser.Tab(ctx)
+	// The tab outlives the journey's deadline by as long as a snapshot
+	// may take, so that a journey that ran out of time keeps the evidence
+	// of the step it ended in. Cancelling ctx still closes it at once.
+	tabParent, stopTab := tabContext(ctx)
+	defer stopTab()
+	tab, closeTab, err := r.prober.Browser.Tab(tabParent)
 	if err != nil {
 		reason := ReasonBrowserCrash
 		if ctx.Err() != nil {
@@ -160,6 +165,25 @@ func (r *run) execute(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// tabContext returns the context a run's tab lives in: ctx without its
+// deadline, ended snapshotTimeout after it, and at once when ctx is
+// cancelled rather than timed out.
+func tabContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	parent, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if d, ok := ctx.Deadline(); ok {
+		var dcancel context.CancelFunc
+		parent, dcancel = context.WithDeadline(parent, d.Add(snapshotTimeout))
+		prev := cancel
+		cancel = func() { dcancel(); prev() }
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return parent, func() { stop(); cancel() }
 }
 
 // fail marks step i failed and leaves the rest not run.
