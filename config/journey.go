@@ -30,6 +30,7 @@ func (j *Journey) Equal(o *Journey) bool {
 		j.Schedule == o.Schedule &&
 		j.Timeout == o.Timeout &&
 		maps.Equal(j.Labels, o.Labels) &&
+		j.Confirm == o.Confirm &&
 		slices.EqualFunc(j.Steps, o.Steps, func(a, b Step) bool { return a.equal(&b) })
 }
 
