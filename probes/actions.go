@@ -95,6 +95,16 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 			return time.Time{}, resp != nil, err
 		}
 		end := time.Now()
+		// Chromium may report a navigation finished without its load
+		// event: a body that never ends, a renderer that died while
+		// loading. The page has loaded when load fired.
+		if resp.status < 400 {
+			at, err := r.nav.awaitLoad(ctx, before)
+			if err != nil {
+				return time.Time{}, !errors.Is(err, errPageCrashed), err
+			}
+			end = later(end, at)
+		}
 		if resp.status >= 400 {
 			return end, true, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
 		}

@@ -161,13 +161,21 @@ timeout = "60s"
 // timeout, not a success.
 func TestEndlessBodyIsTimeout(t *testing.T) {
 	site := behaviourSite(t)
-	cfg := parse(t, oneStep(site.URL+"/endless", "40s"))
-	r := runJourney(t, cfg, "fault")
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "endless"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  timeout = "35s"
+`, site.URL+"/endless"))
+	r := runJourney(t, cfg, "endless")
 	t.Logf("recorded: %s", describe(r))
 	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonTimeout {
 		t.Fatalf("want a timeout failure:\n%s", describe(r))
 	}
-	if want := "did not finish loading within the step's timeout of 40s"; !strings.Contains(r.Message, want) {
+	if want := "did not finish loading within the step's timeout of 35s"; !strings.Contains(r.Message, want) {
 		t.Errorf("message %q does not contain %q", r.Message, want)
 	}
 }

@@ -34,6 +34,9 @@ type navTracker struct {
 	started  int // navigations started in the main frame
 	loaded   int // load events of the main frame
 	loadedAt time.Time
+	// sameDoc counts navigations within the main frame's document (to a
+	// #fragment), which end without a load event.
+	sameDoc int
 
 	// crashed closes when the tab's renderer dies (out of memory, killed)
 	// while the browser lives on.
@@ -61,6 +64,12 @@ func trackNavigation(tabCtx context.Context) (*navTracker, error) {
 				t.started++
 				t.mu.Unlock()
 			}
+		case *page.EventNavigatedWithinDocument:
+			if string(ev.FrameID) == t.mainFrame {
+				t.mu.Lock()
+				t.sameDoc++
+				t.mu.Unlock()
+			}
 		case *inspector.EventTargetCrashed:
 			t.crashOnce.Do(func() { close(t.crashed) })
 		case *page.EventLoadEventFired:
@@ -84,12 +93,36 @@ func (t *navTracker) hasCrashed() bool {
 }
 
 // mark is the tracker's state at one moment.
-type mark struct{ started, loaded int }
+type mark struct{ started, loaded, sameDoc int }
 
 func (t *navTracker) mark() mark {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return mark{t.started, t.loaded}
+	return mark{t.started, t.loaded, t.sameDoc}
+}
+
+// awaitLoad waits until the main frame fired its load event (or moved
+// within its document) after m, and returns when. A renderer that died
+// meanwhile ends the wait with errPageCrashed; a load that never comes
+// ends it with ctx.
+func (t *navTracker) awaitLoad(ctx context.Context, m mark) (time.Time, error) {
+	for {
+		if t.hasCrashed() {
+			return time.Time{}, errPageCrashed
+		}
+		if at, ok := t.loadedSince(m); ok {
+			return at, nil
+		}
+		t.mu.Lock()
+		moved := t.sameDoc > m.sameDoc
+		t.mu.Unlock()
+		if moved {
+			return time.Now(), nil
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return time.Time{}, err
+		}
+	}
 }
 
 // navigatedSince reports whether a main-frame navigation started after m.

@@ -209,6 +209,10 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 	out.Duration = end.Sub(start)
 
+	if err == nil && r.nav.hasCrashed() {
+		// Whatever the step saw, a page whose renderer died is gone.
+		err = errPageCrashed
+	}
 	if errors.Is(err, errSkipped) {
 		out.Status = StepSkipped
 		logger.Debug("optional step skipped", "duration_seconds", out.Duration.Seconds())
