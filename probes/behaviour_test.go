@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +85,28 @@ func behaviourSite(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/hog-on-load", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><title>hog</title><p id="text">eating</p>
 <script>const a = []; for (;;) a.push(new Array(1 << 20).fill(a.length));</script><p id="never">never</p>`)
+	})
+	// Dialogs: the page shows what the dialog answered.
+	dialog := func(script string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `<!doctype html><title>dialog</title><button id="go">go</button><p id="out"></p>
+<script>document.getElementById("go").onclick = () => { %s };</script>`, script)
+		}
+	}
+	mux.HandleFunc("/alert", dialog(`alert("Your session ends soon"); document.getElementById("out").textContent = "after alert";`))
+	mux.HandleFunc("/confirm", dialog(`const ok = confirm("Empty the basket?"); document.getElementById("out").textContent = ok ? "accepted" : "dismissed";`))
+	mux.HandleFunc("/prompt", dialog(`document.getElementById("out").textContent = "name: " + prompt("Your name?", "Ada");`))
+	mux.HandleFunc("/leave", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>form</title><a id="go" href="/ok">leave</a>
+<script>addEventListener("beforeunload", e => { e.preventDefault(); e.returnValue = "unsaved"; });</script>`)
+	})
+	mux.HandleFunc("/downloads", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>downloads</title><a id="go" href="/report-touchprobe-test.csv">report</a><p id="out">list</p>`)
+	})
+	mux.HandleFunc("/report-touchprobe-test.csv", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Disposition", `attachment; filename="report-touchprobe-test.csv"`)
+		fmt.Fprint(w, "a,b\n1,2\n")
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -238,5 +262,68 @@ timeout = "30s"
 				}
 			}
 		})
+	}
+}
+
+// Dialogs are answered as a script answers for a customer: alert and
+// prompt accepted (prompt with its default), confirm as the journey says,
+// beforeunload accepted so that the navigation goes on. A link that
+// downloads a file ends its step; the file is not kept.
+func TestDialogsAndDownloads(t *testing.T) {
+	site := behaviourSite(t)
+	click := func(page, confirm, want string) string {
+		j := "[[journey]]\nname = \"dialog\"\ntimeout = \"40s\"\n"
+		if confirm != "" {
+			j += fmt.Sprintf("confirm = %q\n", confirm)
+		}
+		return j + fmt.Sprintf(`  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "click"
+  action = "click"
+  selector = "#go"
+  timeout = "8s"
+  budget = "1ms"
+  [journey.step.expect]
+  selector = %q
+  text = %q
+`, site.URL+page, want[:strings.Index(want, " ")], want[strings.Index(want, " ")+1:])
+	}
+	cases := []struct {
+		name, journey string
+		console       string // what the console evidence says of the dialog
+	}{
+		{"alert", click("/alert", "", "#out after alert"), "alert dialog: Your session ends soon (accepted)"},
+		{"confirm accepted by default", click("/confirm", "", "#out accepted"), "confirm dialog: Empty the basket? (accepted)"},
+		{"confirm accepted", click("/confirm", "accept", "#out accepted"), "confirm dialog: Empty the basket? (accepted)"},
+		{"confirm dismissed", click("/confirm", "dismiss", "#out dismissed"), "confirm dialog: Empty the basket? (dismissed)"},
+		{"prompt", click("/prompt", "", "#out name: Ada"), "prompt dialog: Your name? (accepted)"},
+		{"beforeunload", click("/leave", "", "#ok fine"), "beforeunload dialog"},
+		{"download", click("/downloads", "", "#out list"), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parse(t, tc.journey)
+			r, c := runProbe(t, cfg, "dialog", true)
+			t.Logf("recorded: %s", describe(r))
+			if r.Status != probes.StatusSuccess {
+				t.Fatalf("want success:\n%s", describe(r))
+			}
+			// The click's budget of 1ms is always exceeded: the run keeps
+			// its evidence.
+			if c == nil {
+				t.Fatal("no evidence of a run over budget")
+			}
+			if tc.console != "" && !strings.Contains(string(c.Console), tc.console) {
+				t.Errorf("console evidence does not record the dialog %q:\n%s", tc.console, c.Console)
+			}
+		})
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		if _, err := os.Stat(filepath.Join(home, "Downloads", "report-touchprobe-test.csv")); err == nil {
+			t.Errorf("the download was written to disk")
+		}
 	}
 }

@@ -141,6 +141,15 @@ func (r *run) execute(ctx context.Context) {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow the page's requests: %v", err))
 		return
 	}
+	stopDialogs, err := r.answerDialogs(tab)
+	defer stopDialogs()
+	if err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not answer the page's dialogs: %v", err))
+		return
+	}
+	if err := denyDownloads(tab); err != nil {
+		r.logger.Debug("downloads not refused", "err", err)
+	}
 	// The journey's deadline applies to everything done in the tab.
 	runCtx, cancel := context.WithCancelCause(tab)
 	defer cancel(nil)
@@ -313,6 +322,12 @@ func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark
 
 func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, before mark) (time.Time, bool, error) {
 	for {
+		if at, ok := r.nav.abandonedSince(before); ok {
+			// The navigation became a download (or answered 204): the
+			// page stays, and the step ended when it stopped.
+			end, err := r.conditions(ctx, sc, st, at)
+			return end, false, err
+		}
 		if at, ok := r.nav.loadedSince(before); ok {
 			// An error page will never show what the step waits for: say
 			// so now rather than at the timeout.
