@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -107,6 +108,25 @@ func behaviourSite(t *testing.T) *httptest.Server {
 		w.Header().Set("Content-Type", "text/csv")
 		w.Header().Set("Content-Disposition", `attachment; filename="report-touchprobe-test.csv"`)
 		fmt.Fprint(w, "a,b\n1,2\n")
+	})
+	// A page that shows what was typed, as text and in an attribute,
+	// logs it and sends it to its API in the URL and as JSON.
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>echo</title><input id="field"><button id="send">send</button>
+<p id="shown"></p><div id="attr"></div><p id="reply"></p>
+<script>document.getElementById("send").onclick = () => {
+  const v = document.getElementById("field").value;
+  document.getElementById("shown").textContent = "you typed " + v;
+  document.getElementById("attr").setAttribute("data-typed", v);
+  document.getElementById("attr").setAttribute("data-json", JSON.stringify({v}));
+  console.log("typed", v, JSON.stringify({v}));
+  fetch("/api/echo?q=" + encodeURIComponent(v), {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({v})})
+    .then(r => r.text()).then(t => { document.getElementById("reply").textContent = t; });
+};</script>`)
+	})
+	mux.HandleFunc("/api/echo", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"echo":%q}`, r.URL.Query().Get("q"))
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -324,6 +344,66 @@ func TestDialogsAndDownloads(t *testing.T) {
 	if home, err := os.UserHomeDir(); err == nil {
 		if _, err := os.Stat(filepath.Join(home, "Downloads", "report-touchprobe-test.csv")); err == nil {
 			t.Errorf("the download was written to disk")
+		}
+	}
+}
+
+// A secret made of the characters HTML, JSON and URLs escape, typed into
+// a field that the page echoes as text, in attributes, in the console and
+// to its API, appears in no file of the evidence in any encoding.
+func TestEvidenceMasksEncodedSecrets(t *testing.T) {
+	const secret = `Pa"ss<&'wd`
+	t.Setenv("TP_TEST_SECRET", secret)
+	site := behaviourSite(t)
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "echo"
+timeout = "40s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "type"
+  action = "fill"
+  fields = { "#field" = "${env:TP_TEST_SECRET}" }
+  submit = "#send"
+  [[journey.step]]
+  name = "never"
+  action = "wait"
+  selector = "#never"
+  timeout = "3s"
+`, site.URL+"/echo"))
+	r, c := runProbe(t, cfg, "echo", true)
+	t.Logf("recorded: %s", describe(r))
+	if r.FailedStep != "never" {
+		t.Fatalf("want a failure at the step after typing:\n%s", describe(r))
+	}
+	if c == nil || len(c.HTML) == 0 || len(c.HAR) == 0 || len(c.Console) == 0 {
+		t.Fatalf("evidence incomplete: %+v", c)
+	}
+	if !strings.Contains(string(c.HTML), "you typed "+config.Masked) && !strings.Contains(string(c.HTML), "you typed &lt;secret&gt;") {
+		t.Errorf("page.html does not show the echoed secret masked:\n%s", c.HTML)
+	}
+	forms := map[string]string{
+		"raw":                      secret,
+		"html text":                `Pa"ss&lt;&amp;'wd`,
+		"html attribute":           `Pa&quot;ss<&amp;'wd`,
+		"html attribute, angles":   `Pa&quot;ss&lt;&amp;'wd`,
+		"html.EscapeString":        `Pa&#34;ss&lt;&amp;&#39;wd`,
+		"json, Go":                 `Pa\"ss\u003c\u0026'wd`,
+		"json, JavaScript":         `Pa\"ss<&'wd`,
+		"json in an attribute":     `Pa\&quot;ss<&amp;'wd`,
+		"json in json":             `Pa\\\"ss<&'wd`,
+		"query":                    `Pa%22ss%3C%26%27wd`,
+		"encodeURIComponent":       `Pa%22ss%3C%26'wd`,
+		"path":                     `Pa%22ss%3C&%27wd`,
+		"secret without its quote": `ss<&'wd`,
+	}
+	for name, b := range c.Files() {
+		for form, f := range forms {
+			if strings.Contains(string(b), f) {
+				t.Errorf("%s holds the secret %s: %q", name, form, f)
+			}
 		}
 	}
 }
