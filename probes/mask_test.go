@@ -27,13 +27,18 @@ func serialiseAttr(s string, angles bool) string {
 	return strings.NewReplacer(pairs...).Replace(s)
 }
 
-// numericEntities writes every rune of s as &#N; (hex: &#xN;).
+// numericEntities writes every rune of s as &#N; (hex: &#xN;), but for
+// the C1 controls, which HTML reads as Windows-1252 in that form: they
+// are written as they are.
 func numericEntities(s string, hex bool) string {
 	var b strings.Builder
 	for _, r := range s {
-		if hex {
+		switch {
+		case r >= 0x80 && r <= 0x9f:
+			b.WriteRune(r)
+		case hex:
 			fmt.Fprintf(&b, "&#x%X;", r)
-		} else {
+		default:
 			fmt.Fprintf(&b, "&#%d;", r)
 		}
 	}
