@@ -81,6 +81,9 @@ func behaviourSite(t *testing.T) *httptest.Server {
 			}
 		}
 	})
+	mux.HandleFunc("/hog-link", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>link</title><a id="go" href="/hog-on-load">more</a>`)
+	})
 	// A page whose inline script allocates until the renderer dies,
 	// before the load event.
 	mux.HandleFunc("/hog-on-load", func(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +181,8 @@ func TestRendererOutOfMemoryWhileLoading(t *testing.T) {
 	}
 	t.Cleanup(func() { m.Close(context.Background()) })
 	site := behaviourSite(t)
-	cfg := parse(t, fmt.Sprintf(`[[journey]]
+	journey := func(open, step string) string {
+		return fmt.Sprintf(`[[journey]]
 name = "hog"
 timeout = "60s"
   [[journey.step]]
@@ -187,17 +191,24 @@ timeout = "60s"
   url = %q
   [[journey.step]]
   name = "hog"
-  action = "navigate"
-  url = %q
   timeout = "40s"
-`, site.URL+"/ok", site.URL+"/hog-on-load"))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	p := &probes.Prober{Browser: m, Logger: testLogger(t)}
-	r := p.Run(ctx, cfg.Journey("hog"), cfg.Secrets())
-	t.Logf("recorded: %s", describe(r))
-	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonPageCrash || r.FailedStep != "hog" {
-		t.Errorf("want failure of step hog with reason page_crash:\n%s", describe(r))
+%s`, site.URL+open, step)
+	}
+	for _, tc := range []struct{ name, journey string }{
+		{"navigate", journey("/ok", fmt.Sprintf("  action = \"navigate\"\n  url = %q\n", site.URL+"/hog-on-load"))},
+		{"click on a link", journey("/hog-link", "  action = \"click\"\n  selector = \"#go\"\n")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := parse(t, tc.journey)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			p := &probes.Prober{Browser: m, Logger: testLogger(t)}
+			r := p.Run(ctx, cfg.Journey("hog"), cfg.Secrets())
+			t.Logf("recorded: %s", describe(r))
+			if r.Status != probes.StatusFailure || r.Reason != probes.ReasonPageCrash || r.FailedStep != "hog" {
+				t.Errorf("want failure of step hog with reason page_crash:\n%s", describe(r))
+			}
+		})
 	}
 }
 
