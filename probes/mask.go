@@ -241,21 +241,23 @@ func maskDecoded(secrets *config.Secrets, chain []decoder, s string) string {
 }
 
 // secretSpans finds where secrets are in text, asking Mask only (the
-// values are not exposed): the shortest prefix from pos that holds one
-// ends the first occurrence, the shortest suffix of that prefix starts it.
+// values are not exposed): the shortest stretch from pos that holds one
+// ends the first occurrence, the shortest end of that stretch starts it.
+// The stretch grows by doubling, so that finding every occurrence costs
+// about n log n, however many there are.
 func secretSpans(secrets *config.Secrets, text string) [][2]int {
 	holds := func(a, b int) bool { return secrets.Mask(text[a:b]) != text[a:b] }
 	var spans [][2]int
-	for pos := 0; pos < len(text) && holds(pos, len(text)); {
-		// Grow a window until it holds a secret, then narrow its end.
-		w := 64
-		for pos+w < len(text) && !holds(pos, pos+w) {
-			w *= 2
+	for pos := 0; pos < len(text); {
+		// Grow a window until it holds a secret.
+		lo, hi := pos, min(pos+64, len(text))
+		for !holds(pos, hi) {
+			if hi == len(text) {
+				return spans
+			}
+			lo, hi = hi, min(pos+2*(hi-pos), len(text))
 		}
-		lo, hi := pos+w/2, min(pos+w, len(text)) // holds(pos, hi) is true
-		if w == 64 {
-			lo = pos
-		}
+		// Narrow its end: the smallest end with holds(pos, end).
 		for lo < hi {
 			mid := (lo + hi) / 2
 			if holds(pos, mid) {
@@ -265,7 +267,7 @@ func secretSpans(secrets *config.Secrets, text string) [][2]int {
 			}
 		}
 		end := hi
-		// Narrow its start: the largest a with holds(a, end).
+		// Narrow its start: the largest start with holds(start, end).
 		lo, hi = pos, end-1
 		for lo < hi {
 			mid := (lo + hi + 1) / 2

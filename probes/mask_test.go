@@ -163,4 +163,9 @@ func TestMaskEncodedKeepsTheRest(t *testing.T) {
 			t.Errorf("mask(%q)\n = %q\nwant %q", in, got, want)
 		}
 	}
+	// A page that shows the secret many times has every one masked.
+	many := mask(strings.Repeat(`<i title="p&quot;w&lt;&amp;'d">x</i> `, 2000))
+	if n := strings.Count(many, config.Masked); n != 2000 || strings.Contains(many, "&quot;w") {
+		t.Errorf("a page with the secret 2000 times: %d masked", n)
+	}
 }
