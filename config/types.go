@@ -66,8 +66,17 @@ type Journey struct {
 	Schedule string            `toml:"schedule"`
 	Timeout  Duration          `toml:"timeout"`
 	Labels   map[string]string `toml:"labels"`
-	Steps    []Step            `toml:"step"`
+	// Confirm is how a confirm() dialog of the site is answered:
+	// ConfirmAccept (the default, also when empty) or ConfirmDismiss.
+	Confirm string `toml:"confirm"`
+	Steps   []Step `toml:"step"`
 }
+
+// The answers a journey may give to a site's confirm() dialogs.
+const (
+	ConfirmAccept  = "accept"
+	ConfirmDismiss = "dismiss"
+)
 
 // Step is one thing a customer does on a touchpoint.
 type Step struct {

@@ -139,6 +139,9 @@ func (v *validator) journeys() {
 			}
 		}
 		v.positive(w, m, "timeout", j.Timeout, "90s")
+		if j.Confirm != "" && j.Confirm != ConfirmAccept && j.Confirm != ConfirmDismiss && !m.bad["confirm"] {
+			v.add(w, "confirm", "%q is not an answer to a confirm() dialog: write confirm = %q (the default) or confirm = %q", j.Confirm, ConfirmAccept, ConfirmDismiss)
+		}
 		v.labels(w, j.Labels)
 
 		if len(j.Steps) == 0 && !m.bad["step"] {

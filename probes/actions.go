@@ -138,11 +138,22 @@ func settled(do func(r *run, ctx context.Context, sc scope, st *config.Step) err
 // navigate loads the step's URL and waits for its load event and then for
 // wait_for and expect.
 func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+	before := r.nav.mark()
 	resp, err := loadURL(ctx, st.URL)
 	if err != nil {
 		return time.Time{}, resp != nil, err
 	}
 	end := time.Now()
+	// Chromium may report a navigation finished without its load event: a
+	// body that never ends, a renderer that died while loading. The page
+	// has loaded when load fired.
+	if resp.status < 400 {
+		at, err := r.nav.awaitLoad(ctx, before)
+		if err != nil {
+			return time.Time{}, !errors.Is(err, errPageCrashed), err
+		}
+		end = later(end, at)
+	}
 	if resp.status >= 400 {
 		return end, true, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
 	}

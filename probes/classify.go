@@ -51,6 +51,34 @@ func (r *run) withFailedRequest(i int, reason Reason, msg string) string {
 	return msg + fmt.Sprintf("; a request failed in step %q: %s", r.result.Steps[f.step].Name, f.String())
 }
 
+// requestReason gives a step that waited in vain for an element the
+// reason of a request of the same step that failed: the order request that
+// answered 502, the widget's document that answered 503, the API whose
+// port refused the connection. The message, from withFailedRequest, names
+// both the element and the request.
+func (r *run) requestReason(i int, reason Reason, err error) Reason {
+	var chatErr *chatTimeoutError
+	switch {
+	case reason == ReasonSelector, reason == ReasonFrame, errors.As(err, &chatErr):
+	default:
+		return reason
+	}
+	if r.rec == nil {
+		return reason
+	}
+	f, ok := r.rec.lastFailure()
+	if !ok || f.step != i {
+		return reason
+	}
+	if f.errorText == "" {
+		return ReasonHTTPStatus
+	}
+	if why := loadReason(f.errorText); why != ReasonNavigation {
+		return why
+	}
+	return reason
+}
+
 var errPageCrashed = errors.New("the page's renderer crashed")
 
 // assertionError says what text was expected and what the page showed.

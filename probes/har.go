@@ -316,21 +316,11 @@ func maskForm(body string, mask func(string) string) string {
 	return strings.Join(parts, "&")
 }
 
-// deepMask masks secrets in text, and also those sent URL-encoded
-// ("a%40b.se" for "a@b.se"), which a plain search would miss.
+// deepMask masks secrets in text, and also those written encoded
+// ("a%40b.se" for "a@b.se", "&quot;" for a quote; see maskEncoded), which
+// a plain search would miss.
 func deepMask(secrets *config.Secrets) func(string) string {
-	return func(s string) string {
-		m := secrets.Mask(s)
-		if !strings.Contains(m, "%") && !strings.Contains(m, "+") {
-			return m
-		}
-		if d, err := url.QueryUnescape(m); err == nil && d != m {
-			if md := secrets.Mask(d); md != d {
-				return md
-			}
-		}
-		return m
-	}
+	return func(s string) string { return maskEncoded(secrets, s) }
 }
 
 // encodeHAR writes the HAR as indented JSON.

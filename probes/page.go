@@ -8,10 +8,13 @@ import (
 	"sync"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // pollInterval is how often a condition in the page is checked. Small enough
@@ -32,6 +35,15 @@ type navTracker struct {
 	started  int // navigations started in the main frame
 	loaded   int // load events of the main frame
 	loadedAt time.Time
+	// sameDoc counts navigations within the main frame's document (to a
+	// #fragment), which end without a load event.
+	sameDoc int
+	// pending is set while a navigation that started has neither replaced
+	// the document (committed) nor stopped; abandoned counts those that
+	// stopped without replacing it: a link that downloads a file, a 204.
+	pending, committed bool
+	abandoned          int
+	abandonedAt        time.Time
 
 	// crashed closes when the tab's renderer dies (out of memory, killed)
 	// while the browser lives on.
@@ -49,14 +61,32 @@ func trackNavigation(tabCtx context.Context) (*navTracker, error) {
 		switch ev := ev.(type) {
 		case *page.EventFrameStartedNavigating:
 			if string(ev.FrameID) == t.mainFrame && ev.NavigationType != page.FrameStartedNavigatingNavigationTypeSameDocument {
-				t.mu.Lock()
-				t.started++
-				t.mu.Unlock()
+				t.start()
 			}
 		case *page.EventFrameRequestedNavigation:
 			if string(ev.FrameID) == t.mainFrame {
+				t.start()
+			}
+		case *page.EventFrameNavigated:
+			if string(ev.Frame.ID) == t.mainFrame {
 				t.mu.Lock()
-				t.started++
+				t.committed = true
+				t.mu.Unlock()
+			}
+		case *page.EventFrameStoppedLoading:
+			if string(ev.FrameID) == t.mainFrame {
+				t.mu.Lock()
+				if t.pending && !t.committed {
+					t.abandoned++
+					t.abandonedAt = time.Now()
+				}
+				t.pending = false
+				t.mu.Unlock()
+			}
+		case *page.EventNavigatedWithinDocument:
+			if string(ev.FrameID) == t.mainFrame {
+				t.mu.Lock()
+				t.sameDoc++
 				t.mu.Unlock()
 			}
 		case *inspector.EventTargetCrashed:
@@ -71,6 +101,21 @@ func trackNavigation(tabCtx context.Context) (*navTracker, error) {
 	return t, err
 }
 
+func (t *navTracker) start() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.started++
+	t.pending, t.committed = true, false
+}
+
+// abandonedSince returns when a navigation that started after m stopped
+// without replacing the page: the page stays as it was.
+func (t *navTracker) abandonedSince(m mark) (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.abandonedAt, t.abandoned > m.abandoned
+}
+
 // hasCrashed reports whether the tab's renderer died.
 func (t *navTracker) hasCrashed() bool {
 	select {
@@ -82,12 +127,36 @@ func (t *navTracker) hasCrashed() bool {
 }
 
 // mark is the tracker's state at one moment.
-type mark struct{ started, loaded int }
+type mark struct{ started, loaded, sameDoc, abandoned int }
 
 func (t *navTracker) mark() mark {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return mark{t.started, t.loaded}
+	return mark{t.started, t.loaded, t.sameDoc, t.abandoned}
+}
+
+// awaitLoad waits until the main frame fired its load event (or moved
+// within its document) after m, and returns when. A renderer that died
+// meanwhile ends the wait with errPageCrashed; a load that never comes
+// ends it with ctx.
+func (t *navTracker) awaitLoad(ctx context.Context, m mark) (time.Time, error) {
+	for {
+		if t.hasCrashed() {
+			return time.Time{}, errPageCrashed
+		}
+		if at, ok := t.loadedSince(m); ok {
+			return at, nil
+		}
+		t.mu.Lock()
+		moved := t.sameDoc > m.sameDoc
+		t.mu.Unlock()
+		if moved {
+			return time.Now(), nil
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return time.Time{}, err
+		}
+	}
 }
 
 // navigatedSince reports whether a main-frame navigation started after m.
@@ -386,4 +455,75 @@ func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), boo
 		return scope{}, nil, false
 	}
 	return sc, cancel, true
+}
+
+// dialogAnswerTimeout bounds answering one dialog.
+const dialogAnswerTimeout = 5 * time.Second
+
+// answerDialogs answers the page's dialogs as a person would for the
+// journey to go on: alert and prompt (with its default text) accepted,
+// confirm as the journey says, beforeunload accepted so that the
+// navigation goes on. Each is recorded in the console evidence. The
+// returned stop ends the answering and waits for it.
+func (r *run) answerDialogs(tab context.Context) (stop func(), err error) {
+	ctx, cancel := context.WithCancel(tab)
+	opened := make(chan *page.EventJavascriptDialogOpening, 16)
+	err = chromedp.Listen(ctx, func(ev any) {
+		if d, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			select {
+			case opened <- d:
+			default: // a page opens one dialog at a time; never block the event loop
+			}
+		}
+	})
+	if err != nil {
+		cancel()
+		return func() {}, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case d := <-opened:
+				r.answerDialog(ctx, d)
+			}
+		}
+	}()
+	return func() { cancel(); <-done }, nil
+}
+
+func (r *run) answerDialog(ctx context.Context, d *page.EventJavascriptDialogOpening) {
+	accept := d.Type != page.DialogTypeConfirm || r.journey.Confirm != config.ConfirmDismiss
+	answer := "accepted"
+	if !accept {
+		answer = "dismissed"
+	}
+	text := string(d.Type) + " dialog"
+	if d.Message != "" {
+		text += ": " + d.Message
+	}
+	text += " (" + answer + ")"
+	if r.rec != nil {
+		r.rec.addConsole(ConsoleEntry{Time: time.Now(), Level: "info", Text: text, URL: d.URL})
+	}
+	cctx, cancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(cctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept, PromptText: d.DefaultPrompt}); err != nil {
+		r.logger.Debug("could not answer a dialog", "dialog", string(d.Type), "err", err)
+	}
+}
+
+// denyDownloads makes the tab's browser context refuse downloads: a link
+// that downloads a file ends its step, and nothing is written to disk.
+func denyDownloads(tab context.Context) error {
+	c := chromedp.FromContext(tab)
+	if c == nil {
+		return errors.New("tab has no browser context")
+	}
+	_, err := chromedp.CallBrowser(tab, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorDeny, BrowserContextID: c.BrowserContextID})
+	return err
 }

@@ -169,7 +169,12 @@ func (r *run) execute(ctx context.Context) {
 		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.Duration, Status: StepNotRun}
 	}
 
-	tab, closeTab, err := r.prober.Browser.Tab(ctx)
+	// The tab outlives the journey's deadline by as long as a snapshot
+	// may take, so that a journey that ran out of time keeps the evidence
+	// of the step it ended in. Cancelling ctx still closes it at once.
+	tabParent, stopTab := tabContext(ctx)
+	defer stopTab()
+	tab, closeTab, err := r.prober.Browser.Tab(tabParent)
 	if err != nil {
 		reason := ReasonBrowserCrash
 		if ctx.Err() != nil {
@@ -188,6 +193,15 @@ func (r *run) execute(ctx context.Context) {
 	if err := r.rec.listen(tab, false); err != nil {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow the page's requests: %v", err))
 		return
+	}
+	stopDialogs, err := r.answerDialogs(tab)
+	defer stopDialogs()
+	if err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not answer the page's dialogs: %v", err))
+		return
+	}
+	if err := denyDownloads(tab); err != nil {
+		r.logger.Debug("downloads not refused", "err", err)
 	}
 	// The journey's deadline applies to everything done in the tab.
 	runCtx, cancel := context.WithCancelCause(tab)
@@ -215,6 +229,25 @@ func (r *run) execute(ctx context.Context) {
 	}
 }
 
+// tabContext returns the context a run's tab lives in: ctx without its
+// deadline, ended snapshotTimeout after it, and at once when ctx is
+// cancelled rather than timed out.
+func tabContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	parent, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	if d, ok := ctx.Deadline(); ok {
+		var dcancel context.CancelFunc
+		parent, dcancel = context.WithDeadline(parent, d.Add(snapshotTimeout))
+		prev := cancel
+		cancel = func() { dcancel(); prev() }
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			cancel()
+		}
+	})
+	return parent, func() { stop(); cancel() }
+}
+
 // fail marks step i failed and leaves the rest not run.
 func (r *run) fail(i int, reason Reason, msg string) {
 	s := &r.result.Steps[i]
@@ -238,6 +271,10 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 	out.Duration = end.Sub(start)
 
+	if err == nil && r.nav.hasCrashed() {
+		// Whatever the step saw, a page whose renderer died is gone.
+		err = errPageCrashed
+	}
 	if errors.Is(err, errSkipped) {
 		out.Status = StepSkipped
 		logger.Debug("optional step skipped", "duration_seconds", out.Duration.Seconds())
@@ -259,6 +296,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		r.describeHTTPStatus(err)
 		reason, msg := classify(r.failure(parent, ctx, err, st))
 		msg = r.withFailedRequest(i, reason, msg)
+		reason = r.requestReason(i, reason, err)
 		r.fail(i, reason, msg)
 		logger.Warn("step failed", "reason", reason, "message", out.Message, "duration_seconds", out.Duration.Seconds())
 		if r.capturing && reason != ReasonBrowserCrash && reason != ReasonCanceled {
@@ -337,6 +375,12 @@ func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark
 
 func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, before mark) (time.Time, bool, error) {
 	for {
+		if at, ok := r.nav.abandonedSince(before); ok {
+			// The navigation became a download (or answered 204): the
+			// page stays, and the step ended when it stopped.
+			end, err := r.conditions(ctx, sc, st, at)
+			return end, false, err
+		}
 		if at, ok := r.nav.loadedSince(before); ok {
 			// An error page will never show what the step waits for: say
 			// so now rather than at the timeout.

@@ -156,10 +156,13 @@ func (r *run) snapshotHTML(ctx context.Context, snap *snapshot) *snapshot {
 	if err != nil {
 		r.logger.Debug("no page HTML", "err", err)
 	} else {
+		// Mask before cutting, so that no part of a secret is left at
+		// the cut.
+		html = deepMask(r.secrets)(html)
 		if len(html) > maxHTML {
 			html = html[:maxHTML]
 		}
-		snap.html = []byte(deepMask(r.secrets)(html))
+		snap.html = []byte(html)
 	}
 	if snap.png == nil && snap.html == nil {
 		return nil
