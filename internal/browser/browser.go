@@ -416,12 +416,11 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider"),
-		// Crash reports would go nowhere, and the crash handler runs as
-		// two processes outside the browser's process group that outlive
-		// every killed browser. Only the second flag stops Chromium from
-		// starting it; the first covers builds that still use breakpad.
+		// Crash reports would go nowhere. Chromium's crash handler starts
+		// all the same (--disable-crashpad-for-testing would stop it but
+		// breaks navigations), as two processes outside the browser's
+		// process group: cleanup finds them by the TMPDIR they inherit.
 		chromedp.Flag("disable-breakpad", true),
-		chromedp.Flag("disable-crashpad-for-testing", true),
 		chromedp.ModifyCmdFunc(func(c *exec.Cmd) {
 			// Chromium's helpers (zygote, renderers, GPU, network) only
 			// die with their parent if we kill the whole group, and the
