@@ -485,6 +485,9 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("starting %s: %w", m.path, err)
 	}
 	started(inst.pgid)
+	// Orphans of an older browser that died during this start were left
+	// alone until now.
+	reapOrphans()
 	m.logger.Info("browser started", "path", m.path, "pid", inst.pgid)
 	return inst, nil
 }
