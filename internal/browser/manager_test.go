@@ -201,11 +201,17 @@ func TestNoZombiesAfterKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close(context.Background())
-	for range 3 {
+	for i := range 4 {
 		if err := startRetrying(m); err != nil {
 			t.Fatal(err)
 		}
-		if err := m.Kill(); err != nil {
+		// The group leader alone, which orphans the rest of the browser
+		// to the test, or the whole group, as a crash would.
+		if i%2 == 0 {
+			if err := syscall.Kill(m.PGID(), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := m.Kill(); err != nil {
 			t.Fatal(err)
 		}
 		testutil.WaitFor(t, patience, "the manager to notice the death", func() bool { return !m.Up() })
@@ -218,7 +224,7 @@ func TestNoZombiesAfterKills(t *testing.T) {
 		testutil.WaitFor(t, patience, "a starting browser to kill", func() bool {
 			for _, c := range children() {
 				if c.pid == c.pgid {
-					syscall.Kill(-c.pgid, syscall.SIGKILL)
+					syscall.Kill(c.pid, syscall.SIGKILL)
 					killed = true
 				}
 			}
