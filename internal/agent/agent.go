@@ -183,11 +183,14 @@ func (a *Agent) Run(ctx context.Context) error {
 	// after the file changed) cannot be overtaken by the older file.
 	a.reloadMu.Lock()
 	cfg := a.cfg.Load()
-	if err := a.apply(cfg); err != nil {
-		return err
+	applyErr := a.apply(cfg)
+	if applyErr == nil {
+		a.metrics.SetReload(true, time.Now())
 	}
-	a.metrics.SetReload(true, time.Now())
 	a.reloadMu.Unlock()
+	if applyErr != nil {
+		return applyErr
+	}
 
 	listeners := a.opts.Listeners
 	if listeners == nil {
