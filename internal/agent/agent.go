@@ -19,6 +19,7 @@ import (
 	"github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
@@ -46,6 +47,10 @@ type Options struct {
 	ListenAddresses []string
 	WebConfigFile   string
 	Listeners       []net.Listener
+	// MaxConnections bounds the connections the web server holds open;
+	// over it, the longest idle ones are closed. Zero means
+	// DefaultMaxConnections.
+	MaxConnections int
 	// ExternalURL is how users reach the agent, for links; empty means
 	// http://<host name>:<port of the first listener>.
 	ExternalURL string
@@ -168,15 +173,24 @@ func (a *Agent) Browser() *browser.Manager { return a.browser }
 // Scheduler returns the scheduler (tests trigger runs).
 func (a *Agent) Scheduler() *scheduler.Scheduler { return a.sched }
 
-// Run serves, starts the browser and schedules journeys until ctx is done,
-// then shuts down in reverse order: scheduling stops and running journeys
-// get ShutdownGrace to finish, the browser closes, the listener closes.
+// Run serves, starts the browser and schedules journeys until ctx is done
+// or the web server fails, then shuts down in one order: the watchdog and
+// retention stop, the service manager hears that we are stopping, the
+// agent is no longer ready, scheduling stops and running journeys get
+// ShutdownGrace to finish, the browser closes, the web server closes.
 func (a *Agent) Run(ctx context.Context) error {
+	// Under the reload lock, so that a reload at start (a SIGHUP right
+	// after the file changed) cannot be overtaken by the older file.
+	a.reloadMu.Lock()
 	cfg := a.cfg.Load()
-	if err := a.apply(cfg); err != nil {
-		return err
+	applyErr := a.apply(cfg)
+	if applyErr == nil {
+		a.metrics.SetReload(true, time.Now())
 	}
-	a.metrics.SetReload(true, time.Now())
+	a.reloadMu.Unlock()
+	if applyErr != nil {
+		return applyErr
+	}
 
 	listeners := a.opts.Listeners
 	if listeners == nil {
@@ -193,23 +207,23 @@ func (a *Agent) Run(ctx context.Context) error {
 	for _, l := range listeners {
 		addrs = append(addrs, l.Addr().String())
 	}
-	srv := &http.Server{
-		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv := a.newServer()
 	webConfig := a.opts.WebConfigFile
 	flags := &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: new(false), WebConfigFile: &webConfig}
-	serveErr := make(chan error, 1)
-	go func() {
+
+	// The web server and the scheduler run until shutdown; either failing
+	// starts it.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
 		err := web.ServeMultiple(listeners, srv, flags, a.logger)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
+		if err == nil || errors.Is(err, http.ErrServerClosed) {
+			return nil
 		}
-		serveErr <- err
-	}()
+		return fmt.Errorf("web server: %w", err)
+	})
 	a.logger.Info("listening", "addresses", addrs)
 
-	if err := a.browser.Start(ctx); err != nil {
+	if err := a.browser.Start(gctx); err != nil {
 		// The agent keeps running: each run retries the browser and is
 		// recorded as an error until Chromium starts.
 		a.logger.Error("browser did not start; runs will retry it", "err", err)
@@ -219,49 +233,42 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.opts.OnReady(addrs)
 	}
 
-	schedDone := make(chan error, 1)
 	var scheduling atomic.Bool
 	scheduling.Store(true)
-	go func() {
-		err := a.sched.Run(ctx)
-		scheduling.Store(false)
-		schedDone <- err
-	}()
+	schedDone := make(chan struct{})
+	g.Go(func() error {
+		defer close(schedDone)
+		defer scheduling.Store(false)
+		return a.sched.Run(gctx)
+	})
 	if a.opts.RunAtStart {
 		for _, j := range cfg.Journeys {
 			a.sched.RunNow(j.Name)
 		}
 	}
 	a.notify(daemon.SdNotifyReady)
-	watchdogCtx, stopWatchdog := context.WithCancel(ctx)
-	watchdogDone := make(chan struct{})
-	go func() {
-		defer close(watchdogDone)
-		a.watchdog(watchdogCtx, func() bool {
+
+	// The watchdog and retention stop first, on their own.
+	bgCtx, stopBackground := context.WithCancel(gctx)
+	defer stopBackground()
+	var background errgroup.Group
+	background.Go(func() error {
+		a.watchdog(bgCtx, func() bool {
 			// Running takes the scheduler's lock: a scheduler stuck
 			// holding it stops the pings too, and systemd restarts us.
 			a.sched.Running()
 			return scheduling.Load()
 		})
-	}()
+		return nil
+	})
+	background.Go(func() error {
+		a.retention(bgCtx, retentionInterval)
+		return nil
+	})
 
-	retentionCtx, stopRetention := context.WithCancel(ctx)
-	retentionDone := make(chan struct{})
-	go func() {
-		defer close(retentionDone)
-		a.retention(retentionCtx, retentionInterval)
-	}()
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-serveErr:
-		runErr = fmt.Errorf("web server: %w", runErr)
-	}
-	stopRetention()
-	<-retentionDone
-	stopWatchdog()
-	<-watchdogDone
+	<-gctx.Done()
+	stopBackground()
+	background.Wait()
 	a.notify(daemon.SdNotifyStopping)
 	a.ready.Store(false)
 	a.logger.Info("shutting down", "grace", a.opts.ShutdownGrace)
@@ -271,10 +278,12 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	a.browser.Close(closeCtx)
 	if err := srv.Shutdown(closeCtx); err != nil {
-		a.logger.Warn("web server did not shut down cleanly", "err", err)
+		a.logger.Warn("web server did not shut down cleanly; closing its connections", "err", err)
+		srv.Close()
 	}
+	err := g.Wait()
 	a.logger.Info("stopped")
-	return runErr
+	return err
 }
 
 // retentionInterval is how often evidence is checked against its age

@@ -47,30 +47,43 @@ type Options struct {
 // Manager owns the Chromium process. Journeys ask it for a Tab; when the
 // browser has died, the next Tab starts a new one (with backoff after
 // repeated failures), so a crash costs one run, not the agent.
+//
+// Its lock is only ever held for moments: a launch, which takes seconds,
+// runs outside it, one at a time, so that Up (and with it readiness) and
+// every other caller answer while a browser starts.
 type Manager struct {
 	opts   Options
 	path   string
 	logger *slog.Logger
 
-	mu       sync.Mutex
-	cur      *instance // nil when no browser runs
-	closed   bool
-	started  bool // a browser has been started at least once
-	failures int  // consecutive failed starts
-	retryAt  time.Time
-	watchers sync.WaitGroup
+	// closing is cancelled by Close, which ends a launch in progress.
+	closing     context.Context
+	cancelClose context.CancelFunc
+
+	mu        sync.Mutex
+	cur       *instance     // nil when no browser runs
+	launching chan struct{} // non-nil while a launch runs; closed when it ends
+	closed    bool
+	started   bool // a browser has been started at least once
+	failures  int  // consecutive failed starts
+	retryAt   time.Time
+	launches  sync.WaitGroup // the launch in progress, for Close to wait on
+	watchers  sync.WaitGroup
 }
 
 // instance is one Chromium process and what is needed to end it cleanly.
+// Its watcher owns its end: it alone cleans up and closes dead, whether
+// the browser died or was stopped.
 type instance struct {
 	allocCancel   context.CancelFunc
 	browserCtx    context.Context
 	browserCancel context.CancelFunc
 	dir           string
 	tmp           string // a temp directory outside dir, if dir was too long
+	tmpdir        string // the browser's TMPDIR, which its processes inherit
 	pgid          int
-	dead          chan struct{} // closed when the browser exited
-	stopping      bool          // we asked it to exit
+	dead          chan struct{} // closed by the watcher once the browser is gone and cleaned up
+	stopping      bool          // we asked it to exit; guarded by Manager.mu
 }
 
 // Chromium's singleton socket lives at TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket,
@@ -99,7 +112,8 @@ func New(opts Options) (*Manager, error) {
 		opts.WindowWidth, opts.WindowHeight = 1280, 800
 	}
 	becomeSubreaper()
-	return &Manager{opts: opts, path: path, logger: opts.Logger.With("component", "browser")}, nil
+	closing, cancelClose := context.WithCancel(context.Background())
+	return &Manager{opts: opts, path: path, logger: opts.Logger.With("component", "browser"), closing: closing, cancelClose: cancelClose}, nil
 }
 
 // Path is the Chromium binary in use.
@@ -127,25 +141,16 @@ func FindChromium(path string) (string, error) {
 // Start starts the browser now, so that the first journey does not pay for
 // it and readiness can be reported.
 func (m *Manager) Start(ctx context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, err := m.ensureLocked(ctx)
+	_, err := m.ensure(ctx)
 	return err
 }
 
 // Up reports whether a browser is running.
 func (m *Manager) Up() bool {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.cur == nil {
-		return false
-	}
-	select {
-	case <-m.cur.dead:
-		return false
-	default:
-		return true
-	}
+	inst := m.cur
+	m.mu.Unlock()
+	return inst != nil && inst.browserCtx.Err() == nil
 }
 
 // Tab opens a new tab in a fresh browser context (no cookies, storage or
@@ -154,9 +159,7 @@ func (m *Manager) Up() bool {
 // not reach chromedp's own context, so the caller runs actions with a
 // context derived from the returned one and its own deadline.
 func (m *Manager) Tab(ctx context.Context) (context.Context, context.CancelFunc, error) {
-	m.mu.Lock()
-	inst, err := m.ensureLocked(ctx)
-	m.mu.Unlock()
+	inst, err := m.ensure(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -247,54 +250,119 @@ func (m *Manager) PGID() int {
 }
 
 // Close stops the browser, kills anything left of its process group, reaps
-// it and removes its files. It waits at most until ctx is done for a
-// graceful exit.
+// it and removes its files. A launch in progress is cancelled. It waits at
+// most until ctx is done for a graceful exit.
 func (m *Manager) Close(ctx context.Context) {
 	m.mu.Lock()
 	m.closed = true
 	inst := m.cur
 	m.cur = nil
 	m.mu.Unlock()
+	m.cancelClose()
+	// A launch that ends now finds the manager closed and stops what it
+	// started itself.
+	m.launches.Wait()
 	if inst != nil {
 		m.stop(ctx, inst)
 	}
 	m.watchers.Wait()
+	reapOrphans()
 }
 
-func (m *Manager) ensureLocked(ctx context.Context) (*instance, error) {
-	if m.closed {
-		return nil, ErrClosed
-	}
-	if m.cur != nil {
-		select {
-		case <-m.cur.dead:
-			m.cur = nil
-		default:
-			return m.cur, nil
+// ensure returns the running browser, starting one if none runs. Callers
+// that arrive while a launch is in progress wait for it (or for ctx).
+func (m *Manager) ensure(ctx context.Context) (*instance, error) {
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, ErrClosed
 		}
+		if inst := m.cur; inst != nil {
+			m.mu.Unlock()
+			if inst.browserCtx.Err() == nil {
+				return inst, nil
+			}
+			// It died and its watcher is cleaning up: a new browser
+			// starts once the old one is gone.
+			select {
+			case <-inst.dead:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		if ch := m.launching; ch != nil {
+			m.mu.Unlock()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		if wait := time.Until(m.retryAt); wait > 0 {
+			failures := m.failures
+			m.mu.Unlock()
+			return nil, fmt.Errorf("browser failed to start %d times in a row; next try in %s", failures, wait.Round(time.Millisecond))
+		}
+		ch := make(chan struct{})
+		m.launching = ch
+		m.launches.Add(1)
+		restart := m.started
+		m.mu.Unlock()
+
+		inst, err := m.launchAndInstall(ctx, restart)
+		m.mu.Lock()
+		m.launching = nil
+		m.mu.Unlock()
+		close(ch)
+		m.launches.Done()
+		return inst, err
 	}
-	if wait := time.Until(m.retryAt); wait > 0 {
-		return nil, fmt.Errorf("browser failed to start %d times in a row; next try in %s", m.failures, wait.Round(time.Millisecond))
-	}
-	restart := m.started
-	inst, err := m.launch(ctx)
+}
+
+// launchAndInstall starts a browser and makes it the current one, or stops
+// it again if the manager was closed meanwhile.
+func (m *Manager) launchAndInstall(ctx context.Context, restart bool) (*instance, error) {
+	launchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopOnClose := context.AfterFunc(m.closing, cancel)
+	defer stopOnClose()
+	inst, err := m.launch(launchCtx)
+
+	m.mu.Lock()
 	if err != nil {
+		if m.closed {
+			m.mu.Unlock()
+			return nil, ErrClosed
+		}
 		m.failures++
-		backoff := min(m.opts.MinBackoff<<min(m.failures-1, 16), m.opts.MaxBackoff)
+		failures := m.failures
+		backoff := min(m.opts.MinBackoff<<min(failures-1, 16), m.opts.MaxBackoff)
 		m.retryAt = time.Now().Add(backoff)
-		m.logger.Error("browser failed to start", "path", m.path, "attempt", m.failures, "retry_in", backoff, "err", err)
+		m.mu.Unlock()
+		m.logger.Error("browser failed to start", "path", m.path, "attempt", failures, "retry_in", backoff, "err", err)
 		return nil, err
+	}
+	m.watchers.Add(1)
+	go m.watch(inst)
+	if m.closed {
+		m.mu.Unlock()
+		m.stop(context.Background(), inst)
+		return nil, ErrClosed
 	}
 	m.failures, m.retryAt, m.started = 0, time.Time{}, true
 	m.cur = inst
+	// Under the lock, so that the watcher's OnUp(false) for this browser
+	// cannot come first.
 	if restart && m.opts.OnRestart != nil {
 		m.opts.OnRestart()
 	}
 	if m.opts.OnUp != nil {
 		m.opts.OnUp(true)
 	}
-	m.watchers.Add(1)
-	go m.watch(inst)
+	m.mu.Unlock()
 	return inst, nil
 }
 
@@ -327,6 +395,8 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		}
 		tmp, inst.tmp = short, short
 	}
+	inst.tmpdir = tmp
+	var cmd *exec.Cmd // set before the start, read after it
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(m.path),
 		chromedp.UserDataDir(filepath.Join(dir, "profile")),
@@ -342,11 +412,17 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("no-default-browser-check", true),
 		chromedp.Flag("disable-features", "Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider"),
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+		// Crash reports would go nowhere. Chromium's crash handler starts
+		// all the same (--disable-crashpad-for-testing would stop it but
+		// breaks navigations), as two processes outside the browser's
+		// process group: cleanup finds them by the TMPDIR they inherit.
+		chromedp.Flag("disable-breakpad", true),
+		chromedp.ModifyCmdFunc(func(c *exec.Cmd) {
 			// Chromium's helpers (zygote, renderers, GPU, network) only
 			// die with their parent if we kill the whole group, and the
 			// parent-death signal covers only the direct child.
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+			c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+			cmd = c
 		}),
 	)
 	if os.Geteuid() == 0 {
@@ -366,11 +442,16 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 	browserCtx, browserCancel := chromedp.NewContext(allocCtx)
 	inst.allocCancel, inst.browserCtx, inst.browserCancel = allocCancel, browserCtx, browserCancel
 
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(browserCtx) }()
+	// Until the browser's pid is known, nothing may reap a child of ours:
+	// it could be this browser, whose exit status the allocator waits for.
+	started := beginStart()
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(browserCtx) }()
 	select {
-	case err = <-started:
+	case err = <-done:
 	case <-ctx.Done():
+		browserCancel()
+		<-done
 		err = ctx.Err()
 	}
 	if err == nil {
@@ -383,9 +464,14 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 	if err != nil {
 		inst.stopping = true
 		browserCancel()
-		allocCancel()
-		close(inst.dead)
+		allocCancel() // returns once the allocator has waited for the browser
+		if cmd != nil && cmd.Process != nil {
+			// Whatever the browser started before it died goes too.
+			inst.pgid = cmd.Process.Pid
+		}
+		started(0)
 		m.cleanup(inst)
+		close(inst.dead)
 		if output, ok := startOutput(err); ok {
 			// The whole output goes to the log; the error, which ends up
 			// in every run's message, keeps only the line that says why.
@@ -394,38 +480,50 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		}
 		return nil, fmt.Errorf("starting %s: %w", m.path, err)
 	}
+	started(inst.pgid)
+	// Orphans of an older browser that died during this start were left
+	// alone until now.
+	reapOrphans()
 	m.logger.Info("browser started", "path", m.path, "pid", inst.pgid)
 	return inst, nil
 }
 
-// watch notices a browser that died on its own, and cleans up after it.
+// watch waits for the browser to exit, whether it died or was stopped, and
+// then alone cleans up after it and closes dead.
 func (m *Manager) watch(inst *instance) {
 	defer m.watchers.Done()
 	<-inst.browserCtx.Done()
 	m.mu.Lock()
 	stopping := inst.stopping
+	m.mu.Unlock()
+	if !stopping {
+		m.logger.Warn("browser exited unexpectedly; the next run starts a new one", "pid", inst.pgid, "cause", context.Cause(inst.browserCtx))
+	}
+	inst.allocCancel() // returns once the allocator has waited for the browser
+	forget(inst.pgid)
+	m.cleanup(inst)
+	m.mu.Lock()
 	if m.cur == inst {
 		m.cur = nil
 	}
-	m.mu.Unlock()
-	if stopping {
-		return // stop() cleans up
-	}
-	m.logger.Warn("browser exited unexpectedly; the next run starts a new one", "pid", inst.pgid, "cause", context.Cause(inst.browserCtx))
-	inst.allocCancel()
-	m.cleanup(inst)
-	close(inst.dead)
 	if m.opts.OnUp != nil {
 		m.opts.OnUp(false)
 	}
+	m.mu.Unlock()
+	close(inst.dead)
+	if stopping {
+		m.logger.Info("browser stopped", "pid", inst.pgid)
+	}
 }
 
+// stop asks the browser to exit, makes sure it does, and waits until its
+// watcher has cleaned up after it.
 func (m *Manager) stop(ctx context.Context, inst *instance) {
 	m.mu.Lock()
 	inst.stopping = true
 	m.mu.Unlock()
 	// A graceful close lets Chromium flush and remove its own files; the
-	// group kill below is for whatever did not listen.
+	// group kill of the cleanup is for whatever did not listen.
 	closeCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	closed := make(chan struct{})
@@ -441,27 +539,22 @@ func (m *Manager) stop(ctx context.Context, inst *instance) {
 		m.logger.Warn("browser did not close in time; killing it", "pid", inst.pgid)
 	}
 	inst.browserCancel()
-	inst.allocCancel()
 	<-closed
-	m.cleanup(inst)
-	select {
-	case <-inst.dead:
-	default:
-		close(inst.dead)
-	}
-	if m.opts.OnUp != nil {
-		m.opts.OnUp(false)
-	}
-	m.logger.Info("browser stopped", "pid", inst.pgid)
+	<-inst.dead
 }
 
 // cleanup kills and reaps what is left of the browser's process group and
-// removes its directory. The allocator has already waited for the main
-// process, so reaping the group cannot steal its exit status.
+// of the processes it started outside it, reaps whatever else was orphaned
+// to us, and removes the browser's files. The allocator has already waited
+// for the main process, so reaping cannot steal its exit status.
 func (m *Manager) cleanup(inst *instance) {
 	if inst.pgid > 0 {
 		killGroup(inst.pgid)
 	}
+	if inst.tmpdir != "" {
+		killInherited("TMPDIR=" + inst.tmpdir)
+	}
+	reapOrphans()
 	for _, d := range []string{inst.dir, inst.tmp} {
 		if d == "" {
 			continue

@@ -89,30 +89,57 @@ func buildInfo() prometheus.Collector {
 // Describe sends nothing, which makes m an unchecked collector.
 func (m *Metrics) Describe(chan<- *prometheus.Desc) {}
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. It takes what it needs under
+// the lock, which is quick, and sends outside it: a scrape of thousands of
+// journeys takes seconds, and the recording of runs must not wait for it.
+// Each series is safe to read on its own; a run recorded meanwhile shows
+// in this scrape or the next.
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
+	fixed, series := m.snapshot()
+	for _, c := range fixed {
+		ch <- c
+	}
+	for _, c := range series {
+		c.Collect(ch)
+	}
+}
+
+// snapshot returns the agent's own metrics, valued now, and every
+// journey's series.
+func (m *Metrics) snapshot() ([]prometheus.Metric, []prometheus.Collector) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 
 	loc := prometheus.Labels{"location": m.location}
-	ch <- constMetric(defBrowserRestarts, loc, m.browserRestarts)
-	ch <- constMetric(defBrowserUp, loc, boolFloat(m.browserUp))
-	ch <- constMetric(defAgentInfo, prometheus.Labels{"location": m.location, "external_url": m.externalURL}, 1)
+	fixed := make([]prometheus.Metric, 0, 8)
+	fixed = append(fixed,
+		constMetric(defBrowserRestarts, loc, m.browserRestarts),
+		constMetric(defBrowserUp, loc, boolFloat(m.browserUp)),
+		constMetric(defAgentInfo, prometheus.Labels{"location": m.location, "external_url": m.externalURL}, 1),
+	)
 	// Before the first load there is nothing to report; a 0 would page
 	// someone for a reload that never happened.
 	if m.reloadKnown {
-		ch <- constMetric(defReloadOK, loc, boolFloat(m.reloadOK))
+		fixed = append(fixed, constMetric(defReloadOK, loc, boolFloat(m.reloadOK)))
 		if !m.reloadAt.IsZero() {
-			ch <- constMetric(defReloadTime, loc, unixSeconds(m.reloadAt))
+			fixed = append(fixed, constMetric(defReloadTime, loc, unixSeconds(m.reloadAt)))
 		}
 	}
-	ch <- constMetric(defArtifactsBytes, loc, float64(m.artifactsBytes))
-	ch <- constMetric(defArtifactsRuns, loc, float64(m.artifactsRuns))
+	fixed = append(fixed,
+		constMetric(defArtifactsBytes, loc, float64(m.artifactsBytes)),
+		constMetric(defArtifactsRuns, loc, float64(m.artifactsRuns)),
+	)
+	n := 0
+	for _, j := range m.journeys {
+		n += len(j.series)
+	}
+	series := make([]prometheus.Collector, 0, n)
 	for _, j := range m.journeys {
 		for _, c := range j.series {
-			c.Collect(ch)
+			series = append(series, c)
 		}
 	}
+	return fixed, series
 }
 
 func constMetric(d *def, labels prometheus.Labels, v float64) prometheus.Metric {
