@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // Bounds of what one run buffers, so that a page that makes requests or
@@ -218,7 +220,7 @@ func (rc *recorder) addConsole(e ConsoleEntry) {
 	if len(rc.console) >= maxConsoleEntries {
 		return
 	}
-	e.Text = truncateRunes(e.Text, maxConsoleText)
+	e.Text = config.TruncateRunes(e.Text, maxConsoleText)
 	e.Step = rc.stepName
 	rc.console = append(rc.console, e)
 }
@@ -242,17 +244,6 @@ func remoteText(o *runtime.RemoteObject) string {
 		return o.Description
 	}
 	return string(o.Type)
-}
-
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }
 
 func wallTime(sec float64) time.Time {

@@ -248,7 +248,7 @@ func harHeaders(h network.Headers, mask func(string) string) []HARNameValue {
 		if slices.Contains(credentialHeaders, strings.ToLower(name)) {
 			value = redacted
 		}
-		out = append(out, HARNameValue{Name: name, Value: mask(truncateRunes(value, maxHeaderValue))})
+		out = append(out, HARNameValue{Name: name, Value: mask(config.TruncateRunes(value, maxHeaderValue))})
 	}
 	return out
 }

@@ -257,9 +257,5 @@ func evidenceStep(res *Result) int {
 
 // tail returns s shortened to n characters for a message, saying so.
 func tail(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if len([]rune(s)) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
+	return config.TruncateRunes(strings.TrimSpace(s), n)
 }

@@ -3,6 +3,8 @@ package browser
 import (
 	"regexp"
 	"strings"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // chromedp reports a browser that exits before it listens as this prefix
@@ -69,8 +71,5 @@ func startReason(output string) string {
 	if reason == "" {
 		return "no output"
 	}
-	if r := []rune(reason); len(r) > maxReasonLen {
-		reason = string(r[:maxReasonLen]) + "…"
-	}
-	return reason
+	return config.TruncateRunes(reason, maxReasonLen)
 }
