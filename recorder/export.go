@@ -13,6 +13,13 @@ import (
 // of the element: inside the rounded corners of a button or a pill.
 const clickOffset = 8
 
+// ExportWidth and ExportHeight are the viewport an exported recording
+// sets first: touchprobe's default browser window.
+const (
+	ExportWidth  = 1280
+	ExportHeight = 800
+)
+
 // Export writes a journey as a recording that Chrome DevTools' Recorder
 // imports and @puppeteer/replay replays. Import reads it back to the same
 // steps, apart from what a recording has no place for: step names,
@@ -38,6 +45,9 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	click := func(css string, timeout time.Duration) Step {
 		return Step{Type: Click, Selectors: sel(css), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: timeout}
 	}
+	// touchprobe's window, so that the replay lays the pages out as
+	// touchprobe sees them (Puppeteer's own default is 800x600).
+	add(Step{Type: SetViewport, Width: ExportWidth, Height: ExportHeight, DeviceScaleFactor: 1})
 	for i := range j.Steps {
 		s := &j.Steps[i]
 		if s.Frame != "" {
@@ -85,7 +95,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			return nil, nil, fmt.Errorf("step %q (#%d): %s steps cannot be written as Recorder steps yet", s.Name, i+1, s.Action)
 		}
 		if s.WaitFor != "" {
-			add(Step{Type: WaitForElement, Selectors: sel(s.WaitFor), Timeout: t})
+			add(Step{Type: WaitForExpression, Expression: expression{waitFor: true, selector: s.WaitFor}.String(), Timeout: t})
 		}
 		if s.Expect != nil {
 			add(Step{Type: WaitForExpression, Expression: expression{expect: true, selector: s.Expect.Selector, text: masked(s, s.Expect.Text)}.String(), Timeout: t})

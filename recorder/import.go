@@ -646,6 +646,20 @@ func (im *importer) waitForExpression(s *Step) error {
 		return unsupported(s, "waiting for a JavaScript expression (other than those touchprobe export writes)")
 	}
 	im.i++
+	if e.waitFor {
+		if im.merge < 0 || im.out.Journey.Steps[im.merge].WaitFor != "" {
+			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: e.selector, Timeout: im.timeout(s)}, s)
+			return nil
+		}
+		prev := &im.out.Journey.Steps[im.merge]
+		prev.WaitFor = e.selector
+		prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
+		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
+		if prev.Expect != nil {
+			im.merge = -1
+		}
+		return nil
+	}
 	if e.expect {
 		if im.merge < 0 || im.out.Journey.Steps[im.merge].Expect != nil {
 			return unsupported(s, "an expectation that follows no action")

@@ -13,6 +13,15 @@ const path = require('path');
 const { createRunner, parse, PuppeteerRunnerExtension } = require('@puppeteer/replay');
 const puppeteer = require('puppeteer-core');
 
+// Names each step on stderr as it starts, so that a failure says where.
+class NamingExtension extends PuppeteerRunnerExtension {
+  async beforeEachStep(step, flow) {
+    const n = flow.steps.indexOf(step) + 1;
+    process.stderr.write(`step ${n} (${step.type}): ${JSON.stringify(step.selectors || step.url || step.key || step.expression || '')}\n`);
+    await super.beforeEachStep(step, flow);
+  }
+}
+
 async function main(file) {
   const flow = parse(JSON.parse(fs.readFileSync(file, 'utf8')));
   const args = [];
@@ -28,7 +37,7 @@ async function main(file) {
   });
   try {
     const page = await browser.newPage();
-    const runner = await createRunner(flow, new PuppeteerRunnerExtension(browser, page, { timeout: 20000 }));
+    const runner = await createRunner(flow, new NamingExtension(browser, page, { timeout: 20000 }));
     const finished = await runner.run();
     if (!finished) {
       throw new Error('the replay was aborted');
