@@ -117,7 +117,7 @@ func (f *Flow) MarshalJSON() ([]byte, error) {
 	for _, s := range f.Steps {
 		m := obj{"type": s.Type}
 		if s.Timeout > 0 {
-			m["timeout"] = s.Timeout.Milliseconds()
+			m["timeout"] = ms(s.Timeout)
 		}
 		if s.Target != "" {
 			m["target"] = s.Target
@@ -195,7 +195,7 @@ func (f *Flow) MarshalJSON() ([]byte, error) {
 	}
 	out := obj{"title": f.Title, "steps": steps}
 	if f.Timeout > 0 {
-		out["timeout"] = f.Timeout.Milliseconds()
+		out["timeout"] = ms(f.Timeout)
 	}
 	if f.SelectorAttribute != "" {
 		out["selectorAttribute"] = f.SelectorAttribute
@@ -209,3 +209,6 @@ func (f *Flow) MarshalJSON() ([]byte, error) {
 	}
 	return b.Bytes(), nil
 }
+
+// ms writes a duration as the schema's milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

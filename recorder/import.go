@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -258,6 +259,12 @@ func (im *importer) follow(steps ...*Step) {
 }
 
 func (im *importer) add(st config.Step, from ...*Step) {
+	// A name is a metric label: a secret in it would be published.
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" {
+			st.Name = strings.ReplaceAll(st.Name, sec.Value, sec.Env)
+		}
+	}
 	st.Name = im.names.unique(st.Name)
 	if st.Touchpoint == "" {
 		st.Touchpoint = config.DefaultTouchpoint
@@ -277,6 +284,9 @@ func (im *importer) add(st config.Step, from ...*Step) {
 func (im *importer) navigate(s *Step) error {
 	if err := where(s); err != nil {
 		return err
+	}
+	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{Step: s.Index, Type: s.Type, Key: "url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL, which touchprobe needs to start from", config.TruncateRunes(s.URL, 80))}
 	}
 	im.i++
 	im.page = s.URL
@@ -672,6 +682,9 @@ func (im *importer) waitForExpression(s *Step) error {
 	}
 	st := config.Step{Touchpoint: im.touchpoint(s), Action: "assert", Timeout: im.timeout(s)}
 	if e.urlMatches != "" {
+		if _, err := regexp.Compile(e.urlMatches); err != nil {
+			return &Error{Step: s.Index, Type: s.Type, Key: "expression", Msg: fmt.Sprintf("the URL pattern %q is not a regular expression touchprobe reads: %v", config.TruncateRunes(e.urlMatches, 80), err)}
+		}
 		st.Name = "page URL matches " + e.urlMatches
 		st.URLMatches = escapeRefs(e.urlMatches)
 	} else {

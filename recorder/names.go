@@ -68,6 +68,8 @@ func cleanName(s string) string {
 		return r
 	}, strings.ToValidUTF8(s, " "))
 	s = norm.NFC.String(strings.Join(strings.Fields(s), " "))
+	// A name becomes a label: the configuration fills no reference there.
+	s = strings.ReplaceAll(s, "${", "$ {")
 	if len([]rune(s)) > config.MaxTextLen {
 		s = strings.TrimSpace(config.TruncateRunes(s, config.MaxTextLen-1))
 	}

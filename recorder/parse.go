@@ -98,8 +98,8 @@ func strictUnmarshal(data []byte, v any) error {
 	if err := d.Decode(v); err != nil {
 		return err
 	}
-	if _, err := d.Token(); err == nil {
-		return errors.New("text after the end of the JSON value")
+	if rest := bytes.TrimSpace(data[d.InputOffset():]); len(rest) > 0 {
+		return fmt.Errorf("text after the end of the JSON value, at byte %d", d.InputOffset())
 	}
 	return nil
 }
