@@ -58,11 +58,12 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //   - a click on a field followed by the change of its value (and the Tab
 //     key pressed to leave it), for one field or several in a row, becomes
 //     one fill step; a click right after the fields is its submit;
-//   - a change of a <select> on its own becomes select; the Recorder does
-//     not say what kind of element it changed, so a <select> is recognised
-//     by a selector alternative whose element part starts with "select",
-//     and otherwise the fill step chooses the option when the page shows
-//     a <select>;
+//   - a change of a <select> becomes a select step of its own; the
+//     Recorder does not say what kind of element it changed, so a <select>
+//     is recognised by a selector alternative whose element part starts
+//     with "select" (CSS or pierce/) or an XPath ending in a select
+//     element; one not recognised stays a field of the fill step, which
+//     chooses the option when the page shows a <select>;
 //   - a click becomes click, and a click right before a key press gives
 //     the press its element;
 //   - keyDown (with its keyUp) becomes press;
@@ -168,7 +169,7 @@ func (im *importer) run() error {
 		case Hover:
 			return unsupported(s, "hover")
 		case DoubleClick:
-			return unsupported(s, "double clicks")
+			return unsupported(s, "a double click")
 		case EmulateNetworkConditions:
 			return unsupported(s, "network emulation")
 		default:
@@ -363,6 +364,10 @@ func (im *importer) fill() error {
 		}
 		if slices.ContainsFunc(fields, func(f field) bool { return f.css == css }) {
 			break // the same field again: a new step
+		}
+		// A <select> that shows as one is a select step of its own.
+		if len(fields) > 0 && (isSel || isSelect(ch.Selectors)) {
+			break
 		}
 		for j := im.i; j <= k; j++ {
 			from = append(from, im.peek(j))
