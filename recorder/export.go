@@ -109,97 +109,100 @@ func recorderTimeout(d time.Duration) time.Duration {
 	return min(max(d, 0), MaxTimeout)
 }
 
-// MarshalJSON writes the flow in the Recorder's export shape: selectors as
-// lists of lists, each step with the keys its type has.
+// MarshalJSON writes the flow in the Recorder's export shape: keys in the
+// order Chrome writes them ("type" first), selectors as lists of lists,
+// each step with the keys its type has.
 func (f *Flow) MarshalJSON() ([]byte, error) {
-	type obj = map[string]any
-	steps := make([]obj, 0, len(f.Steps))
+	steps := make([]object, 0, len(f.Steps))
 	for _, s := range f.Steps {
-		m := obj{"type": s.Type}
-		if s.Timeout > 0 {
-			m["timeout"] = ms(s.Timeout)
-		}
+		m := object{{"type", s.Type}}
 		if s.Target != "" {
-			m["target"] = s.Target
+			m.add("target", s.Target)
 		}
 		if len(s.Frame) > 0 {
-			m["frame"] = s.Frame
+			m.add("frame", s.Frame)
 		}
 		if len(s.Selectors) > 0 {
 			sels := make([][]string, len(s.Selectors))
 			for i, a := range s.Selectors {
 				sels[i] = a
 			}
-			m["selectors"] = sels
-		}
-		if len(s.AssertedEvents) > 0 {
-			evs := make([]obj, len(s.AssertedEvents))
-			for i, e := range s.AssertedEvents {
-				evs[i] = obj{"type": e.Type}
-				if e.URL != "" {
-					evs[i]["url"] = e.URL
-				}
-				if e.Title != "" {
-					evs[i]["title"] = e.Title
-				}
-			}
-			m["assertedEvents"] = evs
+			m.add("selectors", sels)
 		}
 		switch s.Type {
 		case Click, DoubleClick:
-			m["offsetX"], m["offsetY"] = s.OffsetX, s.OffsetY
+			m.add("offsetX", s.OffsetX)
+			m.add("offsetY", s.OffsetY)
 			if s.Button != "" {
-				m["button"] = s.Button
+				m.add("button", s.Button)
 			}
 			if s.DeviceType != "" {
-				m["deviceType"] = s.DeviceType
+				m.add("deviceType", s.DeviceType)
 			}
 			if s.Duration > 0 {
-				m["duration"] = s.Duration
+				m.add("duration", s.Duration)
 			}
 		case Change:
-			m["value"] = s.Value
+			m.add("value", s.Value)
 		case KeyDown, KeyUp:
-			m["key"] = s.Key
+			m.add("key", s.Key)
 		case Navigate:
-			m["url"] = s.URL
+			m.add("url", s.URL)
 		case Scroll:
-			m["x"], m["y"] = s.X, s.Y
+			m.add("x", s.X)
+			m.add("y", s.Y)
 		case SetViewport:
-			m["width"], m["height"], m["deviceScaleFactor"] = s.Width, s.Height, s.DeviceScaleFactor
-			m["isMobile"], m["hasTouch"], m["isLandscape"] = s.IsMobile, s.HasTouch, s.IsLandscape
+			m = append(m, member{"width", s.Width}, member{"height", s.Height}, member{"deviceScaleFactor", s.DeviceScaleFactor},
+				member{"isMobile", s.IsMobile}, member{"hasTouch", s.HasTouch}, member{"isLandscape", s.IsLandscape})
 		case EmulateNetworkConditions:
-			m["download"], m["upload"], m["latency"] = s.Download, s.Upload, s.Latency
+			m = append(m, member{"download", s.Download}, member{"upload", s.Upload}, member{"latency", s.Latency})
 		case WaitForElement:
 			if s.Operator != "" {
-				m["operator"] = s.Operator
+				m.add("operator", s.Operator)
 			}
 			if s.Count != nil {
-				m["count"] = *s.Count
+				m.add("count", *s.Count)
 			}
 			if s.Visible != nil {
-				m["visible"] = *s.Visible
+				m.add("visible", *s.Visible)
 			}
 			if s.Attributes != nil {
-				m["attributes"] = s.Attributes
+				m.add("attributes", s.Attributes)
 			}
 			if s.Properties != nil {
-				m["properties"] = s.Properties
+				m.add("properties", s.Properties)
 			}
 		case WaitForExpression:
-			m["expression"] = s.Expression
+			m.add("expression", s.Expression)
 		case CustomStep:
-			m["name"] = s.Name
+			m.add("name", s.Name)
+		}
+		if s.Timeout > 0 {
+			m.add("timeout", ms(s.Timeout))
+		}
+		if len(s.AssertedEvents) > 0 {
+			evs := make([]object, len(s.AssertedEvents))
+			for i, e := range s.AssertedEvents {
+				evs[i] = object{{"type", e.Type}}
+				if e.URL != "" {
+					evs[i].add("url", e.URL)
+				}
+				if e.Title != "" {
+					evs[i].add("title", e.Title)
+				}
+			}
+			m.add("assertedEvents", evs)
 		}
 		steps = append(steps, m)
 	}
-	out := obj{"title": f.Title, "steps": steps}
+	out := object{{"title", f.Title}}
 	if f.Timeout > 0 {
-		out["timeout"] = ms(f.Timeout)
+		out.add("timeout", ms(f.Timeout))
 	}
 	if f.SelectorAttribute != "" {
-		out["selectorAttribute"] = f.SelectorAttribute
+		out.add("selectorAttribute", f.SelectorAttribute)
 	}
+	out.add("steps", steps)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false) // selectors such as "ul > li" stay readable
@@ -208,6 +211,50 @@ func (f *Flow) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// object is a JSON object that keeps its keys in order.
+type object []member
+
+type member struct {
+	key   string
+	value any
+}
+
+func (o *object) add(key string, value any) { *o = append(*o, member{key, value}) }
+
+func (o object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := encode(f.key)
+		if err != nil {
+			return nil, err
+		}
+		value, err := encode(f.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(value)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// encode is json.Marshal without the escaping of <, > and &.
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }
 
 // ms writes a duration as the schema's milliseconds.
