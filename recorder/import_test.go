@@ -303,3 +303,18 @@ name = "round trip"
 		}
 	}
 }
+
+func TestImportTimeouts(t *testing.T) {
+	f, err := Parse([]byte(`{"title":"shop","timeout":7000,"steps":[` + home + `,{"type":"click","selectors":["#a"],"offsetX":1,"offsetY":1,"timeout":12000},{"type":"waitForElement","selectors":["#b"],"timeout":15000}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := Import(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := im.Journey.Steps
+	if len(s) != 2 || s[0].Timeout.Duration != 7e9 || s[1].Timeout.Duration != 15e9 || s[1].WaitFor != "#b" {
+		t.Errorf("the flow's timeout for a step without one, the longest of a merged step's: %+v", s)
+	}
+}
