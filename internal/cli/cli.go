@@ -61,6 +61,7 @@ type commands struct {
 	onceFormat   string
 
 	demo demoFlags
+	rec  recorderFlags
 
 	handlers map[string]func() int
 }
@@ -104,6 +105,8 @@ func (c *commands) register(app *kingpin.Application) {
 	webFlags(demo, "127.0.0.1:9747")
 	c.demo.register(demo)
 	c.handlers[demo.FullCommand()] = c.runDemo
+
+	c.registerRecorder(app)
 
 	ver := app.Command("version", "Print the version.")
 	c.handlers[ver.FullCommand()] = func() int {

@@ -1,0 +1,311 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
+	"github.com/touchprobe/touchprobe/recorder"
+)
+
+// recordedOrigin is the shop's address in testdata/recordings: the tests
+// point the recordings at the demo shop they start.
+const recordedOrigin = "http://127.0.0.1:8080"
+
+// demoRecording writes the demo shop's checkout recording, pointed at shop.
+func demoRecording(t *testing.T, shop *demoshop.Shop) string {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/recordings/demoshop-checkout.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.ReplaceAll(string(data), recordedOrigin, strings.TrimSuffix(shop.URL(), "/"))
+	return writeFile(t, "checkout.json", text)
+}
+
+// The secrets of the demo recording: --secret for the e-mail address, and
+// the card fields that import turns into references by itself.
+var demoSecrets = map[string]string{
+	"DEMO_EMAIL": "shopper@nordlys.example",
+	"CARD":       "4111 1111 1111 1111",
+	"EXPIRY":     "12/30",
+	"CVC":        "123",
+}
+
+func TestImportPrintsAConfigurationCheckAccepts(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "import", "../../testdata/recordings/demoshop-checkout.json",
+		"--name", "checkout", "--schedule=@every 5m", "--secret", "DEMO_EMAIL=shopper@nordlys.example")
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	for name, value := range demoSecrets {
+		t.Setenv(name, value)
+		if strings.Contains(stdout, value) || strings.Contains(stderr, value) {
+			t.Errorf("the secret of %s is in import's output", name)
+		}
+		if !strings.Contains(stderr, name) {
+			t.Errorf("stderr does not say to set %s:\n%s", name, stderr)
+		}
+	}
+	cfg, err := config.Parse([]byte(stdout), "imported.toml")
+	if err != nil {
+		t.Fatalf("config.Parse of import's output: %v\n%s", err, stdout)
+	}
+	j := cfg.Journey("checkout")
+	if j == nil || j.Schedule != "@every 5m" {
+		t.Fatalf("journey: %+v", cfg.Journeys)
+	}
+	type brief struct{ name, touchpoint, action, selector, waitFor string }
+	var got []brief
+	for _, s := range j.Steps {
+		got = append(got, brief{s.Name, s.Touchpoint, s.Action, s.Selector, s.WaitFor})
+	}
+	want := []brief{
+		{"/", "landing", "navigate", "", ""},
+		{"Accept all", "landing", "click", "#consent-accept", ""},
+		{"Fjell Shell Jacket", "product", "click", "#product-list > article:nth-of-type(1) > a", "#add-to-basket:not([disabled])"},
+		{"Add to basket", "product", "click", "#add-to-basket", "#drawer-lines li"},
+		{"Basket", "basket", "click", "#basket-link", ""},
+		{"Go to checkout", "checkout", "click", "#checkout", ""},
+		{"fill Full name, Email, Postcode and Delivery", "checkout", "fill", "#name", ""},
+		{"fill Card number, Expiry and CVC", "checkout", "fill", "#card", "#order-number"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("steps:\n%+v\nwant\n%+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("step %d: %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+	if f := j.Steps[6]; f.Submit != "#to-payment" || strings.Join(f.FieldOrder, " ") != "#name #email #postcode #shipping" || f.Fields["#shipping"] != "express" {
+		t.Errorf("delivery fill: %+v", f)
+	}
+	if !strings.Contains(stdout, "# recorder step 3: click \"aria/Accept all\", \"#consent-accept\"") {
+		t.Errorf("the step lacks the comment naming its Recorder step:\n%s", stdout)
+	}
+}
+
+func TestImportErrors(t *testing.T) {
+	cases := []struct {
+		name, recording string
+		args            []string
+		code            int
+		want            string
+	}{
+		{"not JSON", "<html>", nil, 1, "not a Recorder JSON export"},
+		{"unknown step type", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"teleport"}]}`, nil, 1, `step 2: type: unknown step type "teleport"`},
+		{"customStep", `{"title":"t","steps":[{"type":"customStep","name":"x","parameters":{}}]}`, nil, 1, "step 1 (customStep)"},
+		{"only aria selectors", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","selectors":[["aria/Buy"],["text/Buy"]],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): selectors: none of"},
+		{"out-of-process frame", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","target":"https://chat.example/widget","selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): target: the step runs in another page"},
+		{"bad secret flag", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--secret", "nope"}, 2, "--secret"},
+		{"bad schedule", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--schedule", "sometimes"}, 2, "--schedule"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeFile(t, "r.json", tc.recording)
+			code, stdout, stderr := runCLI(t, append([]string{"import", path}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stderr, tc.want) || stdout != "" {
+				t.Errorf("exit %d (want %d), stdout %q, stderr %q, want it to say %q", code, tc.code, stdout, stderr, tc.want)
+			}
+		})
+	}
+}
+
+// TestImportedRecordingRunsAgainstTheDemoShop: a recording of the demo
+// shop's checkout, imported, runs to an order in touchprobe.
+func TestImportedRecordingRunsAgainstTheDemoShop(t *testing.T) {
+	chromiumtest.RequireChromium(t)
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	for name, value := range demoSecrets {
+		t.Setenv(name, value)
+	}
+	code, toml, stderr := runCLI(t, "import", demoRecording(t, shop), "--name", "checkout", "--secret", "DEMO_EMAIL=shopper@nordlys.example")
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, stderr)
+	}
+	// Generous budgets: a loaded test machine must not fail the run.
+	path := writeFile(t, "touchprobe.toml", "[agent]\ndefault_budget = \"60s\"\n"+toml)
+	before := shop.Requests("confirmation")
+	code, stdout, stderr := runCLI(t, "once", "--config", path, "--browser.dir", t.TempDir())
+	if code != 0 {
+		t.Fatalf("once: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, "SUCCESS") || shop.Requests("confirmation") != before+1 {
+		t.Errorf("want one order confirmed: %d confirmation pages\n%s", shop.Requests("confirmation")-before, stdout)
+	}
+}
+
+// demoJourneyWithoutChat is the demo journey without its chat step, which
+// export cannot write yet.
+func demoJourneyWithoutChat(t *testing.T, shop *demoshop.Shop) string {
+	t.Helper()
+	text := shop.Journey("@every 1m")
+	i := strings.Index(text, "  [[journey.step]]\n  name = \"chat reply\"")
+	if i < 0 {
+		t.Fatal("the demo journey has no chat step to leave out")
+	}
+	return writeFile(t, "demo.toml", text[:i])
+}
+
+// TestExportRoundTrip: a journey written as a recording is read back by
+// import to the same steps.
+func TestExportRoundTrip(t *testing.T) {
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	path := demoJourneyWithoutChat(t, shop)
+	code, exported, stderr := runCLI(t, "export", "--config", path, "--journey", "checkout")
+	if code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, `"accept cookies" is optional`) {
+		t.Errorf("export does not say what the recording leaves out:\n%s", stderr)
+	}
+	if _, err := recorder.Parse([]byte(exported)); err != nil {
+		t.Fatalf("the exported recording does not parse: %v\n%s", err, exported)
+	}
+	// Import writes what was typed into the card fields as references;
+	// the demo journey's own values fill them in again.
+	for name, value := range demoSecrets {
+		t.Setenv(name, value)
+	}
+	rec := writeFile(t, "exported.json", exported)
+	code, imported, stderr := runCLI(t, "import", rec)
+	if code != 0 {
+		t.Fatalf("import of the export: exit %d\n%s", code, stderr)
+	}
+	orig, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := config.Parse([]byte(imported), "imported.toml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, imported)
+	}
+	a, b := orig.Journeys[0], back.Journeys[0]
+	if a.Name != b.Name || len(a.Steps) != len(b.Steps) {
+		t.Fatalf("journey %q with %d steps came back as %q with %d:\n%s", a.Name, len(a.Steps), b.Name, len(b.Steps), imported)
+	}
+	for i := range a.Steps {
+		x, y := a.Steps[i], b.Steps[i]
+		// A recording has no place for names, touchpoints, budgets and
+		// optional; everything that says what the step does comes back.
+		y.Name, y.Touchpoint, y.Budget, y.Optional = x.Name, x.Touchpoint, x.Budget, x.Optional
+		xj, _ := json.Marshal(x)
+		yj, _ := json.Marshal(y)
+		if string(xj) != string(yj) {
+			t.Errorf("step %d:\n%s\ncame back as\n%s", i+1, xj, yj)
+		}
+	}
+}
+
+func TestExportErrors(t *testing.T) {
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+	path := writeFile(t, "demo.toml", shop.Journey(""))
+	code, stdout, stderr := runCLI(t, "export", "--config", path, "--journey", "checkout")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, `step "chat reply" (#10)`) {
+		t.Errorf("export of a chat step: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "export", "--config", path, "--journey", "nope")
+	if code != 1 || !strings.Contains(stderr, `no journey named "nope"`) {
+		t.Errorf("export of an unknown journey: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// requireReferee installs @puppeteer/replay and puppeteer-core into the
+// repository's cache (scripts/replay-peers) and returns their node_modules.
+// Without npm the test is skipped, saying how to install it; with CI set,
+// it fails instead.
+func requireReferee(t *testing.T) string {
+	t.Helper()
+	_, errNode := exec.LookPath("node")
+	_, errNpm := exec.LookPath("npm")
+	if errNode != nil || errNpm != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("the referee needs node and npm, and CI is set: install them (apt-get install nodejs npm)")
+		}
+		t.Skip("the referee needs node and npm: install them (apt-get install nodejs npm), or set CI=1 to make this a failure")
+	}
+	cache, err := filepath.Abs("../../.cache/replay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("../../scripts/replay-peers", cache).CombinedOutput()
+	if err != nil {
+		t.Fatalf("scripts/replay-peers: %v\n%s", err, out)
+	}
+	return filepath.Join(cache, "node_modules")
+}
+
+type replayed struct {
+	URL   string `json:"url"`
+	Order string `json:"order"`
+}
+
+func replay(t *testing.T, modules, chromium, recording string) replayed {
+	t.Helper()
+	cmd := exec.Command("node", "../../scripts/replay-recording.cjs", recording)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules, "CHROMIUM="+chromium)
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("replay of %s: %v\n%s\n%s", filepath.Base(recording), err, out, stderr)
+	}
+	var r replayed
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("replay printed %q: %v", out, err)
+	}
+	return r
+}
+
+var orderNumber = regexp.MustCompile(`^TP-`)
+
+// TestRefereeReplaysTheRecordings: @puppeteer/replay, the reference runner,
+// places an order in the demo shop with the recording touchprobe imports,
+// and with the recording touchprobe exports of the demo journey.
+func TestRefereeReplaysTheRecordings(t *testing.T) {
+	chromium := chromiumtest.RequireChromium(t)
+	modules := requireReferee(t)
+	shop, err := demoshop.Start(demoshop.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shop.Close()
+
+	before := shop.Requests("confirmation")
+	r := replay(t, modules, chromium, demoRecording(t, shop))
+	if !strings.HasSuffix(r.URL, "/confirmation") || !orderNumber.MatchString(r.Order) || shop.Requests("confirmation") != before+1 {
+		t.Errorf("replay of the recording ended at %q with order %q, want an order confirmed", r.URL, r.Order)
+	}
+
+	code, exported, stderr := runCLI(t, "export", "--config", demoJourneyWithoutChat(t, shop), "--journey", "checkout")
+	if code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	before = shop.Requests("confirmation")
+	r = replay(t, modules, chromium, writeFile(t, "exported.json", exported))
+	if !strings.HasSuffix(r.URL, "/confirmation") || !orderNumber.MatchString(r.Order) || shop.Requests("confirmation") != before+1 {
+		t.Errorf("replay of the exported journey ended at %q with order %q, want an order confirmed", r.URL, r.Order)
+	}
+}

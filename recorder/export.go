@@ -1,0 +1,261 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// clickOffset is where Export's clicks land, in px from the top-left corner
+// of the element: inside the rounded corners of a button or a pill.
+const clickOffset = 8
+
+// ExportWidth and ExportHeight are the viewport an exported recording
+// sets first: touchprobe's default browser window.
+const (
+	ExportWidth  = 1280
+	ExportHeight = 800
+)
+
+// Export writes a journey as a recording that Chrome DevTools' Recorder
+// imports and @puppeteer/replay replays. Import reads it back to the same
+// steps, apart from what a recording has no place for: step names,
+// touchpoints, budgets and optional, which go into notes. Secrets filled
+// into the journey are masked: the recording has "<secret>" in their
+// place, and a note says so. A step Export cannot write (chat, frame) is
+// an error naming it.
+func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error) {
+	f := &Flow{Title: j.Name}
+	var notes []string
+	add := func(s Step) {
+		s.Index = len(f.Steps) + 1
+		f.Steps = append(f.Steps, s)
+	}
+	sel := func(css string) []Selector { return []Selector{{css}} }
+	masked := func(step *config.Step, v string) string {
+		if m := secrets.Mask(v); m != v {
+			notes = append(notes, fmt.Sprintf("step %q: a secret is written as %s: type it in before replaying", step.Name, config.Masked))
+			return m
+		}
+		return v
+	}
+	click := func(css string, timeout time.Duration) Step {
+		return Step{Type: Click, Selectors: sel(css), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: timeout}
+	}
+	// touchprobe's window, so that the replay lays the pages out as
+	// touchprobe sees them (Puppeteer's own default is 800x600).
+	add(Step{Type: SetViewport, Width: ExportWidth, Height: ExportHeight, DeviceScaleFactor: 1})
+	for i := range j.Steps {
+		s := &j.Steps[i]
+		if s.Frame != "" {
+			return nil, nil, fmt.Errorf("step %q (#%d): steps in a frame cannot be written as Recorder steps yet", s.Name, i+1)
+		}
+		if s.Optional {
+			notes = append(notes, fmt.Sprintf("step %q is optional in touchprobe; a replay of the recording requires it", s.Name))
+		}
+		t := recorderTimeout(s.Timeout.Duration)
+		switch s.Action {
+		case "navigate":
+			u := masked(s, s.URL)
+			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
+		case "click":
+			add(click(s.Selector, t))
+		case "fill":
+			for _, f := range s.FieldOrder {
+				add(click(f, t))
+				add(Step{Type: Change, Selectors: sel(f), Value: masked(s, s.Fields[f]), Timeout: t})
+			}
+			if s.Submit != "" {
+				add(click(s.Submit, t))
+			}
+		case "select":
+			// The second alternative tells Import the element is a <select>.
+			add(Step{Type: Change, Selectors: []Selector{{s.Selector}, {"select:is(" + s.Selector + ")"}}, Value: masked(s, s.Value), Timeout: t})
+		case "press":
+			if s.Selector != "" {
+				add(click(s.Selector, t))
+			}
+			add(Step{Type: KeyDown, Key: s.Key, Timeout: t})
+			add(Step{Type: KeyUp, Key: s.Key, Timeout: t})
+		case "wait":
+			// An explicit operator keeps it a step of its own on import.
+			one := 1.0
+			add(Step{Type: WaitForElement, Selectors: sel(s.Selector), Operator: ">=", Count: &one, Timeout: t})
+		case "assert":
+			if s.Selector != "" {
+				add(Step{Type: WaitForExpression, Expression: expression{selector: s.Selector, text: masked(s, s.Text)}.String(), Timeout: t})
+			}
+			if s.URLMatches != "" {
+				add(Step{Type: WaitForExpression, Expression: expression{urlMatches: masked(s, s.URLMatches)}.String(), Timeout: t})
+			}
+		default:
+			return nil, nil, fmt.Errorf("step %q (#%d): %s steps cannot be written as Recorder steps yet", s.Name, i+1, s.Action)
+		}
+		if s.WaitFor != "" {
+			add(Step{Type: WaitForExpression, Expression: expression{waitFor: true, selector: s.WaitFor}.String(), Timeout: t})
+		}
+		if s.Expect != nil {
+			add(Step{Type: WaitForExpression, Expression: expression{expect: true, selector: s.Expect.Selector, text: masked(s, s.Expect.Text)}.String(), Timeout: t})
+		}
+	}
+	return f, notes, nil
+}
+
+// recorderTimeout fits a step timeout into the schema's 1ms..30s.
+func recorderTimeout(d time.Duration) time.Duration {
+	return min(max(d, 0), MaxTimeout)
+}
+
+// MarshalJSON writes the flow in the Recorder's export shape: keys in the
+// order Chrome writes them ("type" first), selectors as lists of lists,
+// each step with the keys its type has.
+func (f *Flow) MarshalJSON() ([]byte, error) {
+	steps := make([]object, 0, len(f.Steps))
+	for _, s := range f.Steps {
+		m := object{{"type", s.Type}}
+		if s.Target != "" {
+			m.add("target", s.Target)
+		}
+		if len(s.Frame) > 0 {
+			m.add("frame", s.Frame)
+		}
+		if len(s.Selectors) > 0 {
+			sels := make([][]string, len(s.Selectors))
+			for i, a := range s.Selectors {
+				sels[i] = a
+			}
+			m.add("selectors", sels)
+		}
+		switch s.Type {
+		case Click, DoubleClick:
+			m.add("offsetX", s.OffsetX)
+			m.add("offsetY", s.OffsetY)
+			if s.Button != "" {
+				m.add("button", s.Button)
+			}
+			if s.DeviceType != "" {
+				m.add("deviceType", s.DeviceType)
+			}
+			if s.Duration > 0 {
+				m.add("duration", s.Duration)
+			}
+		case Change:
+			m.add("value", s.Value)
+		case KeyDown, KeyUp:
+			m.add("key", s.Key)
+		case Navigate:
+			m.add("url", s.URL)
+		case Scroll:
+			m.add("x", s.X)
+			m.add("y", s.Y)
+		case SetViewport:
+			m = append(m, member{"width", s.Width}, member{"height", s.Height}, member{"deviceScaleFactor", s.DeviceScaleFactor},
+				member{"isMobile", s.IsMobile}, member{"hasTouch", s.HasTouch}, member{"isLandscape", s.IsLandscape})
+		case EmulateNetworkConditions:
+			m = append(m, member{"download", s.Download}, member{"upload", s.Upload}, member{"latency", s.Latency})
+		case WaitForElement:
+			if s.Operator != "" {
+				m.add("operator", s.Operator)
+			}
+			if s.Count != nil {
+				m.add("count", *s.Count)
+			}
+			if s.Visible != nil {
+				m.add("visible", *s.Visible)
+			}
+			if s.Attributes != nil {
+				m.add("attributes", s.Attributes)
+			}
+			if s.Properties != nil {
+				m.add("properties", s.Properties)
+			}
+		case WaitForExpression:
+			m.add("expression", s.Expression)
+		case CustomStep:
+			m.add("name", s.Name)
+		}
+		if s.Timeout > 0 {
+			m.add("timeout", ms(s.Timeout))
+		}
+		if len(s.AssertedEvents) > 0 {
+			evs := make([]object, len(s.AssertedEvents))
+			for i, e := range s.AssertedEvents {
+				evs[i] = object{{"type", e.Type}}
+				if e.URL != "" {
+					evs[i].add("url", e.URL)
+				}
+				if e.Title != "" {
+					evs[i].add("title", e.Title)
+				}
+			}
+			m.add("assertedEvents", evs)
+		}
+		steps = append(steps, m)
+	}
+	out := object{{"title", f.Title}}
+	if f.Timeout > 0 {
+		out.add("timeout", ms(f.Timeout))
+	}
+	if f.SelectorAttribute != "" {
+		out.add("selectorAttribute", f.SelectorAttribute)
+	}
+	out.add("steps", steps)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // selectors such as "ul > li" stay readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// object is a JSON object that keeps its keys in order.
+type object []member
+
+type member struct {
+	key   string
+	value any
+}
+
+func (o *object) add(key string, value any) { *o = append(*o, member{key, value}) }
+
+func (o object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		key, err := encode(f.key)
+		if err != nil {
+			return nil, err
+		}
+		value, err := encode(f.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(key)
+		b.WriteByte(':')
+		b.Write(value)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// encode is json.Marshal without the escaping of <, > and &.
+func encode(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
+}
+
+// ms writes a duration as the schema's milliseconds.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

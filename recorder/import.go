@@ -1,0 +1,731 @@
+package recorder
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// Options says how Import names and schedules the journey and which
+// values are secrets.
+type Options struct {
+	// Name is the journey's name; empty means the recording's title.
+	Name string
+	// Schedule is the journey's schedule; empty means config.DefaultSchedule.
+	Schedule string
+	// Secrets are values to write as ${env:NAME} wherever they occur.
+	Secrets []Secret
+}
+
+// Secret is a value that must not be written into the configuration, and
+// the environment variable that will hold it.
+type Secret struct {
+	Env, Value string
+}
+
+// EnvVar is an environment variable the imported journey reads.
+type EnvVar struct {
+	Name string
+	// Why says where the value was typed, or that it was given as a secret.
+	Why string
+}
+
+// Imported is a recording turned into a journey.
+type Imported struct {
+	Title   string
+	Journey config.Journey
+	// Comments holds, per step, the Recorder steps it came from.
+	Comments [][]string
+	// Notes are things the recording had that the journey leaves out.
+	Notes []string
+	// Env lists the variables the journey's ${env:...} references read.
+	Env []EnvVar
+}
+
+// secretWords mark a field whose value is a secret: a password or the
+// details of a payment card.
+var secretWords = []string{"password", "passwd", "current-password", "card", "cc-", "cvc", "cvv", "csc", "expiry"}
+
+// Import turns a recording into the steps of a journey:
+//
+//   - navigate becomes navigate;
+//   - a click on a field followed by the change of its value (and the Tab
+//     key pressed to leave it), for one field or several in a row, becomes
+//     one fill step; a click right after the fields is its submit;
+//   - a change of a <select> becomes a select step of its own; the
+//     Recorder does not say what kind of element it changed, so a <select>
+//     is recognised by a selector alternative whose element part starts
+//     with "select" (CSS or pierce/) or an XPath ending in a select
+//     element; one not recognised stays a field of the fill step, which
+//     chooses the option when the page shows a <select>;
+//   - a click becomes click, and a click right before a key press gives
+//     the press its element;
+//   - keyDown (with its keyUp) becomes press;
+//   - waitForElement becomes the wait_for of the step before it when that
+//     step waits for nothing yet and the wait has no operator or count of
+//     its own, and a wait step otherwise;
+//   - a navigation the step asserts is followed to its load, as touchprobe
+//     follows every navigation a step starts; its URL gives the touchpoint.
+//
+// setViewport, scroll and a final close are left out with a note: touchprobe
+// uses its own window, scrolls every element into view before it acts on
+// it, and closes the page at the end of every run. What touchprobe cannot
+// replay yet (a step in another target or a child frame, a step that has
+// only aria/, text/, xpath/ or pierce/ selectors, hover, doubleClick,
+// emulateNetworkConditions, any other waitForExpression) is an *Error
+// naming the step, not a journey that cannot run.
+func Import(f *Flow, opts Options) (*Imported, error) {
+	im := &importer{flow: f, opts: opts, names: names{}, out: &Imported{Title: f.Title}, secretEnv: map[string]bool{}}
+	name := opts.Name
+	if name == "" {
+		name = cleanName(f.Title)
+	}
+	if p := config.JourneyNameProblem(name); p != "" {
+		if opts.Name == "" {
+			return nil, &Error{Key: "title", Msg: fmt.Sprintf("the title %q cannot be the journey's name (it %s): give one with --name", config.TruncateRunes(f.Title, 40), p)}
+		}
+		return nil, fmt.Errorf("journey name %q %s", name, p)
+	}
+	sched := opts.Schedule
+	if sched == "" {
+		sched = config.DefaultSchedule
+	}
+	im.out.Journey = config.Journey{Name: name, Schedule: sched}
+	if err := im.run(); err != nil {
+		return nil, err
+	}
+	if len(im.out.Journey.Steps) == 0 {
+		return nil, &Error{Key: "steps", Msg: "the recording has no step touchprobe can run: record at least a navigation"}
+	}
+	for _, s := range opts.Secrets {
+		if !im.secretEnv[s.Env] {
+			im.out.Notes = append(im.out.Notes, fmt.Sprintf("the value of --secret %s occurs nowhere in the recording", s.Env))
+		}
+	}
+	return im.out, nil
+}
+
+type importer struct {
+	flow      *Flow
+	opts      Options
+	names     names
+	out       *Imported
+	i         int    // the next Recorder step
+	page      string // the URL of the page the flow is on
+	noted     map[StepType]bool
+	secretEnv map[string]bool
+	// merge is the step a waitForElement may still become the wait_for
+	// of, or -1.
+	merge int
+}
+
+func (im *importer) steps() []Step { return im.flow.Steps }
+
+func (im *importer) peek(k int) *Step {
+	if k < len(im.flow.Steps) {
+		return &im.flow.Steps[k]
+	}
+	return nil
+}
+
+func (im *importer) run() error {
+	im.merge = -1
+	for im.i < len(im.flow.Steps) {
+		s := &im.flow.Steps[im.i]
+		var err error
+		switch s.Type {
+		case SetViewport:
+			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: touchprobe uses its browser's window", s.Width, s.Height))
+			im.i++
+		case Scroll:
+			im.note(s, "scroll steps are left out: touchprobe scrolls every element into view before it acts on it")
+			im.i++
+		case Close:
+			if im.i != len(im.flow.Steps)-1 || !s.OnMain() {
+				return unsupported(s, "closing a page before the end of the recording")
+			}
+			im.note(s, "the final close is left out: touchprobe closes the page at the end of every run")
+			im.i++
+		case Navigate:
+			err = im.navigate(s)
+		case Click:
+			err = im.click(s)
+		case Change:
+			err = im.fill()
+		case KeyDown:
+			err = im.press(s, "")
+		case KeyUp:
+			im.i++ // the release of a key whose press was imported, or of one pressed before the recording began
+		case WaitForElement:
+			err = im.waitForElement(s)
+		case WaitForExpression:
+			err = im.waitForExpression(s)
+		case Hover:
+			return unsupported(s, "hover")
+		case DoubleClick:
+			return unsupported(s, "a double click")
+		case EmulateNetworkConditions:
+			return unsupported(s, "network emulation")
+		default:
+			return unsupported(s, string(s.Type))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *importer) note(s *Step, msg string) {
+	if im.noted == nil {
+		im.noted = map[StepType]bool{}
+	}
+	if !im.noted[s.Type] {
+		im.noted[s.Type] = true
+		im.out.Notes = append(im.out.Notes, fmt.Sprintf("step %d (%s): %s", s.Index, s.Type, msg))
+	}
+}
+
+func unsupported(s *Step, what string) error {
+	return &Error{Step: s.Index, Type: s.Type, Msg: what + " is not yet supported by touchprobe: remove the step from the recording, or write the journey's steps by hand"}
+}
+
+// where checks that a step runs where touchprobe can run it.
+func where(s *Step) error {
+	if s.Target != "" && s.Target != MainTarget {
+		return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("the step runs in another page or out-of-process frame (%q): not yet supported by touchprobe", config.TruncateRunes(s.Target, 80))}
+	}
+	if len(s.Frame) > 0 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v: not yet supported by touchprobe", s.Frame)}
+	}
+	return nil
+}
+
+// cssOf returns the step's first plain CSS selector.
+func cssOf(s *Step) (string, error) {
+	if err := where(s); err != nil {
+		return "", err
+	}
+	css, ok := FirstCSS(s.Selectors)
+	if !ok {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("none of %s is a plain CSS selector, and touchprobe takes CSS selectors for now: add one (in the Recorder, set the selector attribute, or edit the step)", quoteSelectors(s.Selectors))}
+	}
+	return css, nil
+}
+
+func quoteSelectors(alts []Selector) string {
+	q := make([]string, len(alts))
+	for i, a := range alts {
+		q[i] = strconv.Quote(a.String())
+	}
+	return strings.Join(q, ", ")
+}
+
+// timeout is the step's own timeout, else the flow's, else none.
+func (im *importer) timeout(steps ...*Step) config.Duration {
+	var d time.Duration
+	for _, s := range steps {
+		t := s.Timeout
+		if t == 0 {
+			t = im.flow.Timeout
+		}
+		d = max(d, t)
+	}
+	return config.Duration{Duration: d}
+}
+
+// touchpoint is that of the page a step leads to, else of the page it is on.
+func (im *importer) touchpoint(steps ...*Step) string {
+	for _, s := range slices.Backward(steps) {
+		if nav, ok := s.Navigation(); ok && nav.URL != "" {
+			return TouchpointOf(nav.URL)
+		}
+	}
+	return TouchpointOf(im.page)
+}
+
+// follow moves the flow to the page a step navigated to.
+func (im *importer) follow(steps ...*Step) {
+	for _, s := range steps {
+		if nav, ok := s.Navigation(); ok && nav.URL != "" {
+			im.page = nav.URL
+		}
+	}
+}
+
+func (im *importer) add(st config.Step, from ...*Step) {
+	// A name is a metric label: a secret in it would be published.
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" {
+			st.Name = strings.ReplaceAll(st.Name, sec.Value, sec.Env)
+		}
+	}
+	st.Name = im.names.unique(st.Name)
+	if st.Touchpoint == "" {
+		st.Touchpoint = config.DefaultTouchpoint
+	}
+	im.out.Journey.Steps = append(im.out.Journey.Steps, st)
+	var lines []string
+	for _, s := range from {
+		lines = append(lines, im.describe(s))
+	}
+	im.out.Comments = append(im.out.Comments, lines)
+	im.merge = -1
+	if st.Action != "wait" && st.Action != "assert" {
+		im.merge = len(im.out.Journey.Steps) - 1
+	}
+}
+
+func (im *importer) navigate(s *Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
+	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return &Error{Step: s.Index, Type: s.Type, Key: "url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL, which touchprobe needs to start from", config.TruncateRunes(s.URL, 80))}
+	}
+	im.i++
+	im.page = s.URL
+	im.add(config.Step{
+		Name: pathOf(s.URL), Touchpoint: TouchpointOf(s.URL), Action: "navigate",
+		URL: im.secrets(s.URL), Timeout: im.timeout(s),
+	}, s)
+	im.follow(s)
+	return nil
+}
+
+// fieldStart reports whether step k is a click on a field whose value the
+// next step changes.
+func (im *importer) fieldStart(k int) bool {
+	c, n := im.peek(k), im.peek(k+1)
+	return c != nil && n != nil && c.Type == Click && n.Type == Change && sameElement(c.Selectors, n.Selectors)
+}
+
+// keyNext reports whether step k is a key press.
+func (im *importer) keyNext(k int) bool {
+	s := im.peek(k)
+	return s != nil && s.Type == KeyDown
+}
+
+func (im *importer) click(s *Step) error {
+	if im.fieldStart(im.i) {
+		return im.fill()
+	}
+	css, err := cssOf(s)
+	if err != nil {
+		return err
+	}
+	if im.keyNext(im.i + 1) {
+		im.i++
+		return im.press(im.peek(im.i), css, s)
+	}
+	im.i++
+	name := Label(s.Selectors)
+	if name == "" {
+		name = "click " + css
+	}
+	im.add(config.Step{
+		Name: name, Touchpoint: im.touchpoint(s), Action: "click", Selector: css, Timeout: im.timeout(s),
+	}, s)
+	im.follow(s)
+	return nil
+}
+
+// field is one field of a fill step.
+type field struct {
+	css, value, label string
+}
+
+// fill imports one or more fields in a row, and the click that submits
+// them, as one fill step (or a select step).
+func (im *importer) fill() error {
+	var (
+		fields []field
+		from   []*Step
+		isSel  bool
+	)
+	for {
+		k := im.i
+		if im.fieldStart(k) {
+			k++
+		}
+		ch := im.peek(k)
+		if ch == nil || ch.Type != Change {
+			break
+		}
+		css, err := cssOf(ch)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(fields, func(f field) bool { return f.css == css }) {
+			break // the same field again: a new step
+		}
+		// A <select> that shows as one is a select step of its own.
+		if len(fields) > 0 && (isSel || isSelect(ch.Selectors)) {
+			break
+		}
+		for j := im.i; j <= k; j++ {
+			from = append(from, im.peek(j))
+		}
+		fields = append(fields, field{css: css, value: im.fieldValue(ch, css), label: Label(ch.Selectors)})
+		isSel = isSelect(ch.Selectors)
+		im.i = k + 1
+		// Leaving the field with Tab is part of filling the form.
+		for s := im.peek(im.i); s != nil && (s.Type == KeyDown || s.Type == KeyUp) && s.Key == "Tab"; s = im.peek(im.i) {
+			from = append(from, s)
+			im.i++
+		}
+	}
+	first := from[0]
+	if len(fields) == 1 && isSel {
+		f := fields[0]
+		im.add(config.Step{
+			Name: "choose " + cmpOr(f.label, f.css), Touchpoint: im.touchpoint(from...), Action: "select",
+			Selector: f.css, Value: f.value, Timeout: im.timeout(from...),
+		}, from...)
+		im.follow(from...)
+		return nil
+	}
+	st := config.Step{Action: "fill", Fields: map[string]string{}}
+	var labels []string
+	for _, f := range fields {
+		st.Fields[f.css] = f.value
+		st.FieldOrder = append(st.FieldOrder, f.css)
+		labels = append(labels, cmpOr(f.label, f.css))
+	}
+	st.Selector = fields[0].css
+	// A click right after the fields submits them, unless it starts
+	// another field or gives a key press its element.
+	if c := im.peek(im.i); c != nil && c.Type == Click && !im.fieldStart(im.i) && !im.keyNext(im.i+1) {
+		css, err := cssOf(c)
+		if err != nil {
+			return err
+		}
+		st.Submit = css
+		from = append(from, c)
+		im.i++
+	}
+	st.Name = "fill " + joinLabels(labels)
+	st.Touchpoint = im.touchpoint(from...)
+	st.Timeout = im.timeout(from...)
+	_ = first
+	im.add(st, from...)
+	im.follow(from...)
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// joinLabels names the fields of a fill step: "Full name, Email and
+// Postcode", cut short when long.
+func joinLabels(labels []string) string {
+	out := ""
+	for i, l := range labels {
+		next := out
+		switch {
+		case i == 0:
+			next = l
+		case i == len(labels)-1:
+			next += " and " + l
+		default:
+			next += ", " + l
+		}
+		if len([]rune(next)) > config.MaxTextLen-len("fill ") && i > 0 {
+			return fmt.Sprintf("%s and %d more", out, len(labels)-i)
+		}
+		out = next
+	}
+	return out
+}
+
+// fieldValue is what to write for a value typed into a field: the value,
+// with --secret values and a password or card field's whole value turned
+// into ${env:NAME} references.
+func (im *importer) fieldValue(s *Step, css string) string {
+	if s.Value != "" && looksSecret(s.Selectors) {
+		name := envName(css, "secret")
+		for n := 2; im.envTaken(name, css); n++ {
+			name = fmt.Sprintf("%s_%d", envName(css, "secret"), n)
+		}
+		im.useEnv(name, fmt.Sprintf("the value typed into %s", css))
+		return "${env:" + name + "}"
+	}
+	return im.secrets(s.Value)
+}
+
+func looksSecret(alts []Selector) bool {
+	for _, a := range alts {
+		low := strings.ToLower(a.String())
+		for _, w := range secretWords {
+			if strings.Contains(low, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (im *importer) envTaken(name, css string) bool {
+	for _, e := range im.out.Env {
+		if e.Name == name {
+			return e.Why != fmt.Sprintf("the value typed into %s", css)
+		}
+	}
+	for _, s := range im.opts.Secrets {
+		if s.Env == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (im *importer) useEnv(name, why string) {
+	im.secretEnv[name] = true
+	for _, e := range im.out.Env {
+		if e.Name == name {
+			return
+		}
+	}
+	im.out.Env = append(im.out.Env, EnvVar{Name: name, Why: why})
+}
+
+// escapeRefs writes a recorded value so that the configuration reads it
+// as written: "${" starts a reference there.
+func escapeRefs(s string) string { return strings.ReplaceAll(s, "${", "$${") }
+
+// secrets escapes a recorded value and puts a reference in place of every
+// --secret value in it.
+func (im *importer) secrets(v string) string {
+	v = escapeRefs(v)
+	for _, s := range im.opts.Secrets {
+		if s.Value == "" {
+			continue
+		}
+		if esc := escapeRefs(s.Value); strings.Contains(v, esc) {
+			v = strings.ReplaceAll(v, esc, "${env:"+s.Env+"}")
+			im.useEnv(s.Env, "given with --secret")
+		}
+	}
+	return v
+}
+
+// isSelect reports whether an alternative shows the element is a <select>:
+// a CSS selector whose last compound starts with the type "select", or an
+// XPath ending in a select element.
+func isSelect(alts []Selector) bool {
+	for _, a := range alts {
+		if len(a) == 0 {
+			continue
+		}
+		k, rest := KindOf(a[len(a)-1])
+		switch k {
+		case CSS, Pierce:
+			c := strings.ToLower(lastCompound(rest))
+			if c == "select" || (strings.HasPrefix(c, "select") && strings.ContainsAny(c[6:7], "#.:[")) {
+				return true
+			}
+		case XPath:
+			if xpathSelect.MatchString(strings.ToLower(rest)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var xpathSelect = regexp.MustCompile(`/select(\[[^/]*\])?$`)
+
+// lastCompound returns the part of a CSS selector after its last
+// combinator outside brackets, parentheses and quotes.
+func lastCompound(css string) string {
+	depth, start := 0, 0
+	var quote rune
+	for i, r := range css {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'':
+			quote = r
+		case r == '(' || r == '[':
+			depth++
+		case r == ')' || r == ']':
+			depth--
+		case depth == 0 && (r == ' ' || r == '>' || r == '+' || r == '~' || r == ','):
+			start = i + 1
+		}
+	}
+	return strings.TrimSpace(css[start:])
+}
+
+var modifiers = []string{"Shift", "ShiftLeft", "ShiftRight", "Control", "ControlLeft", "ControlRight", "Alt", "AltLeft", "AltRight", "AltGraph", "Meta", "MetaLeft", "MetaRight"}
+
+// press imports a keyDown (and its keyUp) as a press step; css, from a
+// click right before it, is the element to press it in.
+func (im *importer) press(s *Step, css string, before ...*Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
+	from := append(before, s)
+	im.i++
+	if slices.Contains(modifiers, s.Key) {
+		for k := im.i; k < len(im.flow.Steps); k++ {
+			n := im.peek(k)
+			if n.Type == KeyUp && n.Key == s.Key {
+				break
+			}
+			if n.Type == KeyDown {
+				return unsupported(n, fmt.Sprintf("a key pressed while %s is held (%s+%s)", s.Key, s.Key, n.Key))
+			}
+		}
+	}
+	if n := im.peek(im.i); n != nil && n.Type == KeyUp && n.Key == s.Key {
+		from = append(from, n)
+		im.i++
+	}
+	name := "press " + s.Key
+	if css != "" {
+		name += " in " + cmpOr(Label(before[0].Selectors), css)
+	}
+	im.add(config.Step{
+		Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: s.Key, Selector: css, Timeout: im.timeout(from...),
+	}, from...)
+	im.follow(from...)
+	return nil
+}
+
+func (im *importer) waitForElement(s *Step) error {
+	css, err := cssOf(s)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	if s.Count != nil && *s.Count != 1 {
+		problems = append(problems, fmt.Sprintf("count %g", *s.Count))
+	}
+	if s.Operator == "<=" {
+		problems = append(problems, "operator <=")
+	}
+	if s.Visible != nil && !*s.Visible {
+		problems = append(problems, "visible false")
+	}
+	if len(s.Attributes) > 0 {
+		problems = append(problems, "attributes")
+	}
+	if len(s.Properties) > 0 {
+		problems = append(problems, "properties")
+	}
+	if len(problems) > 0 {
+		return unsupported(s, "waiting for an element with "+strings.Join(problems, ", "))
+	}
+	im.i++
+	// A wait written without operator and count right after an action is
+	// what that action waits for: the step's time runs until it shows.
+	if im.merge >= 0 && s.Operator == "" && s.Count == nil {
+		prev := &im.out.Journey.Steps[im.merge]
+		if prev.WaitFor == "" {
+			prev.WaitFor = css
+			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
+			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
+			im.merge = -1
+			if prev.Expect == nil {
+				im.merge = len(im.out.Journey.Steps) - 1
+			}
+			return nil
+		}
+	}
+	im.add(config.Step{
+		Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait",
+		Selector: css, Timeout: im.timeout(s),
+	}, s)
+	return nil
+}
+
+func (im *importer) waitForExpression(s *Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
+	e, ok := parseExpression(s.Expression)
+	if !ok {
+		return unsupported(s, "waiting for a JavaScript expression (other than those touchprobe export writes)")
+	}
+	im.i++
+	if e.waitFor {
+		if im.merge < 0 || im.out.Journey.Steps[im.merge].WaitFor != "" {
+			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: e.selector, Timeout: im.timeout(s)}, s)
+			return nil
+		}
+		prev := &im.out.Journey.Steps[im.merge]
+		prev.WaitFor = e.selector
+		prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
+		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
+		if prev.Expect != nil {
+			im.merge = -1
+		}
+		return nil
+	}
+	if e.expect {
+		if im.merge < 0 || im.out.Journey.Steps[im.merge].Expect != nil {
+			return unsupported(s, "an expectation that follows no action")
+		}
+		prev := &im.out.Journey.Steps[im.merge]
+		prev.Expect = &config.Expect{Selector: e.selector, Text: im.secrets(e.text)}
+		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
+		im.merge = -1
+		return nil
+	}
+	st := config.Step{Touchpoint: im.touchpoint(s), Action: "assert", Timeout: im.timeout(s)}
+	if e.urlMatches != "" {
+		if _, err := regexp.Compile(e.urlMatches); err != nil {
+			return &Error{Step: s.Index, Type: s.Type, Key: "expression", Msg: fmt.Sprintf("the URL pattern %q is not a regular expression touchprobe reads: %v", config.TruncateRunes(e.urlMatches, 80), err)}
+		}
+		st.Name = "page URL matches " + e.urlMatches
+		st.URLMatches = escapeRefs(e.urlMatches)
+	} else {
+		st.Name = "check " + e.selector
+		st.Selector, st.Text = e.selector, im.secrets(e.text)
+	}
+	im.add(st, s)
+	return nil
+}
+
+// describe writes a Recorder step as one comment line.
+func (im *importer) describe(s *Step) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "recorder step %d: %s", s.Index, s.Type)
+	if len(s.Selectors) > 0 {
+		b.WriteString(" " + quoteSelectors(s.Selectors))
+	}
+	switch s.Type {
+	case Navigate:
+		b.WriteString(" " + strconv.Quote(im.secrets(s.URL)))
+	case Change:
+		v := im.secrets(s.Value)
+		if looksSecret(s.Selectors) && s.Value != "" {
+			v = "(a secret)"
+		}
+		b.WriteString(" value " + strconv.Quote(v))
+	case KeyDown, KeyUp:
+		b.WriteString(" " + strconv.Quote(s.Key))
+	case WaitForExpression:
+		b.WriteString(" " + strconv.Quote(config.TruncateRunes(im.secrets(s.Expression), 200)))
+	}
+	if nav, ok := s.Navigation(); ok {
+		b.WriteString(", then a navigation")
+		if nav.URL != "" {
+			b.WriteString(" to " + strconv.Quote(im.secrets(nav.URL)))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,320 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+func mustParse(t *testing.T, steps ...string) *Flow {
+	t.Helper()
+	f, err := Parse([]byte(`{"title":"shop","steps":[` + strings.Join(steps, ",") + `]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+const (
+	home    = `{"type":"navigate","url":"https://shop.example/"}`
+	keyDown = `{"type":"keyDown","key":"Enter"}`
+	keyUp   = `{"type":"keyUp","key":"Enter"}`
+)
+
+func click(sels string) string {
+	return `{"type":"click","selectors":` + sels + `,"offsetX":3,"offsetY":4}`
+}
+
+func change(sels, value string) string {
+	return `{"type":"change","selectors":` + sels + `,"value":"` + value + `"}`
+}
+
+func TestImportMapsSteps(t *testing.T) {
+	search := `[["aria/Search"],["#q"]]`
+	cases := []struct {
+		name  string
+		steps []string
+		want  []config.Step // compared on the keys set here
+	}{
+		{"navigate", []string{`{"type":"navigate","url":"https://shop.example/basket?x=1","timeout":4000}`},
+			[]config.Step{{Name: "/basket", Touchpoint: "basket", Action: "navigate", URL: "https://shop.example/basket?x=1", Timeout: config.Duration{Duration: 4e9}}}},
+		{"click named by aria", []string{home, click(`[["aria/Accept all[role=\"button\"]"],["#ok"]]`)},
+			[]config.Step{{}, {Name: "Accept all", Touchpoint: "landing", Action: "click", Selector: "#ok"}}},
+		{"click named by text, navigating", []string{home, `{"type":"click","selectors":[["text/Cart"],["a.cart"]],"offsetX":1,"offsetY":1,"assertedEvents":[{"type":"navigation","url":"https://shop.example/cart"}]}`},
+			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selector: "a.cart"}}},
+		{"click without a name", []string{home, click(`["#x"]`)},
+			[]config.Step{{}, {Name: "click #x", Action: "click", Selector: "#x"}}},
+		{"click, change and Enter: fill then press", []string{home, click(search), change(search, "boots"), keyDown, keyUp},
+			[]config.Step{{}, {Name: "fill Search", Action: "fill", Selector: "#q", Fields: map[string]string{"#q": "boots"}}, {Name: "press Enter", Action: "press", Key: "Enter"}}},
+		{"fields with Tab and a submit", []string{home, click(`["#a"]`), change(`["#a"]`, "1"), `{"type":"keyDown","key":"Tab"}`, `{"type":"keyUp","key":"Tab"}`, change(`["#b"]`, "2"), click(`[["aria/Send"],["#send"]]`)},
+			[]config.Step{{}, {Name: "fill #a and #b", Action: "fill", Fields: map[string]string{"#a": "1", "#b": "2"}, Submit: "#send"}}},
+		{"the same field twice: two fills", []string{home, change(`["#a"]`, "1"), change(`["#a"]`, "2")},
+			[]config.Step{{}, {Name: "fill #a", Action: "fill"}, {Name: "fill #a (2)", Action: "fill", Fields: map[string]string{"#a": "2"}}}},
+		{"a select on its own", []string{home, click(`[["aria/Size"],["select#size"]]`), change(`[["aria/Size"],["select#size"]]`, "m")},
+			[]config.Step{{}, {Name: "choose Size", Action: "select", Selector: "select#size", Value: "m"}}},
+		{"a select known by xpath", []string{home, change(`[["#size"],["xpath///*[@id=\"f\"]/select"]]`, "m")},
+			[]config.Step{{}, {Action: "select", Selector: "#size"}}},
+		{"not a select", []string{home, change(`[["#selection"],["input.select-me"]]`, "m")},
+			[]config.Step{{}, {Action: "fill"}}},
+		{"click before a key gives the press its element", []string{home, click(`[["aria/Search"],["#q"]]`), keyDown, keyUp},
+			[]config.Step{{}, {Name: "press Enter in Search", Action: "press", Key: "Enter", Selector: "#q"}}},
+		{"waitForElement after an action: its wait_for", []string{home, click(`["#go"]`), `{"type":"waitForElement","selectors":["#done"]}`},
+			[]config.Step{{}, {Action: "click", Selector: "#go", WaitFor: "#done"}}},
+		{"waitForElement first or after a wait: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"]}`, `{"type":"waitForElement","selectors":[["aria/Done"],["#b"]]}`},
+			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selector: "#b"}}},
+		{"waitForElement with an operator: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"],"operator":">=","count":1}`},
+			[]config.Step{{}, {Action: "wait", Selector: "#a"}}},
+		{"viewport, scroll and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"scroll","y":100}`, `{"type":"close"}`},
+			[]config.Step{{Action: "navigate"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			im, err := Import(mustParse(t, tc.steps...), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := im.Journey.Steps
+			if len(got) != len(tc.want) {
+				t.Fatalf("%d steps, want %d: %+v", len(got), len(tc.want), got)
+			}
+			for i, w := range tc.want {
+				g := got[i]
+				check := func(key, got, want string) {
+					if want != "" && got != want {
+						t.Errorf("step %d %s = %q, want %q", i+1, key, got, want)
+					}
+				}
+				check("name", g.Name, w.Name)
+				check("touchpoint", g.Touchpoint, w.Touchpoint)
+				check("action", g.Action, w.Action)
+				check("url", g.URL, w.URL)
+				check("selector", g.Selector, w.Selector)
+				check("submit", g.Submit, w.Submit)
+				check("value", g.Value, w.Value)
+				check("key", g.Key, w.Key)
+				check("wait_for", g.WaitFor, w.WaitFor)
+				for k, v := range w.Fields {
+					check("fields "+k, g.Fields[k], v)
+				}
+				if w.Timeout.Duration != 0 && g.Timeout != w.Timeout {
+					t.Errorf("step %d timeout %v, want %v", i+1, g.Timeout, w.Timeout)
+				}
+				if len(im.Comments[i]) == 0 || !strings.HasPrefix(im.Comments[i][0], "recorder step ") {
+					t.Errorf("step %d has no comment naming its Recorder step: %q", i+1, im.Comments[i])
+				}
+			}
+		})
+	}
+}
+
+func TestImportRefusesWhatItCannotRun(t *testing.T) {
+	cases := []struct {
+		name  string
+		steps []string
+		want  string
+	}{
+		{"only aria, text, xpath and pierce", []string{home, click(`[["aria/Buy"],["text/Buy"],["xpath///button"],["pierce/#buy"]]`)}, `step 2 (click): selectors: none of "aria/Buy", "text/Buy", "xpath///button", "pierce/#buy" is a plain CSS selector`},
+		{"a shadow DOM chain", []string{home, click(`[["my-app","#buy"]]`)}, "step 2 (click): selectors: none of"},
+		{"another target", []string{home, `{"type":"click","target":"https://chat.example/w","selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: the step runs in another page or out-of-process frame ("https://chat.example/w")`},
+		{"a child frame", []string{home, `{"type":"change","frame":[0],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in child frame [0]"},
+		{"hover", []string{home, `{"type":"hover","selectors":["#m"]}`}, "step 2 (hover): hover is not yet supported"},
+		{"doubleClick", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1}`}, "step 2 (doubleClick): a double click is not yet supported"},
+		{"network emulation", []string{home, `{"type":"emulateNetworkConditions","download":1,"upload":1,"latency":1}`}, "step 2 (emulateNetworkConditions)"},
+		{"any expression", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`}, "step 2 (waitForExpression): waiting for a JavaScript expression"},
+		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`}, "step 2 (waitForElement): waiting for an element with count 3"},
+		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
+		{"a key combination", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"a"}`}, "step 3 (keyDown): a key pressed while Control is held"},
+		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			im, err := Import(mustParse(t, tc.steps...), Options{})
+			if err == nil || im != nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Import: %v\nwant an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestImportSecrets(t *testing.T) {
+	f := mustParse(t, `{"type":"navigate","url":"https://shop.example/?token=s3cr3t-token"}`,
+		click(`[["aria/Email"],["#email"]]`), change(`[["aria/Email"],["#email"]]`, "me@example.com"),
+		change(`[["aria/Password"],["input[name=\"password\"]"]]`, "hunter2"),
+		change(`[["#cc-number"]]`, "4111"),
+		change(`[["#note"]]`, "price ${5}"),
+	)
+	im, err := Import(f, Options{Secrets: []Secret{{Env: "TOKEN", Value: "s3cr3t-token"}, {Env: "EMAIL", Value: "me@example.com"}, {Env: "UNUSED", Value: "zzz"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, secret := range []string{"s3cr3t-token", "me@example.com", "hunter2", "4111"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("the configuration holds the secret %q:\n%s", secret, text)
+		}
+	}
+	var names []string
+	for _, e := range im.Env {
+		names = append(names, e.Name)
+	}
+	if got := strings.Join(names, " "); got != "TOKEN EMAIL PASSWORD CC_NUMBER" {
+		t.Errorf("variables to set: %q", got)
+	}
+	if !strings.Contains(strings.Join(im.Notes, "\n"), "--secret UNUSED occurs nowhere") {
+		t.Errorf("notes: %q", im.Notes)
+	}
+	t.Setenv("TOKEN", "s3cr3t-token")
+	t.Setenv("EMAIL", "me@example.com")
+	t.Setenv("PASSWORD", "hunter2")
+	t.Setenv("CC_NUMBER", "4111")
+	cfg, err := config.Parse(out.Bytes(), "imported.toml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	s := cfg.Journeys[0].Steps
+	if s[0].URL != "https://shop.example/?token=s3cr3t-token" || s[1].Fields["#email"] != "me@example.com" ||
+		s[1].Fields[`input[name="password"]`] != "hunter2" || s[1].Fields["#cc-number"] != "4111" || s[1].Fields["#note"] != "price ${5}" {
+		t.Errorf("filled in: %+v %+v", s[0], s[1])
+	}
+}
+
+func TestTouchpointOf(t *testing.T) {
+	for url, want := range map[string]string{
+		"https://shop.example":                  "landing",
+		"https://shop.example/":                 "landing",
+		"https://shop.example/product/boots":    "product",
+		"https://shop.example/en/Cart":          "basket",
+		"https://shop.example/checkout/payment": "checkout",
+		"https://shop.example/payment":          "checkout",
+		"https://shop.example/help/chat":        "chat",
+		"https://shop.example/about":            "other",
+		"":                                      "other",
+	} {
+		if got := TouchpointOf(url); got != want {
+			t.Errorf("TouchpointOf(%q) = %q, want %q", url, got, want)
+		}
+	}
+}
+
+// TestExportRoundTrip: Import reads what Export writes back to the same
+// steps.
+func TestExportRoundTrip(t *testing.T) {
+	src := `
+[[journey]]
+name = "round trip"
+
+  [[journey.step]]
+  name = "home"
+  action = "navigate"
+  url = "https://shop.example/"
+  wait_for = "#ready"
+
+  [[journey.step]]
+  name = "buy"
+  action = "click"
+  selector = "#buy"
+  expect = { selector = "#count", text = "1" }
+
+  [[journey.step]]
+  name = "size"
+  action = "select"
+  selector = "#size"
+  value = "m"
+
+  [[journey.step]]
+  name = "details"
+  action = "fill"
+  fields = { "#name" = "A", "#email" = "a@example.com" }
+  submit = "#next"
+
+  [[journey.step]]
+  name = "search"
+  action = "press"
+  selector = "#q"
+  key = "Enter"
+
+  [[journey.step]]
+  name = "tab"
+  action = "press"
+  key = "Tab"
+
+  [[journey.step]]
+  name = "results"
+  action = "wait"
+  selector = ".results"
+
+  [[journey.step]]
+  name = "done"
+  action = "assert"
+  selector = "#done"
+  text = "Thanks"
+
+  [[journey.step]]
+  name = "url"
+  action = "assert"
+  url_matches = "/done$"
+`
+	cfg, err := config.Parse([]byte(src), "src.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, _, err := Export(&cfg.Journeys[0], cfg.Secrets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := flow.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	im, err := Import(back, Options{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	again, err := config.Parse(out.Bytes(), "again.toml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	a, b := cfg.Journeys[0], again.Journeys[0]
+	if a.Name != b.Name || len(a.Steps) != len(b.Steps) {
+		t.Fatalf("%q with %d steps came back as %q with %d:\n%s", a.Name, len(a.Steps), b.Name, len(b.Steps), out.String())
+	}
+	for i := range a.Steps {
+		x, y := a.Steps[i], b.Steps[i]
+		y.Name, y.Touchpoint, y.Budget = x.Name, x.Touchpoint, x.Budget
+		xj, _ := json.Marshal(x)
+		yj, _ := json.Marshal(y)
+		if string(xj) != string(yj) {
+			t.Errorf("step %d: %+v\ncame back as %+v", i+1, x, y)
+		}
+	}
+}
+
+func TestImportTimeouts(t *testing.T) {
+	f, err := Parse([]byte(`{"title":"shop","timeout":7000,"steps":[` + home + `,{"type":"click","selectors":["#a"],"offsetX":1,"offsetY":1,"timeout":12000},{"type":"waitForElement","selectors":["#b"],"timeout":15000}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := Import(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := im.Journey.Steps
+	if len(s) != 2 || s[0].Timeout.Duration != 7e9 || s[1].Timeout.Duration != 15e9 || s[1].WaitFor != "#b" {
+		t.Errorf("the flow's timeout for a step without one, the longest of a merged step's: %+v", s)
+	}
+}

@@ -1,0 +1,107 @@
+package recorder
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// WriteTOML writes the imported journey as a complete configuration file
+// that config.Parse accepts once the variables of Env are set.
+func (im *Imported) WriteTOML(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Imported from the Chrome DevTools Recorder recording %s.\n", comment(quote(im.Title)))
+	for _, n := range im.Notes {
+		b.WriteString("# Note: " + comment(n) + "\n")
+	}
+	if len(im.Env) > 0 {
+		b.WriteString("# Set these environment variables where touchprobe runs:\n")
+		for _, e := range im.Env {
+			fmt.Fprintf(&b, "#   %s: %s\n", e.Name, comment(e.Why))
+		}
+	}
+	j := &im.Journey
+	b.WriteString("\n[[journey]]\n")
+	fmt.Fprintf(&b, "name = %s\n", quote(j.Name))
+	fmt.Fprintf(&b, "schedule = %s\n", quote(j.Schedule))
+	for i := range j.Steps {
+		s := &j.Steps[i]
+		b.WriteString("\n")
+		if i < len(im.Comments) {
+			for _, c := range im.Comments[i] {
+				b.WriteString("  # " + comment(c) + "\n")
+			}
+		}
+		b.WriteString("  [[journey.step]]\n")
+		kv := func(key, value string) {
+			if value != "" {
+				fmt.Fprintf(&b, "  %s = %s\n", key, quote(value))
+			}
+		}
+		kv("name", s.Name)
+		kv("touchpoint", s.Touchpoint)
+		kv("action", s.Action)
+		kv("url", s.URL)
+		if s.Action != "fill" {
+			kv("selector", s.Selector)
+		}
+		if len(s.FieldOrder) > 0 {
+			parts := make([]string, len(s.FieldOrder))
+			for k, f := range s.FieldOrder {
+				parts[k] = quote(f) + " = " + quote(s.Fields[f])
+			}
+			fmt.Fprintf(&b, "  fields = { %s }\n", strings.Join(parts, ", "))
+		}
+		kv("submit", s.Submit)
+		kv("value", s.Value)
+		kv("key", s.Key)
+		kv("text", s.Text)
+		kv("url_matches", s.URLMatches)
+		kv("wait_for", s.WaitFor)
+		if s.Expect != nil {
+			fmt.Fprintf(&b, "  expect = { selector = %s, text = %s }\n", quote(s.Expect.Selector), quote(s.Expect.Text))
+		}
+		if s.Timeout.Duration > 0 {
+			kv("timeout", s.Timeout.Duration.String())
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// quote writes s as a TOML basic string.
+func quote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// comment keeps text on one line of a TOML comment, which must hold no
+// control character.
+func comment(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, config.TruncateRunes(s, 1000))
+}
