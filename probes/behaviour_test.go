@@ -223,14 +223,14 @@ timeout = "60s"
   name = "open"
   action = "navigate"
   url = %q
-  timeout = "35s"
+  timeout = "5s"
 `, site.URL+"/endless"))
 	r := runJourney(t, cfg, "endless")
 	t.Logf("recorded: %s", describe(r))
 	if r.Status != probes.StatusFailure || r.Reason != probes.ReasonTimeout {
 		t.Fatalf("want a timeout failure:\n%s", describe(r))
 	}
-	if want := "did not finish loading within the step's timeout of 35s"; !strings.Contains(r.Message, want) {
+	if want := "did not finish loading within the step's timeout of 5s"; !strings.Contains(r.Message, want) {
 		t.Errorf("message %q does not contain %q", r.Message, want)
 	}
 }
