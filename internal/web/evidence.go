@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -49,10 +48,27 @@ func openEvidence(r *probes.Result, name string) (*os.File, fs.FileInfo, error) 
 	if _, ok := servable[name]; !ok {
 		return nil, nil, fs.ErrNotExist
 	}
-	f, err := os.Open(filepath.Join(r.Evidence.Dir, name))
+	// Through os.Root and only a regular file: a symbolic link put into
+	// the folder never makes the agent serve a file from elsewhere.
+	root, err := os.OpenRoot(r.Evidence.Dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, errExpired
 	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer root.Close()
+	lst, err := root.Lstat(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, errExpired
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !lst.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("evidence file %s is not a regular file", name)
+	}
+	f, err := root.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}

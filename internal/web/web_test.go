@@ -482,3 +482,27 @@ func TestRootOf(t *testing.T) {
 		}
 	}
 }
+
+// A symbolic link put into a run's folder in place of an evidence file is
+// never followed: the agent serves no file from outside the folder.
+func TestEvidenceSymlinkIsNotFollowed(t *testing.T) {
+	fx := newFixture(t)
+	h := New(fx.deps)
+	outside := filepath.Join(t.TempDir(), "private.txt")
+	if err := os.WriteFile(outside, []byte("not evidence"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{evidence.HARFile, evidence.ScreenshotFile} {
+		path := filepath.Join(fx.runDir, name)
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(outside, path); err != nil {
+			t.Fatal(err)
+		}
+		resp := get(t, h, "/journeys/checkout/runs/"+failedRun+"/"+name)
+		if got := body(t, resp); resp.StatusCode == 200 || strings.Contains(got, "not evidence") {
+			t.Errorf("%s, a link out of the folder: %d %q", name, resp.StatusCode, got)
+		}
+	}
+}
