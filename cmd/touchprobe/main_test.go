@@ -153,7 +153,7 @@ func TestSignals(t *testing.T) {
 	addr := testutil.FreeAddr(t)
 
 	d := startDaemon(t, nil, "run", "--config", cfgFile, "--browser.dir", browserDir,
-		"--web.listen-address", addr, "--shutdown.grace", "1s")
+		"--web.listen-address", addr, "--shutdown.grace", "1s", "--web.max-connections", "64")
 
 	testutil.WaitFor(t, time.Minute, "/-/ready", func() bool {
 		resp, err := http.Get("http://" + addr + "/-/ready")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -56,6 +57,7 @@ type commands struct {
 	webConfig     string
 	externalURL   string
 	shutdownGrace time.Duration
+	maxConns      int
 
 	onceJourneys []string
 	onceFormat   string
@@ -79,6 +81,7 @@ func (c *commands) register(app *kingpin.Application) {
 	webFlags := func(cmd *kingpin.CmdClause, listen string) {
 		cmd.Flag("web.listen-address", "Address to listen on for metrics and the status pages; repeatable.").Default(listen).StringsVar(&c.listen)
 		cmd.Flag("web.config.file", "Exporter-toolkit web configuration file for TLS and basic authentication.").PlaceHolder("FILE").StringVar(&c.webConfig)
+		cmd.Flag("web.max-connections", "Most connections held open at once; past it, the longest-idle keep-alive connections are closed first.").Default(strconv.Itoa(agent.DefaultMaxConnections)).IntVar(&c.maxConns)
 		cmd.Flag("web.external-url", "URL under which touchprobe is reached, for links in alerts and pages.").PlaceHolder("URL").StringVar(&c.externalURL)
 		cmd.Flag("shutdown.grace", "How long running journeys may take to finish on shutdown before they are cancelled.").Default("30s").DurationVar(&c.shutdownGrace)
 	}
@@ -162,6 +165,7 @@ func (c *commands) serve(logger *slog.Logger, opts agent.Options) int {
 	opts.WebConfigFile = c.webConfig
 	opts.ExternalURL = c.externalURL
 	opts.ShutdownGrace = c.shutdownGrace
+	opts.MaxConnections = c.maxConns
 	a, err := agent.New(opts)
 	if err != nil {
 		logger.Error("cannot start", "err", err)
