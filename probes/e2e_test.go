@@ -15,6 +15,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/testutil"
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -22,12 +23,13 @@ import (
 var shared *browser.Manager
 
 func TestMain(m *testing.M) {
+	path := chromiumtest.ForTestMain()
 	dir, err := os.MkdirTemp("", "tp-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	shared, err = browser.New(browser.Options{Dir: dir})
+	shared, err = browser.New(browser.Options{Path: path, Dir: dir})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "the end-to-end tests drive a real Chromium: %v\n", err)
 		os.Exit(1)

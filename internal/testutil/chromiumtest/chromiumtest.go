@@ -53,3 +53,21 @@ func find() (string, error) {
 	}
 	return "", fmt.Errorf("no Chromium at %s nor on PATH (tried %s)", Path, strings.Join(names, ", "))
 }
+
+// ForTestMain is RequireChromium for a TestMain that starts one browser for
+// every test of its package, where there is no test to skip: without
+// Chromium it ends the test binary, with status 0 and the command that
+// installs it, or with status 1 when $CI is set.
+func ForTestMain() string {
+	path, err := find()
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		fmt.Fprintf(os.Stderr, "FAIL: the tests need Chromium, and CI is set: %v; install it: %s\n", err, Install)
+		os.Exit(1)
+	}
+	fmt.Printf("skipped: the tests need Chromium: %v; install it (%s), or set CI=1 to make this a failure\n", err, Install)
+	os.Exit(0)
+	return ""
+}
