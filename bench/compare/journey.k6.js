@@ -8,6 +8,19 @@
 // Each journey is written as one JSON line through console.log.
 import { browser } from 'k6/browser';
 
+// The document's Navigation Timing, as bench/record's NavigationTimingJS
+// reads it: milliseconds from the start of the navigation.
+const navigationTiming = async () => {
+  for (let i = 0; ; i++) {
+    const n = performance.getEntriesByType('navigation')[0];
+    if (!n) return null;
+    if (n.loadEventEnd > 0 || i >= 40) {
+      return { response_start_ms: n.responseStart, dom_content_loaded_ms: n.domContentLoadedEventEnd, load_ms: n.loadEventEnd };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
 export const options = {
   scenarios: {
     journey: {
@@ -26,7 +39,7 @@ export default async function () {
   // version does that before the clock starts, so that the journey's time
   // leaves out Chromium's start-up, as the other tools' does.
   await browser.version();
-  const rec = { tool: 'k6', start_unix_ms: Date.now(), journey_ms: 0, steps: [] };
+  const rec = { tool: 'k6', start_unix_ms: Date.now(), journey_ms: 0, steps: [], pages: [] };
   const t0 = Date.now();
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -34,6 +47,19 @@ export default async function () {
     const t = Date.now();
     await fn();
     rec.steps.push({ name, ms: Date.now() - t });
+  };
+  // readPage keeps the page's Navigation Timing after a step has been
+  // timed; the time it takes is left out of the journey's.
+  let readMS = 0;
+  const readPage = async (name) => {
+    const t = Date.now();
+    try {
+      const timing = await page.evaluate(navigationTiming);
+      if (timing) rec.pages.push(Object.assign({ step: name }, timing));
+    } catch (e) {
+      // A page that cannot be read has no timings; the journey goes on.
+    }
+    readMS += Date.now() - t;
   };
   const clickAndLoad = async (sel) => {
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.locator(sel).first().click()]);
@@ -43,11 +69,13 @@ export default async function () {
     { polling: 'raf' });
   try {
     await step('landing', () => page.goto(url, { waitUntil: 'load' }));
+    await readPage('landing');
     await step('accept cookies', () => page.locator('#consent-accept').click());
     await step('product page', async () => {
       await clickAndLoad('a.product-link');
       await page.waitForSelector('#add-to-basket:not([disabled])', { state: 'visible' });
     });
+    await readPage('product page');
     await step('add to basket', async () => {
       await page.locator('#add-to-basket').click();
       await textHas('#basket-count', '1');
@@ -89,6 +117,6 @@ export default async function () {
   }
   await page.close();
   await context.close();
-  rec.journey_ms = Date.now() - t0;
+  rec.journey_ms = Date.now() - t0 - readMS;
   console.log(JSON.stringify(rec));
 }

@@ -12,8 +12,21 @@ const { chromium } = require(process.env.PLAYWRIGHT_CORE || 'playwright-core');
 const url = process.argv[2];
 const runs = Number(process.argv[3] || 1);
 
+// The document's Navigation Timing, as bench/record's NavigationTimingJS
+// reads it: milliseconds from the start of the navigation.
+const navigationTiming = async () => {
+  for (let i = 0; ; i++) {
+    const n = performance.getEntriesByType('navigation')[0];
+    if (!n) return null;
+    if (n.loadEventEnd > 0 || i >= 40) {
+      return { response_start_ms: n.responseStart, dom_content_loaded_ms: n.domContentLoadedEventEnd, load_ms: n.loadEventEnd };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+};
+
 async function journey(browser) {
-  const rec = { tool: 'playwright', start_unix_ms: Date.now(), journey_ms: 0, steps: [] };
+  const rec = { tool: 'playwright', start_unix_ms: Date.now(), journey_ms: 0, steps: [], pages: [] };
   const t0 = performance.now();
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -22,16 +35,31 @@ async function journey(browser) {
     await fn();
     rec.steps.push({ name, ms: performance.now() - t });
   };
+  // readPage keeps the page's Navigation Timing after a step has been
+  // timed; the time it takes is left out of the journey's.
+  let readMS = 0;
+  const readPage = async (name) => {
+    const t = performance.now();
+    try {
+      const timing = await page.evaluate(navigationTiming);
+      if (timing) rec.pages.push(Object.assign({ step: name }, timing));
+    } catch (e) {
+      // A page that cannot be read has no timings; the journey goes on.
+    }
+    readMS += performance.now() - t;
+  };
   const clickAndLoad = async (sel) => {
     await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(sel)]);
   };
   try {
     await step('landing', () => page.goto(url, { waitUntil: 'load' }));
+    await readPage('landing');
     await step('accept cookies', () => page.click('#consent-accept'));
     await step('product page', async () => {
       await clickAndLoad('a.product-link');
       await page.waitForSelector('#add-to-basket:not([disabled])', { state: 'visible' });
     });
+    await readPage('product page');
     await step('add to basket', async () => {
       await page.click('#add-to-basket');
       await page.waitForFunction(() => (document.querySelector('#basket-count') || {}).textContent?.includes('1'));
@@ -71,7 +99,7 @@ async function journey(browser) {
     rec.error = String(e && e.message || e).split('\n')[0];
   }
   await context.close();
-  rec.journey_ms = performance.now() - t0;
+  rec.journey_ms = performance.now() - t0 - readMS;
   return rec;
 }
 

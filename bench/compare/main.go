@@ -209,8 +209,13 @@ func progress(round, runs int, t *tool, variant string, s sample) {
 	if s.err != nil {
 		status = s.err.Error()
 	}
-	fmt.Fprintf(os.Stderr, "bench: round %d/%d %-10s %-4s journey %6.0f ms  cpu %5.2f s  pss %4d MiB  %s\n",
-		round+1, runs, t.name, variant, s.rec.JourneyMS, s.usage.CPU.Seconds(), s.usage.PeakPSS>>20, status)
+	procs := 0
+	for _, k := range s.usage.Kinds {
+		procs += k.Processes
+	}
+	fmt.Fprintf(os.Stderr, "bench: round %d/%d %-10s %-4s journey %6.0f ms  cpu %5.2f s (own %4.2f, renderers %4.2f, %2d processes)  pss %4d MiB  %s\n",
+		round+1, runs, t.name, variant, s.rec.JourneyMS, s.usage.CPU.Seconds(), s.usage.Kinds[kindTool].CPU.Seconds(),
+		s.usage.Kinds[kindRenderer].CPU.Seconds(), procs, s.usage.PeakPSS>>20, status)
 }
 
 func has(tools []*tool, name string) bool {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // prSetChildSubreaper is PR_SET_CHILD_SUBREAPER of prctl(2).
@@ -35,15 +36,39 @@ type Usage struct {
 	Wall    time.Duration // until the command exited
 	CPU     time.Duration // user and system time of every process of the tree
 	PeakPSS int64         // bytes: the largest sum of PSS over the tree at one sample
+	// Kinds splits the tree by kind of process (kindTool, kindBrowser,
+	// ...): each process's CPU time at its last sample, and how many of a
+	// kind were seen. Their sum falls short of CPU by what processes spent
+	// after their last sample; see Unsampled.
+	Kinds map[string]KindUsage
 }
 
-// measure starts cmd, samples the PSS of its process tree every interval,
-// runs during (if set) while the command runs, and waits for it. CPU time
-// comes from the kernel's accounting of reaped children, so it includes
-// Chromium's helpers, which a sample of /proc would miss when they exit
-// between samples. Processes the command leaves behind are killed after
-// grace and counted. measure must not run concurrently with itself or with
-// other children of this process.
+// Unsampled is the CPU time of the tree that no sample of a process saw:
+// what processes spent between their last sample and their exit, and
+// processes too short-lived to be sampled at all.
+func (u Usage) Unsampled() time.Duration {
+	var sum time.Duration
+	for _, k := range u.Kinds {
+		sum += k.CPU
+	}
+	if sum > u.CPU {
+		// The kernel's tick-based per-process times and the exact total
+		// of reaped children disagree by a tick or so.
+		return 0
+	}
+	return u.CPU - sum
+}
+
+// measure starts cmd, samples the PSS and the CPU time of every process of
+// its tree every interval, runs during (if set) while the command runs, and
+// waits for it. The tree's CPU time comes from the kernel's accounting of
+// reaped children, so it includes Chromium's helpers, which a sample of
+// /proc would miss when they exit between samples; the split by kind comes
+// from the samples. The command itself, and any orphan reparented here, is
+// read once more as a zombie, before it is reaped, for its final CPU time.
+// Processes the command leaves behind are killed after grace and counted.
+// measure must not run concurrently with itself or with other children of
+// this process.
 func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, during func(pid int) error) (Usage, error) {
 	var before syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &before); err != nil {
@@ -54,6 +79,7 @@ func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, 
 		return Usage{}, fmt.Errorf("starting %s: %w", cmd.Path, err)
 	}
 	self := os.Getpid()
+	procs := newProcTable(cmd.Process.Pid)
 	sampleCtx, stopSampling := context.WithCancel(ctx)
 	var sampling sync.WaitGroup
 	var peak int64
@@ -61,8 +87,14 @@ func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, 
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			if p := treePSS(self); p > peak {
-				peak = p
+			var sum int64
+			for _, pid := range descendants(self) {
+				if procs.sample(pid) {
+					sum += pss(pid)
+				}
+			}
+			if sum > peak {
+				peak = sum
 			}
 			select {
 			case <-sampleCtx.Done():
@@ -75,10 +107,14 @@ func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, 
 	if during != nil {
 		duringErr = during(cmd.Process.Pid)
 	}
+	// The command's last CPU time, read while it is a zombie.
+	if waitExited(cmd.Process.Pid) {
+		procs.sample(cmd.Process.Pid)
+	}
 	waitErr := cmd.Wait()
 	u.Wall = time.Since(u.Started)
 	// Processes that outlive the command still count until they are gone.
-	reapOrphans(self, grace)
+	reapOrphans(self, grace, procs)
 	stopSampling()
 	sampling.Wait()
 	var after syscall.Rusage
@@ -87,6 +123,7 @@ func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, 
 	}
 	u.CPU = cpuTime(after) - cpuTime(before)
 	u.PeakPSS = peak
+	u.Kinds = procs.byKind()
 	return u, errors.Join(duringErr, waitErr)
 }
 
@@ -94,14 +131,53 @@ func cpuTime(r syscall.Rusage) time.Duration {
 	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
 }
 
+// waitid(2) options and id types, from linux/wait.h.
+const (
+	pAll    = 0
+	pPID    = 1
+	wNoHang = 0x1
+	wExited = 0x4
+	wNoWait = 0x1000000
+)
+
+// waitid waits as waitid(2) does and returns the pid of the child whose
+// state changed, 0 with WNOHANG when none did.
+func waitid(idType, id, options int) (int, error) {
+	// siginfo_t is 128 bytes; si_pid is at offset 16 on every 64-bit port.
+	var info [128]byte
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_WAITID, uintptr(idType), uintptr(id),
+			uintptr(unsafe.Pointer(&info[0])), uintptr(options), 0, 0)
+		if errno == syscall.EINTR {
+			continue
+		}
+		if errno != 0 {
+			return 0, errno
+		}
+		return int(int32(binary.NativeEndian.Uint32(info[16:20]))), nil
+	}
+}
+
+// waitExited blocks until the child pid has exited, leaving it a zombie
+// for cmd.Wait to reap; false if it cannot wait.
+func waitExited(pid int) bool {
+	_, err := waitid(pPID, pid, wExited|wNoWait)
+	return err == nil
+}
+
 // reapOrphans waits up to grace for processes left below self, then kills
-// and reaps them.
-func reapOrphans(self int, grace time.Duration) {
+// and reaps them. Each is sampled once more as a zombie before it is
+// reaped.
+func reapOrphans(self int, grace time.Duration, procs *procTable) {
 	deadline := time.Now().Add(grace)
 	for {
 		for {
-			pid, err := syscall.Wait4(-1, nil, syscall.WNOHANG, nil)
+			pid, err := waitid(pAll, 0, wExited|wNoHang|wNoWait)
 			if pid <= 0 || err != nil {
+				break
+			}
+			procs.sample(pid)
+			if got, err := syscall.Wait4(pid, nil, 0, nil); got <= 0 || err != nil {
 				break
 			}
 		}
@@ -148,24 +224,10 @@ func descendants(root int) []int {
 	return out
 }
 
-// parentOf reads the parent pid from /proc/PID/stat. The command name, in
-// parentheses, may hold spaces and parentheses itself, so the fields are
-// counted from the last ')'.
+// parentOf reads the parent pid from /proc/PID/stat.
 func parentOf(pid int) (int, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
+	st, ok := readStat(pid)
+	return st.ppid, ok
 }
 
 // treePSS sums the proportional set size of every process below root: the
@@ -199,32 +261,10 @@ func pss(pid int) int64 {
 	return 0
 }
 
-// clockTicks is USER_HZ, the unit of the times in /proc/PID/stat; 100 on
-// every Linux port Go runs on.
-const clockTicks = 100
-
 // procCPU reads a live process's user and system time from /proc.
 func procCPU(pid int) time.Duration {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	// After the command: state ppid pgrp session tty tpgid flags minflt
-	// cminflt majflt cmajflt utime stime.
-	if len(f) < 13 {
-		return 0
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks
+	st, _ := readStat(pid)
+	return st.cpu
 }
 
 // rss reads a process's resident set size in bytes.

@@ -18,6 +18,7 @@ const roleEnv = "BENCH_PROC_TEST_ROLE"
 const (
 	grandchildMiB = 64
 	grandchildCPU = 300 * time.Millisecond
+	burnCPU       = 200 * time.Millisecond
 )
 
 func TestMain(m *testing.M) {
@@ -29,6 +30,16 @@ func TestMain(m *testing.M) {
 		cmd.Env = append(os.Environ(), roleEnv+"=worker")
 		if err := cmd.Start(); err != nil {
 			os.Exit(3)
+		}
+		os.Exit(0)
+	case "burn-parent":
+		// Leave the worker an orphan and burn burnCPU in this process.
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), roleEnv+"=worker")
+		if err := cmd.Start(); err != nil {
+			os.Exit(3)
+		}
+		for cpuSoFar() < burnCPU {
 		}
 		os.Exit(0)
 	case "worker":
@@ -76,6 +87,145 @@ func TestMeasureCountsOrphanedGrandchild(t *testing.T) {
 	}
 	if left := descendants(os.Getpid()); len(left) != 0 {
 		t.Errorf("processes left after measure: %v", left)
+	}
+}
+
+// TestMeasureSplitsCPUByProcess checks that the split by kind holds each
+// process's final CPU time, read as a zombie before it is reaped, not only
+// what a sample saw: with an interval of an hour the sampler sees nothing
+// after the start, so only the reads at exit can find the CPU time.
+func TestMeasureSplitsCPUByProcess(t *testing.T) {
+	if err := becomeSubreaper(); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), roleEnv+"=burn-parent")
+	u, err := measure(context.Background(), cmd, time.Hour, 30*time.Second, nil)
+	if err != nil {
+		t.Fatalf("measure: %v", err)
+	}
+	tool, other := u.Kinds[kindTool], u.Kinds[kindOther]
+	if tool.Processes != 1 || tool.CPU < burnCPU*8/10 {
+		t.Errorf("the command itself: %d processes, CPU %v; want 1 process and at least %v", tool.Processes, tool.CPU, burnCPU*8/10)
+	}
+	if other.Processes != 1 || other.CPU < grandchildCPU*8/10 {
+		t.Errorf("the orphaned worker: %d processes, CPU %v; want 1 process and at least %v", other.Processes, other.CPU, grandchildCPU*8/10)
+	}
+	// Each process's time is counted in ticks of 10 ms; the total exactly.
+	if miss := u.Unsampled(); miss > 50*time.Millisecond {
+		t.Errorf("%v of the tree's %v CPU time is in no kind (split %v)", miss, u.CPU, u.Kinds)
+	}
+}
+
+func readFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/proc/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		fixture string
+		root    bool
+		want    string
+	}{
+		{"browser.cmdline", false, kindBrowser},
+		{"browser.cmdline", true, kindTool}, // a tool that is a browser is still the tool
+		{"renderer.cmdline", false, kindRenderer},
+		{"network.cmdline", false, kindNetwork},
+		{"storage.cmdline", false, kindUtility},
+		{"gpu.cmdline", false, kindGPU},
+		{"zygote.cmdline", false, kindZygote},
+		{"crashpad.cmdline", false, kindCrashpad},
+		{"wrapper.cmdline", false, kindOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			if got := classify(readFixture(t, tt.fixture), tt.root); got != tt.want {
+				t.Errorf("classify = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	for _, in := range []string{"", "\x00", "node\x00script.cjs", "/usr/lib/chromium/chromium --type=ppapi"} {
+		if got := classify([]byte(in), false); got != kindOther {
+			t.Errorf("classify(%q) = %q, want %q", in, got, kindOther)
+		}
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	st, ok := parseStat(readFixture(t, "renderer.stat"))
+	// utime 137 and stime 42 ticks of 10 ms; starttime 8812345.
+	want := procStat{ppid: 4200, cpu: 1790 * time.Millisecond, start: 8812345}
+	if !ok || st != want {
+		t.Errorf("parseStat = %+v, %t; want %+v", st, ok, want)
+	}
+	for _, bad := range []string{"", "4242 (x", "4242 (x) S 1 2"} {
+		if _, ok := parseStat([]byte(bad)); ok {
+			t.Errorf("parseStat(%q) succeeded", bad)
+		}
+	}
+}
+
+// TestProcTableAccounting follows a tree through the samples that matter:
+// a pid reused by a later process, a process first seen before it exec'd
+// Chromium, a zombie whose command line is gone, and reads that go back.
+func TestProcTableAccounting(t *testing.T) {
+	const root = 10
+	cmdlines := map[string][]byte{}
+	for _, f := range []string{"browser.cmdline", "renderer.cmdline", "zygote.cmdline", "network.cmdline"} {
+		cmdlines[f] = readFixture(t, f)
+	}
+	cmdlines["node"] = []byte("node\x00journey.playwright.cjs\x00")
+	cmdlines["zombie"] = nil
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	samples := []struct {
+		pid     int
+		start   uint64
+		cpu     time.Duration
+		cmdline string
+	}{
+		{root, 1, sec(0.1), "node"},
+		{20, 2, sec(0), "node"}, // forked by the tool, not yet exec'd
+		{20, 2, sec(0.5), "browser.cmdline"},
+		{30, 3, sec(0.05), "zygote.cmdline"},
+		{31, 4, sec(0), "zygote.cmdline"}, // forked by the zygote, not yet renamed
+		{31, 4, sec(1.2), "renderer.cmdline"},
+		{31, 4, sec(1.5), "zombie"},           // its final time, read as a zombie
+		{31, 9, sec(0.3), "renderer.cmdline"}, // a new renderer with the same pid
+		{32, 5, sec(0.2), "network.cmdline"},
+		{32, 5, sec(0.1), "network.cmdline"}, // a read never goes back
+		{root, 1, sec(0.4), "zombie"},
+	}
+	tab := newProcTable(root)
+	for _, s := range samples {
+		tab.observe(s.pid, procStat{cpu: s.cpu, start: s.start}, func() []byte { return cmdlines[s.cmdline] })
+	}
+	got := tab.byKind()
+	want := map[string]KindUsage{
+		kindTool:     {CPU: sec(0.4), Processes: 1},
+		kindBrowser:  {CPU: sec(0.5), Processes: 1},
+		kindZygote:   {CPU: sec(0.05), Processes: 1},
+		kindRenderer: {CPU: sec(1.8), Processes: 2},
+		kindNetwork:  {CPU: sec(0.2), Processes: 1},
+	}
+	if len(got) != len(want) {
+		t.Errorf("kinds %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %+v, want %+v", k, got[k], w)
+		}
+	}
+	u := Usage{CPU: sec(3.1), Kinds: got}
+	if miss := u.Unsampled(); miss != sec(0.15) {
+		t.Errorf("unsampled %v, want 150ms", miss)
+	}
+	if miss := (Usage{CPU: sec(2.94), Kinds: got}).Unsampled(); miss != 0 {
+		t.Errorf("unsampled %v when the split exceeds the total by a tick, want 0", miss)
 	}
 }
 

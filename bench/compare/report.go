@@ -29,12 +29,42 @@ type toolSummary struct {
 	CPU       float64 // seconds, process tree
 	PSS       float64 // MiB, peak of the process tree
 
+	// Kinds is the median over the runs, per kind of process, of its CPU
+	// time and of how many processes of that kind there were.
+	Kinds map[string]kindSummary
+	// Unsampled is the median CPU time (s) of the tree that the split by
+	// kind does not hold.
+	Unsampled float64
+	// Pages holds, per step of pageSteps, the median page timings in the
+	// tool's browser.
+	Pages map[string]pageSummary
+
 	StepMS  map[string]float64 // median reported step time
 	StepErr map[string]float64 // median of reported minus injected
 	// StepDelta is the measuring error: how much more the median step
 	// time grew in the slow variant than the injected delay did.
 	StepDelta map[string]float64
 }
+
+type kindSummary struct {
+	CPU       float64 // seconds
+	Processes float64
+}
+
+type pageSummary struct {
+	// FirstByteToDCL and FirstByteToLoad are medians in milliseconds, NaN
+	// when no run reported them.
+	FirstByteToDCL, FirstByteToLoad float64
+	Runs                            int // runs that reported the page
+}
+
+// pageSteps are the steps whose pages the report compares across tools:
+// the first page, loaded by navigation, and one a click opens.
+var pageSteps = []string{"landing", "product page"}
+
+// pageGoal is the goal for touchprobe's page timings against Playwright's:
+// the instrument must not slow what it measures by more than this.
+const pageGoal = 1.05
 
 type result struct {
 	Tools []toolSummary
@@ -84,6 +114,62 @@ func stepMedians(samples []sample) map[string]float64 {
 	return out
 }
 
+// kindMedians returns, per kind of process, the median CPU time and count
+// over the samples that succeeded (a kind missing from a run counts as 0
+// there), and the median CPU time that no kind holds.
+func kindMedians(samples []sample) (map[string]kindSummary, float64) {
+	cpu, count := map[string][]float64{}, map[string][]float64{}
+	var unsampled []float64
+	for _, s := range samples {
+		if s.err != nil {
+			continue
+		}
+		for _, k := range processKinds {
+			u := s.usage.Kinds[k]
+			cpu[k] = append(cpu[k], u.CPU.Seconds())
+			count[k] = append(count[k], float64(u.Processes))
+		}
+		unsampled = append(unsampled, s.usage.Unsampled().Seconds())
+	}
+	out := map[string]kindSummary{}
+	for _, k := range processKinds {
+		if len(cpu[k]) > 0 {
+			out[k] = kindSummary{CPU: median(cpu[k]), Processes: median(count[k])}
+		}
+	}
+	return out, median(unsampled)
+}
+
+// pageMedians returns the median page timings of each step of pageSteps
+// over the samples that succeeded.
+func pageMedians(samples []sample) map[string]pageSummary {
+	out := map[string]pageSummary{}
+	for _, step := range pageSteps {
+		var dcl, load []float64
+		runs := 0
+		for _, s := range samples {
+			if s.err != nil {
+				continue
+			}
+			for _, p := range s.rec.Pages {
+				if p.Step != step {
+					continue
+				}
+				runs++
+				if v, ok := p.FirstByteToDOMContentLoaded(); ok {
+					dcl = append(dcl, v)
+				}
+				if v, ok := p.FirstByteToLoad(); ok {
+					load = append(load, v)
+				}
+				break
+			}
+		}
+		out[step] = pageSummary{FirstByteToDCL: median(dcl), FirstByteToLoad: median(load), Runs: runs}
+	}
+	return out
+}
+
 func summarize(tools []*tool, samples, slow map[string][]sample) *result {
 	res := &result{}
 	for _, t := range tools {
@@ -107,6 +193,8 @@ func summarize(tools []*tool, samples, slow map[string][]sample) *result {
 		}
 		ts.JourneyMS, ts.ProcessMS, ts.StartupMS = median(journey), median(process), median(startup)
 		ts.CPU, ts.PSS = median(cpu), median(pss)
+		ts.Kinds, ts.Unsampled = kindMedians(samples[t.name])
+		ts.Pages = pageMedians(samples[t.name])
 		ts.StepMS = stepMedians(samples[t.name])
 		for name, v := range ts.StepMS {
 			ts.StepErr[name] = v - ms(injected[name])
@@ -209,6 +297,10 @@ func (r *result) markdown() string {
 		}
 	}
 	if len(browsers) > 0 {
+		kindTable(w, browsers)
+		r.pageTable(w, browsers)
+	}
+	if len(browsers) > 0 {
 		stepTable(w, browsers, "Step times: reported minus injected (ms)",
 			"The shop delays each step by a known amount (injected); what a tool reports beyond it is the page's real work on loopback, "+
 				"typing key by key, and the tool's own overhead.",
@@ -228,6 +320,103 @@ func (r *result) markdown() string {
 		r.Exposition.markdown(w)
 	}
 	return b.String()
+}
+
+// kindLabels head the columns of the CPU split.
+var kindLabels = map[string]string{
+	kindTool: "tool's own process", kindBrowser: "browser", kindRenderer: "renderers", kindGPU: "GPU",
+	kindNetwork: "network service", kindUtility: "other utility", kindZygote: "zygotes", kindCrashpad: "crashpad",
+	kindOther: "other",
+}
+
+func kindTable(w func(string, ...any), tools []toolSummary) {
+	w("\n#### CPU by kind of process\n\n")
+	w("The process tree's CPU time split by process, median per journey in seconds, and in brackets how many processes of the kind ran. "+
+		"Chromium's processes are told apart by the `--type=` of their command line. Each process counts with its CPU time at its last sample "+
+		"(every %s; the tool's own process and orphans exactly, read before they are reaped); *not sampled* is the rest of the tree's time: "+
+		"what helpers spent after their last sample, and helpers that lived less than a sample.\n\n", sampleInterval)
+	w("| tool |")
+	for _, k := range processKinds {
+		w(" %s |", kindLabels[k])
+	}
+	w(" not sampled | processes |\n| --- |")
+	for range processKinds {
+		w(" ---: |")
+	}
+	w(" ---: | ---: |\n")
+	for _, t := range tools {
+		w("| %s |", t.Label)
+		total := 0.0
+		for _, k := range processKinds {
+			ks, ok := t.Kinds[k]
+			if !ok || ks.Processes == 0 && ks.CPU == 0 {
+				w(" – |")
+				continue
+			}
+			total += ks.Processes
+			w(" %.2f (%s) |", ks.CPU, strings.TrimSuffix(fmt.Sprintf("%.1f", ks.Processes), ".0"))
+		}
+		w(" %s | %s |\n", num(t.Unsampled, "%.2f"), strings.TrimSuffix(fmt.Sprintf("%.1f", total), ".0"))
+	}
+}
+
+// pageTable compares the page timings in each tool's browser, and
+// touchprobe's with Playwright's against pageGoal.
+func (r *result) pageTable(w func(string, ...any), tools []toolSummary) {
+	tp, pw := r.tool("touchprobe"), r.tool("playwright")
+	withRatio := tp != nil && pw != nil
+	w("\n#### Page timings in each tool's browser (ms)\n\n")
+	w("The same pages as each tool's browser measured them (Navigation Timing, read after the step was timed), medians: " +
+		"from the document's first byte until its DOMContentLoaded handlers had run, and until its load handlers had run. " +
+		"The page and the machine are the same for every tool; what differs is what the tool has the browser do alongside.")
+	if withRatio {
+		w(" Goal: touchprobe's at most %.2f of Playwright's.", pageGoal)
+	}
+	w("\n\n| page | first byte to |")
+	for _, t := range tools {
+		w(" %s |", t.Label)
+	}
+	if withRatio {
+		w(" touchprobe / Playwright |")
+	}
+	w("\n| --- | --- |")
+	for range tools {
+		w(" ---: |")
+	}
+	if withRatio {
+		w(" ---: |")
+	}
+	w("\n")
+	for _, step := range pageSteps {
+		for _, m := range []struct {
+			name string
+			get  func(pageSummary) float64
+		}{
+			{"DOMContentLoaded", func(p pageSummary) float64 { return p.FirstByteToDCL }},
+			{"load", func(p pageSummary) float64 { return p.FirstByteToLoad }},
+		} {
+			w("| %s | %s |", step, m.name)
+			for _, t := range tools {
+				v := math.NaN()
+				if p, ok := t.Pages[step]; ok {
+					v = m.get(p)
+				}
+				w(" %s |", num(v, "%.0f"))
+			}
+			if withRatio {
+				a, b := m.get(tp.Pages[step]), m.get(pw.Pages[step])
+				verdict := ""
+				if x := ratio(a, b); x != "–" {
+					verdict = " missed"
+					if a/b <= pageGoal {
+						verdict = " met"
+					}
+				}
+				w(" %s%s |", ratio(a, b), verdict)
+			}
+			w("\n")
+		}
+	}
 }
 
 func stepTable(w func(string, ...any), tools []toolSummary, title, intro, col string, colValue func(string) float64,

@@ -199,6 +199,11 @@ func parseTouchprobe(out []byte) (record.Journey, error) {
 				Name     string  `json:"name"`
 				Status   string  `json:"status"`
 				Duration float64 `json:"duration_seconds"`
+				Page     *struct {
+					TTFB             float64 `json:"ttfb_seconds"`
+					DOMContentLoaded float64 `json:"dom_content_loaded_seconds"`
+					Load             float64 `json:"load_seconds"`
+				} `json:"page"`
 			} `json:"steps"`
 		} `json:"runs"`
 	}
@@ -215,6 +220,12 @@ func parseTouchprobe(out []byte) (record.Journey, error) {
 	}
 	for _, s := range r.Steps {
 		rec.Steps = append(rec.Steps, record.Step{Name: s.Name, MS: s.Duration * 1000})
+		// touchprobe reads the same Navigation Timing fields after every
+		// step that landed on a page (probes/vitals.go).
+		if p := s.Page; p != nil {
+			rec.Pages = append(rec.Pages, record.Page{Step: s.Name,
+				ResponseStartMS: p.TTFB * 1000, DOMContentLoadedMS: p.DOMContentLoaded * 1000, LoadMS: p.Load * 1000})
+		}
 	}
 	return rec, nil
 }

@@ -90,7 +90,9 @@ func journey(browserCtx context.Context, url string, timeout time.Duration) (rec
 	rec.Tool = "floor"
 	start := time.Now()
 	rec.StartMS = start.UnixMilli()
-	defer func() { rec.JourneyMS = ms(time.Since(start)) }()
+	// Reading a page's timings is left out of the journey's time.
+	var reading time.Duration
+	defer func() { rec.JourneyMS = ms(time.Since(start) - reading) }()
 
 	tab, cancelTab := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	defer cancelTab()
@@ -114,15 +116,27 @@ func journey(browserCtx context.Context, url string, timeout time.Duration) (rec
 			return chromedp.Void{}, err
 		}
 	}
+	// readPage keeps the Navigation Timing of the page a step landed on,
+	// after the step was timed. A page that cannot be read has none.
+	readPage := func(name string) bool {
+		t := time.Now()
+		defer func() { reading += time.Since(t) }()
+		p, err := chromedp.Run(ctx, chromedp.Evaluate[*record.Page](record.NavigationTimingJS, chromedp.EvalAwaitPromise))
+		if err == nil && p != nil {
+			p.Step = name
+			rec.Pages = append(rec.Pages, *p)
+		}
+		return true
+	}
 	textHas := func(sel, text string) chromedp.Action[chromedp.Void] {
 		return chromedp.Poll[chromedp.Void](fmt.Sprintf(
 			`(document.querySelector(%q) || {}).textContent?.includes(%q)`, sel, text))
 	}
 
-	ok := step("landing", chromedp.Navigate(url)) &&
+	ok := step("landing", chromedp.Navigate(url)) && readPage("landing") &&
 		step("accept cookies", chromedp.Click(chromedp.CSS("#consent-accept"))) &&
 		step("product page", clickAndLoad("a.product-link"),
-			chromedp.WaitVisible(chromedp.CSS("#add-to-basket:not([disabled])"))) &&
+			chromedp.WaitVisible(chromedp.CSS("#add-to-basket:not([disabled])"))) && readPage("product page") &&
 		step("add to basket", chromedp.Click(chromedp.CSS("#add-to-basket")), textHas("#basket-count", "1")) &&
 		step("basket", clickAndLoad("#basket-link"), chromedp.WaitVisible(chromedp.CSS("#checkout"))) &&
 		step("checkout", clickAndLoad("#checkout"), chromedp.WaitVisible(chromedp.CSS("#name"))) &&
