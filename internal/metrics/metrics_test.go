@@ -496,3 +496,67 @@ func TestEveryMetricLabelIsReservedInConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestHistogramModes: each mode exposes the duration histograms as it
+// says, the budget bucket stays wherever classic buckets are served, and a
+// change of mode starts the histograms afresh rather than mixing layouts.
+func TestHistogramModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode            string
+		classic, native bool
+	}{
+		{config.HistogramsClassic, true, false},
+		{config.HistogramsNative, false, true},
+		{config.HistogramsBoth, true, true},
+		{"", true, true}, // unknown: the default
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			m := New()
+			m.SetHistograms(tc.mode)
+			js := []config.Journey{checkout()}
+			m.SetJourneys("oslo", js, intervals(js))
+			m.ObserveRun(successRun())
+			mfs := gather(t, m.registry())
+			for _, name := range []string{"touchprobe_step_duration_seconds", "touchprobe_journey_duration_seconds"} {
+				mf := mfs[name]
+				if mf == nil || len(mf.GetMetric()) == 0 {
+					t.Fatalf("%s not exposed", name)
+				}
+				for _, metric := range mf.GetMetric() {
+					h := metric.GetHistogram()
+					if got := len(h.GetBucket()) > 0; got != tc.classic {
+						t.Errorf("%s%v: classic buckets %v, want %v", name, labels(metric), got, tc.classic)
+					}
+					// A native histogram has a schema and, once observed,
+					// spans of buckets.
+					if got := h.Schema != nil; got != tc.native {
+						t.Errorf("%s%v: native histogram %v, want %v", name, labels(metric), got, tc.native)
+					}
+					if tc.native && h.GetSampleCount() > 0 && len(h.GetPositiveSpan()) == 0 {
+						t.Errorf("%s%v: native histogram without buckets after %d observations", name, labels(metric), h.GetSampleCount())
+					}
+					if name == "touchprobe_step_duration_seconds" && tc.classic && labels(metric)["step"] == "product" {
+						if !slices.ContainsFunc(h.GetBucket(), func(b *dto.Bucket) bool { return b.GetUpperBound() == 2.2 }) {
+							t.Errorf("step product: no classic bucket at its budget 2.2")
+						}
+					}
+				}
+			}
+		})
+	}
+
+	// Switching mode on reload resets the histograms: a classic series must
+	// not turn native with the old counts.
+	m := New()
+	js := []config.Journey{checkout()}
+	m.SetHistograms(config.HistogramsClassic)
+	m.SetJourneys("oslo", js, intervals(js))
+	m.ObserveRun(successRun())
+	m.SetHistograms(config.HistogramsNative)
+	m.SetJourneys("oslo", js, intervals(js))
+	for _, metric := range gather(t, m.registry())["touchprobe_step_duration_seconds"].GetMetric() {
+		if h := metric.GetHistogram(); h.GetSampleCount() != 0 || h.Schema == nil {
+			t.Errorf("after switching to native: %v has %d samples, schema %v; want a fresh native histogram", labels(metric), h.GetSampleCount(), h.Schema)
+		}
+	}
+}
