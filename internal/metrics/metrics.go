@@ -34,6 +34,8 @@ const (
 	nativeBucketFactor     = 1.1
 	nativeMaxBuckets       = 160
 	nativeMinResetDuration = time.Hour
+	nativeMaxExemplars     = 10
+	nativeExemplarTTL      = 5 * time.Minute
 )
 
 // Values of the result label of touchprobe_journey_runs_total.
@@ -43,6 +45,10 @@ const (
 	ResultError   = "error"
 	ResultSkipped = "skipped"
 )
+
+// ExemplarRunID is the exemplar label of the duration histograms that
+// holds the id of the run the observation came from.
+const ExemplarRunID = "run_id"
 
 var results = []string{ResultSuccess, ResultFailure, ResultError, ResultSkipped}
 
@@ -359,7 +365,7 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 	if success {
 		// A failed run's duration is the time to failure, often a
 		// timeout; it says nothing about how long the journey takes.
-		j.histogram(defJourneyDuration, JourneyBuckets).Observe(r.Duration.Seconds())
+		observe(j.histogram(defJourneyDuration, JourneyBuckets), r.Duration, r.RunID)
 	} else if r.Reason != probes.ReasonNone {
 		j.counter(defJourneyFailures, j.stepLabel(r.FailedStep), reasonOf(r.Reason)).Inc()
 	}
@@ -375,7 +381,7 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 		seen[sm] = true
 		switch s.Status {
 		case probes.StepOK:
-			j.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint).Observe(s.Duration.Seconds())
+			observe(j.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint), s.Duration, r.RunID)
 			j.gauge(defStepLastDuration, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
 			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
 			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
@@ -442,6 +448,16 @@ func (j *journeyMetrics) observePage(sm *stepMetrics, p *probes.PageMetrics) {
 	j.gauge(defPageRequests, sm.name).Set(float64(p.Requests))
 }
 
+// observe records d in h with the run's id as its exemplar, which leads
+// from a point on a graph to the run's page.
+func observe(h prometheus.Histogram, d time.Duration, runID string) {
+	if runID == "" {
+		h.Observe(d.Seconds())
+		return
+	}
+	h.(prometheus.ExemplarObserver).ObserveWithExemplar(d.Seconds(), prometheus.Labels{ExemplarRunID: labelValue(runID)})
+}
+
 // stepLabel keeps the step label bounded: a failing step that is not
 // configured (the result of a run that started before a reload) is
 // reported without a step.
@@ -505,6 +521,9 @@ func histogramOpts(d *def, labels prometheus.Labels, buckets []float64, mode str
 		o.NativeHistogramBucketFactor = nativeBucketFactor
 		o.NativeHistogramMaxBucketNumber = nativeMaxBuckets
 		o.NativeHistogramMinResetDuration = nativeMinResetDuration
+		// The most recent runs' ids, over the histogram's range.
+		o.NativeHistogramMaxExemplars = nativeMaxExemplars
+		o.NativeHistogramExemplarTTL = nativeExemplarTTL
 	}
 	return o
 }
