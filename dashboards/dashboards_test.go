@@ -46,13 +46,26 @@ type panel struct {
 		Defaults struct {
 			Unit string `json:"unit"`
 		} `json:"defaults"`
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options string `json:"options"`
+			} `json:"matcher"`
+			Properties []struct {
+				ID    string          `json:"id"`
+				Value json.RawMessage `json:"value"`
+			} `json:"properties"`
+		} `json:"overrides"`
 	} `json:"fieldConfig"`
-	Targets []struct {
-		Datasource *datasource `json:"datasource"`
-		Expr       string      `json:"expr"`
-		RefID      string      `json:"refId"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"`
+	Targets []target `json:"targets"`
+	Panels  []panel  `json:"panels"`
+}
+
+type target struct {
+	Datasource *datasource `json:"datasource"`
+	Expr       string      `json:"expr"`
+	RefID      string      `json:"refId"`
+	Exemplar   bool        `json:"exemplar"`
 }
 
 type variable struct {
@@ -299,6 +312,91 @@ func TestDashboardLint(t *testing.T) {
 		if !slices.ContainsFunc(titles, func(s string) bool { return strings.Contains(s, w) }) {
 			t.Errorf("no panel about %q", w)
 		}
+	}
+}
+
+// runLinks returns the URLs of the data links a panel puts on the run_id
+// field of its exemplars.
+func (p panel) runLinks() []string {
+	var urls []string
+	for _, o := range p.FieldConfig.Overrides {
+		if o.Matcher.ID != "byName" || o.Matcher.Options != metrics.ExemplarRunID {
+			continue
+		}
+		for _, prop := range o.Properties {
+			if prop.ID != "links" {
+				continue
+			}
+			var links []struct {
+				URL string `json:"url"`
+			}
+			json.Unmarshal(prop.Value, &links)
+			for _, l := range links {
+				urls = append(urls, l.URL)
+			}
+		}
+	}
+	return urls
+}
+
+// stepDurationPanels are the panels that read the step duration histogram.
+func (d *dashboard) stepDurationPanels() []panel {
+	var out []panel
+	for _, p := range d.allPanels() {
+		if slices.ContainsFunc(p.Targets, func(tg target) bool {
+			return stepDurationRE.MatchString(tg.Expr)
+		}) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var stepDurationRE = regexp.MustCompile(`\btouchprobe_step_duration_seconds(_bucket)?\{`)
+
+// expandRunLink does what Grafana does to a run link on an exemplar.
+func expandRunLink(link, externalURL, journey, runID string) string {
+	return strings.NewReplacer(
+		"${external_url}", externalURL,
+		"${__data.fields.journey:percentencode}", url.PathEscape(journey),
+		"${__value.raw:percentencode}", url.PathEscape(runID),
+	).Replace(link)
+}
+
+// TestStepDurationExemplars: the step duration panels ask for exemplars
+// and link each one to its run's page on the agent.
+func TestStepDurationExemplars(t *testing.T) {
+	d := loadDashboard(t)
+	panels := d.stepDurationPanels()
+	if len(panels) < 2 {
+		t.Fatalf("%d panels read touchprobe_step_duration_seconds, want the heatmap and the p95", len(panels))
+	}
+	for _, p := range panels {
+		for _, tg := range p.Targets {
+			if stepDurationRE.MatchString(tg.Expr) && !tg.Exemplar {
+				t.Errorf("panel %q %s: exemplars not shown (\"exemplar\": true)", p.Title, tg.RefID)
+			}
+		}
+		links := p.runLinks()
+		if len(links) != 1 {
+			t.Errorf("panel %q: %d data links on the run_id of exemplars, want 1", p.Title, len(links))
+			continue
+		}
+		if got, want := expandRunLink(links[0], "https://probe.example/tp", "check out", "0123abcd"), "https://probe.example/tp/journeys/check%20out/runs/0123abcd"; got != want {
+			t.Errorf("panel %q: run link %q becomes %q, want %q", p.Title, links[0], got, want)
+		}
+	}
+	var found bool
+	for _, v := range d.Templating.List {
+		if v.Name == "external_url" {
+			found = true
+			if !strings.Contains(v.query(), "touchprobe_agent_info{") || !strings.HasSuffix(v.query(), ", external_url)") {
+				t.Errorf("variable external_url: query %q, want the external_url of touchprobe_agent_info", v.query())
+			}
+		}
+	}
+	if !found {
+		t.Error("no variable external_url for the run links")
 	}
 }
 

@@ -353,3 +353,77 @@ func TestNativeHistogramsInPrometheus(t *testing.T) {
 		})
 	}
 }
+
+// TestExemplarsInPrometheus: a Prometheus with exemplar storage, scraping
+// OpenMetrics, stores the run_id exemplars of the step durations, and the
+// dashboard's run link built from one opens that run's page on the agent.
+func TestExemplarsInPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium and Prometheus for a minute")
+	}
+	_, addr, agentURL := startDemo(t, "")
+	prom := startPrometheus(t, addr, "--enable-feature=exemplar-storage")
+
+	type exemplars []struct {
+		SeriesLabels map[string]string `json:"seriesLabels"`
+		Exemplars    []struct {
+			Labels map[string]string `json:"labels"`
+			Value  string            `json:"value"`
+		} `json:"exemplars"`
+	}
+	var got exemplars
+	testutil.WaitFor(t, 3*time.Minute, "a run_id exemplar of the step durations in Prometheus", func() bool {
+		now := time.Now()
+		params := url.Values{
+			"query": {`touchprobe_step_duration_seconds_bucket{job="touchprobe"}`},
+			"start": {fmt.Sprint(now.Add(-10 * time.Minute).Unix())},
+			"end":   {fmt.Sprint(now.Add(time.Minute).Unix())},
+		}
+		if err := prom.api(t, "/api/v1/query_exemplars", params, &got); err != nil {
+			t.Fatal(err)
+		}
+		return len(got) > 0 && len(got[0].Exemplars) > 0
+	})
+
+	var external []string
+	if err := prom.api(t, "/api/v1/label/external_url/values", url.Values{"match[]": {`touchprobe_agent_info{job="touchprobe"}`}}, &external); err != nil || len(external) != 1 {
+		t.Fatalf("external_url of the agent in Prometheus: %v, %v", external, err)
+	}
+	panels := loadDashboard(t).stepDurationPanels()
+	if len(panels) == 0 || len(panels[0].runLinks()) == 0 {
+		t.Fatal("the dashboard has no run link on step duration exemplars")
+	}
+	link := panels[0].runLinks()[0]
+
+	checked := 0
+	for _, series := range got {
+		journey := series.SeriesLabels["journey"]
+		for _, e := range series.Exemplars {
+			runID := e.Labels["run_id"]
+			if journey == "" || runID == "" || len(e.Labels) != 1 {
+				t.Errorf("exemplar %v of %v: want one label run_id, on a series with a journey", e.Labels, series.SeriesLabels)
+				continue
+			}
+			if checked == 3 {
+				continue
+			}
+			checked++
+			u := expandRunLink(link, external[0], journey, runID)
+			if !strings.HasPrefix(u, agentURL+"/journeys/") {
+				t.Errorf("run link %q does not lead to the agent %s", u, agentURL)
+			}
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), runID) {
+				t.Errorf("GET %s (exemplar of step %q): %d, page mentions the run: %v", u, series.SeriesLabels["step"], resp.StatusCode, strings.Contains(string(body), runID))
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no exemplar to follow")
+	}
+}
