@@ -62,7 +62,7 @@ func manyJourneys(n, steps int) *Metrics {
 func BenchmarkExposition(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("journeys=%d", n), func(b *testing.B) {
-			h := promhttp.HandlerFor(NewRegistry(manyJourneys(n, 8)), promhttp.HandlerOpts{})
+			h := promhttp.HandlerFor(NewRegistry(manyJourneys(n, 8)), promhttp.HandlerOpts{EnableOpenMetrics: true})
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
 			req.Header.Set("Accept", "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 			req.Header.Set("Accept-Encoding", "gzip")
@@ -78,12 +78,21 @@ func BenchmarkExposition(b *testing.B) {
 				wire = rec.Body.Len()
 			}
 			b.StopTimer()
-			// The uncompressed size, once, outside the timing.
-			plain := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-			plain.Header.Set("Accept", req.Header.Get("Accept"))
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, plain)
-			b.ReportMetric(float64(rec.Body.Len()), "bytes/scrape")
+			// Uncompressed sizes, once each, outside the timing: the text
+			// format, OpenMetrics (with exemplars, what Prometheus asks
+			// for first) and protobuf (with native histograms, what a
+			// Prometheus with native histograms enabled asks for).
+			for _, f := range []struct{ unit, accept string }{
+				{"bytes/scrape", req.Header.Get("Accept")},
+				{"openmetrics-bytes/scrape", "application/openmetrics-text;version=1.0.0"},
+				{"protobuf-bytes/scrape", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"},
+			} {
+				plain := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				plain.Header.Set("Accept", f.accept)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, plain)
+				b.ReportMetric(float64(rec.Body.Len()), f.unit)
+			}
 			b.ReportMetric(float64(wire), "gzip-bytes/scrape")
 		})
 	}
