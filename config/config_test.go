@@ -96,7 +96,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 		}},
 		{file: "invalid-unknown-key-no-suggestion.toml", want: []string{
-			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age" and "artifacts_max_bytes"`,
+			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age", "artifacts_max_bytes" and "histograms"`,
 		}},
 		{file: "invalid-unknown-key-journey.toml", want: []string{
 			`FILE: journey "storefront" (#1): unknown key "shedule": did you mean "schedule"?`,
@@ -368,6 +368,7 @@ func TestDefaults(t *testing.T) {
 		DefaultStepTimeout: Duration{DefaultStepTimeout},
 		ArtifactsMaxAge:    Duration{DefaultArtifactsMaxAge},
 		ArtifactsMaxBytes:  DefaultArtifactsMaxBytes,
+		Histograms:         DefaultHistograms,
 	}
 	if cfg.Agent != wantAgent {
 		t.Errorf("Agent = %+v, want %+v", cfg.Agent, wantAgent)
@@ -964,6 +965,44 @@ func TestArtifactsRetention(t *testing.T) {
 	want := filepath.Join(filepath.Dir(testdata+"valid-artifacts.toml"), "evidence")
 	if a.ArtifactsDir != want || a.ArtifactsMaxAge.Duration != 72*time.Hour || a.ArtifactsMaxBytes != 512<<20 {
 		t.Errorf("artifacts settings = %q, %v, %v; want %s, 72h, 512MiB", a.ArtifactsDir, a.ArtifactsMaxAge, a.ArtifactsMaxBytes, want)
+	}
+}
+
+func TestHistograms(t *testing.T) {
+	const journey = `
+[[journey]]
+name = "storefront"
+[[journey.step]]
+name = "landing"
+action = "navigate"
+url = "https://shop.example/"
+`
+	for _, tc := range []struct {
+		agent, want, err string
+	}{
+		{agent: "", want: HistogramsBoth},
+		{agent: `histograms = "both"`, want: HistogramsBoth},
+		{agent: `histograms = "classic"`, want: HistogramsClassic},
+		{agent: `histograms = "native"`, want: HistogramsNative},
+		{agent: `histograms = "Native"`, err: `f.toml: agent: histograms: "Native" is not a way to expose histograms: write histograms = "both" (the default: native histograms to a Prometheus that asks for them, classic buckets to any other), "classic" or "native"`},
+		{agent: `histograms = ""`, err: `f.toml: agent: histograms: "" is not a way to expose histograms: write histograms = "both"`},
+		{agent: `histograms = true`, err: `f.toml: agent: histograms: expected`},
+	} {
+		t.Run(tc.agent, func(t *testing.T) {
+			cfg, err := Parse([]byte("[agent]\n"+tc.agent+"\n"+journey), "f.toml")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Agent.Histograms != tc.want {
+				t.Errorf("histograms = %q, want %q", cfg.Agent.Histograms, tc.want)
+			}
+		})
 	}
 }
 

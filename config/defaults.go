@@ -32,6 +32,9 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 	if !d.root.present["agent.artifacts_max_bytes"] {
 		a.ArtifactsMaxBytes = DefaultArtifactsMaxBytes
 	}
+	if !d.root.present["agent.histograms"] {
+		a.Histograms = DefaultHistograms
+	}
 
 	for i := range d.cfg.Journeys {
 		j, jm := &d.cfg.Journeys[i], d.journeys[i]

@@ -50,7 +50,26 @@ type Agent struct {
 	// ArtifactsMaxBytes.
 	ArtifactsMaxAge   Duration `toml:"artifacts_max_age"`
 	ArtifactsMaxBytes ByteSize `toml:"artifacts_max_bytes"`
+	// Histograms says how duration histograms are exposed: one of
+	// Histograms{Native,Classic,Both}.
+	Histograms string `toml:"histograms"`
 }
+
+// How duration histograms are exposed. Native histograms reach a Prometheus
+// that scrapes protobuf with native histograms enabled; classic buckets are
+// what every Prometheus reads, and the only form in the text format.
+const (
+	HistogramsNative  = "native"
+	HistogramsClassic = "classic"
+	HistogramsBoth    = "both"
+	// DefaultHistograms serves both: a Prometheus that negotiates native
+	// histograms takes those, any other reads the classic buckets, and the
+	// shipped dashboard reads either.
+	DefaultHistograms = HistogramsBoth
+)
+
+// HistogramModes are the values [agent] histograms accepts.
+var HistogramModes = []string{HistogramsBoth, HistogramsClassic, HistogramsNative}
 
 // Browser says which Chromium to start and how.
 type Browser struct {

@@ -70,6 +70,10 @@ func (v *validator) agent() {
 	if m.has("agent.artifacts_max_bytes") && a.ArtifactsMaxBytes < MinArtifactsMaxBytes {
 		v.add(top, "agent.artifacts_max_bytes", "must be at least %s, got %s: write a size such as %s", MinArtifactsMaxBytes, a.ArtifactsMaxBytes, `"512MiB" or "1GiB"`)
 	}
+	if m.has("agent.histograms") && !slices.Contains(HistogramModes, a.Histograms) {
+		v.add(top, "agent.histograms", "%q is not a way to expose histograms: write histograms = %q (the default: native histograms to a Prometheus that asks for them, classic buckets to any other), %q or %q",
+			a.Histograms, HistogramsBoth, HistogramsClassic, HistogramsNative)
+	}
 }
 
 func (v *validator) browser() {

@@ -46,13 +46,26 @@ type panel struct {
 		Defaults struct {
 			Unit string `json:"unit"`
 		} `json:"defaults"`
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options string `json:"options"`
+			} `json:"matcher"`
+			Properties []struct {
+				ID    string          `json:"id"`
+				Value json.RawMessage `json:"value"`
+			} `json:"properties"`
+		} `json:"overrides"`
 	} `json:"fieldConfig"`
-	Targets []struct {
-		Datasource *datasource `json:"datasource"`
-		Expr       string      `json:"expr"`
-		RefID      string      `json:"refId"`
-	} `json:"targets"`
-	Panels []panel `json:"panels"`
+	Targets []target `json:"targets"`
+	Panels  []panel  `json:"panels"`
+}
+
+type target struct {
+	Datasource *datasource `json:"datasource"`
+	Expr       string      `json:"expr"`
+	RefID      string      `json:"refId"`
+	Exemplar   bool        `json:"exemplar"`
 }
 
 type variable struct {
@@ -282,6 +295,14 @@ func TestDashboardLint(t *testing.T) {
 					t.Errorf("%s: range [%s], want [$__rate_interval] or [$__range]", where, m[1])
 				}
 			}
+			// A Prometheus that scrapes native histograms stores no
+			// classic buckets: a query of buckets must also read the
+			// native histogram.
+			for _, m := range bucketRE.FindAllStringSubmatch(tg.Expr, -1) {
+				if !strings.Contains(tg.Expr, m[1]+"{") {
+					t.Errorf("%s: reads the classic buckets of %s but not its native histogram: %s", where, m[1], tg.Expr)
+				}
+			}
 			if counter.MatchString(tg.Expr) && !strings.Contains(tg.Expr, "rate(") && !strings.Contains(tg.Expr, "increase(") {
 				t.Errorf("%s: a counter outside rate() or increase(): %s", where, tg.Expr)
 			}
@@ -293,6 +314,94 @@ func TestDashboardLint(t *testing.T) {
 		}
 	}
 }
+
+// runLinks returns the URLs of the data links a panel puts on the run_id
+// field of its exemplars.
+func (p panel) runLinks() []string {
+	var urls []string
+	for _, o := range p.FieldConfig.Overrides {
+		if o.Matcher.ID != "byName" || o.Matcher.Options != metrics.ExemplarRunID {
+			continue
+		}
+		for _, prop := range o.Properties {
+			if prop.ID != "links" {
+				continue
+			}
+			var links []struct {
+				URL string `json:"url"`
+			}
+			json.Unmarshal(prop.Value, &links)
+			for _, l := range links {
+				urls = append(urls, l.URL)
+			}
+		}
+	}
+	return urls
+}
+
+// stepDurationPanels are the panels that read the step duration histogram.
+func (d *dashboard) stepDurationPanels() []panel {
+	var out []panel
+	for _, p := range d.allPanels() {
+		if slices.ContainsFunc(p.Targets, func(tg target) bool {
+			return stepDurationRE.MatchString(tg.Expr)
+		}) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+var stepDurationRE = regexp.MustCompile(`\btouchprobe_step_duration_seconds(_bucket)?\{`)
+
+// expandRunLink does what Grafana does to a run link on an exemplar.
+func expandRunLink(link, externalURL, journey, runID string) string {
+	return strings.NewReplacer(
+		"${external_url}", externalURL,
+		"${__data.fields.journey:percentencode}", url.PathEscape(journey),
+		"${__value.raw:percentencode}", url.PathEscape(runID),
+	).Replace(link)
+}
+
+// TestStepDurationExemplars: the step duration panels ask for exemplars
+// and link each one to its run's page on the agent.
+func TestStepDurationExemplars(t *testing.T) {
+	d := loadDashboard(t)
+	panels := d.stepDurationPanels()
+	if len(panels) < 2 {
+		t.Fatalf("%d panels read touchprobe_step_duration_seconds, want the heatmap and the p95", len(panels))
+	}
+	for _, p := range panels {
+		for _, tg := range p.Targets {
+			if stepDurationRE.MatchString(tg.Expr) && !tg.Exemplar {
+				t.Errorf("panel %q %s: exemplars not shown (\"exemplar\": true)", p.Title, tg.RefID)
+			}
+		}
+		links := p.runLinks()
+		if len(links) != 1 {
+			t.Errorf("panel %q: %d data links on the run_id of exemplars, want 1", p.Title, len(links))
+			continue
+		}
+		if got, want := expandRunLink(links[0], "https://probe.example/tp", "check out", "0123abcd"), "https://probe.example/tp/journeys/check%20out/runs/0123abcd"; got != want {
+			t.Errorf("panel %q: run link %q becomes %q, want %q", p.Title, links[0], got, want)
+		}
+	}
+	var found bool
+	for _, v := range d.Templating.List {
+		if v.Name == "external_url" {
+			found = true
+			if !strings.Contains(v.query(), "touchprobe_agent_info{") || !strings.HasSuffix(v.query(), ", external_url)") {
+				t.Errorf("variable external_url: query %q, want the external_url of touchprobe_agent_info", v.query())
+			}
+		}
+	}
+	if !found {
+		t.Error("no variable external_url for the run links")
+	}
+}
+
+// bucketRE matches the classic buckets of a histogram and captures its name.
+var bucketRE = regexp.MustCompile(`(touchprobe_[a-z0-9_]+)_bucket\b`)
 
 // grafanaVars stands in for what Grafana substitutes before it queries.
 var grafanaVars = strings.NewReplacer(
@@ -306,8 +415,9 @@ var labelValuesRE = regexp.MustCompile(`^label_values\((.*),\s*([a-zA-Z_][a-zA-Z
 
 // checkDashboardQueries runs every query of the dashboard against a real
 // Prometheus that scraped a real agent: each must parse and evaluate, and
-// each variable must find values.
-func checkDashboardQueries(t *testing.T, prom *prometheus) {
+// each variable must find values. Panels whose title starts with one of
+// mayBeEmpty, besides the failures panel, may find nothing.
+func checkDashboardQueries(t *testing.T, prom *prometheus, mayBeEmpty ...string) {
 	t.Helper()
 	d := loadDashboard(t)
 	var empty []string
@@ -326,7 +436,7 @@ func checkDashboardQueries(t *testing.T, prom *prometheus) {
 	}
 	// With a fast then slow shop, no failure and no browser restart.
 	for _, e := range empty {
-		if !strings.HasPrefix(e, "Failures by reason") {
+		if !strings.HasPrefix(e, "Failures by reason") && !slices.ContainsFunc(mayBeEmpty, func(p string) bool { return strings.HasPrefix(e, p) }) {
 			t.Errorf("panel %s: no data from a real agent", e)
 		}
 	}

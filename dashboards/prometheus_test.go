@@ -31,8 +31,9 @@ type prometheus struct {
 
 // startPrometheus runs the Prometheus of the Debian package with a
 // throwaway data directory, scraping target every second and evaluating
-// the shipped rules every second. It is stopped when the test ends.
-func startPrometheus(t *testing.T, target string) *prometheus {
+// the shipped rules every second, with flags added to its command line.
+// It is stopped when the test ends.
+func startPrometheus(t *testing.T, target string, flags ...string) *prometheus {
 	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
@@ -65,12 +66,12 @@ scrape_configs:
 	l.Close()
 
 	var log bytes.Buffer
-	cmd := exec.Command(bin,
-		"--config.file="+cfgFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
+	cmd := exec.Command(bin, append([]string{
+		"--config.file=" + cfgFile,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
 		"--log.level=warn",
-	)
+	}, flags...)...)
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -205,29 +206,46 @@ func find(alerts []alert, name string) *alert {
 // fires; once the product page is slower than its budget,
 // TouchprobeStepOverBudget fires for that step after three slow runs in a
 // row (the rule counts runs, so no for: needs shortening for the test).
-func TestAlertsInPrometheus(t *testing.T) {
-	if testing.Short() {
-		t.Skip("drives Chromium and Prometheus for a minute or two")
-	}
+// startDemo starts the demo shop and an agent that runs its checkout
+// journey every 2 seconds, with agentTOML (keys of [agent]) in its
+// configuration. It returns the shop, the agent's address and its external
+// URL; both stop when the test ends.
+func startDemo(t *testing.T, agentTOML string) (shop *demoshop.Shop, addr, agentURL string) {
+	t.Helper()
 	shop, err := demoshop.Start(demoshop.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer shop.Close()
+	t.Cleanup(func() { shop.Close() })
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	agentURL := "http://" + l.Addr().String()
+	addr = l.Addr().String()
+	agentURL = "http://" + addr
+	cfg := shop.Journey("@every 2s")
+	if agentTOML != "" {
+		if !strings.Contains(cfg, "[agent]\n") {
+			t.Fatalf("the demo shop's configuration has no [agent] table to add %q to", agentTOML)
+		}
+		cfg = strings.Replace(cfg, "[agent]\n", "[agent]\n"+agentTOML+"\n", 1)
+	}
 	testutil.StartAgent(t, agent.Options{
-		Load:        func() (*config.Config, error) { return config.Parse([]byte(shop.Journey("@every 2s")), "demo.toml") },
+		Load:        func() (*config.Config, error) { return config.Parse([]byte(cfg), "demo.toml") },
 		Listeners:   []net.Listener{l},
 		ExternalURL: agentURL,
 		Logger:      slog.New(slog.DiscardHandler),
 	})
+	return shop, addr, agentURL
+}
 
-	prom := startPrometheus(t, l.Addr().String())
+func TestAlertsInPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium and Prometheus for a minute or two")
+	}
+	shop, addr, agentURL := startDemo(t, "")
+	prom := startPrometheus(t, addr)
 
 	// Fast shop: three successful runs seen by Prometheus and the rules
 	// evaluated after them, without an alert about the journey.
@@ -291,4 +309,121 @@ func TestAlertsInPrometheus(t *testing.T) {
 	t.Logf("%s %s: %s", slow.Labels["alertname"], slow.State, slow.Annotations["description"])
 
 	checkDashboardQueries(t, prom)
+}
+
+// TestNativeHistogramsInPrometheus: a Prometheus with native histograms
+// enabled scrapes protobuf and stores the step durations as native
+// histograms, whose quantiles it computes; the dashboard's queries all
+// find data there too. Each mode that serves native histograms is tried.
+func TestNativeHistogramsInPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium and Prometheus for a minute")
+	}
+	for _, mode := range []string{config.HistogramsBoth, config.HistogramsNative} {
+		t.Run(mode, func(t *testing.T) {
+			_, addr, _ := startDemo(t, fmt.Sprintf("histograms = %q", mode))
+			prom := startPrometheus(t, addr, "--enable-feature=native-histograms")
+
+			successes := `touchprobe_journey_runs_total{job="touchprobe",journey="checkout",result="success"}`
+			testutil.WaitFor(t, 3*time.Minute, "three successful runs in Prometheus", func() bool {
+				return prom.value(t, successes) >= 3
+			})
+			p95 := `histogram_quantile(0.95, sum by (step) (rate(touchprobe_step_duration_seconds{job="touchprobe",journey="checkout"}[1m])))`
+			var res []sample
+			testutil.WaitFor(t, time.Minute, "a p95 from the native histogram", func() bool {
+				var err error
+				res, err = prom.query(t, p95)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return len(res) > 0
+			})
+			for _, s := range res {
+				var v float64
+				if _, err := fmt.Sscan(s.Value[1].(string), &v); err != nil || !(v > 0 && v < 60) {
+					t.Errorf("p95 of step %q = %v, want a duration in seconds", s.Metric["step"], s.Value[1])
+				}
+			}
+			// Prometheus took the native histogram, not classic buckets.
+			if v := prom.value(t, `count(touchprobe_step_duration_seconds_bucket{job="touchprobe"})`); v != -1 {
+				t.Errorf("%v classic bucket series stored, want none: the scrape did not use native histograms", v)
+			}
+			// The shop is fast: no step is slow now.
+			checkDashboardQueries(t, prom, "Steps slow now")
+		})
+	}
+}
+
+// TestExemplarsInPrometheus: a Prometheus with exemplar storage, scraping
+// OpenMetrics, stores the run_id exemplars of the step durations, and the
+// dashboard's run link built from one opens that run's page on the agent.
+func TestExemplarsInPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("drives Chromium and Prometheus for a minute")
+	}
+	_, addr, agentURL := startDemo(t, "")
+	prom := startPrometheus(t, addr, "--enable-feature=exemplar-storage")
+
+	type exemplars []struct {
+		SeriesLabels map[string]string `json:"seriesLabels"`
+		Exemplars    []struct {
+			Labels map[string]string `json:"labels"`
+			Value  string            `json:"value"`
+		} `json:"exemplars"`
+	}
+	var got exemplars
+	testutil.WaitFor(t, 3*time.Minute, "a run_id exemplar of the step durations in Prometheus", func() bool {
+		now := time.Now()
+		params := url.Values{
+			"query": {`touchprobe_step_duration_seconds_bucket{job="touchprobe"}`},
+			"start": {fmt.Sprint(now.Add(-10 * time.Minute).Unix())},
+			"end":   {fmt.Sprint(now.Add(time.Minute).Unix())},
+		}
+		if err := prom.api(t, "/api/v1/query_exemplars", params, &got); err != nil {
+			t.Fatal(err)
+		}
+		return len(got) > 0 && len(got[0].Exemplars) > 0
+	})
+
+	var external []string
+	if err := prom.api(t, "/api/v1/label/external_url/values", url.Values{"match[]": {`touchprobe_agent_info{job="touchprobe"}`}}, &external); err != nil || len(external) != 1 {
+		t.Fatalf("external_url of the agent in Prometheus: %v, %v", external, err)
+	}
+	panels := loadDashboard(t).stepDurationPanels()
+	if len(panels) == 0 || len(panels[0].runLinks()) == 0 {
+		t.Fatal("the dashboard has no run link on step duration exemplars")
+	}
+	link := panels[0].runLinks()[0]
+
+	checked := 0
+	for _, series := range got {
+		journey := series.SeriesLabels["journey"]
+		for _, e := range series.Exemplars {
+			runID := e.Labels["run_id"]
+			if journey == "" || runID == "" || len(e.Labels) != 1 {
+				t.Errorf("exemplar %v of %v: want one label run_id, on a series with a journey", e.Labels, series.SeriesLabels)
+				continue
+			}
+			if checked == 3 {
+				continue
+			}
+			checked++
+			u := expandRunLink(link, external[0], journey, runID)
+			if !strings.HasPrefix(u, agentURL+"/journeys/") {
+				t.Errorf("run link %q does not lead to the agent %s", u, agentURL)
+			}
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), runID) {
+				t.Errorf("GET %s (exemplar of step %q): %d, page mentions the run: %v", u, series.SeriesLabels["step"], resp.StatusCode, strings.Contains(string(body), runID))
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no exemplar to follow")
+	}
 }

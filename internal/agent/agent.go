@@ -472,6 +472,7 @@ func (a *Agent) apply(cfg *config.Config) error {
 func (a *Agent) swap(p *prepared) {
 	cfg := p.cfg
 	a.cfg.Store(cfg)
+	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
 	a.configureEvidence(cfg)
 	names := make(map[string]bool, len(cfg.Journeys))

@@ -53,25 +53,49 @@ func manyJourneys(n, steps int) *Metrics {
 	return m
 }
 
-// BenchmarkExposition serves /metrics of an agent with 1,000 journeys of 8
-// steps, as Prometheus scrapes it.
+// BenchmarkExposition serves /metrics of an agent with 10, 100 and 1,000
+// journeys of 8 steps, as Prometheus 2.x scrapes it by default (text
+// format, gzip), and reports the size of a scrape in bytes, uncompressed
+// and on the wire.
 //
 //	go test -run '^$' -bench Exposition ./internal/metrics
 func BenchmarkExposition(b *testing.B) {
-	h := promhttp.HandlerFor(NewRegistry(manyJourneys(1000, 8)), promhttp.HandlerOpts{})
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	var size int
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("GET /metrics: %d", rec.Code)
-		}
-		size = rec.Body.Len()
+	for _, n := range []int{10, 100, 1000} {
+		b.Run(fmt.Sprintf("journeys=%d", n), func(b *testing.B) {
+			h := promhttp.HandlerFor(NewRegistry(manyJourneys(n, 8)), promhttp.HandlerOpts{EnableOpenMetrics: true})
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept", "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+			req.Header.Set("Accept-Encoding", "gzip")
+			var wire int
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("GET /metrics: %d", rec.Code)
+				}
+				wire = rec.Body.Len()
+			}
+			b.StopTimer()
+			// Uncompressed sizes, once each, outside the timing: the text
+			// format, OpenMetrics (with exemplars, what Prometheus asks
+			// for first) and protobuf (with native histograms, what a
+			// Prometheus with native histograms enabled asks for).
+			for _, f := range []struct{ unit, accept string }{
+				{"bytes/scrape", req.Header.Get("Accept")},
+				{"openmetrics-bytes/scrape", "application/openmetrics-text;version=1.0.0"},
+				{"protobuf-bytes/scrape", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"},
+			} {
+				plain := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+				plain.Header.Set("Accept", f.accept)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, plain)
+				b.ReportMetric(float64(rec.Body.Len()), f.unit)
+			}
+			b.ReportMetric(float64(wire), "gzip-bytes/scrape")
+		})
 	}
-	b.ReportMetric(float64(size)/(1<<20), "MiB/scrape")
 }
 
 // TestExpositionOfManyJourneys keeps the benchmark's setup honest: every

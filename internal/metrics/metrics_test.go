@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -494,5 +496,140 @@ func TestEveryMetricLabelIsReservedInConfig(t *testing.T) {
 		if config.LabelNameProblem(l) == "" {
 			t.Errorf("config accepts the label %q, which Prometheus sets", l)
 		}
+	}
+}
+
+// TestHistogramModes: each mode exposes the duration histograms as it
+// says, the budget bucket stays wherever classic buckets are served, and a
+// change of mode starts the histograms afresh rather than mixing layouts.
+func TestHistogramModes(t *testing.T) {
+	for _, tc := range []struct {
+		mode            string
+		classic, native bool
+	}{
+		{config.HistogramsClassic, true, false},
+		{config.HistogramsNative, false, true},
+		{config.HistogramsBoth, true, true},
+		{"", true, true}, // unknown: the default
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			m := New()
+			m.SetHistograms(tc.mode)
+			js := []config.Journey{checkout()}
+			m.SetJourneys("oslo", js, intervals(js))
+			m.ObserveRun(successRun())
+			mfs := gather(t, m.registry())
+			for _, name := range []string{"touchprobe_step_duration_seconds", "touchprobe_journey_duration_seconds"} {
+				mf := mfs[name]
+				if mf == nil || len(mf.GetMetric()) == 0 {
+					t.Fatalf("%s not exposed", name)
+				}
+				for _, metric := range mf.GetMetric() {
+					h := metric.GetHistogram()
+					// A native histogram's exemplar may come with a lone
+					// +Inf bucket; classic buckets have bounds.
+					finite := slices.ContainsFunc(h.GetBucket(), func(b *dto.Bucket) bool { return !math.IsInf(b.GetUpperBound(), 1) })
+					if got := finite; got != tc.classic {
+						t.Errorf("%s%v: classic buckets %v, want %v", name, labels(metric), got, tc.classic)
+					}
+					// A native histogram has a schema and, once observed,
+					// spans of buckets.
+					if got := h.Schema != nil; got != tc.native {
+						t.Errorf("%s%v: native histogram %v, want %v", name, labels(metric), got, tc.native)
+					}
+					if tc.native && h.GetSampleCount() > 0 && len(h.GetPositiveSpan()) == 0 {
+						t.Errorf("%s%v: native histogram without buckets after %d observations", name, labels(metric), h.GetSampleCount())
+					}
+					if name == "touchprobe_step_duration_seconds" && tc.classic && labels(metric)["step"] == "product" {
+						if !slices.ContainsFunc(h.GetBucket(), func(b *dto.Bucket) bool { return b.GetUpperBound() == 2.2 }) {
+							t.Errorf("step product: no classic bucket at its budget 2.2")
+						}
+					}
+				}
+			}
+		})
+	}
+
+	// Switching mode on reload resets the histograms: a classic series must
+	// not turn native with the old counts.
+	m := New()
+	js := []config.Journey{checkout()}
+	m.SetHistograms(config.HistogramsClassic)
+	m.SetJourneys("oslo", js, intervals(js))
+	m.ObserveRun(successRun())
+	m.SetHistograms(config.HistogramsNative)
+	m.SetJourneys("oslo", js, intervals(js))
+	for _, metric := range gather(t, m.registry())["touchprobe_step_duration_seconds"].GetMetric() {
+		if h := metric.GetHistogram(); h.GetSampleCount() != 0 || h.Schema == nil {
+			t.Errorf("after switching to native: %v has %d samples, schema %v; want a fresh native histogram", labels(metric), h.GetSampleCount(), h.Schema)
+		}
+	}
+}
+
+// TestExemplars: every observation of the duration histograms carries the
+// run's id as an exemplar, in OpenMetrics and in the native histogram, so
+// that a point on a graph leads to the run.
+func TestExemplars(t *testing.T) {
+	for _, mode := range config.HistogramModes {
+		t.Run(mode, func(t *testing.T) {
+			m := New()
+			m.SetHistograms(mode)
+			js := []config.Journey{checkout()}
+			m.SetJourneys("oslo", js, intervals(js))
+			m.ObserveRun(successRun())
+			run := successRun()
+			run.RunID = "r2"
+			run.Steps[1].Duration = 2 * time.Second
+			m.ObserveRun(run)
+
+			mfs := gather(t, m.registry())
+			for _, name := range []string{"touchprobe_step_duration_seconds", "touchprobe_journey_duration_seconds"} {
+				for _, metric := range mfs[name].GetMetric() {
+					h := metric.GetHistogram()
+					var exemplars []*dto.Exemplar
+					for _, b := range h.GetBucket() {
+						if e := b.GetExemplar(); e != nil {
+							exemplars = append(exemplars, e)
+						}
+					}
+					exemplars = append(exemplars, h.GetExemplars()...)
+					if len(exemplars) == 0 {
+						t.Errorf("%s%v: no exemplar", name, labels(metric))
+					}
+					for _, e := range exemplars {
+						if len(e.GetLabel()) != 1 || e.GetLabel()[0].GetName() != "run_id" || !slices.Contains([]string{"r1", "r2"}, e.GetLabel()[0].GetValue()) {
+							t.Errorf("%s%v: exemplar %v, want run_id r1 or r2", name, labels(metric), e)
+						}
+						if e.GetTimestamp() == nil {
+							t.Errorf("%s%v: exemplar without a timestamp", name, labels(metric))
+						}
+					}
+				}
+			}
+			if mode == config.HistogramsNative {
+				return
+			}
+			// OpenMetrics carries them on the buckets: each run's product
+			// step lands in a bucket of its own.
+			var b bytes.Buffer
+			enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeOpenMetrics))
+			mfList, err := m.registry().Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mf := range mfList {
+				if err := enc.Encode(mf); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := regexp.MustCompile(`touchprobe_step_duration_seconds_bucket\{[^}]*step="product"[^}]*le="1.0"\} 1 # \{run_id="r1"\} 0.9 [0-9.e+]+\n`)
+			if !want.Match(b.Bytes()) {
+				t.Errorf("OpenMetrics lacks the exemplar of r1 at 0.9s on step product:\n%s", b.String())
+			}
+			want = regexp.MustCompile(`touchprobe_step_duration_seconds_bucket\{[^}]*step="product"[^}]*le="2.0"\} 2 # \{run_id="r2"\} 2.0 [0-9.e+]+\n`)
+			if !want.Match(b.Bytes()) {
+				t.Errorf("OpenMetrics lacks the exemplar of r2 at 2s on step product:\n%s", b.String())
+			}
+		})
 	}
 }
