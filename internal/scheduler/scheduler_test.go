@@ -173,9 +173,12 @@ func TestConcurrencyLimit(t *testing.T) {
 			}
 		}
 	})
+	// The churn ends before the test does, even when waitFor fails it:
+	// its t.Error must not come after the end.
+	stopChurn := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopChurn()
 	waitFor(t, "40 runs", func() bool { return runs.Load() >= 40 })
-	close(stop)
-	wg.Wait()
+	stopChurn()
 	if got := maxInflight.Load(); got > limit {
 		t.Errorf("%d runs in flight at once, limit %d", got, limit)
 	}
