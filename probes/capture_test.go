@@ -347,9 +347,10 @@ func TestCaptureOfAStuckPageEnds(t *testing.T) {
 		r *probes.Result
 		c *kept
 	}
+	run := prepareRun(t, shared, cfg, "fault", true)
 	done := make(chan outcome, 1)
 	go func() {
-		r, c := runCapturing(t, cfg, "fault")
+		r, c := run()
 		done <- outcome{r, c}
 	}()
 	select {

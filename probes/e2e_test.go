@@ -83,14 +83,25 @@ func runJourney(t *testing.T, cfg *config.Config, name string) *probes.Result {
 // timeout, keeping evidence in memory if asked to.
 func runProbe(t *testing.T, cfg *config.Config, name string, capturing bool) (*probes.Result, *kept) {
 	t.Helper()
+	return prepareRun(t, shared, cfg, name, capturing)()
+}
+
+// prepareRun looks journey name up in cfg, failing the test if there is
+// none, and returns its run in b within the journey's timeout. The run
+// never fails the test, so that a goroutine other than the test's may do
+// it while the test waits for its result.
+func prepareRun(t *testing.T, b probes.Browser, cfg *config.Config, name string, capturing bool) func() (*probes.Result, *kept) {
+	t.Helper()
 	j := cfg.Journey(name)
 	if j == nil {
 		t.Fatalf("no journey %q", name)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), j.Timeout.Duration)
-	defer cancel()
-	p := &probes.Prober{Browser: shared, Logger: testLogger(t)}
-	return runKeeping(ctx, p, j, cfg.Secrets(), capturing)
+	p := &probes.Prober{Browser: b, Logger: testLogger(t)}
+	return func() (*probes.Result, *kept) {
+		ctx, cancel := context.WithTimeout(context.Background(), j.Timeout.Duration)
+		defer cancel()
+		return runKeeping(ctx, p, j, cfg.Secrets(), capturing)
+	}
 }
 
 // runKeeping runs j with p; when capturing, it keeps the run's evidence in
@@ -432,12 +443,20 @@ func TestBrowserCrashMidRunIsAnErrorAndTheNextRunSucceeds(t *testing.T) {
 	}
 	oldGroup := shared.PGID()
 
+	run := prepareRun(t, shared, cfg, "checkout", false)
 	done := make(chan *probes.Result, 1)
-	go func() { done <- runJourney(t, cfg, "checkout") }()
-	// Kill once the run is waiting on the slowed product page.
+	go func() {
+		r, _ := run()
+		done <- r
+	}()
+	// Kill once the run is waiting on the slowed product page. Not
+	// testutil.WaitFor: the run must end before the test may.
 	deadline := time.Now().Add(20 * time.Second)
 	for shop.Requests("product") == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
+	}
+	if shop.Requests("product") == 0 {
+		t.Error("the run did not reach the slowed product page within 20s")
 	}
 	if err := shared.Kill(); err != nil {
 		t.Fatal(err)

@@ -170,21 +170,43 @@ timeout = "60s"
   url = %q
   wait_for = "a.product-link"
 `, shop.URL()))
+	faulty := &tabSignal{Browser: shared, opened: make(chan struct{})}
+	fault := prepareRun(t, faulty, cfg, name, false)
+	neighbour := prepareRun(t, shared, good, "neighbour", false)
+	faultDone := make(chan struct{})
 	var wg sync.WaitGroup
 	var other *probes.Result
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		// Start the neighbour while the fault is under way.
-		time.Sleep(300 * time.Millisecond)
-		other = runJourney(t, good, "neighbour")
-	}()
-	r := runJourney(t, cfg, name)
+	wg.Go(func() {
+		// Start the neighbour while the fault is under way: once its run
+		// has its tab (or has ended without one).
+		select {
+		case <-faulty.opened:
+		case <-faultDone:
+		}
+		other, _ = neighbour()
+	})
+	r, _ := fault()
+	close(faultDone)
 	wg.Wait()
 	if other.Status != probes.StatusSuccess {
 		t.Errorf("a journey running beside the fault did not succeed:\n%s", describe(other))
 	}
 	return r
+}
+
+// tabSignal is a browser that closes opened when it has opened a tab.
+type tabSignal struct {
+	probes.Browser
+	once   sync.Once
+	opened chan struct{}
+}
+
+func (b *tabSignal) Tab(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	tab, cancel, err := b.Browser.Tab(ctx)
+	if err == nil {
+		b.once.Do(func() { close(b.opened) })
+	}
+	return tab, cancel, err
 }
 
 // baselineProcs runs one healthy journey and returns the browser's process

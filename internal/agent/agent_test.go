@@ -164,10 +164,9 @@ func TestAgentRecoversFromABrowserCrash(t *testing.T) {
 		shop.SetSlow("product", 3*time.Second)
 		return demoJourney(shop)
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for h.shop.Requests("product") == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.WaitFor(t, 60*time.Second, "the run to wait on the slowed product page", func() bool {
+		return h.shop.Requests("product") > 0
+	})
 	if err := h.agent.Browser().Kill(); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 func start(t *testing.T, opts Options) *Shop {
@@ -608,7 +610,10 @@ func TestCloseEndsAHangingChat(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // let both requests reach their handlers
+	// Both handlers count the request on entry, before they wait.
+	testutil.WaitFor(t, 30*time.Second, "both requests to reach their handlers", func() bool {
+		return s.Requests("chat") == 1 && s.Requests("landing") == 1
+	})
 
 	begin := time.Now()
 	if err := s.Close(); err != nil {

@@ -173,9 +173,12 @@ func TestConcurrencyLimit(t *testing.T) {
 			}
 		}
 	})
+	// The churn ends before the test does, even when waitFor fails it:
+	// its t.Error must not come after the end.
+	stopChurn := sync.OnceFunc(func() { close(stop); wg.Wait() })
+	defer stopChurn()
 	waitFor(t, "40 runs", func() bool { return runs.Load() >= 40 })
-	close(stop)
-	wg.Wait()
+	stopChurn()
 	if got := maxInflight.Load(); got > limit {
 		t.Errorf("%d runs in flight at once, limit %d", got, limit)
 	}
@@ -282,6 +285,8 @@ func TestLagIncludesWaitForSlot(t *testing.T) {
 	if got := s.Running(); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("Running() = %v", got)
 	}
+	// Not synchronisation: the time the assertions need to pass. b must
+	// not start within wait, and its lag must then include it.
 	const wait = 200 * time.Millisecond
 	time.Sleep(wait)
 	if p.count("b") != 0 {
@@ -520,7 +525,7 @@ func TestStopWaitsWithinGrace(t *testing.T) {
 	started := make(chan struct{})
 	s := New(1, func(ctx context.Context, _ Job, _ time.Time) {
 		close(started)
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // a run that takes a while: Stop must wait for it
 		runErr.Store(fmt.Sprint(ctx.Err()))
 	}, Hooks{}, nil)
 	if err := s.Update([]Job{job("a", "@yearly")}); err != nil {
