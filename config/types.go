@@ -31,6 +31,9 @@ type Config struct {
 	Agent    Agent     `toml:"agent"`
 	Browser  Browser   `toml:"browser"`
 	Journeys []Journey `toml:"journey"`
+	// Profiles are the built-in profiles followed by the file's
+	// [[profile]] tables; see Profile.
+	Profiles []Profile `toml:"profile"`
 
 	// File is the path the configuration was loaded from.
 	File string `toml:"-"`
@@ -50,6 +53,8 @@ type Agent struct {
 	// ArtifactsMaxBytes.
 	ArtifactsMaxAge   Duration `toml:"artifacts_max_age"`
 	ArtifactsMaxBytes ByteSize `toml:"artifacts_max_bytes"`
+	// DefaultProfile is the profile of journeys that name none.
+	DefaultProfile string `toml:"default_profile"`
 }
 
 // Browser says which Chromium to start and how.
@@ -69,7 +74,10 @@ type Journey struct {
 	// Confirm is how a confirm() dialog of the site is answered:
 	// ConfirmAccept (the default, also when empty) or ConfirmDismiss.
 	Confirm string `toml:"confirm"`
-	Steps   []Step `toml:"step"`
+	// Profiles are the profiles the journey runs under, each its own
+	// run; Agent.DefaultProfile when the file names none.
+	Profiles []string `toml:"profiles"`
+	Steps    []Step   `toml:"step"`
 }
 
 // The answers a journey may give to a site's confirm() dialogs.
