@@ -162,3 +162,25 @@ func (t *Throughput) UnmarshalText(b []byte) error {
 	*t = v
 	return nil
 }
+
+// JourneyProfiles returns the profiles j runs under, in its order: those
+// it names, else the agent's default profile. It never returns an empty
+// list: a journey made by hand, not loaded, runs on the desktop.
+func (c *Config) JourneyProfiles(j *Journey) []*Profile {
+	names := j.Profiles
+	if len(names) == 0 && c != nil && c.Agent.DefaultProfile != "" {
+		names = []string{c.Agent.DefaultProfile}
+	}
+	var out []*Profile
+	for _, name := range names {
+		if p := c.Profile(name); p != nil {
+			out = append(out, p)
+		} else if p := BuiltinProfile(name); p != nil {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, BuiltinProfile(DefaultProfile))
+	}
+	return out
+}
