@@ -27,7 +27,10 @@ func emulate(ctx context.Context, p *config.Profile) error {
 	if p == nil {
 		return nil
 	}
-	if p.Width > 0 && p.Height > 0 {
+	// The desktop's screen is the browser's own window: left alone, so
+	// that the desktop profile runs exactly as a run without one.
+	if d := config.BuiltinProfile(config.DefaultProfile); p.Width > 0 && p.Height > 0 &&
+		(p.Width != d.Width || p.Height != d.Height || p.DeviceScaleFactor != d.DeviceScaleFactor || p.Mobile != d.Mobile) {
 		if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 			Width: int64(p.Width), Height: int64(p.Height), DeviceScaleFactor: p.DeviceScaleFactor, Mobile: p.Mobile,
 		}); err != nil {
