@@ -22,6 +22,7 @@ func TestLoadValid(t *testing.T) {
 		"valid-odd-strings.toml",
 		"valid-inline-steps.toml",
 		"valid-artifacts.toml",
+		"valid-profiles.toml",
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, err := Load(testdata + file)
@@ -96,7 +97,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 		}},
 		{file: "invalid-unknown-key-no-suggestion.toml", want: []string{
-			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age", "artifacts_max_bytes" and "histograms"`,
+			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age", "artifacts_max_bytes", "histograms" and "default_profile"`,
 		}},
 		{file: "invalid-unknown-key-journey.toml", want: []string{
 			`FILE: journey "storefront" (#1): unknown key "shedule": did you mean "schedule"?`,
@@ -297,6 +298,30 @@ func TestLoadInvalid(t *testing.T) {
 		{file: "invalid-reference-in-label.toml", want: []string{
 			`FILE: journey "storefront ${env:BRAND}" (#1): name: references such as ${env:NAME} are not filled in here: this is a metric label, which would publish a secret; write the value itself`,
 		}},
+		// Profiles are named by journeys and the agent, defined by the
+		// file next to the built-in ones.
+		{file: "invalid-profile-unknown.toml", want: []string{
+			`FILE: agent: default_profile: unknown profile "mobile4g": did you mean "mobile-4g"?`,
+			`FILE: journey "storefront" (#1): profiles: unknown profile "tablet-wfi": did you mean "tablet-wifi"?`,
+			`FILE: journey "storefront" (#1): profiles: "desktop" is named twice: each profile runs the journey once`,
+			`FILE: journey "storefront" (#1): profiles: unknown profile "phone": write one of "desktop", "mobile-4g", "fast-4g", "slow-3g" or "tablet-wifi"`,
+			`FILE: journey "search" (#2): profiles: must name at least one profile, such as profiles = ["desktop", "mobile-4g"], or leave profiles out for the agent's default_profile`,
+		}},
+		{file: "invalid-profile-values.toml", want: []string{
+			`FILE: profile "desktop" (#1): name: "desktop" is a built-in profile: use it as it is, or give yours another name such as "desktop-custom"`,
+			`FILE: profile "phone " (#2): download: invalid throughput "30MBps": write a positive number of bits per second with its unit, such as "30Mbps", "1.6Mbps" or "750kbps"`,
+			`FILE: profile "phone " (#2): upload: expected a throughput in quotes such as "30Mbps", "1.6Mbps" or "750kbps", got integer 750`,
+			`FILE: profile "phone " (#2): unknown key "colour": valid keys here are "name", "width", "height", "device_scale_factor", "mobile", "touch", "user_agent", "cpu_slowdown", "latency", "download" and "upload"`,
+			`FILE: profile "phone " (#2): name: must not start or end with whitespace: write "phone"`,
+			`FILE: profile "phone " (#2): width: must be between 1 and 10000 CSS pixels, got 0`,
+			`FILE: profile "phone " (#2): height: must be between 1 and 10000 CSS pixels, got 20000`,
+			`FILE: profile "phone " (#2): device_scale_factor: must be above 0 and at most 10, got 0: write the device's pixel ratio, such as 2`,
+			`FILE: profile "phone " (#2): cpu_slowdown: must be between 1 (no slowdown) and 100, got 0.5: write how many times slower the customer's CPU is, such as 4`,
+			`FILE: profile "phone " (#2): latency: must be between 0 and 1m0s, got "-1ms": write the latency added to each request, such as "150ms"`,
+			`FILE: profile "phone " (#2): user_agent: must not contain control characters, got one at byte 12: a user agent is one line of text`,
+			`FILE: profile "tablet" (#4): name: profile #3 is already called "tablet": profile names must be unique`,
+			`FILE: profile #5: name: required: write a name such as "tablet-wifi"; it becomes the profile label`,
+		}},
 		{file: "invalid-multiple.toml", want: []string{
 			`FILE: agent: concurrency: must be at least 1, got 0`,
 			`FILE: journey "storefront" (#1): schedule: invalid schedule "@every 1 minute" (failed to parse duration @every 1 minute: time: unknown unit " minute" in duration "1 minute"): write a cron spec or descriptor such as "@every 1m", "*/30 * * * * *" or "0 */5 * * * *"`,
@@ -369,6 +394,7 @@ func TestDefaults(t *testing.T) {
 		ArtifactsMaxAge:    Duration{DefaultArtifactsMaxAge},
 		ArtifactsMaxBytes:  DefaultArtifactsMaxBytes,
 		Histograms:         DefaultHistograms,
+		DefaultProfile:     DefaultProfile,
 	}
 	if cfg.Agent != wantAgent {
 		t.Errorf("Agent = %+v, want %+v", cfg.Agent, wantAgent)

@@ -36,6 +36,7 @@ type decoded struct {
 	root     meta     // agent.* and browser.* keys
 	journeys []meta   // per journey
 	steps    [][]meta // per journey, per step
+	profiles []meta   // per [[profile]] of the file
 }
 
 type decoder struct {
@@ -46,15 +47,17 @@ type decoder struct {
 }
 
 var (
-	durationType = reflect.TypeFor[Duration]()
-	byteSizeType = reflect.TypeFor[ByteSize]()
+	durationType   = reflect.TypeFor[Duration]()
+	byteSizeType   = reflect.TypeFor[ByteSize]()
+	throughputType = reflect.TypeFor[Throughput]()
 )
 
 // decodeTree turns the generic tree into a Config, reporting every type error
 // and unknown key. Values of the wrong type are left zero and marked bad.
 func (d *decoder) decodeTree(tree map[string]any) *decoded {
 	out := &decoded{cfg: &Config{}}
-	out.root = d.table(where{}, nil, tree, reflect.ValueOf(out.cfg).Elem(), "journey")
+	out.root = d.table(where{}, nil, tree, reflect.ValueOf(out.cfg).Elem(), "journey", "profile")
+	d.profiles(tree, out)
 
 	raw, ok := tree["journey"]
 	if !ok {
@@ -92,6 +95,26 @@ func (d *decoder) decodeTree(tree map[string]any) *decoded {
 		}
 	}
 	return out
+}
+
+// profiles decodes the file's [[profile]] tables.
+func (d *decoder) profiles(tree map[string]any, out *decoded) {
+	raw, ok := tree["profile"]
+	if !ok {
+		return
+	}
+	out.root.present["profile"] = true
+	tables, ok := d.tables(where{}, "profile", raw, "[[profile]]")
+	if !ok {
+		out.root.bad["profile"] = true
+		return
+	}
+	out.cfg.Profiles = make([]Profile, len(tables))
+	out.profiles = make([]meta, len(tables))
+	for i, m := range tables {
+		w := where{profile: nameOf(m), profileIndex: i + 1}
+		out.profiles[i] = d.table(w, []string{"profile"}, m, reflect.ValueOf(&out.cfg.Profiles[i]).Elem())
+	}
 }
 
 // nameOf returns the name a journey or step table gives itself, so that
@@ -210,6 +233,18 @@ func setValue(fv reflect.Value, v any) string {
 		}
 		return ""
 	}
+	if fv.Type() == throughputType {
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Sprintf("expected a throughput in quotes such as %s, got %s", throughputExamples, describe(v))
+		}
+		t, err := ParseThroughput(s)
+		if err != nil {
+			return err.Error()
+		}
+		fv.SetInt(int64(t))
+		return ""
+	}
 	switch fv.Kind() {
 	case reflect.String:
 		s, ok := v.(string)
@@ -226,6 +261,18 @@ func setValue(fv reflect.Value, v any) string {
 			return fmt.Sprintf("%d is out of range", n)
 		}
 		fv.SetInt(n)
+	case reflect.Float64:
+		switch n := v.(type) {
+		case int64:
+			fv.SetFloat(float64(n))
+		case float64:
+			if math.IsNaN(n) || math.IsInf(n, 0) {
+				return fmt.Sprintf("expected a finite number such as 1.75, got %s", describe(v))
+			}
+			fv.SetFloat(n)
+		default:
+			return "expected a number such as 1.75, got " + describe(v)
+		}
 	case reflect.Bool:
 		b, ok := v.(bool)
 		if !ok {
@@ -251,7 +298,7 @@ func setValue(fv reflect.Value, v any) string {
 			return strings.Join(problems, "; ")
 		}
 		fv.Set(reflect.ValueOf(out))
-	case reflect.Slice: // []string: extra_flags
+	case reflect.Slice: // []string: extra_flags, profiles
 		list, ok := v.([]any)
 		if !ok {
 			return `expected an array of strings such as ["--lang=en"], got ` + describe(v)

@@ -35,6 +35,27 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 	if !d.root.present["agent.histograms"] {
 		a.Histograms = DefaultHistograms
 	}
+	if !d.root.present["agent.default_profile"] {
+		a.DefaultProfile = DefaultProfile
+	}
+	// A profile's left-out keys are desktop's: a full screen, no
+	// throttling.
+	desktop := BuiltinProfile(DefaultProfile)
+	for i := range d.cfg.Profiles {
+		p, pm := &d.cfg.Profiles[i], d.profiles[i]
+		if !pm.present["width"] {
+			p.Width = desktop.Width
+		}
+		if !pm.present["height"] {
+			p.Height = desktop.Height
+		}
+		if !pm.present["device_scale_factor"] {
+			p.DeviceScaleFactor = desktop.DeviceScaleFactor
+		}
+		if !pm.present["cpu_slowdown"] {
+			p.CPUSlowdown = desktop.CPUSlowdown
+		}
+	}
 
 	for i := range d.cfg.Journeys {
 		j, jm := &d.cfg.Journeys[i], d.journeys[i]
@@ -43,6 +64,9 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 		}
 		if !jm.present["timeout"] {
 			j.Timeout = Duration{DefaultJourneyTimeout}
+		}
+		if !jm.present["profiles"] {
+			j.Profiles = []string{a.DefaultProfile}
 		}
 		for k := range j.Steps {
 			s, sm := &j.Steps[k], d.steps[i][k]
@@ -63,6 +87,8 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 
 // derive sets the values that follow from others once secrets are filled.
 func derive(c *Config) {
+	// The built-in profiles come first, then the file's own.
+	c.Profiles = append(BuiltinProfiles(), c.Profiles...)
 	for i := range c.Journeys {
 		for k := range c.Journeys[i].Steps {
 			s := &c.Journeys[i].Steps[k]

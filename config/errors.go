@@ -18,6 +18,8 @@ type Error struct {
 	JourneyIndex int // 1-based; 0 when the error is not about a journey
 	Step         string
 	StepIndex    int // 1-based; 0 when the error is not about a step
+	Profile      string
+	ProfileIndex int // 1-based; 0 when the error is not about a [[profile]]
 	Key          string
 	Line, Column int // 1-based; 0 when unknown (only syntax errors have them)
 	Msg          string
@@ -31,7 +33,7 @@ type Error struct {
 
 // Error formats the problem as
 //
-//	FILE[:LINE:COL]: [journey "NAME" (#J)[, step "NAME" (#S)]: ][TABLE: ][KEY: ]MSG
+//	FILE[:LINE:COL]: [journey "NAME" (#J)[, step "NAME" (#S)]: |profile "NAME" (#P): ][TABLE: ][KEY: ]MSG
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -50,6 +52,9 @@ func (e *Error) Error() string {
 			b.WriteString(", ")
 			b.WriteString(element("step", e.Step, e.StepIndex))
 		}
+		b.WriteString(": ")
+	} else if e.ProfileIndex > 0 {
+		b.WriteString(element("profile", e.Profile, e.ProfileIndex))
 		b.WriteString(": ")
 	} else if table, rest, ok := strings.Cut(key, "."); ok && !strings.Contains(table, `"`) {
 		b.WriteString(table)
@@ -106,6 +111,8 @@ type where struct {
 	journeyIndex int
 	step         string
 	stepIndex    int
+	profile      string
+	profileIndex int
 }
 
 // collector gathers errors for one file.
@@ -134,6 +141,8 @@ func (c *collector) new(w where, key, msg string) *Error {
 		JourneyIndex: w.journeyIndex,
 		Step:         w.step,
 		StepIndex:    w.stepIndex,
+		Profile:      w.profile,
+		ProfileIndex: w.profileIndex,
 		Key:          key,
 		Msg:          msg,
 	}

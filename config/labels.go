@@ -13,7 +13,7 @@ import (
 // LabelNameProblem. The metrics package tests that every label it sets is
 // listed here.
 var ReservedLabelNames = []string{
-	"location", "journey", "step", "touchpoint", "reason", "result", "timing",
+	"location", "journey", "profile", "step", "touchpoint", "reason", "result", "timing",
 	"external_url", "version", "revision", "goversion",
 	"le", "quantile", "instance", "job",
 }

@@ -102,7 +102,7 @@ func syntaxError(file string, err error) *Error {
 }
 
 // sortErrors groups errors by where they are: agent, browser and the rest of
-// the top of the file first, then each journey followed by its steps. Within
+// the top of the file first (each [[profile]] in turn), then each journey followed by its steps. Within
 // a group, decoding errors (types, unknown keys) stay before rule errors.
 func sortErrors(errs Errors) {
 	table := func(e *Error) int {
@@ -121,6 +121,7 @@ func sortErrors(errs Errors) {
 		return cmp.Or(
 			cmp.Compare(table(a), table(b)),
 			cmp.Compare(a.JourneyIndex, b.JourneyIndex),
+			cmp.Compare(a.ProfileIndex, b.ProfileIndex),
 			cmp.Compare(a.StepIndex, b.StepIndex),
 		)
 	})

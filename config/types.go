@@ -31,6 +31,9 @@ type Config struct {
 	Agent    Agent     `toml:"agent"`
 	Browser  Browser   `toml:"browser"`
 	Journeys []Journey `toml:"journey"`
+	// Profiles are the built-in profiles followed by the file's
+	// [[profile]] tables; see Profile.
+	Profiles []Profile `toml:"profile"`
 
 	// File is the path the configuration was loaded from.
 	File string `toml:"-"`
@@ -53,6 +56,8 @@ type Agent struct {
 	// Histograms says how duration histograms are exposed: one of
 	// Histograms{Native,Classic,Both}.
 	Histograms string `toml:"histograms"`
+	// DefaultProfile is the profile of journeys that name none.
+	DefaultProfile string `toml:"default_profile"`
 }
 
 // How duration histograms are exposed. Native histograms reach a Prometheus
@@ -88,7 +93,10 @@ type Journey struct {
 	// Confirm is how a confirm() dialog of the site is answered:
 	// ConfirmAccept (the default, also when empty) or ConfirmDismiss.
 	Confirm string `toml:"confirm"`
-	Steps   []Step `toml:"step"`
+	// Profiles are the profiles the journey runs under, each its own
+	// run; Agent.DefaultProfile when the file names none.
+	Profiles []string `toml:"profiles"`
+	Steps    []Step   `toml:"step"`
 }
 
 // The answers a journey may give to a site's confirm() dialogs.

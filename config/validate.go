@@ -34,6 +34,7 @@ func validate(c *collector, d *decoded, w written) {
 	v := &validator{collector: c, d: d, written: w}
 	v.agent()
 	v.browser()
+	v.profiles()
 	v.journeys()
 }
 
@@ -121,6 +122,100 @@ func executable(path string) (string, string) {
 	return path, ""
 }
 
+// Bounds of a profile's values.
+const (
+	maxScreenSide   = 10000 // CSS pixels
+	maxScaleFactor  = 10
+	maxCPUSlowdown  = 100
+	maxAddedLatency = time.Minute
+)
+
+// profileNames lists the names a journey or the agent may use: the
+// built-in profiles' and the file's, in that order.
+func (v *validator) profileNames() []string {
+	var names []string
+	for _, p := range builtinProfiles {
+		names = append(names, p.Name)
+	}
+	for _, p := range v.d.cfg.Profiles {
+		if p.Name != "" && !slices.Contains(names, p.Name) {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
+func (v *validator) profiles() {
+	names := map[string]int{}
+	for i := range v.d.cfg.Profiles {
+		p, m := &v.d.cfg.Profiles[i], v.d.profiles[i]
+		w := where{profile: p.Name, profileIndex: i + 1}
+		switch {
+		case m.bad["name"]:
+		case p.Name == "":
+			v.add(w, "name", `required: write a name such as "tablet-wifi"; it becomes the profile label`)
+		case !v.noReference(w, "name", p.Name, true):
+		case TextProblem(p.Name) != "":
+			v.add(w, "name", "%s", TextProblem(p.Name))
+		case BuiltinProfile(p.Name) != nil:
+			v.add(w, "name", "%q is a built-in profile: use it as it is, or give yours another name such as %q", p.Name, p.Name+"-custom")
+		default:
+			if first, dup := names[p.Name]; dup {
+				v.add(w, "name", "profile #%d is already called %q: profile names must be unique", first, p.Name)
+			}
+			names[p.Name] = i + 1
+		}
+		if m.has("width") && (p.Width < 1 || p.Width > maxScreenSide) {
+			v.add(w, "width", "must be between 1 and %d CSS pixels, got %d", maxScreenSide, p.Width)
+		}
+		if m.has("height") && (p.Height < 1 || p.Height > maxScreenSide) {
+			v.add(w, "height", "must be between 1 and %d CSS pixels, got %d", maxScreenSide, p.Height)
+		}
+		if m.has("device_scale_factor") && (p.DeviceScaleFactor <= 0 || p.DeviceScaleFactor > maxScaleFactor) {
+			v.add(w, "device_scale_factor", "must be above 0 and at most %d, got %v: write the device's pixel ratio, such as 2", maxScaleFactor, p.DeviceScaleFactor)
+		}
+		if m.has("cpu_slowdown") && (p.CPUSlowdown < 1 || p.CPUSlowdown > maxCPUSlowdown) {
+			v.add(w, "cpu_slowdown", "must be between 1 (no slowdown) and %d, got %v: write how many times slower the customer's CPU is, such as 4", maxCPUSlowdown, p.CPUSlowdown)
+		}
+		if m.has("latency") && (p.Latency.Duration < 0 || p.Latency.Duration > maxAddedLatency) {
+			v.add(w, "latency", "must be between 0 and %s, got %q: write the latency added to each request, such as \"150ms\"", maxAddedLatency, p.Latency.Duration.String())
+		}
+		if m.has("user_agent") && v.noReference(w, "user_agent", p.UserAgent, false) {
+			if p.UserAgent == "" {
+				v.add(w, "user_agent", "must not be empty: write a user agent, or leave user_agent out to keep the browser's")
+			} else if r := strings.IndexFunc(p.UserAgent, func(r rune) bool { return r < 0x20 || r == 0x7f }); r >= 0 {
+				v.add(w, "user_agent", "must not contain control characters, got one at byte %d: a user agent is one line of text", r+1)
+			}
+		}
+	}
+
+	a, top := &v.d.cfg.Agent, where{}
+	if v.d.root.has("agent.default_profile") && !slices.Contains(v.profileNames(), a.DefaultProfile) {
+		v.add(top, "agent.default_profile", "%s", oneOf("profile", a.DefaultProfile, v.profileNames()))
+	}
+}
+
+// journeyProfiles checks the profiles a journey names.
+func (v *validator) journeyProfiles(w where, m meta, j *Journey) {
+	if !m.has("profiles") {
+		return
+	}
+	if len(j.Profiles) == 0 {
+		v.add(w, "profiles", `must name at least one profile, such as profiles = ["desktop", "mobile-4g"], or leave profiles out for the agent's default_profile`)
+	}
+	known := v.profileNames()
+	seen := map[string]bool{}
+	for _, name := range j.Profiles {
+		switch {
+		case !slices.Contains(known, name):
+			v.add(w, "profiles", "%s", oneOf("profile", name, known))
+		case seen[name]:
+			v.add(w, "profiles", "%q is named twice: each profile runs the journey once", name)
+		}
+		seen[name] = true
+	}
+}
+
 func (v *validator) journeys() {
 	cfg, top := v.d.cfg, where{}
 	if len(cfg.Journeys) == 0 && !v.d.root.bad["journey"] {
@@ -147,6 +242,7 @@ func (v *validator) journeys() {
 			v.add(w, "confirm", "%q is not an answer to a confirm() dialog: write confirm = %q (the default) or confirm = %q", j.Confirm, ConfirmAccept, ConfirmDismiss)
 		}
 		v.labels(w, j.Labels)
+		v.journeyProfiles(w, m, j)
 
 		if len(j.Steps) == 0 && !m.bad["step"] {
 			v.add(w, "step", "at least one [[journey.step]] is required: add the steps of the journey")

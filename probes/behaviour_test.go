@@ -203,7 +203,7 @@ timeout = "60s"
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			p := &probes.Prober{Browser: m, Logger: testLogger(t)}
-			r := p.Run(ctx, cfg.Journey("hog"), cfg.Secrets(), nil)
+			r := p.Run(ctx, cfg.Journey("hog"), nil, cfg.Secrets(), nil)
 			t.Logf("recorded: %s", describe(r))
 			if r.Status != probes.StatusFailure || r.Reason != probes.ReasonPageCrash || r.FailedStep != "hog" {
 				t.Errorf("want failure of step hog with reason page_crash:\n%s", describe(r))

@@ -107,11 +107,14 @@ func prepareRun(t *testing.T, b probes.Browser, cfg *config.Config, name string,
 // runKeeping runs j with p; when capturing, it keeps the run's evidence in
 // memory and returns what was kept, nil if nothing was.
 func runKeeping(ctx context.Context, p *probes.Prober, j *config.Journey, secrets *config.Secrets, capturing bool) (*probes.Result, *kept) {
+	// The journey's first profile; the built-in ones are found without
+	// the configuration.
+	profile := (*config.Config)(nil).JourneyProfiles(j)[0]
 	if !capturing {
-		return p.Run(ctx, j, secrets, nil), nil
+		return p.Run(ctx, j, profile, secrets, nil), nil
 	}
 	mk := &memKeeper{}
-	r := p.Run(ctx, j, secrets, mk)
+	r := p.Run(ctx, j, profile, secrets, mk)
 	if r.Evidence == nil {
 		return r, nil
 	}

@@ -349,13 +349,18 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // click presses the left mouse button on the element's centre: a real click,
-// as a customer makes, not element.click().
+// as a customer makes, not element.click(). Under a touch profile it taps
+// there instead, as a phone's customer does.
 func (s scope) click(ctx context.Context, sel string) error {
 	st, err := s.waitVisible(ctx, sel, true, func(st elementState) bool { return st.Covered == "" })
 	if err != nil {
 		return err
 	}
+	tap := touchInput(ctx)
 	ctx = s.ctxFor(ctx)
+	if tap {
+		return chromedp.Do(ctx, chromedp.TapXY(st.X, st.Y))
+	}
 	return chromedp.Do(ctx, chromedp.MouseClickXY(st.X, st.Y))
 }
 

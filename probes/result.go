@@ -96,7 +96,10 @@ type PageMetrics struct {
 
 // Result is one run of one journey.
 type Result struct {
-	Journey  string
+	Journey string
+	// Profile names the device and network the run was made under; empty
+	// when it was made without one.
+	Profile  string
 	RunID    string
 	Start    time.Time
 	Duration time.Duration

@@ -87,8 +87,12 @@ type Keeper interface {
 // steps are photographed. Evidence that cannot be kept costs the evidence,
 // never the run: Run logs why. A nil keeper keeps nothing; pass a nil
 // interface, not a nil *evidence.Store.
-func (p *Prober) Run(ctx context.Context, j *config.Journey, secrets *config.Secrets, keeper Keeper) *Result {
-	res, c := p.run(ctx, j, secrets, keeper != nil)
+//
+// The run is made under profile, the customer's device and network: it is
+// applied to the tab and to every out-of-process iframe the run enters. A
+// nil profile runs in the browser as it opened the tab.
+func (p *Prober) Run(ctx context.Context, j *config.Journey, profile *config.Profile, secrets *config.Secrets, keeper Keeper) *Result {
+	res, c := p.run(ctx, j, profile, secrets, keeper != nil)
 	if c != nil {
 		p.keep(keeper, res, c)
 	}
@@ -104,10 +108,13 @@ func (p *Prober) logger() *slog.Logger {
 
 // run runs the journey and, when capturing and the run failed or was slow,
 // assembles its evidence.
-func (p *Prober) run(ctx context.Context, j *config.Journey, secrets *config.Secrets, capturing bool) (*Result, *capture) {
+func (p *Prober) run(ctx context.Context, j *config.Journey, profile *config.Profile, secrets *config.Secrets, capturing bool) (*Result, *capture) {
 	res := &Result{Journey: j.Name, RunID: newRunID(), Start: time.Now(), Status: StatusSuccess}
-	logger := p.logger().With("journey", j.Name, "run_id", res.RunID)
-	r := &run{prober: p, journey: j, secrets: secrets, result: res, logger: logger, capturing: capturing}
+	if profile != nil {
+		res.Profile = profile.Name
+	}
+	logger := p.logger().With("journey", j.Name, "profile", res.Profile, "run_id", res.RunID)
+	r := &run{prober: p, journey: j, profile: profile, secrets: secrets, result: res, logger: logger, capturing: capturing}
 	r.execute(ctx)
 	res.Duration = time.Since(res.Start)
 	for _, s := range res.Steps {
@@ -143,6 +150,7 @@ func newRunID() string {
 type run struct {
 	prober  *Prober
 	journey *config.Journey
+	profile *config.Profile
 	secrets *config.Secrets
 	result  *Result
 	logger  *slog.Logger
@@ -185,6 +193,17 @@ func (r *run) execute(ctx context.Context) {
 	}
 	defer closeTab()
 	r.tab = tab
+	// The customer's device and network hold from the first request on.
+	if err := emulate(tab, r.profile); err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not apply profile %q: %v", r.result.Profile, browserGone(tab, err)))
+		return
+	}
+	stopChildren, err := followChildren(tab, r.profile, r.logger)
+	defer stopChildren()
+	if err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not apply profile %q to the page's frames: %v", r.result.Profile, browserGone(tab, err)))
+		return
+	}
 	if r.nav, err = trackNavigation(tab); err != nil {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow navigations: %v", err))
 		return
@@ -204,7 +223,7 @@ func (r *run) execute(ctx context.Context) {
 		r.logger.Debug("downloads not refused", "err", err)
 	}
 	// The journey's deadline applies to everything done in the tab.
-	runCtx, cancel := context.WithCancelCause(tab)
+	runCtx, cancel := context.WithCancelCause(withTouch(tab, r.profile != nil && r.profile.Touch))
 	defer cancel(nil)
 	// A page whose renderer died never answers again: end the step now
 	// rather than at its timeout.

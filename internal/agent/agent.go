@@ -549,7 +549,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if store != nil {
 		keeper = store
 	}
-	res := a.prober.Run(ctx, j, cfg.Secrets(), keeper)
+	res := a.prober.Run(ctx, j, cfg.JourneyProfiles(j)[0], cfg.Secrets(), keeper)
 	if store != nil && res.Evidence != nil {
 		st := store.Stats()
 		a.metrics.SetArtifacts(st.Runs, st.Bytes)

@@ -61,6 +61,7 @@ type commands struct {
 
 	onceJourneys []string
 	onceFormat   string
+	onceProfile  string
 
 	demo demoFlags
 	rec  recorderFlags
@@ -97,6 +98,7 @@ func (c *commands) register(app *kingpin.Application) {
 	browserFlags(once)
 	once.Flag("journey", "Run only this journey; repeatable.").PlaceHolder("NAME").StringsVar(&c.onceJourneys)
 	once.Flag("format", "Output format.").Default("text").EnumVar(&c.onceFormat, "text", "json")
+	once.Flag("profile", "Run the journeys under this profile only, instead of under each of their own.").PlaceHolder("NAME").StringVar(&c.onceProfile)
 	c.handlers[once.FullCommand()] = c.runOnce
 
 	check := app.Command("check", "Validate a configuration file; print every error and exit 1 if there are any.")

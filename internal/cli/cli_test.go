@@ -117,6 +117,7 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	var out struct {
 		Runs []struct {
 			Journey    string `json:"journey"`
+			Profile    string `json:"profile"`
 			Status     string `json:"status"`
 			OverBudget bool   `json:"over_budget"`
 			Steps      []struct {
@@ -136,7 +137,7 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatalf("--format json is not JSON: %v\n%s", err, stdout)
 	}
-	if len(out.Runs) != 1 || out.Runs[0].Status != "success" || !out.Runs[0].OverBudget {
+	if len(out.Runs) != 1 || out.Runs[0].Status != "success" || !out.Runs[0].OverBudget || out.Runs[0].Profile != "desktop" {
 		t.Fatalf("want one successful run over budget: %+v", out.Runs)
 	}
 	for _, s := range out.Runs[0].Steps {
@@ -165,6 +166,10 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	code, _, stderr = runCLI(t, "once", "--config", path, "--journey", "nope")
 	if code != 1 || !strings.Contains(stderr, `no journey named "nope"`) || !strings.Contains(stderr, `"storefront"`) {
 		t.Errorf("unknown journey: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "once", "--config", path, "--profile", "mobile4g")
+	if code != 1 || !strings.Contains(stderr, `no profile named "mobile4g"`) || !strings.Contains(stderr, `"mobile-4g"`) {
+		t.Errorf("unknown profile: exit %d, stderr %q", code, stderr)
 	}
 	if entries, _ := os.ReadDir(browserDir); len(entries) > 0 {
 		t.Errorf("once left browser files behind: %d entries", len(entries))

@@ -41,6 +41,18 @@ func (c *commands) runOnce() int {
 		}
 	}
 
+	var only *config.Profile
+	if c.onceProfile != "" {
+		if only = cfg.Profile(c.onceProfile); only == nil {
+			var names []string
+			for _, p := range cfg.Profiles {
+				names = append(names, fmt.Sprintf("%q", p.Name))
+			}
+			fmt.Fprintf(c.stderr, "%s: no profile named %q; profiles: %s\n", c.configFile, c.onceProfile, strings.Join(names, ", "))
+			return 1
+		}
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	b, err := browser.New(agent.BrowserOptions(cfg, c.browserPath, c.browserDir, logger))
@@ -57,12 +69,20 @@ func (c *commands) runOnce() int {
 	keeper := c.evidenceKeeper(cfg)
 
 	var results []*probes.Result
+	// Each profile of a journey is a run of its own.
+runs:
 	for _, j := range selected {
-		jctx, cancel := context.WithTimeout(ctx, j.Timeout.Duration)
-		results = append(results, prober.Run(jctx, j, cfg.Secrets(), keeper))
-		cancel()
-		if ctx.Err() != nil {
-			break
+		profiles := cfg.JourneyProfiles(j)
+		if only != nil {
+			profiles = []*config.Profile{only}
+		}
+		for _, p := range profiles {
+			jctx, cancel := context.WithTimeout(ctx, j.Timeout.Duration)
+			results = append(results, prober.Run(jctx, j, p, cfg.Secrets(), keeper))
+			cancel()
+			if ctx.Err() != nil {
+				break runs
+			}
 		}
 	}
 	if c.onceFormat == "json" {

@@ -38,7 +38,11 @@ func Text(w io.Writer, results []*probes.Result) error {
 		if r.Status == probes.StatusSuccess && r.OverBudget() {
 			headline = "SUCCESS, OVER BUDGET"
 		}
-		fmt.Fprintf(w, "journey %q  run %s  %s  %s\n", r.Journey, r.RunID, headline, seconds(r.Duration))
+		profile := ""
+		if r.Profile != "" {
+			profile = fmt.Sprintf("  profile %q", r.Profile)
+		}
+		fmt.Fprintf(w, "journey %q%s  run %s  %s  %s\n", r.Journey, profile, r.RunID, headline, seconds(r.Duration))
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "#\tSTEP\tTOUCHPOINT\tTIME\tBUDGET\tVERDICT\tLCP\tTTFB\t")
 		for _, s := range r.Steps {
@@ -108,6 +112,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 	}
 	type run struct {
 		Journey    string    `json:"journey"`
+		Profile    string    `json:"profile,omitempty"`
 		RunID      string    `json:"run_id"`
 		Start      time.Time `json:"start"`
 		Duration   float64   `json:"duration_seconds"`
@@ -123,7 +128,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		Runs []run `json:"runs"`
 	}{Runs: []run{}}
 	for _, r := range results {
-		jr := run{Journey: r.Journey, RunID: r.RunID, Start: r.Start, Duration: r.Duration.Seconds(), Status: string(r.Status),
+		jr := run{Journey: r.Journey, Profile: r.Profile, RunID: r.RunID, Start: r.Start, Duration: r.Duration.Seconds(), Status: string(r.Status),
 			OverBudget: r.OverBudget(), Reason: string(r.Reason), FailedStep: r.FailedStep, Message: r.Message, Steps: []step{}}
 		for _, s := range r.Steps {
 			js := step{Name: s.Name, Touchpoint: s.Touchpoint, Action: s.Action, Status: string(s.Status), Verdict: Verdict(s),

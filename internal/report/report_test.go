@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +136,7 @@ func TestJSON(t *testing.T) {
 	type doc struct {
 		Runs []struct {
 			Journey    string    `json:"journey"`
+			Profile    string    `json:"profile"`
 			RunID      string    `json:"run_id"`
 			Start      time.Time `json:"start"`
 			Duration   float64   `json:"duration_seconds"`
@@ -152,8 +154,10 @@ func TestJSON(t *testing.T) {
 	}
 	outOfRange := failed()
 	outOfRange.Evidence.Step = 7
+	onMobile := passed()
+	onMobile.Profile = "mobile-4g"
 	var b bytes.Buffer
-	if err := JSON(&b, []*probes.Result{passed(), slow(), failed(), outOfRange}); err != nil {
+	if err := JSON(&b, []*probes.Result{onMobile, slow(), failed(), outOfRange}); err != nil {
 		t.Fatal(err)
 	}
 	var d doc
@@ -164,7 +168,7 @@ func TestJSON(t *testing.T) {
 		t.Fatalf("%d runs, want 4", len(d.Runs))
 	}
 	p, s, f := d.Runs[0], d.Runs[1], d.Runs[2]
-	if p.Journey != "checkout" || p.RunID != "0a1b2c3d4e5f" || !p.Start.Equal(start) || p.Duration != 2.5 || p.Status != "success" || p.OverBudget || p.Evidence != nil {
+	if p.Journey != "checkout" || p.Profile != "mobile-4g" || p.RunID != "0a1b2c3d4e5f" || !p.Start.Equal(start) || p.Duration != 2.5 || p.Status != "success" || p.OverBudget || p.Evidence != nil {
 		t.Errorf("passed run: %+v", p)
 	}
 	if len(p.Steps) != 3 || p.Steps[0].Verdict != "ok" || p.Steps[1].Verdict != "skipped" || p.Steps[1].Status != "skipped" {
@@ -196,6 +200,31 @@ func TestJSON(t *testing.T) {
 	}
 	if e := d.Runs[3].Evidence; e == nil || e.Step != "" {
 		t.Errorf("evidence of a step the run does not have: %+v, want no step name", e)
+	}
+}
+
+// Each run names the profile it was made under, in the table's heading
+// too; a run made without one says nothing of it.
+func TestProfileNamed(t *testing.T) {
+	withProfile, without := passed(), passed()
+	withProfile.Profile = "mobile-4g"
+	var b bytes.Buffer
+	if err := Text(&b, []*probes.Result{withProfile, without}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if !strings.HasPrefix(lines[0], `journey "checkout"  profile "mobile-4g"  run 0a1b2c3d4e5f`) {
+		t.Errorf("heading %q does not name the profile", lines[0])
+	}
+	if strings.Count(b.String(), "profile") != 1 {
+		t.Errorf("a run without a profile names one:\n%s", b.String())
+	}
+	b.Reset()
+	if err := JSON(&b, []*probes.Result{without}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `"profile"`) {
+		t.Errorf("a run without a profile has a profile key: %s", b.String())
 	}
 }
 
