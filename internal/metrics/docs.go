@@ -34,137 +34,137 @@ const (
 type def Doc
 
 var (
-	defStepDuration = &def{
+	stepDurationSeconds = &def{
 		Name: "touchprobe_step_duration_seconds", Type: typeHistogram,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Duration of completed steps as a customer felt it. Every step also has a bucket at its own budget.",
 	}
-	defStepLastDuration = &def{
+	stepLastDurationSeconds = &def{
 		Name: "touchprobe_step_last_duration_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Duration of the last completed run of the step.",
 	}
-	defStepBudget = &def{
+	stepBudgetSeconds = &def{
 		Name: "touchprobe_step_budget_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Configured duration budget of the step.",
 	}
-	defStepOverBudget = &def{
+	stepOverBudgetTotal = &def{
 		Name: "touchprobe_step_over_budget_total", Type: typeCounter,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Completed runs of the step that took longer than its budget.",
 	}
-	defStepSlowStreak = &def{
+	stepConsecutiveOverBudgetRuns = &def{
 		Name: "touchprobe_step_consecutive_over_budget_runs", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Completed runs of the step in a row, up to the last, that took longer than its budget; a run within budget resets it. Alerts count runs with it, whatever the schedule.",
 	}
-	defStepFailStreak = &def{
+	stepConsecutiveFailedRuns = &def{
 		Name: "touchprobe_step_consecutive_failed_runs", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Runs in a row, up to the last, in which the site failed at this step; completing the step resets it. Runs the agent could not measure do not count.",
 	}
-	defStepSuccess = &def{
+	stepSuccess = &def{
 		Name: "touchprobe_step_success", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "touchpoint"}, JourneyLabels: true,
 		Help: "Whether the step completed in the journey's last run (1) or failed or did not run (0). A skipped optional step counts as completed.",
 	}
-	defJourneySuccess = &def{
+	journeySuccess = &def{
 		Name: "touchprobe_journey_success", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Whether the journey's last run succeeded (1) or not (0).",
 	}
-	defJourneyDuration = &def{
+	journeyDurationSeconds = &def{
 		Name: "touchprobe_journey_duration_seconds", Type: typeHistogram,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Duration of successful journey runs.",
 	}
-	defJourneyRuns = &def{
+	journeyRunsTotal = &def{
 		Name: "touchprobe_journey_runs_total", Type: typeCounter,
 		Labels: []string{"location", "journey", "result"}, JourneyLabels: true,
 		Help: "Journey runs by result: success, failure (the site failed), error (the agent could not measure) or skipped (the previous run still ran).",
 	}
-	defJourneyFailures = &def{
+	journeyFailuresTotal = &def{
 		Name: "touchprobe_journey_failures_total", Type: typeCounter,
 		Labels: []string{"location", "journey", "step", "reason"}, JourneyLabels: true,
 		Help: "Journey runs that did not succeed, by the step that failed and the reason.",
 	}
-	defJourneyLastRun = &def{
+	journeyLastRunTimestampSeconds = &def{
 		Name: "touchprobe_journey_last_run_timestamp_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Unix time at which the journey's last run ended.",
 	}
-	defJourneyInterval = &def{
+	journeyIntervalSeconds = &def{
 		Name: "touchprobe_journey_interval_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Longest period between two scheduled runs of the journey, so that alerts can tell a stale last run from a quiet schedule.",
 	}
-	defJourneyOverBudget = &def{
+	journeyOverBudget = &def{
 		Name: "touchprobe_journey_over_budget", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "Whether any step of the journey's last run took longer than its budget.",
 	}
-	defPageTiming = &def{
+	pageTimingSeconds = &def{
 		Name: "touchprobe_page_timing_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey", "step", "timing"}, JourneyLabels: true,
 		Help: "Timing the browser reported for the page the step last landed on: ttfb, dom_content_loaded, load, fcp or lcp.",
 	}
-	defPageCLS = &def{
+	pageCLS = &def{
 		Name: "touchprobe_page_cls", Type: typeGauge,
 		Labels: []string{"location", "journey", "step"}, JourneyLabels: true,
 		Help: "Cumulative layout shift of the page the step last landed on.",
 	}
-	defPageTransfer = &def{
+	pageTransferBytes = &def{
 		Name: "touchprobe_page_transfer_bytes", Type: typeGauge,
 		Labels: []string{"location", "journey", "step"}, JourneyLabels: true,
 		Help: "Bytes transferred to load the page the step last landed on.",
 	}
-	defPageRequests = &def{
+	pageRequests = &def{
 		Name: "touchprobe_page_requests", Type: typeGauge,
 		Labels: []string{"location", "journey", "step"}, JourneyLabels: true,
 		Help: "Requests made to load the page the step last landed on.",
 	}
-	defScheduleLag = &def{
+	scheduleLagSeconds = &def{
 		Name: "touchprobe_schedule_lag_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
 		Help: "How late the journey's last run started against its schedule, including time spent waiting for a concurrency slot.",
 	}
-	defBrowserRestarts = &def{
+	browserRestartsTotal = &def{
 		Name: "touchprobe_browser_restarts_total", Type: typeCounter,
 		Labels: []string{"location"},
 		Help:   "Times the agent restarted Chromium.",
 	}
-	defBrowserUp = &def{
+	browserUp = &def{
 		Name: "touchprobe_browser_up", Type: typeGauge,
 		Labels: []string{"location"},
 		Help:   "Whether Chromium is running (1) or not (0).",
 	}
-	defReloadOK = &def{
+	configLastReloadSuccessful = &def{
 		Name: "touchprobe_config_last_reload_successful", Type: typeGauge,
 		Labels: []string{"location"},
 		Help:   "Whether the last configuration reload succeeded (1) or not (0).",
 	}
-	defReloadTime = &def{
+	configLastReloadSuccessTimestampSeconds = &def{
 		Name: "touchprobe_config_last_reload_success_timestamp_seconds", Type: typeGauge,
 		Labels: []string{"location"},
 		Help:   "Unix time of the last successful configuration reload.",
 	}
-	defArtifactsBytes = &def{
+	artifactsBytes = &def{
 		Name: "touchprobe_artifacts_bytes", Type: typeGauge,
 		Labels: []string{"location"},
 		Help:   "Bytes of evidence of failed and slow runs kept in artifacts_dir.",
 	}
-	defArtifactsRuns = &def{
+	artifactsRuns = &def{
 		Name: "touchprobe_artifacts_runs", Type: typeGauge,
 		Labels: []string{"location"},
 		Help:   "Runs whose evidence is kept in artifacts_dir; 0 when evidence is not kept.",
 	}
-	defAgentInfo = &def{
+	agentInfo = &def{
 		Name: "touchprobe_agent_info", Type: typeGauge,
 		Labels: []string{"location", "external_url"},
 		Help:   "A metric with a constant '1' value labeled by the URL under which the agent is reached, for links in alerts.",
 	}
-	defBuildInfo = &def{
+	buildInfo = &def{
 		Name: "touchprobe_build_info", Type: typeGauge,
 		Labels: []string{"version", "revision", "goversion"},
 		Help:   "A metric with a constant '1' value labeled by the version, revision and Go version touchprobe was built from.",
@@ -172,15 +172,15 @@ var (
 )
 
 var defs = []*def{
-	defStepDuration, defStepLastDuration, defStepBudget, defStepOverBudget,
-	defStepSlowStreak, defStepFailStreak, defStepSuccess,
-	defJourneySuccess, defJourneyDuration, defJourneyRuns, defJourneyFailures,
-	defJourneyLastRun, defJourneyInterval, defJourneyOverBudget,
-	defPageTiming, defPageCLS, defPageTransfer, defPageRequests,
-	defScheduleLag,
-	defBrowserRestarts, defBrowserUp, defReloadOK, defReloadTime,
-	defArtifactsBytes, defArtifactsRuns,
-	defAgentInfo, defBuildInfo,
+	stepDurationSeconds, stepLastDurationSeconds, stepBudgetSeconds, stepOverBudgetTotal,
+	stepConsecutiveOverBudgetRuns, stepConsecutiveFailedRuns, stepSuccess,
+	journeySuccess, journeyDurationSeconds, journeyRunsTotal, journeyFailuresTotal,
+	journeyLastRunTimestampSeconds, journeyIntervalSeconds, journeyOverBudget,
+	pageTimingSeconds, pageCLS, pageTransferBytes, pageRequests,
+	scheduleLagSeconds,
+	browserRestartsTotal, browserUp, configLastReloadSuccessful, configLastReloadSuccessTimestampSeconds,
+	artifactsBytes, artifactsRuns,
+	agentInfo, buildInfo,
 }
 
 // Docs lists every touchprobe_ metric, in the order the README should show

@@ -96,17 +96,17 @@ func NewRegistry(m *Metrics) *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(
 		m,
-		buildInfo(),
+		buildInfoCollector(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	return r
 }
 
-func buildInfo() prometheus.Collector {
+func buildInfoCollector() prometheus.Collector {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: defBuildInfo.Name,
-		Help: defBuildInfo.Help,
+		Name: buildInfo.Name,
+		Help: buildInfo.Help,
 		ConstLabels: prometheus.Labels{
 			"version":   version.Version,
 			"revision":  version.Revision,
@@ -144,21 +144,21 @@ func (m *Metrics) snapshot() ([]prometheus.Metric, []prometheus.Collector) {
 	loc := prometheus.Labels{"location": m.location}
 	fixed := make([]prometheus.Metric, 0, 8)
 	fixed = append(fixed,
-		constMetric(defBrowserRestarts, loc, m.browserRestarts),
-		constMetric(defBrowserUp, loc, boolFloat(m.browserUp)),
-		constMetric(defAgentInfo, prometheus.Labels{"location": m.location, "external_url": m.externalURL}, 1),
+		constMetric(browserRestartsTotal, loc, m.browserRestarts),
+		constMetric(browserUp, loc, boolFloat(m.browserUp)),
+		constMetric(agentInfo, prometheus.Labels{"location": m.location, "external_url": m.externalURL}, 1),
 	)
 	// Before the first load there is nothing to report; a 0 would page
 	// someone for a reload that never happened.
 	if m.reloadKnown {
-		fixed = append(fixed, constMetric(defReloadOK, loc, boolFloat(m.reloadOK)))
+		fixed = append(fixed, constMetric(configLastReloadSuccessful, loc, boolFloat(m.reloadOK)))
 		if !m.reloadAt.IsZero() {
-			fixed = append(fixed, constMetric(defReloadTime, loc, unixSeconds(m.reloadAt)))
+			fixed = append(fixed, constMetric(configLastReloadSuccessTimestampSeconds, loc, unixSeconds(m.reloadAt)))
 		}
 	}
 	fixed = append(fixed,
-		constMetric(defArtifactsBytes, loc, float64(m.artifactsBytes)),
-		constMetric(defArtifactsRuns, loc, float64(m.artifactsRuns)),
+		constMetric(artifactsBytes, loc, float64(m.artifactsBytes)),
+		constMetric(artifactsRuns, loc, float64(m.artifactsRuns)),
 	)
 	n := 0
 	for _, j := range m.journeys {
@@ -203,9 +203,9 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 		// The schedule is not part of the fingerprint: a new schedule
 		// changes this value, not the series.
 		if iv := intervals[j.Name]; iv > 0 {
-			jm.gauge(defJourneyInterval).Set(iv.Seconds())
+			jm.gauge(journeyIntervalSeconds).Set(iv.Seconds())
 		} else {
-			delete(jm.series, seriesKey(defJourneyInterval))
+			delete(jm.series, seriesKey(journeyIntervalSeconds))
 		}
 		next[j.Name] = jm
 	}
@@ -241,7 +241,7 @@ func (m *Metrics) ObserveSkip(journey string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if j, ok := m.journeys[journey]; ok {
-		j.counter(defJourneyRuns, ResultSkipped).Inc()
+		j.counter(journeyRunsTotal, ResultSkipped).Inc()
 	}
 }
 
@@ -250,7 +250,7 @@ func (m *Metrics) ObserveLag(journey string, lag time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if j, ok := m.journeys[journey]; ok {
-		j.gauge(defScheduleLag).Set(lag.Seconds())
+		j.gauge(scheduleLagSeconds).Set(lag.Seconds())
 	}
 }
 
@@ -332,9 +332,9 @@ func newJourneyMetrics(location string, j config.Journey, fp, histograms string)
 		series:      map[string]prometheus.Collector{},
 	}
 	for _, r := range results {
-		jm.counter(defJourneyRuns, r)
+		jm.counter(journeyRunsTotal, r)
 	}
-	jm.histogram(defJourneyDuration, JourneyBuckets)
+	jm.histogram(journeyDurationSeconds, JourneyBuckets)
 	for _, s := range j.Steps {
 		name := labelValue(s.Name)
 		if _, dup := jm.byName[name]; dup {
@@ -349,28 +349,28 @@ func newJourneyMetrics(location string, j config.Journey, fp, histograms string)
 		}
 		jm.steps = append(jm.steps, sm)
 		jm.byName[name] = sm
-		jm.gauge(defStepBudget, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
-		jm.counter(defStepOverBudget, sm.name, sm.touchpoint)
-		jm.gauge(defStepSlowStreak, sm.name, sm.touchpoint)
-		jm.gauge(defStepFailStreak, sm.name, sm.touchpoint)
-		jm.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint)
+		jm.gauge(stepBudgetSeconds, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
+		jm.counter(stepOverBudgetTotal, sm.name, sm.touchpoint)
+		jm.gauge(stepConsecutiveOverBudgetRuns, sm.name, sm.touchpoint)
+		jm.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint)
+		jm.histogram(stepDurationSeconds, sm.buckets, sm.name, sm.touchpoint)
 	}
 	return jm
 }
 
 func (j *journeyMetrics) observe(r *probes.Result) {
 	success := r.Status == probes.StatusSuccess
-	j.counter(defJourneyRuns, resultOf(r.Status)).Inc()
-	j.gauge(defJourneySuccess).Set(boolFloat(success))
+	j.counter(journeyRunsTotal, resultOf(r.Status)).Inc()
+	j.gauge(journeySuccess).Set(boolFloat(success))
 	if success {
 		// A failed run's duration is the time to failure, often a
 		// timeout; it says nothing about how long the journey takes.
-		observe(j.histogram(defJourneyDuration, JourneyBuckets), r.Duration, r.RunID)
+		observe(j.histogram(journeyDurationSeconds, JourneyBuckets), r.Duration, r.RunID)
 	} else if r.Reason != probes.ReasonNone {
-		j.counter(defJourneyFailures, j.stepLabel(r.FailedStep), reasonOf(r.Reason)).Inc()
+		j.counter(journeyFailuresTotal, j.stepLabel(r.FailedStep), reasonOf(r.Reason)).Inc()
 	}
-	j.gauge(defJourneyLastRun).Set(unixSeconds(r.Start.Add(r.Duration)))
-	j.gauge(defJourneyOverBudget).Set(boolFloat(r.OverBudget()))
+	j.gauge(journeyLastRunTimestampSeconds).Set(unixSeconds(r.Start.Add(r.Duration)))
+	j.gauge(journeyOverBudget).Set(boolFloat(r.OverBudget()))
 
 	seen := make(map[*stepMetrics]bool, len(j.steps))
 	for _, s := range r.Steps {
@@ -381,29 +381,29 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 		seen[sm] = true
 		switch s.Status {
 		case probes.StepOK:
-			observe(j.histogram(defStepDuration, sm.buckets, sm.name, sm.touchpoint), s.Duration, r.RunID)
-			j.gauge(defStepLastDuration, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
-			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
-			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
+			observe(j.histogram(stepDurationSeconds, sm.buckets, sm.name, sm.touchpoint), s.Duration, r.RunID)
+			j.gauge(stepLastDurationSeconds, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
+			j.gauge(stepSuccess, sm.name, sm.touchpoint).Set(1)
+			j.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint).Set(0)
 			if s.OverBudget() {
-				j.counter(defStepOverBudget, sm.name, sm.touchpoint).Inc()
-				j.gauge(defStepSlowStreak, sm.name, sm.touchpoint).Inc()
+				j.counter(stepOverBudgetTotal, sm.name, sm.touchpoint).Inc()
+				j.gauge(stepConsecutiveOverBudgetRuns, sm.name, sm.touchpoint).Inc()
 			} else {
-				j.gauge(defStepSlowStreak, sm.name, sm.touchpoint).Set(0)
+				j.gauge(stepConsecutiveOverBudgetRuns, sm.name, sm.touchpoint).Set(0)
 			}
 		case probes.StepSkipped:
-			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(1)
-			j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Set(0)
+			j.gauge(stepSuccess, sm.name, sm.touchpoint).Set(1)
+			j.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint).Set(0)
 		case probes.StepFailed:
-			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+			j.gauge(stepSuccess, sm.name, sm.touchpoint).Set(0)
 			// A run the agent could not measure (browser crash) says
 			// nothing about the site: it neither extends nor breaks the
 			// streak.
 			if r.Status == probes.StatusFailure {
-				j.gauge(defStepFailStreak, sm.name, sm.touchpoint).Inc()
+				j.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint).Inc()
 			}
 		default:
-			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+			j.gauge(stepSuccess, sm.name, sm.touchpoint).Set(0)
 		}
 		if s.Page != nil {
 			j.observePage(sm, s.Page)
@@ -413,7 +413,7 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 	// before the journey reached it.
 	for _, sm := range j.steps {
 		if !seen[sm] {
-			j.gauge(defStepSuccess, sm.name, sm.touchpoint).Set(0)
+			j.gauge(stepSuccess, sm.name, sm.touchpoint).Set(0)
 		}
 	}
 }
@@ -435,17 +435,17 @@ func (j *journeyMetrics) observePage(sm *stepMetrics, p *probes.PageMetrics) {
 			continue
 		}
 		reported = append(reported, t.name)
-		j.gauge(defPageTiming, sm.name, t.name).Set(t.d.Seconds())
+		j.gauge(pageTimingSeconds, sm.name, t.name).Set(t.d.Seconds())
 	}
 	for _, old := range sm.timings {
 		if !slices.Contains(reported, old) {
-			delete(j.series, seriesKey(defPageTiming, sm.name, old))
+			delete(j.series, seriesKey(pageTimingSeconds, sm.name, old))
 		}
 	}
 	sm.timings = reported
-	j.gauge(defPageCLS, sm.name).Set(p.CLS)
-	j.gauge(defPageTransfer, sm.name).Set(float64(p.TransferBytes))
-	j.gauge(defPageRequests, sm.name).Set(float64(p.Requests))
+	j.gauge(pageCLS, sm.name).Set(p.CLS)
+	j.gauge(pageTransferBytes, sm.name).Set(float64(p.TransferBytes))
+	j.gauge(pageRequests, sm.name).Set(float64(p.Requests))
 }
 
 // observe records d in h with the run's id as its exemplar, which leads
