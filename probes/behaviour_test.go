@@ -142,7 +142,7 @@ func TestJourneyTimeoutKeepsScreenshot(t *testing.T) {
 	site := behaviourSite(t)
 	cfg := parse(t, fmt.Sprintf(`[[journey]]
 name = "late"
-timeout = "6s"
+timeout = "15s"
   [[journey.step]]
   name = "open"
   action = "navigate"
