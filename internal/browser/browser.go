@@ -439,7 +439,12 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 	// The browser must outlive the request that started it, so its
 	// contexts hang off Background, not ctx; ctx only bounds the wait.
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	browserCtx, browserCancel := chromedp.NewContext(allocCtx)
+	// chromedp reports protocol hiccups (an event for a session it does not
+	// know, say) through the standard logger, to stderr; they go to ours, at
+	// debug, and only as their format: the arguments can hold a protocol
+	// message, and with it a URL that carries a secret.
+	cdpLog := func(format string, _ ...any) { m.logger.Debug("chromedp reported", "format", format) }
+	browserCtx, browserCancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(cdpLog), chromedp.WithLogf(cdpLog))
 	inst.allocCancel, inst.browserCtx, inst.browserCancel = allocCancel, browserCtx, browserCancel
 
 	// Until the browser's pid is known, nothing may reap a child of ours:
