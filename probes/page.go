@@ -21,10 +21,23 @@ import (
 // that it adds little to a measured step, large enough not to load the page.
 const pollInterval = 25 * time.Millisecond
 
-// navWindow is how long after an action a navigation may still start. The
-// window is not charged to the step: it only decides whether to wait for a
-// new page.
+// navWindow is how long after an action a navigation may still start, and
+// how long after the last request the action started ended (an order
+// posted, then the confirmation page opened). The window is not charged to
+// the step: it only decides whether to wait for a new page.
 const navWindow = 150 * time.Millisecond
+
+// requestWindow is how long after an action a request may start and still
+// be the action's: a click handler's fetch starts at once, or a frame or
+// two later in an application that renders first. A page's background
+// polls that start in it are taken for the action's too: they cost the
+// step their own short time, never more than longestRequest.
+const requestWindow = 100 * time.Millisecond
+
+// longestRequest is how long a request the action started is waited for
+// when no navigation follows it. One that runs longer is an event stream
+// or a long poll, which the customer does not wait for.
+const longestRequest = 5 * time.Second
 
 // navTracker follows the main frame of a tab: when a navigation starts and
 // when its load event fires.
