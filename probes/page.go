@@ -9,8 +9,12 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/page"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -438,11 +442,11 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 // attachFrameTarget attaches to the out-of-process iframe that the selector
 // names. Chromium gives such a frame a target whose ID is the frame's ID.
 func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), bool) {
-	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(frameSel), chromedp.AtLeast(0)))
-	if err != nil || len(nodes) == 0 || nodes[0].FrameID == "" {
+	fid, ok := frameIDOf(ctx, frameSel)
+	if !ok {
 		return scope{}, nil, false
 	}
-	frameID := target.ID(nodes[0].FrameID)
+	frameID := target.ID(fid)
 	infos, err := chromedp.Targets(ctx)
 	if err != nil {
 		return scope{}, nil, false
@@ -468,6 +472,39 @@ func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), boo
 		return scope{}, nil, false
 	}
 	return sc, cancel, true
+}
+
+// frameIDOf returns the frame ID of the iframe the selector names. It asks
+// the page for the element and DOM.describeNode about it, which works with
+// the DOM domain switched off (see lighten).
+func frameIDOf(ctx context.Context, frameSel string) (cdp.FrameID, bool) {
+	res, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{
+		Expression: fmt.Sprintf(`document.querySelector(%s)`, jsString(frameSel)), ObjectGroup: "touchprobe-frame"})
+	if err != nil || res.Result == nil || res.Result.ObjectID == "" {
+		return "", false
+	}
+	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: "touchprobe-frame"}) //nolint:errcheck // the page may be gone
+	d, err := chromedp.Call(ctx, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: res.Result.ObjectID})
+	if err != nil || d.Node == nil || d.Node.FrameID == "" {
+		return "", false
+	}
+	return d.Node.FrameID, true
+}
+
+// lighten switches off what chromedp enables in every target and a run
+// never uses: the DOM domain, whose agent chromedp asks for the whole
+// document at every navigation and which then reports the page's changes
+// as it builds them, and the CSS domain, which tracks every style sheet.
+// Both slow the page being measured. Selectors are looked up by scripts
+// (Runtime), which need neither.
+func lighten(ctx context.Context) error {
+	if _, err := chromedp.Call(ctx, css.Disable, cdp.Empty{}); err != nil {
+		return fmt.Errorf("CSS.disable: %w", err)
+	}
+	if _, err := chromedp.Call(ctx, dom.Disable, cdp.Empty{}); err != nil {
+		return fmt.Errorf("DOM.disable: %w", err)
+	}
+	return nil
 }
 
 // dialogAnswerTimeout bounds answering one dialog.

@@ -203,6 +203,9 @@ func (r *run) execute(ctx context.Context) {
 	if err := denyDownloads(tab); err != nil {
 		r.logger.Debug("downloads not refused", "err", err)
 	}
+	if err := lighten(tab); err != nil {
+		r.logger.Debug("tab not lightened", "err", err)
+	}
 	// The journey's deadline applies to everything done in the tab.
 	runCtx, cancel := context.WithCancelCause(tab)
 	defer cancel(nil)
@@ -322,8 +325,12 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 
 // watchFrame records the requests and console messages of an
 // out-of-process iframe the step attached to (a chat widget of another
-// origin), which the tab's own events do not include.
+// origin), which the tab's own events do not include, and switches off
+// there what a run does not need (see lighten).
 func (r *run) watchFrame(frameCtx context.Context) {
+	if err := lighten(frameCtx); err != nil {
+		r.logger.Debug("iframe not lightened", "err", err)
+	}
 	if r.rec != nil {
 		if err := r.rec.listen(frameCtx, true); err != nil {
 			r.logger.Debug("not recording the iframe's requests", "err", err)
