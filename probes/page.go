@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
@@ -496,13 +497,19 @@ func frameIDOf(ctx context.Context, frameSel string) (cdp.FrameID, bool) {
 // document at every navigation and which then reports the page's changes
 // as it builds them, and the CSS domain, which tracks every style sheet.
 // Both slow the page being measured. Selectors are looked up by scripts
-// (Runtime), which need neither.
+// (Runtime), which need neither. Response bodies are never read (the HAR
+// records sizes and timings, not content), so the network domain keeps
+// no copy of them.
 func lighten(ctx context.Context) error {
+	zero := int64(0)
 	if _, err := chromedp.Call(ctx, css.Disable, cdp.Empty{}); err != nil {
 		return fmt.Errorf("CSS.disable: %w", err)
 	}
 	if _, err := chromedp.Call(ctx, dom.Disable, cdp.Empty{}); err != nil {
 		return fmt.Errorf("DOM.disable: %w", err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{MaxTotalBufferSize: &zero, MaxResourceBufferSize: &zero}); err != nil {
+		return fmt.Errorf("Network.enable: %w", err)
 	}
 	return nil
 }
