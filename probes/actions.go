@@ -127,11 +127,11 @@ var actions = map[string]actionFunc{
 // settled makes an action that ends when what it did settles (see settle).
 func settled(do func(r *run, ctx context.Context, sc scope, st *config.Step) error) actionFunc {
 	return func(r *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
-		before := r.nav.mark()
+		before, start := r.nav.mark(), time.Now()
 		if err := do(r, ctx, sc, st); err != nil {
 			return time.Time{}, false, err
 		}
-		return r.settle(ctx, sc, st, before, time.Now())
+		return r.settle(ctx, sc, st, before, start, time.Now())
 	}
 }
 

@@ -52,6 +52,9 @@ type request struct {
 	fromCache bool
 	// redirectedTo is set on a hop that answered a redirect.
 	redirectedTo string
+	// chainStarted is when the first hop of a redirect chain started:
+	// the chain is one request for the step that started it.
+	chainStarted time.Time
 }
 
 // recorder buffers a run's network activity and console messages.
@@ -97,7 +100,10 @@ func (rc *recorder) handle(ev any, frame bool) {
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
 		key := frameKey(ev.RequestID, frame)
+		started := wallTime(float64(ev.WallTime))
+		chainStarted := started
 		if prev := rc.open[key]; prev != nil && ev.RedirectResponse != nil {
+			chainStarted = prev.chainStarted
 			prev.resp = ev.RedirectResponse
 			prev.endTS = float64(ev.Timestamp)
 			prev.encoded = ev.RedirectResponse.EncodedDataLength
@@ -109,7 +115,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			return
 		}
 		r := &request{id: ev.RequestID, step: rc.step, frame: frame, req: ev.Request, typ: ev.Type,
-			started: wallTime(float64(ev.WallTime)), startedTS: float64(ev.Timestamp)}
+			started: started, chainStarted: chainStarted, startedTS: float64(ev.Timestamp)}
 		rc.open[key] = r
 		rc.requests = append(rc.requests, r)
 	case *network.EventResponseReceived:
@@ -203,6 +209,47 @@ func (rc *recorder) handle(ev any, frame bool) {
 		}
 		rc.addConsole(entry)
 	}
+}
+
+// awaitedTypes are the requests whose end a step waits for when its
+// action started them: the calls a click makes (an order posted, a basket
+// updated) and the documents it loads. Images, fonts, beacons, event
+// streams and websockets are not waited for.
+func awaitedType(t network.ResourceType) bool {
+	switch t {
+	case network.ResourceTypeDocument, network.ResourceTypeXHR, network.ResourceTypeFetch:
+		return true
+	}
+	return false
+}
+
+// actionRequests tells about the awaited requests (see awaitedType) that
+// started between from and until, by the browser's clock: whether one is
+// still running and has run for less than longest, and when the last one
+// that ended did. One that ran for longer than longest is a stream or a
+// long poll, which the customer does not wait for: it is left out.
+func (rc *recorder) actionRequests(from, until time.Time, longest time.Duration) (pending bool, lastEnd time.Time) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	now := time.Now()
+	for i := len(rc.requests) - 1; i >= 0; i-- {
+		r := rc.requests[i]
+		if r.started.Before(from.Add(-time.Second)) {
+			break // the buffer is in the order the requests started
+		}
+		if r.chainStarted.Before(from) || r.chainStarted.After(until) || !awaitedType(r.typ) {
+			continue
+		}
+		if r.endTS == 0 {
+			if now.Sub(r.chainStarted) < longest {
+				pending = true
+			}
+			continue
+		}
+		end := r.started.Add(time.Duration((r.endTS - r.startedTS) * float64(time.Second)))
+		lastEnd = later(lastEnd, end)
+	}
+	return pending, lastEnd
 }
 
 // frameKey keeps request IDs of an iframe target apart from the tab's:

@@ -9,8 +9,13 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/inspector"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -21,10 +26,23 @@ import (
 // that it adds little to a measured step, large enough not to load the page.
 const pollInterval = 25 * time.Millisecond
 
-// navWindow is how long after an action a navigation may still start. The
-// window is not charged to the step: it only decides whether to wait for a
-// new page.
+// navWindow is how long after an action a navigation may still start, and
+// how long after the last request the action started ended (an order
+// posted, then the confirmation page opened). The window is not charged to
+// the step: it only decides whether to wait for a new page.
 const navWindow = 150 * time.Millisecond
+
+// requestWindow is how long after an action a request may start and still
+// be the action's: a click handler's fetch starts at once, or a frame or
+// two later in an application that renders first. A page's background
+// polls that start in it are taken for the action's too: they cost the
+// step their own short time, never more than longestRequest.
+const requestWindow = 100 * time.Millisecond
+
+// longestRequest is how long a request the action started is waited for
+// when no navigation follows it. One that runs longer is an event stream
+// or a long poll, which the customer does not wait for.
+const longestRequest = 5 * time.Second
 
 // navTracker follows the main frame of a tab: when a navigation starts and
 // when its load event fires.
@@ -430,11 +448,11 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 // attachFrameTarget attaches to the out-of-process iframe that the selector
 // names. Chromium gives such a frame a target whose ID is the frame's ID.
 func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), bool) {
-	nodes, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSS(frameSel), chromedp.AtLeast(0)))
-	if err != nil || len(nodes) == 0 || nodes[0].FrameID == "" {
+	fid, ok := frameIDOf(ctx, frameSel)
+	if !ok {
 		return scope{}, nil, false
 	}
-	frameID := target.ID(nodes[0].FrameID)
+	frameID := target.ID(fid)
 	infos, err := chromedp.Targets(ctx)
 	if err != nil {
 		return scope{}, nil, false
@@ -460,6 +478,45 @@ func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), boo
 		return scope{}, nil, false
 	}
 	return sc, cancel, true
+}
+
+// frameIDOf returns the frame ID of the iframe the selector names. It asks
+// the page for the element and DOM.describeNode about it, which works with
+// the DOM domain switched off (see lighten).
+func frameIDOf(ctx context.Context, frameSel string) (cdp.FrameID, bool) {
+	res, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{
+		Expression: fmt.Sprintf(`document.querySelector(%s)`, jsString(frameSel)), ObjectGroup: "touchprobe-frame"})
+	if err != nil || res.Result == nil || res.Result.ObjectID == "" {
+		return "", false
+	}
+	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: "touchprobe-frame"}) //nolint:errcheck // the page may be gone
+	d, err := chromedp.Call(ctx, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: res.Result.ObjectID})
+	if err != nil || d.Node == nil || d.Node.FrameID == "" {
+		return "", false
+	}
+	return d.Node.FrameID, true
+}
+
+// lighten switches off what chromedp enables in every target and a run
+// never uses: the DOM domain, whose agent chromedp asks for the whole
+// document at every navigation and which then reports the page's changes
+// as it builds them, and the CSS domain, which tracks every style sheet.
+// Both slow the page being measured. Selectors are looked up by scripts
+// (Runtime), which need neither. Response bodies are never read (the HAR
+// records sizes and timings, not content), so the network domain keeps
+// no copy of them.
+func lighten(ctx context.Context) error {
+	zero := int64(0)
+	if _, err := chromedp.Call(ctx, css.Disable, cdp.Empty{}); err != nil {
+		return fmt.Errorf("CSS.disable: %w", err)
+	}
+	if _, err := chromedp.Call(ctx, dom.Disable, cdp.Empty{}); err != nil {
+		return fmt.Errorf("DOM.disable: %w", err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{MaxTotalBufferSize: &zero, MaxResourceBufferSize: &zero}); err != nil {
+		return fmt.Errorf("Network.enable: %w", err)
+	}
+	return nil
 }
 
 // dialogAnswerTimeout bounds answering one dialog.

@@ -222,6 +222,9 @@ func (r *run) execute(ctx context.Context) {
 	if err := denyDownloads(tab); err != nil {
 		r.logger.Debug("downloads not refused", "err", err)
 	}
+	if err := lighten(tab); err != nil {
+		r.logger.Debug("tab not lightened", "err", err)
+	}
 	// The journey's deadline applies to everything done in the tab.
 	runCtx, cancel := context.WithCancelCause(withTouch(tab, r.profile != nil && r.profile.Touch))
 	defer cancel(nil)
@@ -341,8 +344,12 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 
 // watchFrame records the requests and console messages of an
 // out-of-process iframe the step attached to (a chat widget of another
-// origin), which the tab's own events do not include.
+// origin), which the tab's own events do not include, and switches off
+// there what a run does not need (see lighten).
 func (r *run) watchFrame(frameCtx context.Context) {
+	if err := lighten(frameCtx); err != nil {
+		r.logger.Debug("iframe not lightened", "err", err)
+	}
 	if r.rec != nil {
 		if err := r.rec.listen(frameCtx, true); err != nil {
 			r.logger.Debug("not recording the iframe's requests", "err", err)
@@ -352,23 +359,44 @@ func (r *run) watchFrame(frameCtx context.Context) {
 
 var errSkipped = errors.New("optional step skipped")
 
-// settle waits for what ends a step after its action: the load of a page the
-// action navigated to, then wait_for and expect. A navigation that starts
-// within navWindow of the action counts as caused by it. The window itself
-// is not charged: a step that did not navigate ends when its action (and
-// conditions) did. Waiting and asserting only look at the page and cannot
-// start a navigation, so they have no window to wait out; a navigation that
-// happened while they looked is still followed to its load.
-func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark, actionDone time.Time) (time.Time, bool, error) {
+// settle waits for what ends a step after its action: the requests the
+// action started (see requestWindow), the load of a page the action, or a
+// request it started, navigated to, then wait_for and expect. A navigation
+// that starts within navWindow of the action, or of the end of the last
+// request it started, counts as caused by it. The windows themselves are
+// not charged: a step that did not navigate ends when its action, its
+// requests and its conditions did. Waiting and asserting only look at the
+// page and cannot start a request or a navigation, so they have no window
+// to wait out; a navigation that happened while they looked is still
+// followed to its load.
+func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark, actionStart, actionDone time.Time) (time.Time, bool, error) {
 	hasCond := st.WaitFor != "" || st.Expect != nil
 	var condAt time.Time
 	windowEnd := actionDone.Add(navWindow)
-	if st.Action == "wait" || st.Action == "assert" {
+	looking := st.Action == "wait" || st.Action == "assert"
+	if looking {
 		windowEnd = actionDone
 	}
-	for time.Now().Before(windowEnd) {
+	end := actionDone
+	for {
 		if r.nav.navigatedSince(before) {
 			return r.afterNavigation(ctx, sc, st, before)
+		}
+		quietAt := windowEnd
+		if !looking && r.rec != nil {
+			pending, last := r.rec.actionRequests(actionStart, actionDone.Add(requestWindow), longestRequest)
+			end = later(end, last)
+			if !last.IsZero() {
+				quietAt = later(quietAt, last.Add(navWindow))
+			}
+			// A request still running keeps the step open, up to its
+			// timeout: a request alone never fails a step.
+			if d, ok := ctx.Deadline(); pending && (!ok || time.Until(d) > 2*pollInterval) {
+				quietAt = time.Now().Add(time.Millisecond)
+			}
+		}
+		if !time.Now().Before(quietAt) {
+			break
 		}
 		if hasCond && condAt.IsZero() {
 			if ok, _ := r.conditionsHold(ctx, sc, st); ok {
@@ -383,13 +411,13 @@ func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark
 		return r.afterNavigation(ctx, sc, st, before)
 	}
 	if !hasCond {
-		return actionDone, false, nil
+		return end, false, nil
 	}
 	if !condAt.IsZero() {
-		return condAt, false, nil
+		return later(end, condAt), false, nil
 	}
-	end, err := r.conditions(ctx, sc, st, time.Time{})
-	return end, false, err
+	condEnd, err := r.conditions(ctx, sc, st, time.Time{})
+	return later(end, condEnd), false, err
 }
 
 func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, before mark) (time.Time, bool, error) {
