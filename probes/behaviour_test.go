@@ -65,21 +65,7 @@ func behaviourSite(t *testing.T) *httptest.Server {
 	// A document that trickles a byte every 100 ms for longer than any
 	// step's timeout here (bounded: it ends after 90 s).
 	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		fl := w.(http.Flusher)
-		fmt.Fprint(w, `<!doctype html><title>endless</title><p id="start">started</p><p>`)
-		fl.Flush()
-		for range 900 {
-			if _, err := w.Write([]byte("x")); err != nil {
-				return
-			}
-			fl.Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
+		trickle(w, r, `<!doctype html><title>endless</title><p id="start">started</p><p>`, strings.Repeat("x", 900))
 	})
 	mux.HandleFunc("/hog-link", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<!doctype html><title>link</title><a id="go" href="/hog-on-load">more</a>`)

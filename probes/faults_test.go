@@ -42,20 +42,7 @@ func faultSite(t *testing.T) *httptest.Server {
 	})
 	// A document that arrives a byte at a time and never ends.
 	mux.HandleFunc("/trickle", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		fl := w.(http.Flusher)
-		body := "<!doctype html><title>slow</title><p>" + strings.Repeat("slow ", 1000)
-		for i := 0; i < len(body); i++ {
-			if _, err := w.Write([]byte{body[i]}); err != nil {
-				return
-			}
-			fl.Flush()
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
+		trickle(w, r, "", "<!doctype html><title>slow</title><p>"+strings.Repeat("slow ", 1000))
 	})
 	// A page whose image never answers: the document is there, its load
 	// event never fires.
@@ -372,5 +359,27 @@ func TestRendererOutOfMemory(t *testing.T) {
 	}
 	if n := len(browser.GroupPIDs(pgid)); n > base+1 {
 		t.Errorf("Chromium has %d processes after the crash, %d before", n, base)
+	}
+}
+
+// trickle answers an HTML page that sends head at once and then rest a
+// byte every 100 ms, until it is all sent or the client goes away.
+func trickle(w http.ResponseWriter, r *http.Request, head, rest string) {
+	w.Header().Set("Content-Type", "text/html")
+	fl := w.(http.Flusher)
+	if head != "" {
+		fmt.Fprint(w, head)
+		fl.Flush()
+	}
+	for i := 0; i < len(rest); i++ {
+		if _, err := w.Write([]byte{rest[i]}); err != nil {
+			return
+		}
+		fl.Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
