@@ -21,7 +21,7 @@ LDFLAGS  := -s -w \
 # loaded machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit lint demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install
+.PHONY: all build test unit lint fmt demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install
 
 all: build
 
@@ -34,15 +34,19 @@ chromium:
 ops-tools:
 	@./scripts/ensure-ops-tools
 
-lint:
+lint: fmt
+	$(GO) vet ./...
+
+fmt:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./...
 
 # The ops checks and the two groups of Go tests (see scripts/run-tests) run
 # side by side: most of their time is spent waiting on Chromium, Prometheus
 # and timeouts, not on the CPU.
-test: chromium ops-tools lint
+# go vet runs inside go test (-vet=all in scripts/run-tests): a separate
+# go vet ./... before the tests would compile every package once more.
+test: chromium ops-tools fmt
 	@$(MAKE) -s check-ops & ops=$$!; \
 	GO=$(GO) ./scripts/run-tests -timeout $(TEST_TIMEOUT); rc=$$?; \
 	wait $$ops || { echo "FAIL: make check-ops"; rc=1; }; \
