@@ -319,8 +319,12 @@ func TestNativeHistogramsInPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium and Prometheus for a minute")
 	}
+	// Each mode has its own agent and Prometheus; they wait side by side,
+	// after the alert test, which is not run in parallel: it judges budgets.
+	t.Parallel()
 	for _, mode := range []string{config.HistogramsBoth, config.HistogramsNative} {
 		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
 			_, addr, _ := startDemo(t, fmt.Sprintf("histograms = %q", mode))
 			prom := startPrometheus(t, addr, "--enable-feature=native-histograms")
 
@@ -361,6 +365,7 @@ func TestExemplarsInPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives Chromium and Prometheus for a minute")
 	}
+	t.Parallel()
 	_, addr, agentURL := startDemo(t, "")
 	prom := startPrometheus(t, addr, "--enable-feature=exemplar-storage")
 

@@ -14,6 +14,7 @@ import (
 // The demo keeps the evidence of its failed runs in a temporary folder,
 // prints the run page's address for each, and removes the folder at exit.
 func TestDemoPrintsRunPagesAndCleansUp(t *testing.T) {
+	t.Parallel()
 	// Short: Chromium's socket path under it has at most 107 bytes.
 	tmp, err := os.MkdirTemp("", "tpd-")
 	if err != nil {

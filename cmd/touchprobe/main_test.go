@@ -131,6 +131,7 @@ func daemonProcessesUsing(dir string) []string {
 // SIGTERM in the middle of a run ends the process with status 0 and
 // leaves no Chromium process and no browser file behind.
 func TestSignals(t *testing.T) {
+	t.Parallel()
 	shop, err := demoshop.Start(demoshop.Options{})
 	if err != nil {
 		t.Fatal(err)

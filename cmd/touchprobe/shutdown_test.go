@@ -89,21 +89,17 @@ func processesUsing(dir string) []string {
 	return found
 }
 
-// TestSIGTERMDuringARunAndRestart builds touchprobe and runs it as a
-// daemon. SIGTERM while a run waits on a hung page ends the process within
+// TestSIGTERMDuringARunAndRestart runs touchprobe as a daemon, a process
+// of its own. SIGTERM while a run waits on a hung page ends the process within
 // --shutdown.grace plus the browser's close, with exit code 0, no Chromium
 // process left and no browser files left. Started again on the same
 // configuration, it resumes the schedule and its runs succeed.
 func TestSIGTERMDuringARunAndRestart(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds touchprobe and drives Chromium")
+		t.Skip("drives Chromium")
 	}
+	t.Parallel()
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "touchprobe")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	site := newHangSite(t)
 	site.hang.Store(true)
 	cfgPath := filepath.Join(dir, "touchprobe.toml")
@@ -135,8 +131,9 @@ timeout = "60s"
 
 	start := func(out io.Writer) (*exec.Cmd, string) {
 		addr := freePort(t)
-		cmd := exec.Command(bin, "run", "--config", cfgPath, "--web.listen-address", addr,
+		cmd := exec.Command(os.Args[0], "run", "--config", cfgPath, "--web.listen-address", addr,
 			"--browser.dir", browserDir, "--shutdown.grace", grace.String(), "--log.level", "debug")
+		cmd.Env = append(os.Environ(), asMain+"=1")
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -29,7 +29,6 @@ func writeFile(t *testing.T, name, text string) string {
 }
 
 func TestCheck(t *testing.T) {
-	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
 	cases := []struct {
 		name   string
 		file   string
@@ -88,7 +87,6 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer shop.Close()
-	t.Setenv("CHECKOUT_EMAIL", "synthetic.shopper@example.com")
 	artifacts := t.TempDir()
 	example := strings.Replace(shop.ExampleConfig(), `artifacts_dir = "/var/lib/touchprobe"`, `artifacts_dir = "`+artifacts+`"`, 1)
 	// Only the product page's own 2s budget is under test; a loaded test

@@ -46,7 +46,6 @@ func TestImportPrintsAConfigurationCheckAccepts(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
 	}
 	for name, value := range demoSecrets {
-		t.Setenv(name, value)
 		if strings.Contains(stdout, value) || strings.Contains(stderr, value) {
 			t.Errorf("the secret of %s is in import's output", name)
 		}
@@ -123,14 +122,12 @@ func TestImportErrors(t *testing.T) {
 // shop's checkout, imported, runs to an order in touchprobe.
 func TestImportedRecordingRunsAgainstTheDemoShop(t *testing.T) {
 	chromiumtest.RequireChromium(t)
+	t.Parallel()
 	shop, err := demoshop.Start(demoshop.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer shop.Close()
-	for name, value := range demoSecrets {
-		t.Setenv(name, value)
-	}
 	code, toml, stderr := runCLI(t, "import", demoRecording(t, shop), "--name", "checkout", "--secret", "DEMO_EMAIL=shopper@nordlys.example")
 	if code != 0 {
 		t.Fatalf("import: exit %d\n%s", code, stderr)
@@ -180,9 +177,6 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	// Import writes what was typed into the card fields as references;
 	// the demo journey's own values fill them in again.
-	for name, value := range demoSecrets {
-		t.Setenv(name, value)
-	}
 	rec := writeFile(t, "exported.json", exported)
 	code, imported, stderr := runCLI(t, "import", rec)
 	if code != 0 {
@@ -286,6 +280,7 @@ var orderNumber = regexp.MustCompile(`^TP-`)
 // and with the recording touchprobe exports of the demo journey.
 func TestRefereeReplaysTheRecordings(t *testing.T) {
 	chromium := chromiumtest.RequireChromium(t)
+	t.Parallel()
 	modules := requireReferee(t)
 	shop, err := demoshop.Start(demoshop.Options{})
 	if err != nil {
