@@ -125,6 +125,7 @@ func behaviourSite(t *testing.T) *httptest.Server {
 // A journey that ends on its own timeout in the middle of a step keeps
 // the evidence of that step, as a step that fails does.
 func TestJourneyTimeoutKeepsScreenshot(t *testing.T) {
+	t.Parallel()
 	site := behaviourSite(t)
 	cfg := parse(t, fmt.Sprintf(`[[journey]]
 name = "late"
@@ -201,6 +202,7 @@ timeout = "60s"
 // A document whose body never ends never fires load: the step is a
 // timeout, not a success.
 func TestEndlessBodyIsTimeout(t *testing.T) {
+	t.Parallel()
 	site := behaviourSite(t)
 	cfg := parse(t, fmt.Sprintf(`[[journey]]
 name = "endless"
@@ -287,6 +289,7 @@ timeout = "30s"
 // beforeunload accepted so that the navigation goes on. A link that
 // downloads a file ends its step; the file is not kept.
 func TestDialogsAndDownloads(t *testing.T) {
+	t.Parallel()
 	site := behaviourSite(t)
 	click := func(page, confirm, want string) string {
 		j := "[[journey]]\nname = \"dialog\"\ntimeout = \"40s\"\n"

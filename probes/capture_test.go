@@ -105,6 +105,7 @@ func TestSlowRunKeepsTheSlowStepAndItsRequest(t *testing.T) {
 }
 
 func TestFailingRunKeepsTheFailingPage(t *testing.T) {
+	t.Parallel()
 	shop := startShop(t, demoshop.Options{Fail: map[string]bool{"checkout": true}})
 	cfg := parse(t, shortTimeouts(shop.Journey("@every 1m")))
 	r, c := runCapturing(t, cfg, "checkout")
@@ -335,6 +336,7 @@ func checkHAR(t *testing.T, b []byte) *probes.HAR {
 // A page whose main thread is stuck in an endless loop cannot be captured:
 // the run still ends, with what could be had.
 func TestCaptureOfAStuckPageEnds(t *testing.T) {
+	t.Parallel()
 	site := faultSite(t)
 	cfg := parse(t, oneStep(site.URL+"/spin-later", "10s")+`
   [[journey.step]]

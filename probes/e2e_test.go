@@ -20,6 +20,9 @@ import (
 )
 
 // One browser serves the whole package, as one serves the whole agent.
+// Tests that mostly wait (on hung pages, timeouts) and assert nothing a
+// loaded machine could change call t.Parallel; the tests that judge a
+// step's time, or kill the browser, run alone before them.
 var shared *browser.Manager
 
 func TestMain(m *testing.M) {
@@ -319,6 +322,7 @@ func TestBrokenCheckoutFails(t *testing.T) {
 }
 
 func TestCookiesDoNotLeakBetweenRuns(t *testing.T) {
+	t.Parallel()
 	shop := startShop(t, demoshop.Options{})
 	cfg := parse(t, shop.Journey("@every 1m"))
 	for i := range 2 {
@@ -333,6 +337,7 @@ func TestCookiesDoNotLeakBetweenRuns(t *testing.T) {
 }
 
 func TestFailureReasons(t *testing.T) {
+	t.Parallel()
 	shop := startShop(t, demoshop.Options{})
 	closed, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

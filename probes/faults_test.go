@@ -223,6 +223,7 @@ func baselineProcs(t *testing.T, shop *demoshop.Shop) int {
 // reason and a message that says what happened; none is a success, none
 // stops a journey beside it, none leaves processes behind.
 func TestSiteFaults(t *testing.T) {
+	t.Parallel()
 	shop := startShop(t, demoshop.Options{})
 	site := faultSite(t)
 	selfSigned := tlsServer(t, false)
