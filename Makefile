@@ -52,7 +52,7 @@ test: chromium ops-tools lint
 check-ops: ops-tools check-rules check-systemd check-install
 
 check-rules:
-	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml
+	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml dashboards/touchprobe.locations.rules.yml
 	$(PROMTOOL) test rules dashboards/tests/*.yml
 	$(PROMTOOL) check config --syntax-only examples/prometheus.yml
 
@@ -99,6 +99,7 @@ install: build
 	sed 's|/usr/local/bin/touchprobe|$(BINDIR)/touchprobe|' deploy/systemd/touchprobe.service >$(DESTDIR)$(UNITDIR)/touchprobe.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/touchprobe.service
 	install -D -m 0644 dashboards/touchprobe.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.rules.yml
+	install -D -m 0644 dashboards/touchprobe.locations.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.locations.rules.yml
 	install -D -m 0644 dashboards/touchprobe.json $(DESTDIR)$(SHAREDIR)/touchprobe.json
 	install -D -m 0644 examples/touchprobe.toml $(DESTDIR)$(SHAREDIR)/examples/touchprobe.toml
 	install -D -m 0644 examples/prometheus.yml $(DESTDIR)$(SHAREDIR)/examples/prometheus.yml
