@@ -21,7 +21,7 @@ LDFLAGS  := -s -w \
 # loaded machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit lint demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install
+.PHONY: all build test unit lint demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install image
 
 all: build
 
@@ -133,6 +133,13 @@ bench: chromium
 	./scripts/bench-peers .cache/bench
 	$(GO) run ./bench/compare -cache .cache/bench -runs $(BENCH_RUNS) -scale.duration $(BENCH_SCALE) \
 		-write BENCHMARKS.md -command "make bench BENCH_RUNS=$(BENCH_RUNS) BENCH_SCALE=$(BENCH_SCALE)"
+
+# The container image of deploy/kubernetes (Containerfile), with podman
+# or, without it, docker. Push it with `$(CONTAINER) push $(IMAGE)`.
+IMAGE     ?= ghcr.io/touchprobe/touchprobe:$(VERSION)
+CONTAINER ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+image:
+	$(CONTAINER) build -f Containerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
 clean:
 	rm -f touchprobe

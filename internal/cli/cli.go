@@ -64,7 +64,8 @@ type commands struct {
 	onceFormat   string
 	onceProfile  string
 
-	shard shardFlags
+	shard    shardFlags
+	location string
 
 	demo demoFlags
 	rec  recorderFlags
@@ -96,6 +97,7 @@ func (c *commands) register(app *kingpin.Application) {
 	webFlags(run, DefaultListenAddress)
 	c.shard.register(run, "Split the configuration's runs over this many agents (a StatefulSet's replicas); each runs its share.",
 		"This agent's share, from 0 to --shard.count - 1 (default: the ordinal at the end of the host name, as in touchprobe-2).")
+	run.Flag("location", "The location label of every series; overrides [agent] location, so that one configuration serves every location.").Envar("TOUCHPROBE_LOCATION").PlaceHolder("NAME").StringVar(&c.location)
 	c.handlers[run.FullCommand()] = c.runAgent
 
 	once := app.Command("once", "Run each selected journey once, print a step table, exit 1 if any step failed or went over budget.")
@@ -143,7 +145,15 @@ func (c *commands) logger() *slog.Logger {
 
 // loadFile is the agent's loader for a configuration file.
 func (c *commands) loadFile() (*config.Config, error) {
-	return config.Load(c.configFile)
+	cfg, err := config.Load(c.configFile)
+	if err != nil || c.location == "" {
+		return cfg, err
+	}
+	if p := config.TextProblem(c.location); p != "" {
+		return nil, fmt.Errorf("--location %q: it %s; give a plain name such as eu-north-1", c.location, p)
+	}
+	cfg.Agent.Location = c.location
+	return cfg, nil
 }
 
 func (c *commands) runCheck() int {

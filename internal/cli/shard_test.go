@@ -88,3 +88,14 @@ func TestOnceIgnoresShardEnvironment(t *testing.T) {
 		t.Errorf("once --shard.count 2 with index 7 in the environment: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// --location (TOUCHPROBE_LOCATION) replaces [agent] location under the
+// same rules; a bad one stops the agent before it starts anything.
+func TestRunRejectsBadLocation(t *testing.T) {
+	path := fleetConfig(t, 1)
+	t.Setenv("TOUCHPROBE_LOCATION", "oslo\u202e")
+	code, _, stderr := runCLI(t, "run", "--config", path, "--web.listen-address", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(stderr, `--location "oslo\u202e"`) {
+		t.Errorf("exit %d, want 1 and the bad --location in:\n%s", code, stderr)
+	}
+}
