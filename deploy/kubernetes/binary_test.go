@@ -150,22 +150,15 @@ func TestBinaryRunsTheStatefulSetsPod(t *testing.T) {
 	}
 	probes := map[string]*corev1.Probe{"liveness": c.LivenessProbe, "readiness": c.ReadinessProbe, "startup": c.StartupProbe}
 	for name, p := range probes {
-		deadline := time.Now().Add(90 * time.Second)
-		for {
+		waitFor(t, 90*time.Second, fmt.Sprintf("the %s probe's GET %s to answer 200", name, p.HTTPGet.Path), func() bool {
 			select {
 			case err := <-exited:
 				t.Fatalf("the agent exited: %v", err)
 			default:
 			}
 			code, _ := get(p.HTTPGet.Path)
-			if code == http.StatusOK {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s probe GET %s: status %d after 90s", name, p.HTTPGet.Path, code)
-			}
-			time.Sleep(200 * time.Millisecond) // polling a process of our own
-		}
+			return code == http.StatusOK
+		})
 	}
 	loc, _ := env(c, "TOUCHPROBE_LOCATION")
 	code, body := get("/metrics")
@@ -177,5 +170,21 @@ func TestBinaryRunsTheStatefulSetsPod(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("/metrics (status %d) lacks %s", code, want)
 		}
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after limit. (The
+// agent's module has one in internal/testutil, which this module cannot
+// import.)
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	poll := 5 * time.Millisecond
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %v waiting for %s", limit, what)
+		}
+		time.Sleep(poll)
+		poll = min(2*poll, 200*time.Millisecond)
 	}
 }

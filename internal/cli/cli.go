@@ -112,7 +112,7 @@ func (c *commands) register(app *kingpin.Application) {
 
 	check := app.Command("check", "Validate a configuration file; print every error and exit 1 if there are any.")
 	configFlag(check)
-	check.Flag("shard.count", "Also print how many runs (journey × profile) each of this many shards gets.").PlaceHolder("N").IntVar(&c.shard.checkCount)
+	check.Flag("shard.count", "Also print how many runs (journey × profile) each of this many shards gets.").PlaceHolder("N").IsSetByUser(&c.shard.checkGiven).IntVar(&c.shard.checkCount)
 	c.handlers[check.FullCommand()] = c.runCheck
 
 	demo := app.Command("demo", "Serve the built-in demo shop on loopback and monitor it.")
@@ -167,7 +167,7 @@ func (c *commands) runCheck() int {
 		steps += len(j.Steps)
 	}
 	fmt.Fprintf(c.stdout, "%s: OK: %d journeys, %d steps\n", c.configFile, len(cfg.Journeys), steps)
-	if c.shard.checkCount != 0 {
+	if c.shard.checkGiven {
 		if err := (shard.Shard{Count: c.shard.checkCount}).Validate(); err != nil {
 			fmt.Fprintln(c.stderr, err)
 			return 1

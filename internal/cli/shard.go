@@ -15,6 +15,7 @@ type shardFlags struct {
 
 	// checkCount is check's --shard.count.
 	checkCount int
+	checkGiven bool
 }
 
 func (f *shardFlags) register(cmd *kingpin.CmdClause, countHelp, indexHelp string) {

@@ -39,6 +39,9 @@ func TestCheckShardCount(t *testing.T) {
 	if sum != 30 {
 		t.Errorf("shards get %d runs in all, want 30:\n%s", sum, stdout)
 	}
+	if code, _, stderr := runCLI(t, "check", "--config", path, "--shard.count", "0"); code != 1 || !strings.Contains(stderr, "--shard.count 0: must be at least 1") {
+		t.Errorf("check --shard.count 0: exit %d, stderr %q", code, stderr)
+	}
 	if code, _, stderr := runCLI(t, "check", "--config", path, "--shard.count=-1"); code != 1 || !strings.Contains(stderr, "--shard.count -1: must be at least 1") {
 		t.Errorf("check --shard.count -1: exit %d, stderr %q", code, stderr)
 	}
