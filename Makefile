@@ -103,6 +103,7 @@ install: build
 	install -D -m 0644 dashboards/touchprobe.json $(DESTDIR)$(SHAREDIR)/touchprobe.json
 	install -D -m 0644 examples/touchprobe.toml $(DESTDIR)$(SHAREDIR)/examples/touchprobe.toml
 	install -D -m 0644 examples/prometheus.yml $(DESTDIR)$(SHAREDIR)/examples/prometheus.yml
+	install -D -m 0644 examples/alertmanager.yml $(DESTDIR)$(SHAREDIR)/examples/alertmanager.yml
 	install -D -m 0755 deploy/create-user $(DESTDIR)$(SHAREDIR)/create-user
 	@if [ -e $(DESTDIR)/etc/touchprobe/touchprobe.toml ]; then \
 		echo "keeping existing /etc/touchprobe/touchprobe.toml"; \

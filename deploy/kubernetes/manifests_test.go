@@ -361,8 +361,7 @@ func TestPrometheusRuleIsTheShippedRules(t *testing.T) {
 		if !reflect.DeepEqual(got, want.Groups) {
 			g, _ := yaml.Marshal(got)
 			w, _ := yaml.Marshal(want.Groups)
-			t.Errorf("%s: the PrometheusRule is not dashboards/touchprobe.rules.yml; run (cd deploy/kubernetes && go test -run PrometheusRule -update)\ngot:\n%s\nwant:\n%s", dir, firstDiff(string(g), string(w)), "")
-			_ = w
+			t.Errorf("%s: the PrometheusRule is not dashboards/touchprobe.rules.yml; run (cd deploy/kubernetes && go test -run PrometheusRule -update)\nfirst difference, %s", dir, firstDiff(string(g), string(w)))
 		}
 	}
 }
@@ -372,7 +371,7 @@ func firstDiff(a, b string) string {
 	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
 	for i := range min(len(al), len(bl)) {
 		if al[i] != bl[i] {
-			return fmt.Sprintf("line %d: %q\n  want: %q", i+1, al[i], bl[i])
+			return fmt.Sprintf("line %d: %q, want %q", i+1, al[i], bl[i])
 		}
 	}
 	return fmt.Sprintf("%d lines, want %d", len(al), len(bl))
