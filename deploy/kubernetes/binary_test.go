@@ -88,10 +88,11 @@ func TestBinaryRunsTheStatefulSetsPod(t *testing.T) {
 	if err != nil {
 		t.Fatalf("touchprobe check on the ConfigMap's configuration: %v\n%s", err, out)
 	}
-	index := "0"
-	if m := regexp.MustCompile(`(?m)^shard (\d+) of \d+: 0 runs$`).FindSubmatch(out); m != nil {
-		index = string(m[1])
+	m := regexp.MustCompile(`(?m)^shard (\d+) of \d+: 0 journeys, 0 runs$`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no shard of %s without journeys, to start without reaching beyond loopback:\n%s", count, out)
 	}
+	index := string(m[1])
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -172,8 +172,11 @@ func (c *commands) runCheck() int {
 			fmt.Fprintln(c.stderr, err)
 			return 1
 		}
+		// A run is a journey under one of its profiles; the profiles of a
+		// journey may go to different shards.
 		for i, n := range shard.Runs(cfg, c.shard.checkCount) {
-			fmt.Fprintf(c.stdout, "shard %d of %d: %d runs\n", i, c.shard.checkCount, n)
+			journeys := len(shard.Shard{Index: i, Count: c.shard.checkCount}.Filter(cfg).Journeys)
+			fmt.Fprintf(c.stdout, "shard %d of %d: %d journeys, %d runs\n", i, c.shard.checkCount, journeys, n)
 		}
 	}
 	return 0

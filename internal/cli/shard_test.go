@@ -24,14 +24,14 @@ func TestCheckShardCount(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	lines := regexp.MustCompile(`(?m)^shard (\d) of 3: (\d+) runs$`).FindAllStringSubmatch(stdout, -1)
+	lines := regexp.MustCompile(`(?m)^shard (\d) of 3: (\d+) journeys, (\d+) runs$`).FindAllStringSubmatch(stdout, -1)
 	if len(lines) != 3 {
 		t.Fatalf("want a line per shard:\n%s", stdout)
 	}
 	sum := 0
 	for i, l := range lines {
 		n, _ := strconv.Atoi(l[2])
-		if l[1] != strconv.Itoa(i) || n == 0 {
+		if l[1] != strconv.Itoa(i) || n == 0 || l[3] != l[2] {
 			t.Errorf("line %q", l[0])
 		}
 		sum += n
