@@ -21,7 +21,7 @@ LDFLAGS  := -s -w \
 # loaded machine.
 TEST_TIMEOUT ?= 20m
 
-.PHONY: all build test unit lint fmt demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install
+.PHONY: all build test unit lint fmt demo chromium soak bench ops-tools clean install check-ops check-rules check-systemd check-install image
 
 all: build
 
@@ -56,7 +56,7 @@ test: chromium ops-tools fmt
 check-ops: ops-tools check-rules check-systemd check-install
 
 check-rules:
-	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml
+	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml dashboards/touchprobe.locations.rules.yml
 	$(PROMTOOL) test rules dashboards/tests/*.yml
 	$(PROMTOOL) check config --syntax-only examples/prometheus.yml
 
@@ -103,9 +103,11 @@ install: build
 	sed 's|/usr/local/bin/touchprobe|$(BINDIR)/touchprobe|' deploy/systemd/touchprobe.service >$(DESTDIR)$(UNITDIR)/touchprobe.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/touchprobe.service
 	install -D -m 0644 dashboards/touchprobe.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.rules.yml
+	install -D -m 0644 dashboards/touchprobe.locations.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.locations.rules.yml
 	install -D -m 0644 dashboards/touchprobe.json $(DESTDIR)$(SHAREDIR)/touchprobe.json
 	install -D -m 0644 examples/touchprobe.toml $(DESTDIR)$(SHAREDIR)/examples/touchprobe.toml
 	install -D -m 0644 examples/prometheus.yml $(DESTDIR)$(SHAREDIR)/examples/prometheus.yml
+	install -D -m 0644 examples/alertmanager.yml $(DESTDIR)$(SHAREDIR)/examples/alertmanager.yml
 	install -D -m 0755 deploy/create-user $(DESTDIR)$(SHAREDIR)/create-user
 	@if [ -e $(DESTDIR)/etc/touchprobe/touchprobe.toml ]; then \
 		echo "keeping existing /etc/touchprobe/touchprobe.toml"; \
@@ -136,6 +138,13 @@ bench: chromium
 	./scripts/bench-peers .cache/bench
 	$(GO) run ./bench/compare -cache .cache/bench -runs $(BENCH_RUNS) -scale.duration $(BENCH_SCALE) \
 		-write BENCHMARKS.md -command "make bench BENCH_RUNS=$(BENCH_RUNS) BENCH_SCALE=$(BENCH_SCALE)"
+
+# The container image of deploy/kubernetes (Containerfile), with podman
+# or, without it, docker. Push it with `$(CONTAINER) push $(IMAGE)`.
+IMAGE     ?= ghcr.io/touchprobe/touchprobe:$(VERSION)
+CONTAINER ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+image:
+	$(CONTAINER) build -f Containerfile --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) -t $(IMAGE) .
 
 clean:
 	rm -f touchprobe

@@ -14,7 +14,7 @@ import (
 // listed here.
 var ReservedLabelNames = []string{
 	"location", "journey", "profile", "step", "touchpoint", "reason", "result", "timing",
-	"external_url", "version", "revision", "goversion",
+	"external_url", "index", "count", "version", "revision", "goversion",
 	"le", "quantile", "instance", "job",
 }
 

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,13 +36,24 @@ type prometheus struct {
 // It is stopped when the test ends.
 func startPrometheus(t *testing.T, target string, flags ...string) *prometheus {
 	t.Helper()
+	rules, err := filepath.Abs("touchprobe.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startPrometheusOf(t, []string{target}, rules, flags...)
+}
+
+// startPrometheusOf is startPrometheus for several targets and a rules
+// file of the test's.
+func startPrometheusOf(t *testing.T, targets []string, rules string, flags ...string) *prometheus {
+	t.Helper()
 	bin, err := exec.LookPath("prometheus")
 	if err != nil {
 		t.Fatalf("this test needs a Prometheus server (Debian package prometheus): %v", err)
 	}
-	rules, err := filepath.Abs("touchprobe.rules.yml")
-	if err != nil {
-		t.Fatal(err)
+	quoted := make([]string, len(targets))
+	for i, target := range targets {
+		quoted[i] = strconv.Quote(target)
 	}
 	dir := t.TempDir()
 	cfg := fmt.Sprintf(`global:
@@ -52,8 +64,8 @@ rule_files: [%q]
 scrape_configs:
   - job_name: touchprobe
     static_configs:
-      - targets: [%q]
-`, rules, target)
+      - targets: [%s]
+`, rules, strings.Join(quoted, ", "))
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/runs"
 	"github.com/touchprobe/touchprobe/internal/scheduler"
+	"github.com/touchprobe/touchprobe/internal/shard"
 	tpweb "github.com/touchprobe/touchprobe/internal/web"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -76,7 +77,10 @@ type Options struct {
 	// OnReady, if set, is called once the agent serves and its browser is
 	// up, with the addresses it listens on.
 	OnReady func(addrs []string)
-	Logger  *slog.Logger
+	// Shard is this agent's share of the configuration: it runs, exposes
+	// and shows only the runs the shard owns. The zero value owns all.
+	Shard  shard.Shard
+	Logger *slog.Logger
 }
 
 // Agent is a running touchprobe daemon.
@@ -111,6 +115,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.Notify == nil {
 		opts.Notify = sdNotify
 	}
+	if opts.Shard.Sharded() {
+		opts.Load = shardedLoad(opts.Load, opts.Shard, opts.Logger)
+	}
 	if opts.Watchdog == 0 {
 		// An invalid WATCHDOG_USEC is systemd's problem to report; the
 		// agent then simply sends no pings.
@@ -127,6 +134,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
 	a.metrics.SetExternalURL(opts.ExternalURL)
+	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
 	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
 	a.sched = scheduler.New(cfg.Agent.Concurrency, a.runJourney, scheduler.Hooks{
@@ -149,6 +157,28 @@ func New(opts Options) (*Agent, error) {
 	}
 	a.prober = NewProber(a.browser, opts.Logger)
 	return a, nil
+}
+
+// shardedLoad wraps load so that every configuration it reads, at start
+// and on reload, keeps only the runs s owns, and says how many those are.
+func shardedLoad(load func() (*config.Config, error), s shard.Shard, logger *slog.Logger) func() (*config.Config, error) {
+	return func() (*config.Config, error) {
+		cfg, err := load()
+		if err != nil {
+			return nil, err
+		}
+		all := shard.Runs(cfg, s.Count)
+		owned, total := all[s.Index], 0
+		for _, n := range all {
+			total += n
+		}
+		if owned == 0 {
+			logger.Warn("this shard owns none of the configuration's runs: it runs nothing and stays ready; fewer shards would do", "shard_index", s.Index, "shard_count", s.Count, "runs", total)
+		} else {
+			logger.Info("running this shard's share of the configuration", "shard_index", s.Index, "shard_count", s.Count, "runs", owned, "runs_total", total)
+		}
+		return s.Filter(cfg), nil
+	}
 }
 
 // Config returns the configuration in force.

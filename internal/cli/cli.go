@@ -19,6 +19,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/agent"
+	"github.com/touchprobe/touchprobe/internal/shard"
 	"github.com/touchprobe/touchprobe/internal/version"
 )
 
@@ -63,6 +64,9 @@ type commands struct {
 	onceFormat   string
 	onceProfile  string
 
+	shard    shardFlags
+	location string
+
 	demo demoFlags
 	rec  recorderFlags
 
@@ -91,6 +95,9 @@ func (c *commands) register(app *kingpin.Application) {
 	configFlag(run)
 	browserFlags(run)
 	webFlags(run, DefaultListenAddress)
+	c.shard.register(run, "Split the configuration's runs over this many agents (a StatefulSet's replicas); each runs its share.",
+		"This agent's share, from 0 to --shard.count - 1 (default: the ordinal at the end of the host name, as in touchprobe-2).")
+	run.Flag("location", "The location label of every series; overrides [agent] location, so that one configuration serves every location.").Envar("TOUCHPROBE_LOCATION").PlaceHolder("NAME").StringVar(&c.location)
 	c.handlers[run.FullCommand()] = c.runAgent
 
 	once := app.Command("once", "Run each selected journey once, print a step table, exit 1 if any step failed or went over budget.")
@@ -99,10 +106,13 @@ func (c *commands) register(app *kingpin.Application) {
 	once.Flag("journey", "Run only this journey; repeatable.").PlaceHolder("NAME").StringsVar(&c.onceJourneys)
 	once.Flag("format", "Output format.").Default("text").EnumVar(&c.onceFormat, "text", "json")
 	once.Flag("profile", "Run the journeys under this profile only, instead of under each of their own.").PlaceHolder("NAME").StringVar(&c.onceProfile)
+	c.shard.register(once, "Run only one shard's share of the journeys, of this many (default: all of them, whatever the environment says).",
+		"The shard whose share to run, with --shard.count.")
 	c.handlers[once.FullCommand()] = c.runOnce
 
 	check := app.Command("check", "Validate a configuration file; print every error and exit 1 if there are any.")
 	configFlag(check)
+	check.Flag("shard.count", "Also print how many runs (journey × profile) each of this many shards gets.").PlaceHolder("N").IsSetByUser(&c.shard.checkGiven).IntVar(&c.shard.checkCount)
 	c.handlers[check.FullCommand()] = c.runCheck
 
 	demo := app.Command("demo", "Serve the built-in demo shop on loopback and monitor it.")
@@ -135,7 +145,15 @@ func (c *commands) logger() *slog.Logger {
 
 // loadFile is the agent's loader for a configuration file.
 func (c *commands) loadFile() (*config.Config, error) {
-	return config.Load(c.configFile)
+	cfg, err := config.Load(c.configFile)
+	if err != nil || c.location == "" {
+		return cfg, err
+	}
+	if p := config.TextProblem(c.location); p != "" {
+		return nil, fmt.Errorf("--location %q: it %s; give a plain name such as eu-north-1", c.location, p)
+	}
+	cfg.Agent.Location = c.location
+	return cfg, nil
 }
 
 func (c *commands) runCheck() int {
@@ -149,13 +167,31 @@ func (c *commands) runCheck() int {
 		steps += len(j.Steps)
 	}
 	fmt.Fprintf(c.stdout, "%s: OK: %d journeys, %d steps\n", c.configFile, len(cfg.Journeys), steps)
+	if c.shard.checkGiven {
+		if err := (shard.Shard{Count: c.shard.checkCount}).Validate(); err != nil {
+			fmt.Fprintln(c.stderr, err)
+			return 1
+		}
+		// A run is a journey under one of its profiles; the profiles of a
+		// journey may go to different shards.
+		for i, n := range shard.Runs(cfg, c.shard.checkCount) {
+			journeys := len(shard.Shard{Index: i, Count: c.shard.checkCount}.Filter(cfg).Journeys)
+			fmt.Fprintf(c.stdout, "shard %d of %d: %d journeys, %d runs\n", i, c.shard.checkCount, journeys, n)
+		}
+	}
 	return 0
 }
 
 func (c *commands) runAgent() int {
 	logger := c.logger()
 	logger.Info("starting touchprobe", "version", version.Info(), "config", c.configFile)
-	return c.serve(logger, agent.Options{Load: c.loadFile})
+	sh, err := c.shard.resolve(true)
+	if err != nil {
+		logger.Error("cannot start", "err", err)
+		fmt.Fprintln(c.stderr, err)
+		return 2
+	}
+	return c.serve(logger, agent.Options{Load: c.loadFile, Shard: sh})
 }
 
 // serve runs an agent until SIGINT or SIGTERM, reloading on SIGHUP.

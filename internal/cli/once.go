@@ -24,12 +24,6 @@ func (c *commands) runOnce() int {
 		fmt.Fprintln(c.stderr, err)
 		return 1
 	}
-	var selected []*config.Journey
-	for i := range cfg.Journeys {
-		if len(c.onceJourneys) == 0 || slices.Contains(c.onceJourneys, cfg.Journeys[i].Name) {
-			selected = append(selected, &cfg.Journeys[i])
-		}
-	}
 	for _, name := range c.onceJourneys {
 		if cfg.Journey(name) == nil {
 			var names []string
@@ -38,6 +32,20 @@ func (c *commands) runOnce() int {
 			}
 			fmt.Fprintf(c.stderr, "%s: no journey named %q; configured journeys: %s\n", c.configFile, name, strings.Join(names, ", "))
 			return 1
+		}
+	}
+
+	// Asked for a shard, once runs that shard's share of what it selects.
+	sh, err := c.shard.resolve(false)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return 2
+	}
+	cfg = sh.Filter(cfg)
+	var selected []*config.Journey
+	for i := range cfg.Journeys {
+		if len(c.onceJourneys) == 0 || slices.Contains(c.onceJourneys, cfg.Journeys[i].Name) {
+			selected = append(selected, &cfg.Journeys[i])
 		}
 	}
 

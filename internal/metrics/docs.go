@@ -164,6 +164,11 @@ var (
 		Labels: []string{"location", "external_url"},
 		Help:   "A metric with a constant '1' value labeled by the URL under which the agent is reached, for links in alerts.",
 	}
+	shardInfo = &def{
+		Name: "touchprobe_shard_info", Type: typeGauge,
+		Labels: []string{"index", "count"},
+		Help:   "A metric with a constant '1' value labeled by this agent's shard index and the number of shards its configuration is split over (--shard.index, --shard.count).",
+	}
 	buildInfo = &def{
 		Name: "touchprobe_build_info", Type: typeGauge,
 		Labels: []string{"version", "revision", "goversion"},
@@ -180,7 +185,7 @@ var defs = []*def{
 	scheduleLagSeconds,
 	browserRestartsTotal, browserUp, configLastReloadSuccessful, configLastReloadSuccessTimestampSeconds,
 	artifactsBytes, artifactsRuns,
-	agentInfo, buildInfo,
+	agentInfo, shardInfo, buildInfo,
 }
 
 // Docs lists every touchprobe_ metric, in the order the README should show

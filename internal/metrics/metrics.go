@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -70,11 +71,13 @@ type Metrics struct {
 
 	artifactsBytes int64
 	artifactsRuns  int
+
+	shardIndex, shardCount int
 }
 
 // New returns Metrics with no journeys; call SetJourneys before observing.
 func New() *Metrics {
-	return &Metrics{journeys: map[string]*journeyMetrics{}, histograms: config.DefaultHistograms}
+	return &Metrics{journeys: map[string]*journeyMetrics{}, histograms: config.DefaultHistograms, shardCount: 1}
 }
 
 // SetHistograms says how duration histograms are exposed, one of
@@ -90,12 +93,13 @@ func (m *Metrics) SetHistograms(mode string) {
 	m.histograms = mode
 }
 
-// NewRegistry returns a registry exposing m, touchprobe_build_info, and the
-// Go and process collectors.
+// NewRegistry returns a registry exposing m, touchprobe_shard_info,
+// touchprobe_build_info, and the Go and process collectors.
 func NewRegistry(m *Metrics) *prometheus.Registry {
 	r := prometheus.NewRegistry()
 	r.MustRegister(
 		m,
+		shardCollector{m},
 		buildInfoCollector(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -115,6 +119,25 @@ func buildInfoCollector() prometheus.Collector {
 	})
 	g.Set(1)
 	return g
+}
+
+// SetShard records which of how many shards this agent is.
+func (m *Metrics) SetShard(index, count int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.shardIndex, m.shardCount = index, count
+}
+
+// shardCollector exposes touchprobe_shard_info from m's shard.
+type shardCollector struct{ m *Metrics }
+
+func (c shardCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c shardCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	index, count := c.m.shardIndex, c.m.shardCount
+	c.m.mu.Unlock()
+	ch <- constMetric(shardInfo, prometheus.Labels{"index": strconv.Itoa(index), "count": strconv.Itoa(count)}, 1)
 }
 
 // Describe sends nothing, which makes m an unchecked collector.
