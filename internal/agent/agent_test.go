@@ -108,6 +108,7 @@ func (h *harness) get(path string) (int, string) {
 func demoJourney(shop *demoshop.Shop) string { return shop.Journey("@every 1h") }
 
 func TestAgentServesMetricsOfARealRun(t *testing.T) {
+	t.Parallel()
 	h := start(t, demoJourney)
 	r := h.next("checkout")
 	if r.Status != probes.StatusSuccess {
@@ -160,6 +161,7 @@ func TestAgentServesMetricsOfARealRun(t *testing.T) {
 }
 
 func TestAgentRecoversFromABrowserCrash(t *testing.T) {
+	t.Parallel()
 	h := start(t, func(shop *demoshop.Shop) string {
 		shop.SetSlow("product", 3*time.Second)
 		return demoJourney(shop)
@@ -192,6 +194,7 @@ func TestAgentRecoversFromABrowserCrash(t *testing.T) {
 }
 
 func TestReloadKeepsTheRunningConfigWhenTheNewOneIsBad(t *testing.T) {
+	t.Parallel()
 	h := start(t, demoJourney)
 	h.next("checkout")
 	good := h.config

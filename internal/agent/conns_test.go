@@ -25,6 +25,7 @@ import (
 // the server closes the longest idle ones, and /metrics and /-/ready still
 // answer. With TLS and basic authentication too.
 func TestIdleConnectionsDoNotStarveNewOnes(t *testing.T) {
+	t.Parallel()
 	const limit, extra = 40, 200
 	tests := []struct {
 		name string

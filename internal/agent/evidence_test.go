@@ -25,6 +25,7 @@ func withArtifacts(dir string) func(*demoshop.Shop) string {
 // A failed run's evidence is written and named in the result before the
 // result is published, and the gauges count it.
 func TestFailedRunKeepsEvidence(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	h := start(t, withArtifacts(root))
 	if r := h.next("checkout"); r.Status != probes.StatusSuccess {
@@ -82,6 +83,7 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 // A folder that cannot be written costs the evidence, not the run: the
 // run is recorded and the error logged.
 func TestUnwritableEvidenceFolderKeepsRunning(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	h := start(t, withArtifacts(root))
 	h.next("checkout")
@@ -116,6 +118,7 @@ func TestUnwritableEvidenceFolderKeepsRunning(t *testing.T) {
 // A folder that cannot even be created: the agent starts, says why once,
 // and runs journeys without evidence.
 func TestEvidenceFolderUnusableAtStart(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "a-file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -141,6 +144,7 @@ func grepLines(text, substr string) string {
 
 // A reload moves the evidence to the new folder with its new limits.
 func TestReloadChangesEvidenceFolder(t *testing.T) {
+	t.Parallel()
 	first, second := t.TempDir(), t.TempDir()
 	h := start(t, withArtifacts(first))
 	h.next("checkout")

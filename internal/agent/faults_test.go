@@ -80,7 +80,9 @@ func newSite(t *testing.T) *site {
 func testLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.LevelInfo) }
 
 // startAgent runs an agent on text until the test ends, then checks that
-// no Chromium process of it is left.
+// no Chromium process of it is left. Each agent has a browser of its own,
+// so the tests that wait for runs, restarts and timeouts, and judge no
+// step's time, run side by side (t.Parallel).
 func startAgent(t *testing.T, text string, opts agent.Options) *testutil.RunningAgent {
 	t.Helper()
 	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
@@ -146,6 +148,7 @@ func describe(rs []*probes.Result) string {
 // says it is not ready, starts are retried with a growing backoff rather
 // than on every run, and once Chromium starts again the next run succeeds.
 func TestBrowserExitsAtStart(t *testing.T) {
+	t.Parallel()
 	real := chromiumtest.RequireChromium(t)
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "broken")
@@ -231,6 +234,7 @@ func lines(t *testing.T, path string) int {
 // journeys go on succeeding, nothing of the dead browser is left and the new
 // one has as many processes as the old.
 func TestBrowserKilledMidRun(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	text := "[agent]\nlocation = \"t\"\nconcurrency = 2\n\n" +
 		journey("slow", "@every 1s", s.URL+"/slow?ms=2000&j=slow", "20s") +
@@ -299,6 +303,7 @@ func TestBrowserKilledMidRun(t *testing.T) {
 // are skipped and counted, never stacked; the concurrency limit holds as
 // seen from the site; and schedule lag is measured and exposed.
 func TestSchedulingUnderLoad(t *testing.T) {
+	t.Parallel()
 	s := newSite(t)
 	var text strings.Builder
 	text.WriteString("[agent]\nlocation = \"t\"\nconcurrency = 2\n\n")

@@ -350,6 +350,7 @@ func writeCert(t *testing.T, dir string) *x509.CertPool {
 // demo journey, into `promtool check metrics`, which must have nothing to
 // say.
 func TestPromtoolCheckMetrics(t *testing.T) {
+	t.Parallel()
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
 		t.Fatalf("promtool (Debian package prometheus) is needed: %v", err)
