@@ -2,23 +2,48 @@
 package testutil
 
 import (
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // Logger returns a logger that writes into the test's output at level and
-// above, so that a failing test shows what the code logged.
+// above, so that a failing test shows what the code logged. What is logged
+// after the test has ended (by a run the test gave up waiting for) goes to
+// standard error: testing panics on a Log after the test.
 func Logger(t testing.TB, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.ended = true
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-type testWriter struct{ t testing.TB }
+// afterTheTest receives what is logged after a test ended.
+var afterTheTest io.Writer = os.Stderr
 
-func (w testWriter) Write(p []byte) (int, error) {
+type testWriter struct {
+	t     testing.TB
+	mu    sync.Mutex
+	ended bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.ended {
+		fmt.Fprintf(afterTheTest, "%s (after the test ended): %s", w.t.Name(), p)
+		return len(p), nil
+	}
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }

@@ -1,7 +1,10 @@
 package testutil
 
 import (
+	"log/slog"
 	"net"
+	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,4 +52,21 @@ func TestFreeAddrCanBeListenedOn(t *testing.T) {
 		t.Fatalf("FreeAddr gave %s, which cannot be listened on: %v", addr, err)
 	}
 	l.Close()
+}
+
+// A run the test gave up on may log after the test ended; testing panics on
+// a Log then, so the logger writes it elsewhere.
+func TestLoggerAfterTheTestEnded(t *testing.T) {
+	var after strings.Builder
+	afterTheTest = &after
+	defer func() { afterTheTest = os.Stderr }()
+	var logger *slog.Logger
+	t.Run("ends", func(t *testing.T) {
+		logger = Logger(t, slog.LevelInfo)
+		logger.Info("during the test")
+	})
+	logger.Info("after the test")
+	if got := after.String(); strings.Contains(got, "during the test") || !strings.Contains(got, "TestLoggerAfterTheTestEnded/ends (after the test ended):") || !strings.Contains(got, "after the test") {
+		t.Errorf("written after the test: %q, want only the record logged after it", got)
+	}
 }
