@@ -549,11 +549,23 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if store != nil {
 		keeper = store
 	}
-	res := a.prober.Run(ctx, j, cfg.JourneyProfiles(j)[0], cfg.Secrets(), keeper)
-	if store != nil && res.Evidence != nil {
-		st := store.Stats()
-		a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	policy := retryPolicy{
+		retries: j.Retries,
+		delay:   j.RetryDelay.Duration,
+		attempt: func(ctx context.Context) *probes.Result {
+			res := a.prober.Run(ctx, j, cfg.JourneyProfiles(j)[0], cfg.Secrets(), keeper)
+			if store != nil && res.Evidence != nil {
+				st := store.Stats()
+				a.metrics.SetArtifacts(st.Runs, st.Bytes)
+			}
+			return res
+		},
+		observe: a.metrics.ObserveAttempt,
+		restart: a.browser.Start,
+		wait:    sleep,
+		logger:  a.logger,
 	}
+	res := policy.run(ctx)
 	if res.Reason == probes.ReasonCanceled {
 		// Shutdown or removal interrupted the run: it measured nothing.
 		return

@@ -127,6 +127,13 @@ func (s *server) journey(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// attemptLine is an earlier, failed attempt of a retried run.
+type attemptLine struct {
+	*probes.Result
+	Href          string
+	Status, Class string
+}
+
 // evidenceLink is one downloadable file of a run.
 type evidenceLink struct {
 	Name, Href string
@@ -142,7 +149,7 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r, fmt.Sprintf("No journey named %q is configured.", name))
 		return
 	}
-	res := s.Runs.Find(j.Name, id)
+	res, retriedAs := s.Runs.FindAttempt(j.Name, id)
 	if res == nil {
 		s.notFoundPage(w, r, fmt.Sprintf("Journey %q has no recent run %q: the agent keeps the last runs of each journey in memory, and forgets them when it restarts.", name, id))
 		return
@@ -157,6 +164,16 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		"Steps":       stepRows(res.Steps),
 	}
 	data["Status"], data["Class"] = headline(res)
+	if retriedAs != nil {
+		// An earlier attempt of a retried run links to the run.
+		data["RetriedAs"], data["RetriedAsHref"] = retriedAs, runHref(l.Root, j.Name, retriedAs.RunID)
+	}
+	var attempts []attemptLine
+	for _, a := range res.Retried {
+		text, class := headline(a)
+		attempts = append(attempts, attemptLine{Result: a, Href: runHref(l.Root, j.Name, a.RunID), Status: text, Class: class})
+	}
+	data["Attempts"] = attempts
 	var pagesLanded []probes.StepResult
 	for _, st := range res.Steps {
 		if st.Page != nil {
