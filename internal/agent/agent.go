@@ -24,6 +24,7 @@ import (
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/maintenance"
 	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/runs"
 	"github.com/touchprobe/touchprobe/internal/scheduler"
@@ -90,6 +91,7 @@ type Agent struct {
 	browser *browser.Manager
 	sched   *scheduler.Scheduler
 	prober  *probes.Prober
+	maint   *maintenance.Set
 	ready   atomic.Bool
 	// evidence keeps what failed and slow runs showed; nil when no
 	// folder is configured.
@@ -125,7 +127,7 @@ func New(opts Options) (*Agent, error) {
 	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet()}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
@@ -263,6 +265,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	})
 	background.Go(func() error {
 		a.retention(bgCtx, retentionInterval)
+		return nil
+	})
+	background.Go(func() error {
+		a.maintenanceLoop(bgCtx, maintenanceInterval)
 		return nil
 	})
 
@@ -480,6 +486,8 @@ func (a *Agent) swap(p *prepared) {
 		names[cfg.Journeys[i].Name] = true
 	}
 	a.runs.Retain(names)
+	a.maint.SetConfigured(maintenance.FromConfig(cfg.Maintenance, time.Now()))
+	a.updateMuted(time.Now())
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
 	a.sched.Apply(p.plan)
 }
@@ -542,6 +550,12 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if j == nil {
 		return
 	}
+	if a.maint.Mode(j.Name, time.Now()) == config.MaintenanceSkip {
+		// Nothing runs; the journey is muted meanwhile, so that its
+		// alerts hold and its last run may age.
+		a.logger.Info("run skipped: a maintenance window skips the journey", "journey", j.Name)
+		return
+	}
 	// A run that keeps evidence names it in its result before anyone sees
 	// the result, so that its pages can link to it.
 	var keeper probes.Keeper
@@ -580,12 +594,14 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 // Handler serves the agent's HTTP endpoints.
 func (a *Agent) Handler() http.Handler {
 	return tpweb.New(tpweb.Deps{
-		Registry:    a.reg,
-		Runs:        a.runs,
-		Config:      a.Config,
-		Ready:       a.Ready,
-		Reload:      a.Reload,
-		ExternalURL: a.opts.ExternalURL,
-		Logger:      a.logger,
+		Registry:         a.reg,
+		Runs:             a.runs,
+		Config:           a.Config,
+		Ready:            a.Ready,
+		Reload:           a.Reload,
+		Maintenance:      func() []maintenance.Occurrence { return a.maint.List(time.Now()) },
+		StartMaintenance: a.StartMaintenance,
+		ExternalURL:      a.opts.ExternalURL,
+		Logger:           a.logger,
 	})
 }

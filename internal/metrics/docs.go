@@ -82,7 +82,7 @@ var (
 	journeyRunsTotal = &def{
 		Name: "touchprobe_journey_runs_total", Type: typeCounter,
 		Labels: []string{"location", "journey", "result"}, JourneyLabels: true,
-		Help: "Journey runs by result: success, flaky (failed, then passed when retried), failure (the site failed), error (the agent could not measure) or skipped (the previous run still ran, or a maintenance window skips the journey).",
+		Help: "Journey runs by result: success, flaky (failed, then passed when retried), failure (the site failed), error (the agent could not measure) or skipped (the previous run still ran).",
 	}
 	journeyAttemptsTotal = &def{
 		Name: "touchprobe_journey_attempts_total", Type: typeCounter,
@@ -92,7 +92,7 @@ var (
 	journeyMuted = &def{
 		Name: "touchprobe_journey_muted", Type: typeGauge,
 		Labels: []string{"location", "journey"}, JourneyLabels: true,
-		Help: "Whether a maintenance window holds the journey's alerts now (1) or not (0); the shipped alert rules hold pages while it is 1.",
+		Help: "Whether a maintenance window (mute or skip) covers the journey now (1) or not (0); the shipped alert rules hold pages while it is 1.",
 	}
 	journeyFailuresTotal = &def{
 		Name: "touchprobe_journey_failures_total", Type: typeCounter,

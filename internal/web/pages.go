@@ -10,6 +10,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/maintenance"
 	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -51,12 +52,15 @@ type journeyCard struct {
 	Spark          *sparkline
 	Runs           int
 	Failed         int
+	// Maintenance is the window open now that covers the journey, if any.
+	Maintenance *maintenance.Occurrence
 }
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	l := s.layout(r, cfg, "touchprobe")
 	cards := make([]journeyCard, 0, len(cfg.Journeys))
+	windows := s.windows()
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
 		recent := s.Runs.Recent(j.Name)
@@ -73,9 +77,17 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		c.Status, c.Class = headline(c.Last)
+		for _, o := range windows {
+			if o.Active && (len(o.Journeys) == 0 || slices.Contains(o.Journeys, j.Name)) {
+				// Skip outranks mute, as in the agent.
+				if c.Maintenance == nil || o.Mode == config.MaintenanceSkip {
+					c.Maintenance = &o
+				}
+			}
+		}
 		cards = append(cards, c)
 	}
-	s.render(w, http.StatusOK, "index.html", map[string]any{"Layout": l, "Journeys": cards})
+	s.render(w, http.StatusOK, "index.html", map[string]any{"Layout": l, "Journeys": cards, "Maintenance": windows})
 }
 
 // findJourney returns the configured journey the request names, or nil.
