@@ -253,8 +253,14 @@ func TestAlertsInPrometheus(t *testing.T) {
 
 	// Fast shop: three successful runs seen by Prometheus and the rules
 	// evaluated after them, without an alert about the journey.
+	// The SLO alerts are left out: over the first minutes, one step
+	// slowed by a busy machine is a real share of the few runs there are
+	// (promtool's tests show them over hours and a month).
 	quiet := func() {
 		for _, al := range prom.alerts(t) {
+			if al.Labels["slo"] != "" {
+				continue
+			}
 			if al.Labels["journey"] != "" || al.Labels["alertname"] == "TouchprobeConfigReloadFailed" {
 				t.Fatalf("alert while the shop is fast: %+v", al)
 			}
