@@ -37,9 +37,10 @@ func (a *Agent) updateMuted(now time.Time) {
 	if cfg == nil {
 		return
 	}
+	list := a.maint.List(now)
 	for i := range cfg.Journeys {
 		name := cfg.Journeys[i].Name
-		a.metrics.SetMuted(name, a.maint.Mode(name, now) != "")
+		a.metrics.SetMuted(name, maintenance.ModeIn(list, name) != "")
 	}
 }
 

@@ -168,8 +168,14 @@ func (s *Set) StartAdHoc(name, mode string, journeys []string, d time.Duration, 
 // Active returns the windows open now that cover journey, skip first:
 // a journey in a skip window does not run, whatever else covers it.
 func (s *Set) Active(journey string, now time.Time) []Occurrence {
+	return ActiveIn(s.List(now), journey)
+}
+
+// ActiveIn returns the windows of a List already taken that are open and
+// cover journey, skip first.
+func ActiveIn(list []Occurrence, journey string) []Occurrence {
 	var out []Occurrence
-	for _, o := range s.List(now) {
+	for _, o := range list {
 		if o.Active && (len(o.Journeys) == 0 || slices.Contains(o.Journeys, journey)) {
 			out = append(out, o)
 		}
@@ -183,7 +189,13 @@ func (s *Set) Active(journey string, now time.Time) []Occurrence {
 // Mode says what the windows open now do to journey: "" for nothing,
 // config.MaintenanceSkip or config.MaintenanceMute.
 func (s *Set) Mode(journey string, now time.Time) string {
-	if a := s.Active(journey, now); len(a) > 0 {
+	return ModeIn(s.List(now), journey)
+}
+
+// ModeIn is Mode over a List already taken, for callers that ask about
+// many journeys at once.
+func ModeIn(list []Occurrence, journey string) string {
+	if a := ActiveIn(list, journey); len(a) > 0 {
 		return a[0].Mode
 	}
 	return ""

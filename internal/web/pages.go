@@ -77,13 +77,9 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		c.Status, c.Class = headline(c.Last)
-		for _, o := range windows {
-			if o.Active && (len(o.Journeys) == 0 || slices.Contains(o.Journeys, j.Name)) {
-				// Skip outranks mute, as in the agent.
-				if c.Maintenance == nil || o.Mode == config.MaintenanceSkip {
-					c.Maintenance = &o
-				}
-			}
+		if active := maintenance.ActiveIn(windows, j.Name); len(active) > 0 {
+			// The one that decides: skip outranks mute, as in the agent.
+			c.Maintenance = &active[0]
 		}
 		cards = append(cards, c)
 	}
