@@ -56,7 +56,7 @@ test: chromium ops-tools fmt
 check-ops: ops-tools check-rules check-systemd check-install
 
 check-rules:
-	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml dashboards/touchprobe.locations.rules.yml
+	$(PROMTOOL) check rules dashboards/touchprobe.rules.yml dashboards/touchprobe.slo.rules.yml dashboards/touchprobe.locations.rules.yml
 	$(PROMTOOL) test rules dashboards/tests/*.yml
 	$(PROMTOOL) check config --syntax-only examples/prometheus.yml
 
@@ -79,7 +79,8 @@ check-install: build
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(MAKE) -s install DESTDIR="$$tmp" PREFIX=/opt/tp >/dev/null && \
 	for f in /opt/tp/bin/touchprobe /opt/tp/lib/systemd/system/touchprobe.service \
-		/opt/tp/share/touchprobe/touchprobe.rules.yml /opt/tp/share/touchprobe/touchprobe.json \
+		/opt/tp/share/touchprobe/touchprobe.rules.yml /opt/tp/share/touchprobe/touchprobe.slo.rules.yml \
+		/opt/tp/share/touchprobe/touchprobe.locations.rules.yml /opt/tp/share/touchprobe/touchprobe.json \
 		/etc/touchprobe/touchprobe.toml /etc/default/touchprobe; do \
 		[ -e "$$tmp$$f" ] || { echo "make install: $$f missing"; exit 1; }; done && \
 	grep -q '^ExecStart=/opt/tp/bin/touchprobe run' "$$tmp/opt/tp/lib/systemd/system/touchprobe.service" || \
@@ -103,6 +104,7 @@ install: build
 	sed 's|/usr/local/bin/touchprobe|$(BINDIR)/touchprobe|' deploy/systemd/touchprobe.service >$(DESTDIR)$(UNITDIR)/touchprobe.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/touchprobe.service
 	install -D -m 0644 dashboards/touchprobe.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.rules.yml
+	install -D -m 0644 dashboards/touchprobe.slo.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.slo.rules.yml
 	install -D -m 0644 dashboards/touchprobe.locations.rules.yml $(DESTDIR)$(SHAREDIR)/touchprobe.locations.rules.yml
 	install -D -m 0644 dashboards/touchprobe.json $(DESTDIR)$(SHAREDIR)/touchprobe.json
 	install -D -m 0644 examples/touchprobe.toml $(DESTDIR)$(SHAREDIR)/examples/touchprobe.toml

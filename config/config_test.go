@@ -23,6 +23,7 @@ func TestLoadValid(t *testing.T) {
 		"valid-inline-steps.toml",
 		"valid-artifacts.toml",
 		"valid-profiles.toml",
+		"valid-maintenance.toml",
 	} {
 		t.Run(file, func(t *testing.T) {
 			cfg, err := Load(testdata + file)
@@ -321,6 +322,28 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: profile "phone " (#2): user_agent: must not contain control characters, got one at byte 12: a user agent is one line of text`,
 			`FILE: profile "tablet" (#4): name: profile #3 is already called "tablet": profile names must be unique`,
 			`FILE: profile #5: name: required: write a name such as "tablet-wifi"; it becomes the profile label`,
+		}},
+		// Retries are bounded and fit in the journey's timeout.
+		{file: "invalid-retries.toml", want: []string{
+			`FILE: journey "storefront" (#1): retries: must be at most 5, got 9: a run retried more often hides an outage instead of confirming it`,
+			`FILE: journey "storefront" (#1): retry_delay: "2m0s" is not shorter than the journey's timeout of 1m0s, which retries share with the first attempt: write a shorter delay such as "10s", or a longer timeout`,
+			`FILE: journey "search" (#2): retries: must not be negative, got -1: write how many times a failed run is tried again, such as 1, or 0 for none`,
+			`FILE: journey "search" (#2): retry_delay: must not be negative, got "-1s": write a Go duration such as "10s"`,
+		}},
+		{file: "invalid-maintenance.toml", want: []string{
+			`FILE: maintenance "deploy" (#1): schedule: "@every 1h" has no fixed time of day: write a cron spec of when the window opens, such as "0 2 * * 0" (Sundays at 02:00)`,
+			`FILE: maintenance "deploy" (#1): duration: required with schedule: write how long each window lasts, such as "30m"`,
+			`FILE: maintenance "deploy" (#1): journeys: unknown journey "storefrnt": did you mean "storefront"?`,
+			`FILE: maintenance "deploy" (#1): mode: "silence" is not a maintenance mode: write mode = "mute" (the default: runs go on, alerts are held) or mode = "skip" (nothing runs)`,
+			`FILE: maintenance "deploy" (#2): name: maintenance #1 is already called "deploy": maintenance names must be unique`,
+			`FILE: maintenance "deploy" (#2): duration: must be greater than 0, got "0s": write a Go duration such as "30m"`,
+			`FILE: maintenance "deploy" (#2): schedule: a window recurs on a schedule or runs once from start to end, not both: remove schedule, or start and end`,
+			`FILE: maintenance "reindex" (#3): start: a date-time needs its offset from UTC, such as 2026-12-24T18:00:00Z or 2026-12-24T19:00:00+01:00`,
+			`FILE: maintenance "reindex" (#3): end: invalid time "tomorrow": write an RFC 3339 time with its offset, such as 2026-12-24T18:00:00Z`,
+			`FILE: maintenance "freeze" (#4): end: 2026-12-24T17:00:00Z is not after start 2026-12-24T18:00:00Z: write a later end`,
+			`FILE: maintenance #5: name: required: write a name such as "weekly-deploy"; the status page shows it`,
+			`FILE: maintenance #5: start: required with end: write when the window starts, such as 2026-12-24T18:00:00Z`,
+			`FILE: maintenance #5: journeys: must name at least one journey, such as journeys = ["checkout"], or leave journeys out for all`,
 		}},
 		{file: "invalid-multiple.toml", want: []string{
 			`FILE: agent: concurrency: must be at least 1, got 0`,
@@ -867,6 +890,8 @@ func TestJourneyLookupAndEqual(t *testing.T) {
 			v.SetString(v.String() + "x")
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
+		case reflect.Int:
+			v.SetInt(v.Int() + 1)
 		case reflect.Map:
 			m := reflect.MakeMap(v.Type())
 			m.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
@@ -1113,5 +1138,32 @@ func TestActionTable(t *testing.T) {
 				t.Errorf("action %q key %q: a required key needs a hint, an optional one none", a.Name, k.Name)
 			}
 		}
+	}
+}
+
+// A journey that says nothing about retries is not retried, and waits the
+// default delay once it is; a window without a mode mutes.
+func TestRetryAndMaintenanceDefaults(t *testing.T) {
+	cfg, err := Load(testdata + "valid-maintenance.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkout, search := cfg.Journey("checkout"), cfg.Journey("search")
+	if checkout.Retries != 1 || checkout.RetryDelay.Duration != 5*time.Second {
+		t.Errorf("checkout: retries %d, retry_delay %s; want 1, 5s", checkout.Retries, checkout.RetryDelay)
+	}
+	if search.Retries != DefaultRetries || search.RetryDelay.Duration != DefaultRetryDelay {
+		t.Errorf("search: retries %d, retry_delay %s; want the defaults", search.Retries, search.RetryDelay)
+	}
+	if len(cfg.Maintenance) != 2 {
+		t.Fatalf("%d maintenance windows, want 2", len(cfg.Maintenance))
+	}
+	deploy, reindex := cfg.Maintenance[0], cfg.Maintenance[1]
+	if deploy.Mode != MaintenanceMute || deploy.Duration.Duration != 30*time.Minute || deploy.Journeys != nil {
+		t.Errorf("weekly-deploy = %+v", deploy)
+	}
+	wantStart, wantEnd := time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC), time.Date(2026, 12, 24, 19, 0, 0, 0, time.UTC)
+	if reindex.Mode != MaintenanceSkip || !reindex.Start.Equal(wantStart) || !reindex.End.Equal(wantEnd) {
+		t.Errorf("reindex = %+v, want skip from %s to %s", reindex, wantStart, wantEnd)
 	}
 }

@@ -37,6 +37,7 @@ type decoded struct {
 	journeys []meta   // per journey
 	steps    [][]meta // per journey, per step
 	profiles []meta   // per [[profile]] of the file
+	maint    []meta   // per [[maintenance]] window
 }
 
 type decoder struct {
@@ -50,14 +51,16 @@ var (
 	durationType   = reflect.TypeFor[Duration]()
 	byteSizeType   = reflect.TypeFor[ByteSize]()
 	throughputType = reflect.TypeFor[Throughput]()
+	timestampType  = reflect.TypeFor[Timestamp]()
 )
 
 // decodeTree turns the generic tree into a Config, reporting every type error
 // and unknown key. Values of the wrong type are left zero and marked bad.
 func (d *decoder) decodeTree(tree map[string]any) *decoded {
 	out := &decoded{cfg: &Config{}}
-	out.root = d.table(where{}, nil, tree, reflect.ValueOf(out.cfg).Elem(), "journey", "profile")
+	out.root = d.table(where{}, nil, tree, reflect.ValueOf(out.cfg).Elem(), "journey", "profile", "maintenance")
 	d.profiles(tree, out)
+	d.maintenance(tree, out)
 
 	raw, ok := tree["journey"]
 	if !ok {
@@ -114,6 +117,26 @@ func (d *decoder) profiles(tree map[string]any, out *decoded) {
 	for i, m := range tables {
 		w := where{profile: nameOf(m), profileIndex: i + 1}
 		out.profiles[i] = d.table(w, []string{"profile"}, m, reflect.ValueOf(&out.cfg.Profiles[i]).Elem())
+	}
+}
+
+// maintenance decodes the file's [[maintenance]] tables.
+func (d *decoder) maintenance(tree map[string]any, out *decoded) {
+	raw, ok := tree["maintenance"]
+	if !ok {
+		return
+	}
+	out.root.present["maintenance"] = true
+	tables, ok := d.tables(where{}, "maintenance", raw, "[[maintenance]]")
+	if !ok {
+		out.root.bad["maintenance"] = true
+		return
+	}
+	out.cfg.Maintenance = make([]Maintenance, len(tables))
+	out.maint = make([]meta, len(tables))
+	for i, m := range tables {
+		w := where{maintenance: nameOf(m), maintIndex: i + 1}
+		out.maint[i] = d.table(w, []string{"maintenance"}, m, reflect.ValueOf(&out.cfg.Maintenance[i]).Elem())
 	}
 }
 
@@ -179,7 +202,7 @@ func (d *decoder) into(w where, path, prefix []string, m map[string]any, rv refl
 
 		// Tables nested in this one (agent, browser, expect) share its meta,
 		// with their keys prefixed.
-		if fv.Kind() == reflect.Struct && fv.Type() != durationType ||
+		if fv.Kind() == reflect.Struct && fv.Type() != durationType && fv.Type() != timestampType ||
 			fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() == reflect.Struct {
 			sub, ok := v.(map[string]any)
 			if !ok {
@@ -231,6 +254,14 @@ func setValue(fv reflect.Value, v any) string {
 		default:
 			return fmt.Sprintf("expected a number of bytes or a size in quotes such as %s, got %s", sizeExamples, describe(v))
 		}
+		return ""
+	}
+	if fv.Type() == timestampType {
+		ts, msg := parseTimestamp(v)
+		if msg != "" {
+			return msg
+		}
+		fv.Set(reflect.ValueOf(ts))
 		return ""
 	}
 	if fv.Type() == throughputType {
@@ -323,6 +354,30 @@ func setValue(fv reflect.Value, v any) string {
 		return fmt.Sprintf("cannot decode into %s", fv.Type())
 	}
 	return ""
+}
+
+// timestampExample is an RFC 3339 time to suggest.
+const timestampExample = "2026-12-24T18:00:00Z"
+
+// parseTimestamp reads a TOML offset date-time or an RFC 3339 string. A
+// local date-time is refused: without an offset, the window would move
+// with the agent's time zone.
+func parseTimestamp(v any) (Timestamp, string) {
+	switch v := v.(type) {
+	case time.Time:
+		if strings.HasPrefix(v.Location().String(), "datetime-local") || strings.HasPrefix(v.Location().String(), "date-local") || strings.HasPrefix(v.Location().String(), "time-local") {
+			return Timestamp{}, fmt.Sprintf("a date-time needs its offset from UTC, such as %s or 2026-12-24T19:00:00+01:00", timestampExample)
+		}
+		return Timestamp{v}, ""
+	case string:
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return Timestamp{}, fmt.Sprintf("invalid time %q: write an RFC 3339 time with its offset, such as %s", TruncateRunes(v, 40), timestampExample)
+		}
+		return Timestamp{t}, ""
+	default:
+		return Timestamp{}, fmt.Sprintf("expected a date-time such as %s, got %s", timestampExample, describe(v))
+	}
 }
 
 // describe names a TOML value's type, and shows it when it is short, for

@@ -57,6 +57,12 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 		}
 	}
 
+	for i := range d.cfg.Maintenance {
+		if w := &d.cfg.Maintenance[i]; !d.maint[i].present["mode"] {
+			w.Mode = MaintenanceMute
+		}
+	}
+
 	for i := range d.cfg.Journeys {
 		j, jm := &d.cfg.Journeys[i], d.journeys[i]
 		if !jm.present["schedule"] {
@@ -67,6 +73,9 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 		}
 		if !jm.present["profiles"] {
 			j.Profiles = []string{a.DefaultProfile}
+		}
+		if !jm.present["retry_delay"] {
+			j.RetryDelay = Duration{DefaultRetryDelay}
 		}
 		for k := range j.Steps {
 			s, sm := &j.Steps[k], d.steps[i][k]

@@ -20,9 +20,13 @@ type Error struct {
 	StepIndex    int // 1-based; 0 when the error is not about a step
 	Profile      string
 	ProfileIndex int // 1-based; 0 when the error is not about a [[profile]]
-	Key          string
-	Line, Column int // 1-based; 0 when unknown (only syntax errors have them)
-	Msg          string
+	Maintenance  string
+	// MaintenanceIndex is 1-based; 0 when the error is not about a
+	// [[maintenance]] window.
+	MaintenanceIndex int
+	Key              string
+	Line, Column     int // 1-based; 0 when unknown (only syntax errors have them)
+	Msg              string
 
 	// keyInMsg is set when Msg already names the key ("unknown key ..."),
 	// so that Error does not print it twice.
@@ -55,6 +59,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 	} else if e.ProfileIndex > 0 {
 		b.WriteString(element("profile", e.Profile, e.ProfileIndex))
+		b.WriteString(": ")
+	} else if e.MaintenanceIndex > 0 {
+		b.WriteString(element("maintenance", e.Maintenance, e.MaintenanceIndex))
 		b.WriteString(": ")
 	} else if table, rest, ok := strings.Cut(key, "."); ok && !strings.Contains(table, `"`) {
 		b.WriteString(table)
@@ -113,6 +120,8 @@ type where struct {
 	stepIndex    int
 	profile      string
 	profileIndex int
+	maintenance  string
+	maintIndex   int
 }
 
 // collector gathers errors for one file.
@@ -136,14 +145,16 @@ func (c *collector) unknown(w where, key, msg string) {
 
 func (c *collector) new(w where, key, msg string) *Error {
 	return &Error{
-		File:         c.file,
-		Journey:      w.journey,
-		JourneyIndex: w.journeyIndex,
-		Step:         w.step,
-		StepIndex:    w.stepIndex,
-		Profile:      w.profile,
-		ProfileIndex: w.profileIndex,
-		Key:          key,
-		Msg:          msg,
+		File:             c.file,
+		Journey:          w.journey,
+		JourneyIndex:     w.journeyIndex,
+		Step:             w.step,
+		StepIndex:        w.stepIndex,
+		Profile:          w.profile,
+		ProfileIndex:     w.profileIndex,
+		Maintenance:      w.maintenance,
+		MaintenanceIndex: w.maintIndex,
+		Key:              key,
+		Msg:              msg,
 	}
 }

@@ -122,6 +122,7 @@ func sortErrors(errs Errors) {
 			cmp.Compare(table(a), table(b)),
 			cmp.Compare(a.JourneyIndex, b.JourneyIndex),
 			cmp.Compare(a.ProfileIndex, b.ProfileIndex),
+			cmp.Compare(a.MaintenanceIndex, b.MaintenanceIndex),
 			cmp.Compare(a.StepIndex, b.StepIndex),
 		)
 	})

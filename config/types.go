@@ -34,6 +34,8 @@ type Config struct {
 	// Profiles are the built-in profiles followed by the file's
 	// [[profile]] tables; see Profile.
 	Profiles []Profile `toml:"profile"`
+	// Maintenance are the file's [[maintenance]] windows.
+	Maintenance []Maintenance `toml:"maintenance"`
 
 	// File is the path the configuration was loaded from.
 	File string `toml:"-"`
@@ -96,7 +98,54 @@ type Journey struct {
 	// Profiles are the profiles the journey runs under, each its own
 	// run; Agent.DefaultProfile when the file names none.
 	Profiles []string `toml:"profiles"`
-	Steps    []Step   `toml:"step"`
+	// Retries is how many times a failed run is tried again before its
+	// failure counts (0 to MaxRetries); RetryDelay is the wait before
+	// each retry.
+	Retries    int      `toml:"retries"`
+	RetryDelay Duration `toml:"retry_delay"`
+	Steps      []Step   `toml:"step"`
+}
+
+// Retry bounds and defaults: a failed run is not retried unless the file
+// says so, and never more than MaxRetries times.
+const (
+	DefaultRetries    = 0
+	MaxRetries        = 5
+	DefaultRetryDelay = 10 * time.Second
+)
+
+// Maintenance is a window in which journeys are not run (MaintenanceSkip)
+// or run with their alerts held (MaintenanceMute). It recurs on Schedule
+// for Duration each time, or is once, from Start to End (or Start plus
+// Duration).
+type Maintenance struct {
+	Name     string    `toml:"name"`
+	Schedule string    `toml:"schedule"`
+	Start    Timestamp `toml:"start"`
+	End      Timestamp `toml:"end"`
+	Duration Duration  `toml:"duration"`
+	// Journeys are the journeys the window covers; empty means all.
+	Journeys []string `toml:"journeys"`
+	// Mode is MaintenanceMute (the default) or MaintenanceSkip.
+	Mode string `toml:"mode"`
+}
+
+// What a maintenance window does to the journeys it covers.
+const (
+	// MaintenanceMute runs and records as usual but sets
+	// touchprobe_journey_muted, which the shipped alerts hold pages on.
+	MaintenanceMute = "mute"
+	// MaintenanceSkip runs nothing.
+	MaintenanceSkip = "skip"
+)
+
+// MaintenanceModes are the values [[maintenance]] mode accepts.
+var MaintenanceModes = []string{MaintenanceMute, MaintenanceSkip}
+
+// Timestamp is a point in time written as a TOML offset date-time
+// (2026-12-24T18:00:00Z) or an RFC 3339 string.
+type Timestamp struct {
+	time.Time
 }
 
 // The answers a journey may give to a site's confirm() dialogs.

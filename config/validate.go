@@ -36,6 +36,7 @@ func validate(c *collector, d *decoded, w written) {
 	v.browser()
 	v.profiles()
 	v.journeys()
+	v.maintenance()
 }
 
 func (v *validator) agent() {
@@ -243,6 +244,7 @@ func (v *validator) journeys() {
 		}
 		v.labels(w, j.Labels)
 		v.journeyProfiles(w, m, j)
+		v.retries(w, m, j)
 
 		if len(j.Steps) == 0 && !m.bad["step"] {
 			v.add(w, "step", "at least one [[journey.step]] is required: add the steps of the journey")
@@ -448,4 +450,106 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// retries checks a journey's retries and retry_delay: a bounded number of
+// retries, each after a delay that leaves time within the journey's
+// timeout for the retry itself.
+func (v *validator) retries(w where, m meta, j *Journey) {
+	switch {
+	case !m.has("retries"):
+	case j.Retries < 0:
+		v.add(w, "retries", "must not be negative, got %d: write how many times a failed run is tried again, such as 1, or 0 for none", j.Retries)
+	case j.Retries > MaxRetries:
+		v.add(w, "retries", "must be at most %d, got %d: a run retried more often hides an outage instead of confirming it", MaxRetries, j.Retries)
+	}
+	if !m.has("retry_delay") {
+		return
+	}
+	switch d := j.RetryDelay.Duration; {
+	case d < 0:
+		v.add(w, "retry_delay", "must not be negative, got %q: write a Go duration such as \"10s\"", d.String())
+	case !m.bad["timeout"] && j.Timeout.Duration > 0 && d >= j.Timeout.Duration:
+		v.add(w, "retry_delay", "%q is not shorter than the journey's timeout of %s, which retries share with the first attempt: write a shorter delay such as \"10s\", or a longer timeout", d.String(), j.Timeout.Duration)
+	}
+}
+
+// maintenance checks the [[maintenance]] windows: a name, either a cron
+// schedule with a duration or a start with an end or a duration, known
+// journeys and a mode.
+func (v *validator) maintenance() {
+	journeys := make([]string, 0, len(v.d.cfg.Journeys))
+	for _, j := range v.d.cfg.Journeys {
+		journeys = append(journeys, j.Name)
+	}
+	names := map[string]int{}
+	for i := range v.d.cfg.Maintenance {
+		mw, m := &v.d.cfg.Maintenance[i], v.d.maint[i]
+		w := where{maintenance: mw.Name, maintIndex: i + 1}
+		switch {
+		case m.bad["name"]:
+		case mw.Name == "":
+			v.add(w, "name", `required: write a name such as "weekly-deploy"; the status page shows it`)
+		case TextProblem(mw.Name) != "":
+			v.add(w, "name", "%s", TextProblem(mw.Name))
+		default:
+			if first, dup := names[mw.Name]; dup {
+				v.add(w, "name", "maintenance #%d is already called %q: maintenance names must be unique", first, mw.Name)
+			}
+			names[mw.Name] = i + 1
+		}
+		v.window(w, m, mw)
+		if m.has("journeys") {
+			if len(mw.Journeys) == 0 {
+				v.add(w, "journeys", `must name at least one journey, such as journeys = ["checkout"], or leave journeys out for all`)
+			}
+			for _, name := range mw.Journeys {
+				if !slices.Contains(journeys, name) {
+					v.add(w, "journeys", "%s", oneOf("journey", name, journeys))
+				}
+			}
+		}
+		if m.has("mode") && !slices.Contains(MaintenanceModes, mw.Mode) {
+			v.add(w, "mode", "%q is not a maintenance mode: write mode = %q (the default: runs go on, alerts are held) or mode = %q (nothing runs)", mw.Mode, MaintenanceMute, MaintenanceSkip)
+		}
+	}
+}
+
+// window checks when a maintenance window is.
+func (v *validator) window(w where, m meta, mw *Maintenance) {
+	hasSchedule, hasStart, hasEnd, hasDuration := m.present["schedule"], m.present["start"], m.present["end"], m.present["duration"]
+	if m.has("duration") && mw.Duration.Duration <= 0 {
+		v.add(w, "duration", "must be greater than 0, got %q: write a Go duration such as \"30m\"", mw.Duration.Duration.String())
+	}
+	switch {
+	case hasSchedule && (hasStart || hasEnd):
+		v.add(w, "schedule", "a window recurs on a schedule or runs once from start to end, not both: remove schedule, or start and end")
+	case hasSchedule:
+		if m.bad["schedule"] {
+			break
+		}
+		s, err := ParseSchedule(mw.Schedule, time.Now())
+		switch {
+		case err != nil:
+			v.add(w, "schedule", "%s", err)
+		case s.Every() > 0:
+			v.add(w, "schedule", "%q has no fixed time of day: write a cron spec of when the window opens, such as \"0 2 * * 0\" (Sundays at 02:00)", mw.Schedule)
+		}
+		if !hasDuration {
+			v.add(w, "duration", `required with schedule: write how long each window lasts, such as "30m"`)
+		}
+	case hasStart:
+		switch {
+		case hasEnd && hasDuration:
+			v.add(w, "end", "write either end or duration, not both")
+		case !hasEnd && !hasDuration:
+			v.add(w, "end", "required with start: write when the window ends, such as %s, or a duration such as \"30m\"", timestampExample)
+		case hasEnd && m.has("start") && m.has("end") && !mw.End.After(mw.Start.Time):
+			v.add(w, "end", "%s is not after start %s: write a later end", mw.End.Format(time.RFC3339), mw.Start.Format(time.RFC3339))
+		}
+	case hasEnd:
+		v.add(w, "start", "required with end: write when the window starts, such as %s", timestampExample)
+	default:
+		v.add(w, "schedule", `required: write a cron schedule such as "0 2 * * 0" with a duration, or a start and an end such as %s`, timestampExample)
+	}
 }

@@ -130,7 +130,16 @@ func (d *dashboard) exprs() []string {
 
 func loadRules(t *testing.T) (exprs []string, annotations []string) {
 	t.Helper()
-	b, err := os.ReadFile("touchprobe.rules.yml")
+	for _, file := range []string{"touchprobe.rules.yml", "touchprobe.slo.rules.yml"} {
+		e, a := loadRuleFile(t, file)
+		exprs, annotations = append(exprs, e...), append(annotations, a...)
+	}
+	return exprs, annotations
+}
+
+func loadRuleFile(t *testing.T, file string) (exprs []string, annotations []string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +185,7 @@ func TestQueriedMetricsAreExposed(t *testing.T) {
 	ruleExprs, annotations := loadRules(t)
 	sources := map[string][]string{
 		"touchprobe.json":       loadDashboard(t).exprs(),
-		"touchprobe.rules.yml":  ruleExprs,
+		"the rules":             ruleExprs,
 		"rules' annotations":    annotations,
 		"runbook (docs)":        {readFile(t, "../docs/runbook.md")},
 		"example configuration": {readFile(t, "../examples/prometheus.yml")},

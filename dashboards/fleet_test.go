@@ -200,7 +200,7 @@ func TestFleetInPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)}
-	prom := startPrometheusOf(t, addrs, rules)
+	prom := startPrometheusOf(t, addrs, []string{rules})
 
 	three := make([]*fleetAgent, 3)
 	for i := range three {

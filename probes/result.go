@@ -14,6 +14,10 @@ const (
 	StatusSuccess Status = "success"
 	StatusFailure Status = "failure"
 	StatusError   Status = "error"
+	// StatusFlaky is a run that failed and then passed when retried: the
+	// site works, but not every time. The prober never reports it; the
+	// agent that retries does.
+	StatusFlaky Status = "flaky"
 )
 
 // Reason says why a step failed. The set is closed so that it can be a
@@ -113,6 +117,13 @@ type Result struct {
 	// Evidence lists what was kept of a run that failed or went over
 	// budget; nil when the run passed or nothing could be kept.
 	Evidence *Evidence
+	// Attempt is the 1-based attempt of its run this result is; 0 or 1
+	// for a run that was not retried.
+	Attempt int
+	// Retried holds the earlier, failed attempts of a retried run, oldest
+	// first, each with its own RunID and Evidence; the result itself is
+	// the last attempt's.
+	Retried []*Result
 }
 
 // Evidence is what a run kept in its folder, through the Keeper given to

@@ -30,7 +30,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var update = flag.Bool("update", false, "write base/prometheusrule.yaml from dashboards/touchprobe.rules.yml")
+var update = flag.Bool("update", false, "write base/prometheusrule.yaml from the shipped rules files")
 
 // kustomizations are the directories kustomize builds.
 var kustomizations = []string{"base", "overlays/oslo", "overlays/frankfurt"}
@@ -330,17 +330,25 @@ type ruleFile struct {
 	Groups []monitoringv1.RuleGroup `json:"groups"`
 }
 
+// shippedRules are the rules files make install ships, in the order the
+// PrometheusRule holds their groups.
+var shippedRules = []string{"touchprobe.rules.yml", "touchprobe.slo.rules.yml", "touchprobe.locations.rules.yml"}
+
 // TestPrometheusRuleIsTheShippedRules: the PrometheusRule's groups are
-// dashboards/touchprobe.rules.yml, rule for rule. go test -update writes
+// those of the shipped rules files, rule for rule. go test -update writes
 // it anew.
 func TestPrometheusRuleIsTheShippedRules(t *testing.T) {
-	data, err := os.ReadFile("../../dashboards/touchprobe.rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var want ruleFile
-	if err := strict(data, &want); err != nil {
-		t.Fatalf("dashboards/touchprobe.rules.yml: %v", err)
+	for _, name := range shippedRules {
+		data, err := os.ReadFile("../../dashboards/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f ruleFile
+		if err := strict(data, &f); err != nil {
+			t.Fatalf("dashboards/%s: %v", name, err)
+		}
+		want.Groups = append(want.Groups, f.Groups...)
 	}
 	if *update {
 		pr := monitoringv1.PrometheusRule{Spec: monitoringv1.PrometheusRuleSpec{Groups: want.Groups}}
@@ -351,7 +359,7 @@ func TestPrometheusRuleIsTheShippedRules(t *testing.T) {
 		}
 		// An empty creationTimestamp is what the types marshal; it means nothing.
 		out = bytes.Replace(out, []byte("  creationTimestamp: null\n"), nil, 1)
-		header := "# Generated from dashboards/touchprobe.rules.yml by\n#   (cd deploy/kubernetes && go test -run PrometheusRule -update)\n# Do not edit: a test fails when the two differ.\n"
+		header := "# Generated from dashboards/" + strings.Join(shippedRules, ", dashboards/") + " by\n#   (cd deploy/kubernetes && go test -run PrometheusRule -update)\n# Do not edit: a test fails when they differ.\n"
 		if err := os.WriteFile("base/prometheusrule.yaml", append([]byte(header), out...), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -361,7 +369,7 @@ func TestPrometheusRuleIsTheShippedRules(t *testing.T) {
 		if !reflect.DeepEqual(got, want.Groups) {
 			g, _ := yaml.Marshal(got)
 			w, _ := yaml.Marshal(want.Groups)
-			t.Errorf("%s: the PrometheusRule is not dashboards/touchprobe.rules.yml; run (cd deploy/kubernetes && go test -run PrometheusRule -update)\nfirst difference, %s", dir, firstDiff(string(g), string(w)))
+			t.Errorf("%s: the PrometheusRule is not the shipped rules; run (cd deploy/kubernetes && go test -run PrometheusRule -update)\nfirst difference, %s", dir, firstDiff(string(g), string(w)))
 		}
 	}
 }

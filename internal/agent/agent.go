@@ -24,6 +24,7 @@ import (
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/maintenance"
 	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/runs"
 	"github.com/touchprobe/touchprobe/internal/scheduler"
@@ -94,6 +95,7 @@ type Agent struct {
 	browser *browser.Manager
 	sched   *scheduler.Scheduler
 	prober  *probes.Prober
+	maint   *maintenance.Set
 	ready   atomic.Bool
 	// evidence keeps what failed and slow runs showed; nil when no
 	// folder is configured.
@@ -132,7 +134,7 @@ func New(opts Options) (*Agent, error) {
 	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50)}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet()}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
 	a.reg = metrics.NewRegistry(a.metrics)
@@ -293,6 +295,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	})
 	background.Go(func() error {
 		a.retention(bgCtx, retentionInterval)
+		return nil
+	})
+	background.Go(func() error {
+		a.maintenanceLoop(bgCtx, maintenanceInterval)
 		return nil
 	})
 
@@ -510,6 +516,8 @@ func (a *Agent) swap(p *prepared) {
 		names[cfg.Journeys[i].Name] = true
 	}
 	a.runs.Retain(names)
+	a.maint.SetConfigured(maintenance.FromConfig(cfg.Maintenance, time.Now()))
+	a.updateMuted(time.Now())
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
 	a.sched.Apply(p.plan)
 }
@@ -572,6 +580,12 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if j == nil {
 		return
 	}
+	if a.maint.Mode(j.Name, time.Now()) == config.MaintenanceSkip {
+		// Nothing runs; the journey is muted meanwhile, so that its
+		// alerts hold and its last run may age.
+		a.logger.Info("run skipped: a maintenance window skips the journey", "journey", j.Name)
+		return
+	}
 	// A run that keeps evidence names it in its result before anyone sees
 	// the result, so that its pages can link to it.
 	var keeper probes.Keeper
@@ -579,11 +593,23 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if store != nil {
 		keeper = store
 	}
-	res := a.prober.Run(ctx, j, cfg.JourneyProfiles(j)[0], cfg.Secrets(), keeper)
-	if store != nil && res.Evidence != nil {
-		st := store.Stats()
-		a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	policy := retryPolicy{
+		retries: j.Retries,
+		delay:   j.RetryDelay.Duration,
+		attempt: func(ctx context.Context) *probes.Result {
+			res := a.prober.Run(ctx, j, cfg.JourneyProfiles(j)[0], cfg.Secrets(), keeper)
+			if store != nil && res.Evidence != nil {
+				st := store.Stats()
+				a.metrics.SetArtifacts(st.Runs, st.Bytes)
+			}
+			return res
+		},
+		observe: a.metrics.ObserveAttempt,
+		restart: a.browser.Start,
+		wait:    sleep,
+		logger:  a.logger,
 	}
+	res := policy.run(ctx)
 	if res.Reason == probes.ReasonCanceled {
 		// Shutdown or removal interrupted the run: it measured nothing.
 		return
@@ -598,12 +624,14 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 // Handler serves the agent's HTTP endpoints.
 func (a *Agent) Handler() http.Handler {
 	return tpweb.New(tpweb.Deps{
-		Registry:    a.reg,
-		Runs:        a.runs,
-		Config:      a.Config,
-		Ready:       a.Ready,
-		Reload:      a.Reload,
-		ExternalURL: a.opts.ExternalURL,
-		Logger:      a.logger,
+		Registry:         a.reg,
+		Runs:             a.runs,
+		Config:           a.Config,
+		Ready:            a.Ready,
+		Reload:           a.Reload,
+		Maintenance:      func() []maintenance.Occurrence { return a.maint.List(time.Now()) },
+		StartMaintenance: a.StartMaintenance,
+		ExternalURL:      a.opts.ExternalURL,
+		Logger:           a.logger,
 	})
 }

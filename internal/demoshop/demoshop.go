@@ -99,6 +99,7 @@ type Shop struct {
 	mu       sync.RWMutex
 	slow     map[string]time.Duration
 	fail     map[string]bool
+	failNext map[string]int
 	requests map[string]int
 }
 
@@ -146,6 +147,7 @@ func Start(opts Options) (*Shop, error) {
 		chatDelay: opts.ChatDelay,
 		slow:      make(map[string]time.Duration),
 		fail:      make(map[string]bool),
+		failNext:  make(map[string]int),
 		requests:  make(map[string]int),
 	}
 	if s.chatDelay < 0 {
@@ -246,6 +248,26 @@ func (s *Shop) SetFail(page string, broken bool) error {
 	return nil
 }
 
+// FailNext breaks the next n requests of page, which then works again: a
+// flaky page, whose first attempt fails and whose retry passes. 0 ends it.
+// It is safe for concurrent use.
+func (s *Shop) FailNext(page string, n int) error {
+	if !ValidPage(page) {
+		return unknownPage(page)
+	}
+	if n < 0 {
+		return fmt.Errorf("demo page %q: negative count %d", page, n)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n == 0 {
+		delete(s.failNext, page)
+	} else {
+		s.failNext[page] = n
+	}
+	return nil
+}
+
 // Delay returns the delay currently injected into page; 0 for a page that
 // is not slow or not known. For "chat" it does not include the agent's own
 // reply time (Options.ChatDelay).
@@ -269,9 +291,19 @@ func (s *Shop) countRequest(page string) {
 	s.requests[page]++
 }
 
+// state returns the delay of a request of page and whether it fails,
+// counting it against FailNext.
 func (s *Shop) state(page string) (time.Duration, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.failNext[page]; n > 0 {
+		if n == 1 {
+			delete(s.failNext, page)
+		} else {
+			s.failNext[page] = n - 1
+		}
+		return s.slow[page], true
+	}
 	return s.slow[page], s.fail[page]
 }
 

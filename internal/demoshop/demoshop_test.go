@@ -727,3 +727,26 @@ func TestSelectorsExist(t *testing.T) {
 		t.Errorf("the landing page does not render a.product-link")
 	}
 }
+
+// FailNext breaks a page for the next requests only: a flaky page.
+func TestFailNextBreaksTheNextRequests(t *testing.T) {
+	t.Parallel()
+	s := start(t, Options{})
+	if err := s.FailNext("product", 2); err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	var got []int
+	for range 3 {
+		got = append(got, get(t, c, s.URL()+"product/fjell-shell").status)
+	}
+	if got[0] != 500 || got[1] != 500 || got[2] != 200 {
+		t.Errorf("statuses %v, want 500, 500, then 200", got)
+	}
+	if err := s.FailNext("nope", 1); err == nil {
+		t.Error("FailNext of an unknown page: no error")
+	}
+	if err := s.FailNext("product", -1); err == nil {
+		t.Error("FailNext of -1: no error")
+	}
+}

@@ -82,7 +82,17 @@ var (
 	journeyRunsTotal = &def{
 		Name: "touchprobe_journey_runs_total", Type: typeCounter,
 		Labels: []string{"location", "journey", "result"}, JourneyLabels: true,
-		Help: "Journey runs by result: success, failure (the site failed), error (the agent could not measure) or skipped (the previous run still ran).",
+		Help: "Journey runs by result: success, flaky (failed, then passed when retried), failure (the site failed), error (the agent could not measure) or skipped (the previous run still ran).",
+	}
+	journeyAttemptsTotal = &def{
+		Name: "touchprobe_journey_attempts_total", Type: typeCounter,
+		Labels: []string{"location", "journey", "result"}, JourneyLabels: true,
+		Help: "Attempts of journey runs by result (success, failure or error): a run retried after a failure counts one attempt more than one run.",
+	}
+	journeyMuted = &def{
+		Name: "touchprobe_journey_muted", Type: typeGauge,
+		Labels: []string{"location", "journey"}, JourneyLabels: true,
+		Help: "Whether a maintenance window (mute or skip) covers the journey now (1) or not (0); the shipped alert rules hold pages while it is 1.",
 	}
 	journeyFailuresTotal = &def{
 		Name: "touchprobe_journey_failures_total", Type: typeCounter,
@@ -179,7 +189,7 @@ var (
 var defs = []*def{
 	stepDurationSeconds, stepLastDurationSeconds, stepBudgetSeconds, stepOverBudgetTotal,
 	stepConsecutiveOverBudgetRuns, stepConsecutiveFailedRuns, stepSuccess,
-	journeySuccess, journeyDurationSeconds, journeyRunsTotal, journeyFailuresTotal,
+	journeySuccess, journeyDurationSeconds, journeyRunsTotal, journeyAttemptsTotal, journeyFailuresTotal, journeyMuted,
 	journeyLastRunTimestampSeconds, journeyIntervalSeconds, journeyOverBudget,
 	pageTimingSeconds, pageCLS, pageTransferBytes, pageRequests,
 	scheduleLagSeconds,

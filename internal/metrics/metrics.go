@@ -42,6 +42,7 @@ const (
 // Values of the result label of touchprobe_journey_runs_total.
 const (
 	ResultSuccess = "success"
+	ResultFlaky   = "flaky"
 	ResultFailure = "failure"
 	ResultError   = "error"
 	ResultSkipped = "skipped"
@@ -51,7 +52,11 @@ const (
 // holds the id of the run the observation came from.
 const ExemplarRunID = "run_id"
 
-var results = []string{ResultSuccess, ResultFailure, ResultError, ResultSkipped}
+var results = []string{ResultSuccess, ResultFlaky, ResultFailure, ResultError, ResultSkipped}
+
+// attemptResults are the values of the result label of
+// touchprobe_journey_attempts_total: an attempt is never flaky or skipped.
+var attemptResults = []string{ResultSuccess, ResultFailure, ResultError}
 
 // Metrics holds the state of every touchprobe metric. It is an unchecked
 // collector because journeys carry label keys of their own, which a
@@ -258,6 +263,33 @@ func (m *Metrics) ObserveRun(r *probes.Result) {
 	j.observe(r)
 }
 
+// ObserveAttempt records one attempt of a run, whether or not it is
+// retried; ObserveRun records the run once its last attempt is done.
+func (m *Metrics) ObserveAttempt(r *probes.Result) {
+	if r == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	result := resultOf(r.Status)
+	if result == ResultFlaky {
+		// The last attempt of a flaky run passed.
+		result = ResultSuccess
+	}
+	if j, ok := m.journeys[r.Journey]; ok {
+		j.counter(journeyAttemptsTotal, result).Inc()
+	}
+}
+
+// SetMuted records whether a maintenance window holds a journey's alerts.
+func (m *Metrics) SetMuted(journey string, muted bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j, ok := m.journeys[journey]; ok {
+		j.gauge(journeyMuted).Set(boolFloat(muted))
+	}
+}
+
 // ObserveSkip records a run that did not start because the previous one
 // still ran.
 func (m *Metrics) ObserveSkip(journey string) {
@@ -357,6 +389,10 @@ func newJourneyMetrics(location string, j config.Journey, fp, histograms string)
 	for _, r := range results {
 		jm.counter(journeyRunsTotal, r)
 	}
+	for _, r := range attemptResults {
+		jm.counter(journeyAttemptsTotal, r)
+	}
+	jm.gauge(journeyMuted)
 	jm.histogram(journeyDurationSeconds, JourneyBuckets)
 	for _, s := range j.Steps {
 		name := labelValue(s.Name)
@@ -382,7 +418,8 @@ func newJourneyMetrics(location string, j config.Journey, fp, histograms string)
 }
 
 func (j *journeyMetrics) observe(r *probes.Result) {
-	success := r.Status == probes.StatusSuccess
+	// A flaky run ended in a pass: the site works, if not every time.
+	success := r.Status == probes.StatusSuccess || r.Status == probes.StatusFlaky
 	j.counter(journeyRunsTotal, resultOf(r.Status)).Inc()
 	j.gauge(journeySuccess).Set(boolFloat(success))
 	if success {
@@ -585,6 +622,8 @@ func resultOf(s probes.Status) string {
 	switch s {
 	case probes.StatusSuccess:
 		return ResultSuccess
+	case probes.StatusFlaky:
+		return ResultFlaky
 	case probes.StatusFailure:
 		return ResultFailure
 	default:

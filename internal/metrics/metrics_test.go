@@ -158,6 +158,20 @@ func TestGolden(t *testing.T) {
 			m.ObserveRun(&probes.Result{Journey: "not configured", Status: probes.StatusSuccess})
 			m.ObserveRun(nil)
 		}},
+		// A run that failed once and passed when retried: two attempts,
+		// one flaky run, counted as a pass everywhere else; and a
+		// maintenance window that mutes the journey.
+		{"flaky_muted", func(m *Metrics) {
+			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
+			failed := failedRun()
+			m.ObserveAttempt(failed)
+			r := successRun()
+			r.Status, r.Attempt, r.Retried = probes.StatusFlaky, 2, []*probes.Result{failed}
+			m.ObserveAttempt(r)
+			m.ObserveRun(r)
+			m.SetMuted("checkout", true)
+			m.SetMuted("not configured", true)
+		}},
 		{"two_journeys", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 			m.ObserveRun(successRun())

@@ -53,16 +53,29 @@ func (s *Store) Last(journey string) *probes.Result {
 	return list[len(list)-1]
 }
 
-// Find returns the result of one run, or nil.
+// Find returns the result of one run, or of an earlier attempt of a
+// retried run, or nil.
 func (s *Store) Find(journey, runID string) *probes.Result {
+	r, _ := s.FindAttempt(journey, runID)
+	return r
+}
+
+// FindAttempt is Find that also returns, for an earlier attempt of a
+// retried run, the run's result; for a run it returns nil as the run.
+func (s *Store) FindAttempt(journey, runID string) (res, run *probes.Result) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range s.byJob[journey] {
 		if r.RunID == runID {
-			return r
+			return r, nil
+		}
+		for _, a := range r.Retried {
+			if a.RunID == runID {
+				return a, r
+			}
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // Retain drops the results of journeys that are no longer configured.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/maintenance"
 	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -51,12 +52,15 @@ type journeyCard struct {
 	Spark          *sparkline
 	Runs           int
 	Failed         int
+	// Maintenance is the window open now that covers the journey, if any.
+	Maintenance *maintenance.Occurrence
 }
 
 func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	l := s.layout(r, cfg, "touchprobe")
 	cards := make([]journeyCard, 0, len(cfg.Journeys))
+	windows := s.windows()
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
 		recent := s.Runs.Recent(j.Name)
@@ -73,9 +77,13 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		c.Status, c.Class = headline(c.Last)
+		if active := maintenance.ActiveIn(windows, j.Name); len(active) > 0 {
+			// The one that decides: skip outranks mute, as in the agent.
+			c.Maintenance = &active[0]
+		}
 		cards = append(cards, c)
 	}
-	s.render(w, http.StatusOK, "index.html", map[string]any{"Layout": l, "Journeys": cards})
+	s.render(w, http.StatusOK, "index.html", map[string]any{"Layout": l, "Journeys": cards, "Maintenance": windows})
 }
 
 // findJourney returns the configured journey the request names, or nil.
@@ -127,6 +135,13 @@ func (s *server) journey(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// attemptLine is an earlier, failed attempt of a retried run.
+type attemptLine struct {
+	*probes.Result
+	Href          string
+	Status, Class string
+}
+
 // evidenceLink is one downloadable file of a run.
 type evidenceLink struct {
 	Name, Href string
@@ -142,7 +157,7 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		s.notFoundPage(w, r, fmt.Sprintf("No journey named %q is configured.", name))
 		return
 	}
-	res := s.Runs.Find(j.Name, id)
+	res, retriedAs := s.Runs.FindAttempt(j.Name, id)
 	if res == nil {
 		s.notFoundPage(w, r, fmt.Sprintf("Journey %q has no recent run %q: the agent keeps the last runs of each journey in memory, and forgets them when it restarts.", name, id))
 		return
@@ -157,6 +172,16 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		"Steps":       stepRows(res.Steps),
 	}
 	data["Status"], data["Class"] = headline(res)
+	if retriedAs != nil {
+		// An earlier attempt of a retried run links to the run.
+		data["RetriedAs"], data["RetriedAsHref"] = retriedAs, runHref(l.Root, j.Name, retriedAs.RunID)
+	}
+	var attempts []attemptLine
+	for _, a := range res.Retried {
+		text, class := headline(a)
+		attempts = append(attempts, attemptLine{Result: a, Href: runHref(l.Root, j.Name, a.RunID), Status: text, Class: class})
+	}
+	data["Attempts"] = attempts
 	var pagesLanded []probes.StepResult
 	for _, st := range res.Steps {
 		if st.Page != nil {

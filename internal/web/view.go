@@ -100,6 +100,8 @@ func headline(r *probes.Result) (text, class string) {
 		return "success", "success"
 	case r.Status == probes.StatusFailure:
 		return "failure", "failure"
+	case r.Status == probes.StatusFlaky:
+		return "flaky", "flaky"
 	default:
 		return string(r.Status), "error"
 	}

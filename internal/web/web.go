@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/maintenance"
 	"github.com/touchprobe/touchprobe/internal/runs"
 )
 
@@ -24,6 +26,11 @@ type Deps struct {
 	Config   func() *config.Config
 	Ready    func() bool
 	Reload   func() error
+	// Maintenance lists the maintenance windows open now or soon;
+	// StartMaintenance opens an ad hoc one. Either may be nil, when
+	// there are none and none can be started.
+	Maintenance      func() []maintenance.Occurrence
+	StartMaintenance func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error)
 	// ExternalURL is how users reach the agent. Its path, if any, is the
 	// prefix every route is served under, as Prometheus derives its route
 	// prefix from --web.external-url.
@@ -79,6 +86,8 @@ func New(d Deps) http.Handler {
 	}
 	s.mux.HandleFunc("POST /-/reload", reload)
 	s.mux.HandleFunc("PUT /-/reload", reload)
+	s.mux.HandleFunc("GET /-/maintenance", s.listMaintenance)
+	s.mux.HandleFunc("POST /-/maintenance", s.startMaintenance)
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /journeys/{journey}", s.journey)
 	s.mux.HandleFunc("GET /journeys/{journey}/runs/{run}", s.run)
@@ -87,7 +96,7 @@ func New(d Deps) http.Handler {
 	// without the catch-all below; every other path gets a page that
 	// leads back.
 	for path, allowed := range map[string]string{
-		"/metrics": "GET, HEAD", "/-/healthy": "GET, HEAD", "/-/ready": "GET, HEAD", "/-/reload": "POST, PUT",
+		"/metrics": "GET, HEAD", "/-/healthy": "GET, HEAD", "/-/ready": "GET, HEAD", "/-/reload": "POST, PUT", "/-/maintenance": "GET, HEAD, POST",
 		"/{$}": "GET, HEAD", "/journeys/{journey}": "GET, HEAD", "/journeys/{journey}/runs/{run}": "GET, HEAD",
 		"/journeys/{journey}/runs/{run}/{file}": "GET, HEAD",
 	} {

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/internal/maintenance"
+)
+
+func TestMaintenanceEndpoints(t *testing.T) {
+	fx := newFixture(t)
+	set := maintenance.NewSet()
+	type call struct {
+		name, mode string
+		journeys   []string
+		d          time.Duration
+	}
+	var calls []call
+	fx.deps.Maintenance = func() []maintenance.Occurrence { return set.List(time.Now()) }
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		calls = append(calls, call{name, mode, journeys, d})
+		if slices.Contains(journeys, "nope") {
+			return maintenance.Occurrence{}, errors.New(`unknown journey "nope"`)
+		}
+		return set.StartAdHoc(name, mode, journeys, d, time.Now())
+	}
+	h := New(fx.deps)
+	post := func(form string) *http.Response {
+		req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+
+	tests := []struct {
+		form   string
+		status int
+		want   string
+		call   *call
+	}{
+		{"journeys=checkout&duration=15m", 200, `"mode": "mute"`, &call{"", "", []string{"checkout"}, 15 * time.Minute}},
+		{"journeys=checkout,Checkout%20EU%2FNO%20%26%20more&journeys=x&duration=1h&mode=skip&name=deploy", 200, `"name": "deploy"`,
+			&call{"deploy", "skip", []string{"checkout", spacedJourney, "x"}, time.Hour}},
+		{"journeys=checkout", 400, "duration: required", nil},
+		{"duration=soon", 400, "duration: invalid duration", nil},
+		{"journeys=nope&duration=1m", 400, `unknown journey "nope"`, &call{"", "", []string{"nope"}, time.Minute}},
+	}
+	for _, tt := range tests {
+		calls = nil
+		resp := post(tt.form)
+		page := body(t, resp)
+		if resp.StatusCode != tt.status || !strings.Contains(page, tt.want) {
+			t.Errorf("POST %s: %d %q, want %d with %q", tt.form, resp.StatusCode, page, tt.status, tt.want)
+		}
+		if tt.call != nil && (len(calls) != 1 || calls[0].name != tt.call.name || calls[0].mode != tt.call.mode || !slices.Equal(calls[0].journeys, tt.call.journeys) || calls[0].d != tt.call.d) {
+			t.Errorf("POST %s: started %+v, want %+v", tt.form, calls, *tt.call)
+		}
+	}
+
+	resp := get(t, h, "/-/maintenance")
+	var list struct{ Windows []maintenance.Occurrence }
+	if err := json.Unmarshal([]byte(body(t, resp)), &list); err != nil || len(list.Windows) != 2 {
+		t.Fatalf("GET /-/maintenance: %v, %+v", err, list)
+	}
+	page := body(t, get(t, h, "/"))
+	for _, want := range []string{`id="maintenance"`, "<strong>skip</strong> now", "deploy", "in maintenance (skip) until"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("front page lacks %q", want)
+		}
+	}
+	if resp := get(t, h, "/journeys/"+url.PathEscape(spacedJourney)); resp.StatusCode != 200 {
+		t.Errorf("journey page: %d", resp.StatusCode)
+	}
+	req := httptest.NewRequest("DELETE", "/-/maintenance", nil)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD, POST" {
+		t.Errorf("DELETE: %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
+	}
+}
