@@ -39,6 +39,7 @@ var actionTable = []actionSpec{
 	}},
 	{Name: "click", Keys: []actionKey{
 		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`),
+		optional("selectors"),
 	}},
 	{Name: "fill", Keys: []actionKey{
 		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`),
@@ -46,21 +47,23 @@ var actionTable = []actionSpec{
 	}},
 	{Name: "select", Keys: []actionKey{
 		required("selector", `write the CSS selector of the <select> element, such as "#size"`),
+		optional("selectors"),
 		required("value", `write the value of the <option> to choose`),
 	}},
 	{Name: "press", Keys: []actionKey{
 		required("key", `write a key name such as "Enter" or "Tab"`),
-		optional("selector"),
+		optional("selector"), optional("selectors"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
 		v.notEmpty(w, m, "key", s.Key, `write a key name such as "Enter" or "Tab"`)
 	}},
 	{Name: "wait", Keys: []actionKey{
 		required("selector", `write the CSS selector of the element to wait for, such as "#card"`),
+		optional("selectors"),
 	}},
 	{Name: "assert", Keys: []actionKey{
-		optional("selector"), optional("text"), optional("url_matches"),
+		optional("selector"), optional("selectors"), optional("text"), optional("url_matches"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
-		sel, text, re := m.present["selector"], m.present["text"], m.present["url_matches"]
+		sel, text, re := m.present["selector"] || m.present["selectors"], m.present["text"], m.present["url_matches"]
 		switch {
 		case !sel && !text && !re:
 			v.add(w, "", `assert needs selector and text, or url_matches: write selector = "#basket-count" with text = "1", or url_matches = "/checkout/"`)

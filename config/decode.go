@@ -50,6 +50,7 @@ var (
 	durationType   = reflect.TypeFor[Duration]()
 	byteSizeType   = reflect.TypeFor[ByteSize]()
 	throughputType = reflect.TypeFor[Throughput]()
+	selectorsType  = reflect.TypeFor[[]Selector]()
 )
 
 // decodeTree turns the generic tree into a Config, reporting every type error
@@ -244,6 +245,13 @@ func setValue(fv reflect.Value, v any) string {
 		}
 		fv.SetInt(int64(t))
 		return ""
+	}
+	if fv.Type() == selectorsType {
+		alts, msg := decodeSelectors(v)
+		if msg == "" {
+			fv.Set(reflect.ValueOf(alts))
+		}
+		return msg
 	}
 	switch fv.Kind() {
 	case reflect.String:

@@ -115,6 +115,9 @@ type Step struct {
 	URL string `toml:"url"`
 	// click, fill (first field), select, press, wait, assert
 	Selector string `toml:"selector"`
+	// click, select, press, wait, assert: alternatives to Selector, tried
+	// in order until one matches (see Selector and Alternatives).
+	Selectors []Selector `toml:"selectors"`
 	// fill: selector → value, in file order (see FieldOrder).
 	Fields map[string]string `toml:"fields"`
 	// fill: clicked after the fields are filled.
