@@ -42,9 +42,17 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 		return v
 	}
-	click := func(css string, timeout time.Duration) Step {
-		return Step{Type: Click, Selectors: sel(css), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: timeout}
+	alts := func(st *config.Step) []Selector {
+		var out []Selector
+		for _, a := range st.Alternatives() {
+			out = append(out, Selector(a))
+		}
+		return out
 	}
+	clickOn := func(sels []Selector, timeout time.Duration) Step {
+		return Step{Type: Click, Selectors: sels, OffsetX: clickOffset, OffsetY: clickOffset, Timeout: timeout}
+	}
+	click := func(css string, timeout time.Duration) Step { return clickOn(sel(css), timeout) }
 	// touchprobe's window, so that the replay lays the pages out as
 	// touchprobe sees them (Puppeteer's own default is 800x600).
 	add(Step{Type: SetViewport, Width: ExportWidth, Height: ExportHeight, DeviceScaleFactor: 1})
@@ -62,7 +70,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			u := masked(s, s.URL)
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
-			add(click(s.Selector, t))
+			add(clickOn(alts(s), t))
 		case "fill":
 			for _, f := range s.FieldOrder {
 				add(click(f, t))
@@ -72,19 +80,25 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 				add(click(s.Submit, t))
 			}
 		case "select":
+			if len(s.Selectors) > 0 {
+				return nil, nil, fmt.Errorf("step %q (#%d): a select step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
+			}
 			// The second alternative tells Import the element is a <select>.
 			add(Step{Type: Change, Selectors: []Selector{{s.Selector}, {"select:is(" + s.Selector + ")"}}, Value: masked(s, s.Value), Timeout: t})
 		case "press":
-			if s.Selector != "" {
-				add(click(s.Selector, t))
+			if a := alts(s); len(a) > 0 {
+				add(clickOn(a, t))
 			}
 			add(Step{Type: KeyDown, Key: s.Key, Timeout: t})
 			add(Step{Type: KeyUp, Key: s.Key, Timeout: t})
 		case "wait":
 			// An explicit operator keeps it a step of its own on import.
 			one := 1.0
-			add(Step{Type: WaitForElement, Selectors: sel(s.Selector), Operator: ">=", Count: &one, Timeout: t})
+			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: ">=", Count: &one, Timeout: t})
 		case "assert":
+			if len(s.Selectors) > 0 {
+				return nil, nil, fmt.Errorf("step %q (#%d): an assert step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
+			}
 			if s.Selector != "" {
 				add(Step{Type: WaitForExpression, Expression: expression{selector: s.Selector, text: masked(s, s.Text)}.String(), Timeout: t})
 			}

@@ -207,16 +207,52 @@ func where(s *Step) error {
 	return nil
 }
 
-// cssOf returns the step's first plain CSS selector.
+// cssOf returns the one selector that stands for the step's element where
+// a key holds one: its first plain CSS alternative, else its first of a
+// single part.
 func cssOf(s *Step) (string, error) {
 	if err := where(s); err != nil {
 		return "", err
 	}
-	css, ok := FirstCSS(s.Selectors)
+	if len(s.Selectors) == 0 {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: "the step has no selectors: add the element's selectors in the Recorder, or remove the step"}
+	}
+	css, ok := FirstSingle(s.Selectors)
 	if !ok {
-		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("none of %s is a plain CSS selector, and touchprobe takes CSS selectors for now: add one (in the Recorder, set the selector attribute, or edit the step)", quoteSelectors(s.Selectors))}
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("every one of %s is a chain of selectors, which touchprobe takes only for clicks, key presses and waits: add a single selector (in the Recorder, set the selector attribute, or edit the step)", quoteSelectors(s.Selectors))}
 	}
 	return css, nil
+}
+
+// anyOf names the step's element for a step that takes all of its
+// alternatives: by its one selector where it has one, else by its first
+// alternative.
+func anyOf(s *Step) (string, error) {
+	if err := where(s); err != nil {
+		return "", err
+	}
+	if len(s.Selectors) == 0 {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: "the step has no selectors: add the element's selectors in the Recorder, or remove the step"}
+	}
+	if css, ok := FirstSingle(s.Selectors); ok {
+		return css, nil
+	}
+	return s.Selectors[0].String(), nil
+}
+
+// alternatives sets the step's selector, or its selectors when the
+// recording gave more than one alternative: touchprobe tries them in
+// order, as the Recorder's replay does.
+func alternatives(st *config.Step, s *Step) {
+	if len(s.Selectors) == 1 && len(s.Selectors[0]) == 1 {
+		st.Selector = s.Selectors[0][0]
+		return
+	}
+	st.Selector = ""
+	st.Selectors = make([]config.Selector, len(s.Selectors))
+	for i, a := range s.Selectors {
+		st.Selectors[i] = config.Selector(a)
+	}
 }
 
 func quoteSelectors(alts []Selector) string {
@@ -316,7 +352,7 @@ func (im *importer) click(s *Step) error {
 	if im.fieldStart(im.i) {
 		return im.fill()
 	}
-	css, err := cssOf(s)
+	css, err := anyOf(s)
 	if err != nil {
 		return err
 	}
@@ -329,9 +365,9 @@ func (im *importer) click(s *Step) error {
 	if name == "" {
 		name = "click " + css
 	}
-	im.add(config.Step{
-		Name: name, Touchpoint: im.touchpoint(s), Action: "click", Selector: css, Timeout: im.timeout(s),
-	}, s)
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(s), Action: "click", Timeout: im.timeout(s)}
+	alternatives(&st, s)
+	im.add(st, s)
 	im.follow(s)
 	return nil
 }
@@ -598,15 +634,17 @@ func (im *importer) press(s *Step, css string, before ...*Step) error {
 	if css != "" {
 		name += " in " + cmpOr(Label(before[0].Selectors), css)
 	}
-	im.add(config.Step{
-		Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: s.Key, Selector: css, Timeout: im.timeout(from...),
-	}, from...)
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: s.Key, Selector: css, Timeout: im.timeout(from...)}
+	if css != "" {
+		alternatives(&st, before[0])
+	}
+	im.add(st, from...)
 	im.follow(from...)
 	return nil
 }
 
 func (im *importer) waitForElement(s *Step) error {
-	css, err := cssOf(s)
+	css, err := anyOf(s)
 	if err != nil {
 		return err
 	}
@@ -634,7 +672,9 @@ func (im *importer) waitForElement(s *Step) error {
 	// what that action waits for: the step's time runs until it shows.
 	if im.merge >= 0 && s.Operator == "" && s.Count == nil {
 		prev := &im.out.Journey.Steps[im.merge]
-		if prev.WaitFor == "" {
+		// wait_for holds one selector: a wait with alternatives stays a
+		// step of its own, which tries them all.
+		if len(s.Selectors) == 1 && len(s.Selectors[0]) == 1 && prev.WaitFor == "" {
 			prev.WaitFor = css
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
@@ -645,10 +685,9 @@ func (im *importer) waitForElement(s *Step) error {
 			return nil
 		}
 	}
-	im.add(config.Step{
-		Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait",
-		Selector: css, Timeout: im.timeout(s),
-	}, s)
+	st := config.Step{Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait", Timeout: im.timeout(s)}
+	alternatives(&st, s)
+	im.add(st, s)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,10 +42,14 @@ func TestImportMapsSteps(t *testing.T) {
 	}{
 		{"navigate", []string{`{"type":"navigate","url":"https://shop.example/basket?x=1","timeout":4000}`},
 			[]config.Step{{Name: "/basket", Touchpoint: "basket", Action: "navigate", URL: "https://shop.example/basket?x=1", Timeout: config.Duration{Duration: 4e9}}}},
-		{"click named by aria", []string{home, click(`[["aria/Accept all[role=\"button\"]"],["#ok"]]`)},
-			[]config.Step{{}, {Name: "Accept all", Touchpoint: "landing", Action: "click", Selector: "#ok"}}},
+		{"click named by aria, with every alternative", []string{home, click(`[["aria/Accept all[role=\"button\"]"],["#ok"]]`)},
+			[]config.Step{{}, {Name: "Accept all", Touchpoint: "landing", Action: "click", Selectors: []config.Selector{{`aria/Accept all[role="button"]`}, {"#ok"}}}}},
 		{"click named by text, navigating", []string{home, `{"type":"click","selectors":[["text/Cart"],["a.cart"]],"offsetX":1,"offsetY":1,"assertedEvents":[{"type":"navigation","url":"https://shop.example/cart"}]}`},
-			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selector: "a.cart"}}},
+			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selectors: []config.Selector{{"text/Cart"}, {"a.cart"}}}}},
+		{"only aria, text, xpath and pierce", []string{home, click(`[["aria/Buy"],["text/Buy"],["xpath///button"],["pierce/#buy"]]`)},
+			[]config.Step{{}, {Name: "Buy", Action: "click", Selectors: []config.Selector{{"aria/Buy"}, {"text/Buy"}, {"xpath///button"}, {"pierce/#buy"}}}}},
+		{"a shadow DOM chain", []string{home, click(`[["my-app","#buy"]]`)},
+			[]config.Step{{}, {Name: "click my-app >> #buy", Action: "click", Selectors: []config.Selector{{"my-app", "#buy"}}}}},
 		{"click without a name", []string{home, click(`["#x"]`)},
 			[]config.Step{{}, {Name: "click #x", Action: "click", Selector: "#x"}}},
 		{"click, change and Enter: fill then press", []string{home, click(search), change(search, "boots"), keyDown, keyUp},
@@ -60,11 +65,11 @@ func TestImportMapsSteps(t *testing.T) {
 		{"not a select", []string{home, change(`[["#selection"],["input.select-me"]]`, "m")},
 			[]config.Step{{}, {Action: "fill"}}},
 		{"click before a key gives the press its element", []string{home, click(`[["aria/Search"],["#q"]]`), keyDown, keyUp},
-			[]config.Step{{}, {Name: "press Enter in Search", Action: "press", Key: "Enter", Selector: "#q"}}},
+			[]config.Step{{}, {Name: "press Enter in Search", Action: "press", Key: "Enter", Selectors: []config.Selector{{"aria/Search"}, {"#q"}}}}},
 		{"waitForElement after an action: its wait_for", []string{home, click(`["#go"]`), `{"type":"waitForElement","selectors":["#done"]}`},
 			[]config.Step{{}, {Action: "click", Selector: "#go", WaitFor: "#done"}}},
 		{"waitForElement first or after a wait: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"]}`, `{"type":"waitForElement","selectors":[["aria/Done"],["#b"]]}`},
-			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selector: "#b"}}},
+			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selectors: []config.Selector{{"aria/Done"}, {"#b"}}}}},
 		{"waitForElement with an operator: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"],"operator":">=","count":1}`},
 			[]config.Step{{}, {Action: "wait", Selector: "#a"}}},
 		{"viewport, scroll and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"scroll","y":100}`, `{"type":"close"}`},
@@ -92,6 +97,9 @@ func TestImportMapsSteps(t *testing.T) {
 				check("action", g.Action, w.Action)
 				check("url", g.URL, w.URL)
 				check("selector", g.Selector, w.Selector)
+				if w.Selectors != nil && fmt.Sprint(g.Selectors) != fmt.Sprint(w.Selectors) {
+					t.Errorf("step %d selectors = %q, want %q", i+1, g.Selectors, w.Selectors)
+				}
 				check("submit", g.Submit, w.Submit)
 				check("value", g.Value, w.Value)
 				check("key", g.Key, w.Key)
@@ -116,8 +124,7 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		steps []string
 		want  string
 	}{
-		{"only aria, text, xpath and pierce", []string{home, click(`[["aria/Buy"],["text/Buy"],["xpath///button"],["pierce/#buy"]]`)}, `step 2 (click): selectors: none of "aria/Buy", "text/Buy", "xpath///button", "pierce/#buy" is a plain CSS selector`},
-		{"a shadow DOM chain", []string{home, click(`[["my-app","#buy"]]`)}, "step 2 (click): selectors: none of"},
+		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
 		{"another target", []string{home, `{"type":"click","target":"https://chat.example/w","selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: the step runs in another page or out-of-process frame ("https://chat.example/w")`},
 		{"a child frame", []string{home, `{"type":"change","frame":[0],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in child frame [0]"},
 		{"hover", []string{home, `{"type":"hover","selectors":["#m"]}`}, "step 2 (hover): hover is not yet supported"},

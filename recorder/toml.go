@@ -47,6 +47,21 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		if s.Action != "fill" {
 			kv("selector", s.Selector)
 		}
+		if len(s.Selectors) > 0 {
+			alts := make([]string, len(s.Selectors))
+			for k, a := range s.Selectors {
+				if len(a) == 1 {
+					alts[k] = quote(a[0])
+					continue
+				}
+				parts := make([]string, len(a))
+				for n, p := range a {
+					parts[n] = quote(p)
+				}
+				alts[k] = "[" + strings.Join(parts, ", ") + "]"
+			}
+			fmt.Fprintf(&b, "  selectors = [%s]\n", strings.Join(alts, ", "))
+		}
 		if len(s.FieldOrder) > 0 {
 			parts := make([]string, len(s.FieldOrder))
 			for k, f := range s.FieldOrder {
