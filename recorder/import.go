@@ -672,10 +672,10 @@ func (im *importer) waitForElement(s *Step) error {
 	// what that action waits for: the step's time runs until it shows.
 	if im.merge >= 0 && s.Operator == "" && s.Count == nil {
 		prev := &im.out.Journey.Steps[im.merge]
-		// wait_for holds one selector: a wait with alternatives stays a
-		// step of its own, which tries them all.
-		if len(s.Selectors) == 1 && len(s.Selectors[0]) == 1 && prev.WaitFor == "" {
-			prev.WaitFor = css
+		// wait_for holds one selector: that of the wait's first plain
+		// CSS alternative (else its first of a single part).
+		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" {
+			prev.WaitFor = single
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 			im.merge = -1

@@ -65,7 +65,15 @@ func TestImportPrintsAConfigurationCheckAccepts(t *testing.T) {
 	type brief struct{ name, touchpoint, action, selector, waitFor string }
 	var got []brief
 	for _, s := range j.Steps {
-		got = append(got, brief{s.Name, s.Touchpoint, s.Action, s.Selector, s.WaitFor})
+		// The first plain CSS alternative of the step's selectors.
+		css := ""
+		for _, a := range s.Alternatives() {
+			if k, _ := config.SelectorKindOf(a[0]); len(a) == 1 && k == config.SelectorCSS {
+				css = a[0]
+				break
+			}
+		}
+		got = append(got, brief{s.Name, s.Touchpoint, s.Action, css, s.WaitFor})
 	}
 	want := []brief{
 		{"/", "landing", "navigate", "", ""},
