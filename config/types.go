@@ -127,6 +127,17 @@ type Step struct {
 	// press: a key name such as "Enter" or "Tab", sent to Selector (or the
 	// focused element).
 	Key string `toml:"key"`
+	// wait: how many elements Selector must find, compared by Operator
+	// (">=", the default, "==" or "<="); 0 with "==" waits until none is
+	// left. Expression instead waits until a JavaScript expression in the
+	// page is true.
+	Count      int    `toml:"count"`
+	Operator   string `toml:"operator"`
+	Expression string `toml:"expression"`
+	// scroll: where to scroll to, in CSS pixels from the left and the top
+	// of the page, or of the element Selector names.
+	Left int `toml:"left"`
+	Top  int `toml:"top"`
 	// assert: the element's text must contain Text.
 	Text string `toml:"text"`
 	// assert: the page URL must match this regular expression.

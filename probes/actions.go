@@ -112,8 +112,16 @@ var actions = map[string]actionFunc{
 		return press(ctx, sc, stepSelector(st), st.Key)
 	}),
 	"wait": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		_, err := sc.waitVisible(ctx, stepSelector(st), false, nil)
-		return err
+		return waitStep(ctx, sc, st)
+	}),
+	"hover": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return hover(ctx, sc, stepSelector(st))
+	}),
+	"double_click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return doubleClick(ctx, sc, stepSelector(st))
+	}),
+	"scroll": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return scrollTo(ctx, sc, st)
 	}),
 	"assert": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return assert(ctx, sc, st)

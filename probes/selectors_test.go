@@ -22,6 +22,10 @@ const selectorsPage = `<!doctype html><meta charset="utf-8"><title>selectors</ti
 <label for="email">E-mail address</label><input id="email" oninput="say('typed ' + this.value)">
 <button id="late" disabled onclick="say('late')">late</button>
 <div aria-hidden="true"><button aria-label="Hidden twin">h</button></div>
+<div id="menu" onmouseenter="say('hover')">menu</div>
+<div id="dbl" ondblclick="say('double')" onclick="say('single')">twice</div>
+<ul id="list"><li>1</li><li>2</li></ul><p class="spinner">loading</p>
+<div style="height: 3000px"></div>
 <script>
 function say(s) { document.getElementById("log").textContent = s; }
 const root = document.getElementById("host").attachShadow({mode: "open"});
@@ -29,11 +33,14 @@ root.innerHTML = '<button id="inner">in</button><span><button class="deep">deep<
 root.getElementById("inner").onclick = () => say("pierce");
 root.querySelector(".deep").onclick = () => say("chain");
 setTimeout(() => { document.getElementById("late").disabled = false; }, 400);
+setTimeout(() => { document.getElementById("list").append(document.createElement("li")); document.querySelector(".spinner").remove(); }, 300);
 </script>`
 
 // TestSelectorAlternatives: a stale first alternative gives way to the
 // next; aria/, text/, xpath/, pierce/ and ancestor chains through a shadow
 // root each find their element; a click waits for a button enabled late;
+// hover, double click, scroll, waits for a count and for an expression
+// each do what the Recorder's steps of those names do;
 // the run names the alternative that matched, and a failure every one
 // that was tried.
 func TestSelectorAlternatives(t *testing.T) {
@@ -72,6 +79,36 @@ timeout = "90s"
   name = "wait by text"
   action = "wait"
   selector = "text/typed a@b"
+  [[journey.step]]
+  name = "hover"
+  action = "hover"
+  selector = "#menu"
+  expect = { selector = "#log", text = "hover" }
+  [[journey.step]]
+  name = "double click"
+  action = "double_click"
+  selectors = ["#dbl"]
+  expect = { selector = "#log", text = "double" }
+  [[journey.step]]
+  name = "three items"
+  action = "wait"
+  selector = "#list li"
+  operator = "=="
+  count = 3
+  [[journey.step]]
+  name = "spinner gone"
+  action = "wait"
+  selector = ".spinner"
+  operator = "=="
+  count = 0
+  [[journey.step]]
+  name = "scroll"
+  action = "scroll"
+  top = 500
+  [[journey.step]]
+  name = "scrolled"
+  action = "wait"
+  expression = "window.scrollY >= 500"
 
 [[journey]]
 name = "stale"
@@ -95,6 +132,10 @@ timeout = "30s"
 	}
 	if got := step(t, r, "text").Matched; got != "" {
 		t.Errorf("a step with one selector names what matched: %q", got)
+	}
+
+	if r.Steps[len(r.Steps)-1].Name != "scrolled" {
+		t.Errorf("the journey's last step is %q", r.Steps[len(r.Steps)-1].Name)
 	}
 
 	r = runJourney(t, cfg, "stale")
