@@ -92,9 +92,22 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			add(Step{Type: KeyDown, Key: s.Key, Timeout: t})
 			add(Step{Type: KeyUp, Key: s.Key, Timeout: t})
 		case "wait":
+			if s.Expression != "" {
+				add(Step{Type: WaitForExpression, Expression: masked(s, s.Expression), Timeout: t})
+				break
+			}
 			// An explicit operator keeps it a step of its own on import.
-			one := 1.0
-			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: ">=", Count: &one, Timeout: t})
+			n, op := 1.0, ">="
+			if s.Operator != "" {
+				n, op = float64(s.Count), s.Operator
+			}
+			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Timeout: t})
+		case "hover":
+			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
+		case "double_click":
+			add(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t})
+		case "scroll":
+			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
 		case "assert":
 			if len(s.Selectors) > 0 {
 				return nil, nil, fmt.Errorf("step %q (#%d): an assert step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)

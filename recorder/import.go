@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -144,8 +145,7 @@ func (im *importer) run() error {
 			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: touchprobe uses its browser's window", s.Width, s.Height))
 			im.i++
 		case Scroll:
-			im.note(s, "scroll steps are left out: touchprobe scrolls every element into view before it acts on it")
-			im.i++
+			err = im.scroll(s)
 		case Close:
 			if im.i != len(im.flow.Steps)-1 || !s.OnMain() {
 				return unsupported(s, "closing a page before the end of the recording")
@@ -167,11 +167,12 @@ func (im *importer) run() error {
 		case WaitForExpression:
 			err = im.waitForExpression(s)
 		case Hover:
-			return unsupported(s, "hover")
+			err = im.pointer(s, "hover", "hover over ")
 		case DoubleClick:
-			return unsupported(s, "a double click")
+			err = im.pointer(s, "double_click", "double-click ")
 		case EmulateNetworkConditions:
-			return unsupported(s, "network emulation")
+			im.note(s, fmt.Sprintf("the recording's network conditions (download %g B/s, upload %g B/s, latency %gms) are not applied: run the journey under a [[profile]] with that download, upload and latency", s.Download, s.Upload, s.Latency))
+			im.i++
 		default:
 			return unsupported(s, string(s.Type))
 		}
@@ -649,11 +650,8 @@ func (im *importer) waitForElement(s *Step) error {
 		return err
 	}
 	var problems []string
-	if s.Count != nil && *s.Count != 1 {
+	if s.Count != nil && (*s.Count != math.Trunc(*s.Count) || *s.Count < 0) {
 		problems = append(problems, fmt.Sprintf("count %g", *s.Count))
-	}
-	if s.Operator == "<=" {
-		problems = append(problems, "operator <=")
 	}
 	if s.Visible != nil && !*s.Visible {
 		problems = append(problems, "visible false")
@@ -687,6 +685,11 @@ func (im *importer) waitForElement(s *Step) error {
 	}
 	st := config.Step{Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait", Timeout: im.timeout(s)}
 	alternatives(&st, s)
+	if s.Count != nil && (*s.Count != 1 || s.Operator != "" && s.Operator != ">=") {
+		st.Count, st.Operator = int(*s.Count), cmpOr(s.Operator, ">=")
+	} else if s.Count == nil && s.Operator != "" && s.Operator != ">=" {
+		st.Count, st.Operator = 1, s.Operator
+	}
 	im.add(st, s)
 	return nil
 }
@@ -696,10 +699,12 @@ func (im *importer) waitForExpression(s *Step) error {
 		return err
 	}
 	e, ok := parseExpression(s.Expression)
-	if !ok {
-		return unsupported(s, "waiting for a JavaScript expression (other than those touchprobe export writes)")
-	}
 	im.i++
+	if !ok {
+		im.add(config.Step{Name: "wait until " + config.TruncateRunes(strings.Join(strings.Fields(s.Expression), " "), 60), Touchpoint: im.touchpoint(s), Action: "wait",
+			Expression: im.secrets(s.Expression), Timeout: im.timeout(s)}, s)
+		return nil
+	}
 	if e.waitFor {
 		if im.merge < 0 || im.out.Journey.Steps[im.merge].WaitFor != "" {
 			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: e.selector, Timeout: im.timeout(s)}, s)
@@ -767,4 +772,40 @@ func (im *importer) describe(s *Step) string {
 		}
 	}
 	return b.String()
+}
+
+// pointer imports a hover or a double click on the step's element, at its
+// centre, as touchprobe presses every element.
+func (im *importer) pointer(s *Step, action, verb string) error {
+	css, err := anyOf(s)
+	if err != nil {
+		return err
+	}
+	if s.Button != "" && s.Button != "primary" {
+		return unsupported(s, fmt.Sprintf("a double click with the %s button", s.Button))
+	}
+	im.i++
+	st := config.Step{Name: verb + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: action, Timeout: im.timeout(s)}
+	alternatives(&st, s)
+	im.add(st, s)
+	im.follow(s)
+	return nil
+}
+
+// scroll imports a scroll of the page, or of the step's element, to a
+// position.
+func (im *importer) scroll(s *Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
+	im.i++
+	st := config.Step{Name: "scroll", Touchpoint: im.touchpoint(s), Action: "scroll", Timeout: im.timeout(s),
+		Left: int(math.Round(max(s.X, 0))), Top: int(math.Round(max(s.Y, 0)))}
+	if len(s.Selectors) > 0 {
+		css, _ := anyOf(s)
+		st.Name = "scroll " + cmpOr(Label(s.Selectors), css)
+		alternatives(&st, s)
+	}
+	im.add(st, s)
+	return nil
 }

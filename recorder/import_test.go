@@ -72,8 +72,16 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selectors: []config.Selector{{"aria/Done"}, {"#b"}}}}},
 		{"waitForElement with an operator: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"],"operator":">=","count":1}`},
 			[]config.Step{{}, {Action: "wait", Selector: "#a"}}},
-		{"viewport, scroll and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"scroll","y":100}`, `{"type":"close"}`},
+		{"viewport, network conditions and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"emulateNetworkConditions","download":1,"upload":1,"latency":1}`, `{"type":"close"}`},
 			[]config.Step{{Action: "navigate"}}},
+		{"scroll of the page and of an element", []string{home, `{"type":"scroll","y":100.4}`, `{"type":"scroll","selectors":[["aria/Reviews"],["#reviews"]],"x":3,"y":50}`},
+			[]config.Step{{}, {Name: "scroll", Action: "scroll", Top: 100}, {Name: "scroll Reviews", Action: "scroll", Left: 3, Top: 50, Selectors: []config.Selector{{"aria/Reviews"}, {"#reviews"}}}}},
+		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
+			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
+		{"any expression: a wait until it is true", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`},
+			[]config.Step{{}, {Name: "wait until window.ok", Action: "wait", Expression: "window.ok"}}},
+		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
+			[]config.Step{{}, {Action: "wait", Selector: "li", Count: 3, Operator: ">="}, {Action: "wait", Selector: ".spinner", Count: 0, Operator: "=="}, {Action: "wait", Selector: "li", Count: 1, Operator: "<="}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -82,6 +90,23 @@ func TestImportMapsSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := im.Journey.Steps
+			// What is written reads back the same.
+			var out bytes.Buffer
+			if err := im.WriteTOML(&out); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Parse(out.Bytes(), "imported.toml")
+			if err != nil {
+				t.Fatalf("config.Parse: %v\n%s", err, out.String())
+			}
+			for i, back := range cfg.Journeys[0].Steps {
+				brief := func(s config.Step) string {
+					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top)
+				}
+				if brief(back) != brief(got[i]) {
+					t.Errorf("step %d reads back as\n%s\nwritten from\n%s", i+1, brief(back), brief(got[i]))
+				}
+			}
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d steps, want %d: %+v", len(got), len(tc.want), got)
 			}
@@ -104,6 +129,11 @@ func TestImportMapsSteps(t *testing.T) {
 				check("value", g.Value, w.Value)
 				check("key", g.Key, w.Key)
 				check("wait_for", g.WaitFor, w.WaitFor)
+				check("operator", g.Operator, w.Operator)
+				check("expression", g.Expression, w.Expression)
+				if g.Count != w.Count || g.Left != w.Left || g.Top != w.Top {
+					t.Errorf("step %d count, left, top = %d, %d, %d; want %d, %d, %d", i+1, g.Count, g.Left, g.Top, w.Count, w.Left, w.Top)
+				}
 				for k, v := range w.Fields {
 					check("fields "+k, g.Fields[k], v)
 				}
@@ -127,11 +157,9 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
 		{"another target", []string{home, `{"type":"click","target":"https://chat.example/w","selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: the step runs in another page or out-of-process frame ("https://chat.example/w")`},
 		{"a child frame", []string{home, `{"type":"change","frame":[0],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in child frame [0]"},
-		{"hover", []string{home, `{"type":"hover","selectors":["#m"]}`}, "step 2 (hover): hover is not yet supported"},
-		{"doubleClick", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1}`}, "step 2 (doubleClick): a double click is not yet supported"},
-		{"network emulation", []string{home, `{"type":"emulateNetworkConditions","download":1,"upload":1,"latency":1}`}, "step 2 (emulateNetworkConditions)"},
-		{"any expression", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`}, "step 2 (waitForExpression): waiting for a JavaScript expression"},
-		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`}, "step 2 (waitForElement): waiting for an element with count 3"},
+		{"doubleClick with the right button", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1,"button":"secondary"}`}, "step 2 (doubleClick): a double click with the secondary button is not yet supported"},
+		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
+		{"attributes", []string{home, `{"type":"waitForElement","selectors":["li"],"attributes":{"class":"x"}}`}, "step 2 (waitForElement): waiting for an element with attributes"},
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
 		{"a key combination", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"a"}`}, "step 3 (keyDown): a key pressed while Control is held"},
 		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
@@ -256,6 +284,33 @@ name = "round trip"
   name = "results"
   action = "wait"
   selector = ".results"
+
+  [[journey.step]]
+  name = "three results"
+  action = "wait"
+  selectors = ["#results li", "aria/Result[role=\"listitem\"]"]
+  operator = "=="
+  count = 3
+
+  [[journey.step]]
+  name = "ready"
+  action = "wait"
+  expression = "window.ready === true"
+
+  [[journey.step]]
+  name = "menu"
+  action = "hover"
+  selectors = [["#app", "nav"], "text/Menu"]
+
+  [[journey.step]]
+  name = "open"
+  action = "double_click"
+  selector = "#item"
+
+  [[journey.step]]
+  name = "down"
+  action = "scroll"
+  top = 400
 
   [[journey.step]]
   name = "done"

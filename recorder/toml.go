@@ -74,6 +74,14 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		kv("key", s.Key)
 		kv("text", s.Text)
 		kv("url_matches", s.URLMatches)
+		kv("expression", s.Expression)
+		if s.Operator != "" {
+			kv("operator", s.Operator)
+			fmt.Fprintf(&b, "  count = %d\n", s.Count)
+		}
+		if s.Action == "scroll" {
+			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
+		}
 		kv("wait_for", s.WaitFor)
 		if s.Expect != nil {
 			fmt.Fprintf(&b, "  expect = { selector = %s, text = %s }\n", quote(s.Expect.Selector), quote(s.Expect.Text))
