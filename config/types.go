@@ -97,6 +97,14 @@ type Journey struct {
 	// run; Agent.DefaultProfile when the file names none.
 	Profiles []string `toml:"profiles"`
 	Steps    []Step   `toml:"step"`
+	// Recording is a Chrome DevTools Recorder export (JSON), its path
+	// relative to the configuration file, whose steps become the
+	// journey's. Budgets and Touchpoints then set a step's budget and
+	// touchpoint, keyed by the step's name or position ("1" is the
+	// first).
+	Recording   string            `toml:"recording"`
+	Budgets     map[string]string `toml:"budgets"`
+	Touchpoints map[string]string `toml:"touchpoints"`
 }
 
 // The answers a journey may give to a site's confirm() dialogs.

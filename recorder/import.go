@@ -68,19 +68,22 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //   - a click becomes click, and a click right before a key press gives
 //     the press its element;
 //   - keyDown (with its keyUp) becomes press;
+//   - hover, doubleClick and scroll become steps of those names;
 //   - waitForElement becomes the wait_for of the step before it when that
 //     step waits for nothing yet and the wait has no operator or count of
-//     its own, and a wait step otherwise;
+//     its own, and a wait step (with count and operator) otherwise;
+//   - a waitForExpression touchprobe export did not write becomes a wait
+//     for the expression;
 //   - a navigation the step asserts is followed to its load, as touchprobe
 //     follows every navigation a step starts; its URL gives the touchpoint.
 //
-// setViewport, scroll and a final close are left out with a note: touchprobe
-// uses its own window, scrolls every element into view before it acts on
-// it, and closes the page at the end of every run. What touchprobe cannot
-// replay yet (a step in another target or a child frame, a step that has
-// only aria/, text/, xpath/ or pierce/ selectors, hover, doubleClick,
-// emulateNetworkConditions, any other waitForExpression) is an *Error
-// naming the step, not a journey that cannot run.
+// Steps with several selector alternatives keep them all, as selectors.
+// setViewport, emulateNetworkConditions and a final close are left out
+// with a note: a journey's profile sets the window and the network, and
+// touchprobe closes the page at the end of every run. What touchprobe
+// cannot replay yet (a step in another target or a child frame, a wait
+// for attributes or properties) is an *Error naming the step, not a
+// journey that cannot run.
 func Import(f *Flow, opts Options) (*Imported, error) {
 	im := &importer{flow: f, opts: opts, names: names{}, out: &Imported{Title: f.Title}, secretEnv: map[string]bool{}}
 	name := opts.Name
@@ -142,7 +145,7 @@ func (im *importer) run() error {
 		var err error
 		switch s.Type {
 		case SetViewport:
-			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: touchprobe uses its browser's window", s.Width, s.Height))
+			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: the journey's profile sets the window", s.Width, s.Height))
 			im.i++
 		case Scroll:
 			err = im.scroll(s)
