@@ -291,7 +291,8 @@ var orderNumber = regexp.MustCompile(`^TP-`)
 
 // TestRefereeReplaysTheRecordings: @puppeteer/replay, the reference runner,
 // places an order in the demo shop with the recording touchprobe imports,
-// and with the recording touchprobe exports of the demo journey.
+// and with the recording touchprobe exports of the demo journey, and in
+// the fixture shop with the recording of its selectors.
 func TestRefereeReplaysTheRecordings(t *testing.T) {
 	chromium := chromiumtest.RequireChromium(t)
 	modules := requireReferee(t)
@@ -315,5 +316,14 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 	r = replay(t, modules, chromium, writeFile(t, "exported.json", exported))
 	if !strings.HasSuffix(r.URL, "/confirmation") || !orderNumber.MatchString(r.Order) || shop.Requests("confirmation") != before+1 {
 		t.Errorf("replay of the exported journey ended at %q with order %q, want an order confirmed", r.URL, r.Order)
+	}
+
+	// The recording of a stale selector, a late overlay and a shadow root
+	// reaches the same end in the referee as in touchprobe
+	// (TestRecordingRunsAsItIs).
+	srv, orders := fixtureShop(t)
+	r = replay(t, modules, chromium, fixtureRecording(t, srv))
+	if !strings.HasSuffix(r.URL, "/done") || r.Order != "TP-1" || orders.Load() != 1 {
+		t.Errorf("replay of the fixture recording ended at %q with order %q (%d orders), want order TP-1", r.URL, r.Order, orders.Load())
 	}
 }

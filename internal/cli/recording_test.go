@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
+)
+
+// fixtureShop serves the pages of testdata/recordings/selectors-overlay-shadow.json:
+// a consent overlay that appears late, an "Add to basket" button whose id
+// changed since the recording (its first selector is stale), and a
+// checkout button inside a shadow root. It counts the orders placed.
+func fixtureShop(t *testing.T) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var orders atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>Fixture shop</title>
+<div id="consent" hidden style="position: fixed; inset: 0; background: #fff; z-index: 10"><button id="consent-accept" onclick="this.parentElement.remove()">Accept all</button></div>
+<h1>Fixture shop</h1>
+<button class="add" onclick="document.getElementById('basket-count').textContent = '1'">Add to basket</button>
+<p>In the basket: <span id="basket-count">0</span></p>
+<shop-cart></shop-cart>
+<script>
+customElements.define("shop-cart", class extends HTMLElement {
+  constructor() {
+    super();
+    const root = this.attachShadow({mode: "open"});
+    root.innerHTML = '<button id="checkout">Checkout</button>';
+    root.querySelector("button").onclick = () => { location.href = "/done"; };
+  }
+});
+setTimeout(() => { document.getElementById("consent").hidden = false; }, 600);
+</script>`)
+	})
+	mux.HandleFunc("/done", func(w http.ResponseWriter, r *http.Request) {
+		n := orders.Add(1)
+		fmt.Fprintf(w, `<!doctype html><meta charset="utf-8"><title>Order placed</title><p>Thanks! <output id="order-number" aria-label="Order number">TP-%d</output></p>`, n)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, &orders
+}
+
+// fixtureRecording writes the fixture recording, pointed at srv, and
+// returns its path.
+func fixtureRecording(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/recordings/selectors-overlay-shadow.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, "selectors.json", strings.ReplaceAll(string(data), recordedOrigin, srv.URL))
+}
+
+// TestRecordingRunsAsItIs: a journey naming a recording (a stale first
+// selector, a consent overlay that appears late, a button in a shadow
+// root) runs to the order in touchprobe, with the budget and touchpoint
+// the journey gives a step.
+func TestRecordingRunsAsItIs(t *testing.T) {
+	chromiumtest.RequireChromium(t)
+	srv, orders := fixtureShop(t)
+	rec := fixtureRecording(t, srv)
+	path := filepath.Join(filepath.Dir(rec), "touchprobe.toml")
+	if err := os.WriteFile(path, []byte(`[[journey]]
+name = "fixture"
+recording = "selectors.json"
+budgets = { "Checkout" = "60s" }
+touchpoints = { "Checkout" = "checkout", "3" = "basket" }
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "check", "--config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runCLI(t, "once", "--config", path, "--browser.dir", t.TempDir())
+	if code != 0 || !strings.Contains(stdout, "SUCCESS") {
+		t.Fatalf("once: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if orders.Load() != 1 {
+		t.Errorf("%d orders placed, want 1\n%s", orders.Load(), stdout)
+	}
+	for _, want := range []string{"Checkout", "checkout", "Add to basket", "basket"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the run's report does not mention %q:\n%s", want, stdout)
+		}
+	}
+}
