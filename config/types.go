@@ -158,7 +158,10 @@ type Step struct {
 	Reply   string `toml:"reply"`
 
 	// Any step.
-	Frame    string   `toml:"frame"`
+	Frame string `toml:"frame"`
+	// Title is the title the page must have when the step ends, as a
+	// recorded navigation asserts it.
+	Title    string   `toml:"title"`
 	WaitFor  string   `toml:"wait_for"`
 	Expect   *Expect  `toml:"expect"`
 	Budget   Duration `toml:"budget"`

@@ -42,7 +42,7 @@ setTimeout(() => { document.getElementById("list").append(document.createElement
 // hover, double click, scroll, waits for a count and for an expression
 // each do what the Recorder's steps of those names do;
 // the run names the alternative that matched, and a failure every one
-// that was tried.
+// that was tried; a step's title is checked when it ends.
 func TestSelectorAlternatives(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -64,6 +64,7 @@ timeout = "90s"
   name = "open"
   action = "navigate"
   url = "`+srv.URL+`/"
+  title = "selectors"
 `+click("aria", `["#stale", "aria/Hidden twin", "aria/Add to basket[role=\"button\"]"]`, "basket")+
 		click("text", `["text/Go to checkout"]`, "checkout")+
 		click("xpath", `["xpath///button[@data-x=\"1\"]"]`, "xpath")+
@@ -122,6 +123,16 @@ timeout = "30s"
   action = "click"
   selectors = ["#gone", "aria/Remove", ["#host", "#missing"]]
   timeout = "2s"
+
+[[journey]]
+name = "title"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  title = "Another page"
+  timeout = "2s"
 `)
 	r := runJourney(t, cfg, "alternatives")
 	if r.Status != probes.StatusSuccess {
@@ -145,5 +156,11 @@ timeout = "30s"
 	}
 	if want := `no element matches any of "#gone", "aria/Remove" or "#host >> #missing"`; !strings.Contains(gone.Message, want) {
 		t.Errorf("message %q does not name every alternative tried: want %q", gone.Message, want)
+	}
+
+	r = runJourney(t, cfg, "title")
+	open := step(t, r, "open")
+	if want := `page title: expected "Another page", got "selectors"`; open.Reason != probes.ReasonAssertion || !strings.Contains(open.Message, want) {
+		t.Errorf("a wrong title: reason %s, message %q; want assertion, %q", open.Reason, open.Message, want)
 	}
 }

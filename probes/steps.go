@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -129,6 +130,27 @@ func waitExpression(ctx context.Context, sc scope, expr string) error {
 				last = "false"
 			}
 			return &assertionError{what: fmt.Sprintf("the expression %q", config.TruncateRunes(expr, 120)), want: "true", got: last}
+		}
+	}
+}
+
+// expectTitle waits, within the step's time, until the page's title is
+// title, as a recorded navigation asserts; at the deadline it says what
+// the title was instead.
+func expectTitle(ctx context.Context, title string) error {
+	var last string
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title`))
+		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
+			return err
+		}
+		if err == nil {
+			if last = got; strings.TrimSpace(got) == strings.TrimSpace(title) {
+				return nil
+			}
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return &assertionError{what: "page title", want: title, got: last}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -120,6 +121,17 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			}
 		default:
 			return nil, nil, fmt.Errorf("step %q (#%d): %s steps cannot be written as Recorder steps yet", s.Name, i+1, s.Action)
+		}
+		if s.Title != "" {
+			// The title is asserted with the navigation of the step's
+			// last Recorder step.
+			last := &f.Steps[len(f.Steps)-1]
+			k := slices.IndexFunc(last.AssertedEvents, func(e AssertedEvent) bool { return e.Type == "navigation" })
+			if k < 0 {
+				last.AssertedEvents = append(last.AssertedEvents, AssertedEvent{Type: "navigation"})
+				k = len(last.AssertedEvents) - 1
+			}
+			last.AssertedEvents[k].Title = masked(s, s.Title)
 		}
 		if s.WaitFor != "" {
 			add(Step{Type: WaitForExpression, Expression: expression{waitFor: true, selector: s.WaitFor}.String(), Timeout: t})

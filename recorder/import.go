@@ -307,6 +307,12 @@ func (im *importer) add(st config.Step, from ...*Step) {
 		}
 	}
 	st.Name = im.names.unique(st.Name)
+	// The title a navigation of the step asserted is checked when it ends.
+	for _, s := range from {
+		if nav, ok := s.Navigation(); ok && nav.Title != "" {
+			st.Title = im.secrets(nav.Title)
+		}
+	}
 	if st.Touchpoint == "" {
 		st.Touchpoint = config.DefaultTouchpoint
 	}

@@ -44,8 +44,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{Name: "/basket", Touchpoint: "basket", Action: "navigate", URL: "https://shop.example/basket?x=1", Timeout: config.Duration{Duration: 4e9}}}},
 		{"click named by aria, with every alternative", []string{home, click(`[["aria/Accept all[role=\"button\"]"],["#ok"]]`)},
 			[]config.Step{{}, {Name: "Accept all", Touchpoint: "landing", Action: "click", Selectors: []config.Selector{{`aria/Accept all[role="button"]`}, {"#ok"}}}}},
-		{"click named by text, navigating", []string{home, `{"type":"click","selectors":[["text/Cart"],["a.cart"]],"offsetX":1,"offsetY":1,"assertedEvents":[{"type":"navigation","url":"https://shop.example/cart"}]}`},
-			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selectors: []config.Selector{{"text/Cart"}, {"a.cart"}}}}},
+		{"click named by text, navigating", []string{home, `{"type":"click","selectors":[["text/Cart"],["a.cart"]],"offsetX":1,"offsetY":1,"assertedEvents":[{"type":"navigation","url":"https://shop.example/cart","title":"Cart · Shop"}]}`},
+			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selectors: []config.Selector{{"text/Cart"}, {"a.cart"}}, Title: "Cart · Shop"}}},
 		{"only aria, text, xpath and pierce", []string{home, click(`[["aria/Buy"],["text/Buy"],["xpath///button"],["pierce/#buy"]]`)},
 			[]config.Step{{}, {Name: "Buy", Action: "click", Selectors: []config.Selector{{"aria/Buy"}, {"text/Buy"}, {"xpath///button"}, {"pierce/#buy"}}}}},
 		{"a shadow DOM chain", []string{home, click(`[["my-app","#buy"]]`)},
@@ -101,7 +101,7 @@ func TestImportMapsSteps(t *testing.T) {
 			}
 			for i, back := range cfg.Journeys[0].Steps {
 				brief := func(s config.Step) string {
-					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top)
+					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d %q", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top, s.Title)
 				}
 				if brief(back) != brief(got[i]) {
 					t.Errorf("step %d reads back as\n%s\nwritten from\n%s", i+1, brief(back), brief(got[i]))
@@ -130,6 +130,7 @@ func TestImportMapsSteps(t *testing.T) {
 				check("key", g.Key, w.Key)
 				check("wait_for", g.WaitFor, w.WaitFor)
 				check("operator", g.Operator, w.Operator)
+				check("title", g.Title, w.Title)
 				check("expression", g.Expression, w.Expression)
 				if g.Count != w.Count || g.Left != w.Left || g.Top != w.Top {
 					t.Errorf("step %d count, left, top = %d, %d, %d; want %d, %d, %d", i+1, g.Count, g.Left, g.Top, w.Count, w.Left, w.Top)
@@ -255,6 +256,7 @@ name = "round trip"
   name = "buy"
   action = "click"
   selector = "#buy"
+  title = "Basket · Shop"
   expect = { selector = "#count", text = "1" }
 
   [[journey.step]]

@@ -83,6 +83,7 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
 		}
 		kv("wait_for", s.WaitFor)
+		kv("title", s.Title)
 		if s.Expect != nil {
 			fmt.Fprintf(&b, "  expect = { selector = %s, text = %s }\n", quote(s.Expect.Selector), quote(s.Expect.Text))
 		}
