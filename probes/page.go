@@ -274,7 +274,7 @@ const inspectJS = `((root, sel, scroll, frameSel, query) => {
     }
   }
   if (frameSel) {
-    const f = document.querySelector(frameSel);
+    const f = query(document, frameSel).el;
     if (f) { const fr = f.getBoundingClientRect(); out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop; }
   }
   return out;
@@ -291,7 +291,7 @@ func (s scope) inspect(ctx context.Context, sel string, scroll bool) (elementSta
 		// Bring the iframe itself into view first, so the element's
 		// centre is inside the viewport of the page.
 		_, _ = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-			`(() => { const f = document.querySelector(%s); if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, jsString(s.offsetFrame))))
+			`(() => { const f = %s; if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, elementJS("document", s.offsetFrame))))
 	}
 	expr := fmt.Sprintf("%s(%s, %s, %t, %s, %s)", inspectJS, s.root, jsString(sel), scroll, jsString(s.offsetFrame), queryJS)
 	return chromedp.Run(ctx, chromedp.Evaluate[elementState](expr))
@@ -452,13 +452,13 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 		SameOrigin bool `json:"sameOrigin"`
 		Ready      bool `json:"ready"`
 	}
-	probe := fmt.Sprintf(`(() => { const f = document.querySelector(%s); let d = null; try { d = f && f.contentDocument; } catch (e) {}
+	probe := fmt.Sprintf(`(() => { const f = %s; let d = null; try { d = f && f.contentDocument; } catch (e) {}
 	  const loaded = !!d && d.URL !== "about:blank";
-	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, jsString(frameSel))
+	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, elementJS("document", frameSel))
 	for {
 		fi, err := chromedp.Run(ctx, chromedp.Evaluate[frameInfo](probe))
 		if err == nil && fi.Ready {
-			root := fmt.Sprintf("document.querySelector(%s).contentDocument", jsString(frameSel))
+			root := fmt.Sprintf("(%s).contentDocument", elementJS("document", frameSel))
 			return scope{root: root, offsetFrame: frameSel, name: frameSel}, noop, nil
 		}
 		if err == nil && !fi.SameOrigin {
@@ -518,7 +518,7 @@ func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), boo
 // the DOM domain switched off (see lighten).
 func frameIDOf(ctx context.Context, frameSel string) (cdp.FrameID, bool) {
 	res, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{
-		Expression: fmt.Sprintf(`document.querySelector(%s)`, jsString(frameSel)), ObjectGroup: "touchprobe-frame"})
+		Expression: elementJS("document", frameSel), ObjectGroup: "touchprobe-frame"})
 	if err != nil || res.Result == nil || res.Result.ObjectID == "" {
 		return "", false
 	}

@@ -200,15 +200,32 @@ func unsupported(s *Step, what string) error {
 	return &Error{Step: s.Index, Type: s.Type, Msg: what + " is not yet supported by touchprobe: remove the step from the recording, or write the journey's steps by hand"}
 }
 
-// where checks that a step runs where touchprobe can run it.
+// where checks that a step runs where touchprobe can run it: in the main
+// page, in one of its child frames, or in an out-of-process iframe known
+// by its URL (see frameOf).
 func where(s *Step) error {
-	if s.Target != "" && s.Target != MainTarget {
-		return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("the step runs in another page or out-of-process frame (%q): not yet supported by touchprobe", config.TruncateRunes(s.Target, 80))}
+	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
 	}
-	if len(s.Frame) > 0 {
-		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v: not yet supported by touchprobe", s.Frame)}
+	if len(s.Frame) > 1 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in nested child frame %v: touchprobe enters one frame deep only", s.Frame)}
 	}
 	return nil
+}
+
+// frameOf returns the frame selector of the step: the n-th frame of the
+// page in document order for frame [n], the iframe whose src is the
+// target's URL for a step in another target (an out-of-process iframe
+// such as a chat widget; touchprobe attaches to it as the Recorder's
+// replay does). "" for a step in the main page.
+func frameOf(s *Step) string {
+	switch {
+	case len(s.Frame) == 1:
+		return fmt.Sprintf("xpath/(//iframe | //frame)[%d]", s.Frame[0]+1)
+	case s.Target != "" && s.Target != MainTarget:
+		return `iframe[src="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.Target) + `"]`
+	}
+	return ""
 }
 
 // cssOf returns the one selector that stands for the step's element where
@@ -307,6 +324,9 @@ func (im *importer) add(st config.Step, from ...*Step) {
 		}
 	}
 	st.Name = im.names.unique(st.Name)
+	if len(from) > 0 && st.Frame == "" {
+		st.Frame = frameOf(from[0])
+	}
 	// The title a navigation of the step asserted is checked when it ends.
 	for _, s := range from {
 		if nav, ok := s.Navigation(); ok && nav.Title != "" {
@@ -681,7 +701,7 @@ func (im *importer) waitForElement(s *Step) error {
 		prev := &im.out.Journey.Steps[im.merge]
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
-		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" {
+		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) {
 			prev.WaitFor = single
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))

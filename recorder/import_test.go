@@ -76,6 +76,10 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{Action: "navigate"}}},
 		{"scroll of the page and of an element", []string{home, `{"type":"scroll","y":100.4}`, `{"type":"scroll","selectors":[["aria/Reviews"],["#reviews"]],"x":3,"y":50}`},
 			[]config.Step{{}, {Name: "scroll", Action: "scroll", Top: 100}, {Name: "scroll Reviews", Action: "scroll", Left: 3, Top: 50, Selectors: []config.Selector{{"aria/Reviews"}, {"#reviews"}}}}},
+		{"another target: its iframe", []string{home, `{"type":"click","target":"https://chat.example/w?a=\"b\"","selectors":["#send"],"offsetX":1,"offsetY":1}`},
+			[]config.Step{{}, {Action: "click", Selector: "#send", Frame: `iframe[src="https://chat.example/w?a=\"b\""]`}}},
+		{"a child frame by its position", []string{home, `{"type":"change","frame":[1],"selectors":["#q"],"value":"x"}`},
+			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
 		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
 			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
 		{"any expression: a wait until it is true", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`},
@@ -101,7 +105,7 @@ func TestImportMapsSteps(t *testing.T) {
 			}
 			for i, back := range cfg.Journeys[0].Steps {
 				brief := func(s config.Step) string {
-					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d %q", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top, s.Title)
+					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d %q %q", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top, s.Title, s.Frame)
 				}
 				if brief(back) != brief(got[i]) {
 					t.Errorf("step %d reads back as\n%s\nwritten from\n%s", i+1, brief(back), brief(got[i]))
@@ -131,6 +135,7 @@ func TestImportMapsSteps(t *testing.T) {
 				check("wait_for", g.WaitFor, w.WaitFor)
 				check("operator", g.Operator, w.Operator)
 				check("title", g.Title, w.Title)
+				check("frame", g.Frame, w.Frame)
 				check("expression", g.Expression, w.Expression)
 				if g.Count != w.Count || g.Left != w.Left || g.Top != w.Top {
 					t.Errorf("step %d count, left, top = %d, %d, %d; want %d, %d, %d", i+1, g.Count, g.Left, g.Top, w.Count, w.Left, w.Top)
@@ -156,8 +161,8 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		want  string
 	}{
 		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
-		{"another target", []string{home, `{"type":"click","target":"https://chat.example/w","selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: the step runs in another page or out-of-process frame ("https://chat.example/w")`},
-		{"a child frame", []string{home, `{"type":"change","frame":[0],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in child frame [0]"},
+		{"a nested child frame", []string{home, `{"type":"change","frame":[0,1],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in nested child frame [0 1]: touchprobe enters one frame deep only"},
+		{"a child frame of another target", []string{home, `{"type":"click","target":"https://chat.example/w","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): frame: the step runs in child frame [0] of another target ("https://chat.example/w")`},
 		{"doubleClick with the right button", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1,"button":"secondary"}`}, "step 2 (doubleClick): a double click with the secondary button is not yet supported"},
 		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
 		{"attributes", []string{home, `{"type":"waitForElement","selectors":["li"],"attributes":{"class":"x"}}`}, "step 2 (waitForElement): waiting for an element with attributes"},

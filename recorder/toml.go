@@ -82,6 +82,7 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		if s.Action == "scroll" {
 			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
 		}
+		kv("frame", s.Frame)
 		kv("wait_for", s.WaitFor)
 		kv("title", s.Title)
 		if s.Expect != nil {

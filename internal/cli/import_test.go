@@ -321,8 +321,8 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 	// The recording of a stale selector, a late overlay and a shadow root
 	// reaches the same end in the referee as in touchprobe
 	// (TestRecordingRunsAsItIs).
-	srv, orders := fixtureShop(t)
-	r = replay(t, modules, chromium, fixtureRecording(t, srv))
+	srv, widget, orders := fixtureShop(t)
+	r = replay(t, modules, chromium, fixtureRecording(t, srv, widget))
 	if !strings.HasSuffix(r.URL, "/done") || r.Order != "TP-1" || orders.Load() != 1 {
 		t.Errorf("replay of the fixture recording ended at %q with order %q (%d orders), want order TP-1", r.URL, r.Order, orders.Load())
 	}
