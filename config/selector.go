@@ -114,6 +114,9 @@ func selectorsProblems(alts []Selector) []string {
 			if p := SelectorProblem(part); p != "" {
 				out = append(out, fmt.Sprintf("alternative #%d: %s", i+1, p))
 			}
+			if strings.Contains(part, "${") {
+				out = append(out, fmt.Sprintf("alternative #%d: references such as ${env:NAME} are not filled in selectors: write the selector itself", i+1))
+			}
 		}
 	}
 	return out

@@ -45,6 +45,8 @@ name = "j"
   selectors = [["#host", " "]]`, errs: []string{`selectors: alternative #1: must not be empty or only whitespace`}},
 		{name: "wrong type", step: `action = "click"
   selectors = ["#a", 3]`, errs: []string{`selectors: alternative #2: expected a string or an array of strings, got integer 3`}},
+		{name: "a reference", step: `action = "click"
+  selectors = ["#a", "[data-x='$${env:X}']"]`, errs: []string{`selectors: alternative #2: references such as ${env:NAME} are not filled in selectors`}},
 		{name: "not an array", step: `action = "click"
   selectors = "#a"`, errs: []string{`selectors: expected an array of selectors`}},
 		{name: "not used by navigate", step: `action = "navigate"
