@@ -111,8 +111,8 @@ func TestImportErrors(t *testing.T) {
 		{"not JSON", "<html>", nil, 1, "not a Recorder JSON export"},
 		{"unknown step type", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"teleport"}]}`, nil, 1, `step 2: type: unknown step type "teleport"`},
 		{"customStep", `{"title":"t","steps":[{"type":"customStep","name":"x","parameters":{}}]}`, nil, 1, "step 1 (customStep)"},
-		{"only aria selectors", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","selectors":[["aria/Buy"],["text/Buy"]],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): selectors: none of"},
-		{"out-of-process frame", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","target":"https://chat.example/widget","selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): target: the step runs in another page"},
+		{"a field known only by a shadow chain", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"change","selectors":[["my-app","#q"]],"value":"x"}]}`, nil, 1, "step 2 (change): selectors: every one of"},
+		{"nested frames", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","frame":[0,0],"selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): frame: the step runs in nested child frame [0 0]"},
 		{"bad secret flag", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--secret", "nope"}, 2, "--secret"},
 		{"bad schedule", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--schedule", "sometimes"}, 2, "--schedule"},
 	}
