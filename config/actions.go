@@ -57,7 +57,7 @@ var actionTable = []actionSpec{
 		v.notEmpty(w, m, "key", s.Key, `write a key name such as "Enter" or "Tab"`)
 	}},
 	{Name: "wait", Keys: []actionKey{
-		optional("selector"), optional("selectors"), optional("count"), optional("operator"), optional("expression"),
+		optional("selector"), optional("selectors"), optional("count"), optional("operator"), optional("attributes"), optional("expression"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
 		sel := m.present["selector"] || m.present["selectors"]
 		switch {
@@ -67,10 +67,13 @@ var actionTable = []actionSpec{
 			v.add(w, "expression", "written with a selector: a wait is for an element or for an expression, not both; make them two steps")
 		}
 		v.notEmpty(w, m, "expression", s.Expression, `write a JavaScript expression that becomes true, such as "document.querySelectorAll('li').length > 2"`)
-		if (m.present["count"] || m.present["operator"]) && !sel {
+		if (m.present["count"] || m.present["operator"] || m.present["attributes"]) && !sel {
 			key := "count"
 			if !m.present["count"] {
 				key = "operator"
+			}
+			if !m.present["count"] && !m.present["operator"] {
+				key = "attributes"
 			}
 			v.add(w, key, "only counts the elements of selector or selectors: write one, such as selector = \"#results li\"")
 		}

@@ -140,6 +140,8 @@ type Step struct {
 	// left. Expression instead waits until a JavaScript expression in the
 	// page is true.
 	Count      int    `toml:"count"`
+	// Attributes every element the wait counts must have, name = value.
+	Attributes map[string]string `toml:"attributes"`
 	Operator   string `toml:"operator"`
 	Expression string `toml:"expression"`
 	// scroll: where to scroll to, in CSS pixels from the left and the top

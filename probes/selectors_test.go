@@ -23,7 +23,8 @@ const selectorsPage = `<!doctype html><meta charset="utf-8"><title>selectors</ti
 <button id="late" disabled onclick="say('late')">late</button>
 <div aria-hidden="true"><button aria-label="Hidden twin">h</button></div>
 <div id="menu" onmouseenter="say('hover')">menu</div>
-<div id="dbl" ondblclick="say('double')" onclick="say('single')">twice</div>
+<div id="dbl" ondblclick="say('double'); setTimeout(() => { job.dataset.state = 'ready'; window.readyAt = 1; }, 1000)" onclick="say('single')">twice</div>
+<p id="job" data-state="loading">job</p>
 <ul id="list"><li>1</li><li>2</li></ul><p class="spinner">loading</p>
 <div style="height: 3000px"></div>
 <script>
@@ -33,7 +34,9 @@ root.innerHTML = '<button id="inner">in</button><span><button class="deep">deep<
 root.getElementById("inner").onclick = () => say("pierce");
 root.querySelector(".deep").onclick = () => say("chain");
 setTimeout(() => { document.getElementById("late").disabled = false; }, 400);
-setTimeout(() => { document.getElementById("list").append(document.createElement("li")); document.querySelector(".spinner").remove(); }, 300);
+setTimeout(() => {
+  document.getElementById("list").append(document.createElement("li")); document.querySelector(".spinner").remove();
+}, 300);
 </script>`
 
 // TestSelectorAlternatives: a stale first alternative gives way to the
@@ -90,6 +93,16 @@ timeout = "90s"
   action = "double_click"
   selectors = ["#dbl"]
   expect = { selector = "#log", text = "double" }
+  [[journey.step]]
+  name = "job ready"
+  action = "wait"
+  selector = "#job"
+  attributes = { "data-state" = "ready" }
+  [[journey.step]]
+  name = "it was ready"
+  action = "wait"
+  expression = "window.readyAt !== undefined"
+  timeout = "300ms"
   [[journey.step]]
   name = "three items"
   action = "wait"

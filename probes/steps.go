@@ -2,6 +2,7 @@ package probes
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -59,9 +60,12 @@ func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 		return waitExpression(ctx, sc, st.Expression)
 	}
 	sel := stepSelector(st)
-	if st.Operator == "" && st.Count == 0 {
+	if st.Operator == "" && st.Count == 0 && len(st.Attributes) == 0 {
 		_, err := sc.waitVisible(ctx, sel, false, nil)
 		return err
+	}
+	if st.Operator == "" && st.Count == 0 {
+		st = &config.Step{Operator: ">=", Count: 1, Attributes: st.Attributes}
 	}
 	op := st.Operator
 	if op == "" {
@@ -77,9 +81,18 @@ func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 			return n >= st.Count
 		}
 	}
-	got := 0
+	got, attrs := 0, ""
 	for {
 		s, err := sc.inspect(ctx, sel, false)
+		if err == nil && len(st.Attributes) > 0 && s.Error == "" {
+			// The attributes every element must have, as the Recorder's
+			// waitForElement checks them: "" when all do, else what the
+			// first that does not has.
+			b, _ := json.Marshal(st.Attributes)
+			js := fmt.Sprintf(`((q, want) => { for (const el of q.els) for (const [k, v] of Object.entries(want)) if (el.getAttribute(k) !== v) return k + "=" + JSON.stringify(el.getAttribute(k)); return ""; })((%s)(%s, %s), %s)`,
+				queryJS, sc.root, jsString(sel), b)
+			attrs, err = chromedp.Run(sc.ctxFor(ctx), chromedp.Evaluate[string](js))
+		}
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return err
 		}
@@ -88,8 +101,9 @@ func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 				return &selectorError{sel: sel, frame: sc.name, state: s}
 			}
 			got = s.Count
-			// Elements counted must show, as the customer sees them.
-			if holds(s.Count) && (s.Count == 0 || s.Visible) {
+			// Every element found counts, shown or not, as in the
+			// Recorder's replay.
+			if holds(s.Count) && attrs == "" {
 				noteMatch(ctx, sel, s.Alt)
 				return nil
 			}
@@ -98,6 +112,9 @@ func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 			what := "number of elements matching " + quoteSelector(sel)
 			if sc.name != "" {
 				what += fmt.Sprintf(" in frame %q", sc.name)
+			}
+			if attrs != "" && holds(got) {
+				return &assertionError{what: "attributes of " + quoteSelector(sel), want: fmt.Sprint(st.Attributes), got: attrs}
 			}
 			return &assertionError{what: what, want: fmt.Sprintf("%s %d", op, st.Count), got: strconv.Itoa(got)}
 		}

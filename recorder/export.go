@@ -102,7 +102,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			if s.Operator != "" {
 				n, op = float64(s.Count), s.Operator
 			}
-			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Timeout: t})
+			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Attributes: s.Attributes, Timeout: t})
 		case "hover":
 			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
 		case "double_click":

@@ -685,9 +685,6 @@ func (im *importer) waitForElement(s *Step) error {
 	if s.Visible != nil && !*s.Visible {
 		problems = append(problems, "visible false")
 	}
-	if len(s.Attributes) > 0 {
-		problems = append(problems, "attributes")
-	}
 	if len(s.Properties) > 0 {
 		problems = append(problems, "properties")
 	}
@@ -697,7 +694,7 @@ func (im *importer) waitForElement(s *Step) error {
 	im.i++
 	// A wait written without operator and count right after an action is
 	// what that action waits for: the step's time runs until it shows.
-	if im.merge >= 0 && s.Operator == "" && s.Count == nil {
+	if im.merge >= 0 && s.Operator == "" && s.Count == nil && len(s.Attributes) == 0 {
 		prev := &im.out.Journey.Steps[im.merge]
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
@@ -714,6 +711,12 @@ func (im *importer) waitForElement(s *Step) error {
 	}
 	st := config.Step{Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait", Timeout: im.timeout(s)}
 	alternatives(&st, s)
+	if len(s.Attributes) > 0 {
+		st.Attributes = make(map[string]string, len(s.Attributes))
+		for k, v := range s.Attributes {
+			st.Attributes[k] = im.secrets(v)
+		}
+	}
 	if s.Count != nil && (*s.Count != 1 || s.Operator != "" && s.Operator != ">=") {
 		st.Count, st.Operator = int(*s.Count), cmpOr(s.Operator, ">=")
 	} else if s.Count == nil && s.Operator != "" && s.Operator != ">=" {

@@ -82,6 +82,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
 		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
 			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
+		{"attributes", []string{home, `{"type":"waitForElement","selectors":["li"],"attributes":{"class":"done"}}`},
+			[]config.Step{{}, {Action: "wait", Selector: "li", Attributes: map[string]string{"class": "done"}}}},
 		{"any expression: a wait until it is true", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`},
 			[]config.Step{{}, {Name: "wait until window.ok", Action: "wait", Expression: "window.ok"}}},
 		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
@@ -137,6 +139,9 @@ func TestImportMapsSteps(t *testing.T) {
 				check("title", g.Title, w.Title)
 				check("frame", g.Frame, w.Frame)
 				check("expression", g.Expression, w.Expression)
+				if fmt.Sprint(g.Attributes) != fmt.Sprint(w.Attributes) {
+					t.Errorf("step %d attributes = %v, want %v", i+1, g.Attributes, w.Attributes)
+				}
 				if g.Count != w.Count || g.Left != w.Left || g.Top != w.Top {
 					t.Errorf("step %d count, left, top = %d, %d, %d; want %d, %d, %d", i+1, g.Count, g.Left, g.Top, w.Count, w.Left, w.Top)
 				}
@@ -165,7 +170,7 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		{"a child frame of another target", []string{home, `{"type":"click","target":"https://chat.example/w","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): frame: the step runs in child frame [0] of another target ("https://chat.example/w")`},
 		{"doubleClick with the right button", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1,"button":"secondary"}`}, "step 2 (doubleClick): a double click with the secondary button is not yet supported"},
 		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
-		{"attributes", []string{home, `{"type":"waitForElement","selectors":["li"],"attributes":{"class":"x"}}`}, "step 2 (waitForElement): waiting for an element with attributes"},
+		{"properties", []string{home, `{"type":"waitForElement","selectors":["li"],"properties":{"checked":true}}`}, "step 2 (waitForElement): waiting for an element with properties"},
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
 		{"a key combination", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"a"}`}, "step 3 (keyDown): a key pressed while Control is held"},
 		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
@@ -298,6 +303,7 @@ name = "round trip"
   selectors = ["#results li", "aria/Result[role=\"listitem\"]"]
   operator = "=="
   count = 3
+  attributes = { "class" = "result", "data-ready" = "1" }
 
   [[journey.step]]
   name = "ready"

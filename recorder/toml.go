@@ -3,6 +3,8 @@ package recorder
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -75,6 +77,13 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		kv("text", s.Text)
 		kv("url_matches", s.URLMatches)
 		kv("expression", s.Expression)
+		if len(s.Attributes) > 0 {
+			parts := make([]string, 0, len(s.Attributes))
+			for _, k := range slices.Sorted(maps.Keys(s.Attributes)) {
+				parts = append(parts, quote(k)+" = "+quote(s.Attributes[k]))
+			}
+			fmt.Fprintf(&b, "  attributes = { %s }\n", strings.Join(parts, ", "))
+		}
 		if s.Operator != "" {
 			kv("operator", s.Operator)
 			fmt.Fprintf(&b, "  count = %d\n", s.Count)
