@@ -139,11 +139,11 @@ type Step struct {
 	// (">=", the default, "==" or "<="); 0 with "==" waits until none is
 	// left. Expression instead waits until a JavaScript expression in the
 	// page is true.
-	Count      int    `toml:"count"`
+	Count int `toml:"count"`
 	// Attributes every element the wait counts must have, name = value.
 	Attributes map[string]string `toml:"attributes"`
-	Operator   string `toml:"operator"`
-	Expression string `toml:"expression"`
+	Operator   string            `toml:"operator"`
+	Expression string            `toml:"expression"`
 	// scroll: where to scroll to, in CSS pixels from the left and the top
 	// of the page, or of the element Selector names.
 	Left int `toml:"left"`
