@@ -31,8 +31,15 @@ const (
 func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error) {
 	f := &Flow{Title: j.Name}
 	var notes []string
+	// Where the current journey step runs, for the Recorder steps it
+	// becomes (see frameOf, which import reads them with).
+	var inFrame []int
+	var inTarget string
 	add := func(s Step) {
 		s.Index = len(f.Steps) + 1
+		if s.Type != Navigate && s.Type != SetViewport {
+			s.Frame, s.Target = inFrame, inTarget
+		}
 		f.Steps = append(f.Steps, s)
 	}
 	sel := func(css string) []Selector { return []Selector{{css}} }
@@ -59,8 +66,12 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	add(Step{Type: SetViewport, Width: ExportWidth, Height: ExportHeight, DeviceScaleFactor: 1})
 	for i := range j.Steps {
 		s := &j.Steps[i]
+		inFrame, inTarget = nil, ""
 		if s.Frame != "" {
-			return nil, nil, fmt.Errorf("step %q (#%d): steps in a frame cannot be written as Recorder steps yet", s.Name, i+1)
+			var ok bool
+			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok || s.Action == "chat" {
+				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, an iframe by its src) can", s.Name, i+1, s.Frame)
+			}
 		}
 		if s.Optional {
 			notes = append(notes, fmt.Sprintf("step %q is optional in touchprobe; a replay of the recording requires it", s.Name))

@@ -213,6 +213,24 @@ func where(s *Step) error {
 	return nil
 }
 
+var (
+	framePosition = regexp.MustCompile(`^xpath/\(//iframe \| //frame\)\[([1-9][0-9]{0,3})\]$`)
+	frameSrc      = regexp.MustCompile(`^iframe\[src="((?:[^"\\]|\\.)*)"\]$`)
+)
+
+// recordedFrame reads a frame selector that frameOf wrote back into the
+// Recorder's frame path or target.
+func recordedFrame(sel string) ([]int, string, bool) {
+	if m := framePosition.FindStringSubmatch(sel); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return []int{n - 1}, "", true
+	}
+	if m := frameSrc.FindStringSubmatch(sel); m != nil {
+		return nil, strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(m[1]), true
+	}
+	return nil, "", false
+}
+
 // frameOf returns the frame selector of the step: the n-th frame of the
 // page in document order for frame [n], the iframe whose src is the
 // target's URL for a step in another target (an out-of-process iframe

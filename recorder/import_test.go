@@ -319,6 +319,13 @@ name = "round trip"
   name = "open"
   action = "double_click"
   selector = "#item"
+  frame = "xpath/(//iframe | //frame)[2]"
+
+  [[journey.step]]
+  name = "send"
+  action = "click"
+  selector = "#send"
+  frame = 'iframe[src="https://chat.example/w?a=\"b\""]'
 
   [[journey.step]]
   name = "down"
