@@ -39,6 +39,7 @@ var actionTable = []actionSpec{
 	}},
 	{Name: "click", Keys: []actionKey{
 		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`),
+		optional("selectors"),
 	}},
 	{Name: "fill", Keys: []actionKey{
 		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`),
@@ -46,21 +47,65 @@ var actionTable = []actionSpec{
 	}},
 	{Name: "select", Keys: []actionKey{
 		required("selector", `write the CSS selector of the <select> element, such as "#size"`),
+		optional("selectors"),
 		required("value", `write the value of the <option> to choose`),
 	}},
 	{Name: "press", Keys: []actionKey{
 		required("key", `write a key name such as "Enter" or "Tab"`),
-		optional("selector"),
+		optional("selector"), optional("selectors"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
 		v.notEmpty(w, m, "key", s.Key, `write a key name such as "Enter" or "Tab"`)
 	}},
 	{Name: "wait", Keys: []actionKey{
-		required("selector", `write the CSS selector of the element to wait for, such as "#card"`),
+		optional("selector"), optional("selectors"), optional("count"), optional("operator"), optional("attributes"), optional("expression"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		sel := m.present["selector"] || m.present["selectors"]
+		switch {
+		case !sel && !m.present["expression"]:
+			v.add(w, "selector", `required by wait: write the CSS selector of the element to wait for, such as "#card"`)
+		case sel && m.present["expression"]:
+			v.add(w, "expression", "written with a selector: a wait is for an element or for an expression, not both; make them two steps")
+		}
+		v.notEmpty(w, m, "expression", s.Expression, `write a JavaScript expression that becomes true, such as "document.querySelectorAll('li').length > 2"`)
+		if (m.present["count"] || m.present["operator"] || m.present["attributes"]) && !sel {
+			key := "count"
+			if !m.present["count"] {
+				key = "operator"
+			}
+			if !m.present["count"] && !m.present["operator"] {
+				key = "attributes"
+			}
+			v.add(w, key, "only counts the elements of selector or selectors: write one, such as selector = \"#results li\"")
+		}
+		if m.has("operator") && !slices.Contains(WaitOperators, s.Operator) {
+			v.add(w, "operator", "%s", oneOf("operator", s.Operator, WaitOperators))
+		}
+		if m.has("count") && s.Count < 0 {
+			v.add(w, "count", "must not be negative, got %d: write how many elements to wait for", s.Count)
+		}
+		if m.has("count") && s.Count == 0 && (s.Operator == "" || s.Operator == ">=") {
+			v.add(w, "count", `0 with operator ">=" always holds: write operator = "==" to wait until no element is left`)
+		}
+	}},
+	{Name: "hover", Keys: []actionKey{
+		required("selector", `write the CSS selector of the element to move the pointer over, such as "#menu"`),
+		optional("selectors"),
+	}},
+	{Name: "double_click", Keys: []actionKey{
+		required("selector", `write the CSS selector of the element to double-click, such as "#item"`),
+		optional("selectors"),
+	}},
+	{Name: "scroll", Keys: []actionKey{
+		optional("selector"), optional("selectors"), optional("left"), optional("top"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		if m.has("left") && s.Left < 0 || m.has("top") && s.Top < 0 {
+			v.add(w, "", "left and top must not be negative: write where to scroll to, in CSS pixels from the left and the top")
+		}
 	}},
 	{Name: "assert", Keys: []actionKey{
-		optional("selector"), optional("text"), optional("url_matches"),
+		optional("selector"), optional("selectors"), optional("text"), optional("url_matches"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
-		sel, text, re := m.present["selector"], m.present["text"], m.present["url_matches"]
+		sel, text, re := m.present["selector"] || m.present["selectors"], m.present["text"], m.present["url_matches"]
 		switch {
 		case !sel && !text && !re:
 			v.add(w, "", `assert needs selector and text, or url_matches: write selector = "#basket-count" with text = "1", or url_matches = "/checkout/"`)
@@ -80,6 +125,10 @@ var actionTable = []actionSpec{
 		v.notEmpty(w, m, "message", s.Message, `write the message to send, such as "Is this in stock?"`)
 	}},
 }
+
+// WaitOperators compare the number of elements a wait step finds with its
+// count, as the Recorder's waitForElement does.
+var WaitOperators = []string{">=", "==", "<="}
 
 // Actions a step can take, in the order of the table. Runners dispatch on
 // Step.Action, so every name here needs one.

@@ -52,6 +52,7 @@ var (
 	byteSizeType   = reflect.TypeFor[ByteSize]()
 	throughputType = reflect.TypeFor[Throughput]()
 	timestampType  = reflect.TypeFor[Timestamp]()
+	selectorsType  = reflect.TypeFor[[]Selector]()
 )
 
 // decodeTree turns the generic tree into a Config, reporting every type error
@@ -275,6 +276,13 @@ func setValue(fv reflect.Value, v any) string {
 		}
 		fv.SetInt(int64(t))
 		return ""
+	}
+	if fv.Type() == selectorsType {
+		alts, msg := decodeSelectors(v)
+		if msg == "" {
+			fv.Set(reflect.ValueOf(alts))
+		}
+		return msg
 	}
 	switch fv.Kind() {
 	case reflect.String:

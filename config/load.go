@@ -63,7 +63,9 @@ func Parse(data []byte, file string) (*Config, error) {
 	d := (&decoder{collector: c, order: order}).decodeTree(tree)
 	cfg := d.cfg
 	cfg.File = file
-	setFieldOrder(cfg, fieldOrders(keys))
+	orders := fieldOrders(keys)
+	(&decoder{collector: c, order: order}).recordings(d, filepath.Dir(file), orders)
+	setFieldOrder(cfg, orders)
 	applyDefaults(d, osHostname)
 
 	f := &filler{dir: filepath.Dir(file)}

@@ -104,6 +104,14 @@ type Journey struct {
 	Retries    int      `toml:"retries"`
 	RetryDelay Duration `toml:"retry_delay"`
 	Steps      []Step   `toml:"step"`
+	// Recording is a Chrome DevTools Recorder export (JSON), its path
+	// relative to the configuration file, whose steps become the
+	// journey's. Budgets and Touchpoints then set a step's budget and
+	// touchpoint, keyed by the step's name or position ("1" is the
+	// first).
+	Recording   string            `toml:"recording"`
+	Budgets     map[string]string `toml:"budgets"`
+	Touchpoints map[string]string `toml:"touchpoints"`
 }
 
 // Retry bounds and defaults: a failed run is not retried unless the file
@@ -164,6 +172,9 @@ type Step struct {
 	URL string `toml:"url"`
 	// click, fill (first field), select, press, wait, assert
 	Selector string `toml:"selector"`
+	// click, select, press, wait, assert: alternatives to Selector, tried
+	// in order until one matches (see Selector and Alternatives).
+	Selectors []Selector `toml:"selectors"`
 	// fill: selector → value, in file order (see FieldOrder).
 	Fields map[string]string `toml:"fields"`
 	// fill: clicked after the fields are filled.
@@ -173,6 +184,19 @@ type Step struct {
 	// press: a key name such as "Enter" or "Tab", sent to Selector (or the
 	// focused element).
 	Key string `toml:"key"`
+	// wait: how many elements Selector must find, compared by Operator
+	// (">=", the default, "==" or "<="); 0 with "==" waits until none is
+	// left. Expression instead waits until a JavaScript expression in the
+	// page is true.
+	Count int `toml:"count"`
+	// Attributes every element the wait counts must have, name = value.
+	Attributes map[string]string `toml:"attributes"`
+	Operator   string            `toml:"operator"`
+	Expression string            `toml:"expression"`
+	// scroll: where to scroll to, in CSS pixels from the left and the top
+	// of the page, or of the element Selector names.
+	Left int `toml:"left"`
+	Top  int `toml:"top"`
 	// assert: the element's text must contain Text.
 	Text string `toml:"text"`
 	// assert: the page URL must match this regular expression.
@@ -185,7 +209,10 @@ type Step struct {
 	Reply   string `toml:"reply"`
 
 	// Any step.
-	Frame    string   `toml:"frame"`
+	Frame string `toml:"frame"`
+	// Title is the title the page must have when the step ends, as a
+	// recorded navigation asserts it.
+	Title    string   `toml:"title"`
 	WaitFor  string   `toml:"wait_for"`
 	Expect   *Expect  `toml:"expect"`
 	Budget   Duration `toml:"budget"`

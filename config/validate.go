@@ -330,8 +330,18 @@ func (v *validator) step(w where, m meta, s *Step) {
 	}
 
 	for _, key := range selectorKeys {
-		if m.has(key) && !v.unused(m, s, key) && strings.TrimSpace(v.get(s, key)) == "" {
-			v.add(w, key, "must not be empty or only whitespace: write a CSS selector such as \"#basket-count\"")
+		if m.has(key) && !v.unused(m, s, key) {
+			if p := SelectorProblem(v.get(s, key)); p != "" {
+				v.add(w, key, "%s", p)
+			}
+		}
+	}
+	if m.has("selectors") && !v.unused(m, s, "selectors") {
+		if m.present["selector"] {
+			v.add(w, "selectors", `written with selector: write the one selector as selector, or every alternative (the first the one selector) in selectors, not both`)
+		}
+		for _, p := range selectorsProblems(s.Selectors) {
+			v.add(w, "selectors", "%s", p)
 		}
 	}
 	if m.has("fields") && !v.unused(m, s, "fields") {
@@ -341,6 +351,8 @@ func (v *validator) step(w where, m meta, s *Step) {
 		for n, sel := range s.FieldOrder {
 			if strings.TrimSpace(sel) == "" {
 				v.add(w, "fields", "the selector of field #%d is empty or only whitespace: write the CSS selector of the field, such as \"#email\"", n+1)
+			} else if p := SelectorProblem(sel); p != "" {
+				v.add(w, "fields", "the selector of field #%d: %s", n+1, p)
 			}
 		}
 	}
@@ -380,7 +392,7 @@ func (v *validator) actionKeys(w where, m meta, s *Step) {
 		}
 	}
 	for _, k := range a.Keys {
-		if k.Required && !m.present[k.Name] {
+		if k.Required && !m.present[k.Name] && !(k.Name == "selector" && m.present["selectors"]) {
 			v.add(w, k.Name, "required by %s: %s", s.Action, k.Hint)
 		}
 	}

@@ -70,7 +70,7 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		sc = fs
 	}
 	if st.Optional {
-		sel := st.Selector
+		sel := stepSelector(st)
 		if sel == "" {
 			sel = st.Open
 		}
@@ -102,18 +102,26 @@ type actionFunc func(r *run, ctx context.Context, sc scope, st *config.Step) (ti
 var actions = map[string]actionFunc{
 	"navigate": (*run).navigate,
 	"click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return sc.click(ctx, st.Selector)
+		return sc.click(ctx, stepSelector(st))
 	}),
 	"fill": settled((*run).fill),
 	"select": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return selectOption(ctx, sc, st.Selector, st.Value)
+		return selectOption(ctx, sc, stepSelector(st), st.Value)
 	}),
 	"press": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return press(ctx, sc, st.Selector, st.Key)
+		return press(ctx, sc, stepSelector(st), st.Key)
 	}),
 	"wait": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		_, err := sc.waitVisible(ctx, st.Selector, false, nil)
-		return err
+		return waitStep(ctx, sc, st)
+	}),
+	"hover": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return hover(ctx, sc, stepSelector(st))
+	}),
+	"double_click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return doubleClick(ctx, sc, stepSelector(st))
+	}),
+	"scroll": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
+		return scrollTo(ctx, sc, st)
 	}),
 	"assert": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return assert(ctx, sc, st)
@@ -180,7 +188,7 @@ func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {
 func fillField(ctx context.Context, sc scope, sel, value string) error {
 	c := sc.ctxFor(ctx)
 	tag, err := chromedp.Run(c, chromedp.Evaluate[string](fmt.Sprintf(
-		`(() => { const el = %s.querySelector(%s); return el ? el.tagName : ""; })()`, sc.root, jsString(sel))))
+		`(() => { const el = %s; return el ? el.tagName : ""; })()`, elementJS(sc.root, sel))))
 	if err == nil && tag == "SELECT" {
 		return selectOption(ctx, sc, sel, value)
 	}
@@ -192,14 +200,14 @@ func fillField(ctx context.Context, sc scope, sel, value string) error {
 func expectText(ctx context.Context, sc scope, sel, text string) error {
 	st, err := sc.waitVisible(ctx, sel, false, func(s elementState) bool { return strings.Contains(s.Text, text) })
 	if err != nil && st.Visible {
-		return &assertionError{what: fmt.Sprintf("text of %q", sel), want: text, got: st.Text}
+		return &assertionError{what: "text of " + quoteSelector(sel), want: text, got: st.Text}
 	}
 	return err
 }
 
 func assert(ctx context.Context, sc scope, st *config.Step) error {
-	if st.Selector != "" {
-		if err := expectText(ctx, sc, st.Selector, st.Text); err != nil {
+	if sel := stepSelector(st); sel != "" {
+		if err := expectText(ctx, sc, sel, st.Text); err != nil {
 			return err
 		}
 	}
@@ -237,13 +245,13 @@ func selectOption(ctx context.Context, sc scope, sel, value string) error {
 	  el.dispatchEvent(new Event("input", {bubbles: true}));
 	  el.dispatchEvent(new Event("change", {bubbles: true}));
 	  return "";
-	})(%s.querySelector(%s), %s)`, sc.root, jsString(sel), jsString(value))
+	})(%s, %s)`, elementJS(sc.root, sel), jsString(value))
 	missing, err := chromedp.Run(c, chromedp.Evaluate[string](js))
 	if err != nil {
 		return err
 	}
 	if missing != "" {
-		return &assertionError{what: fmt.Sprintf("options of %q", sel), want: value, got: missing}
+		return &assertionError{what: "options of " + quoteSelector(sel), want: value, got: missing}
 	}
 	return nil
 }
@@ -270,7 +278,7 @@ func press(ctx context.Context, sc scope, sel, key string) error {
 		if _, err := sc.waitVisible(ctx, sel, true, nil); err != nil {
 			return err
 		}
-		focus := fmt.Sprintf(`%s.querySelector(%s).focus()`, sc.root, jsString(sel))
+		focus := fmt.Sprintf(`%s.focus()`, elementJS(sc.root, sel))
 		if err := chromedp.Do(c, chromedp.Evaluate[chromedp.Void](focus)); err != nil {
 			return err
 		}

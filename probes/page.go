@@ -227,21 +227,27 @@ type elementState struct {
 	Y        float64 `json:"y"`
 	Count    int     `json:"count"`
 	Error    string  `json:"error"`
+	// Alt is the index of the alternative that found the element, -1
+	// when none did (see queryJS).
+	Alt int `json:"alt"`
 	// Covered names the element that would receive a click at the
 	// element's centre instead of it (a banner, an overlay); empty when
 	// the element itself would.
 	Covered string `json:"covered"`
 }
 
-// inspectJS returns an elementState for a selector. With scroll, the element
+// inspectJS returns an elementState for a selector argument, found by
+// query (queryJS). With scroll, the element
 // is first scrolled to the middle of the viewport, as a customer would, and
 // its centre is given in the coordinates of the scope's target.
-const inspectJS = `((root, sel, scroll, frameSel) => {
-  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, count: 0, error: "", covered: ""};
+const inspectJS = `((root, sel, scroll, frameSel, query) => {
+  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, count: 0, error: "", covered: "", alt: -1};
   if (!root) { out.error = ""; return out; }
-  let all;
-  try { all = root.querySelectorAll(sel); } catch (e) { out.error = String(e.message || e); return out; }
+  const q = query(root, sel);
+  if (q.error) { out.error = q.error; return out; }
+  const all = q.els;
   out.count = all.length;
+  out.alt = q.alt;
   const el = all[0];
   if (!el) return out;
   out.found = true;
@@ -259,13 +265,16 @@ const inspectJS = `((root, sel, scroll, frameSel) => {
   out.x = r.left + r.width / 2;
   out.y = r.top + r.height / 2;
   if (scroll && out.visible) {
-    const hit = el.ownerDocument.elementFromPoint(out.x, out.y);
+    // Asked of the element's own tree, a hit inside a shadow root is not
+    // reported as its host.
+    const tree = el.getRootNode();
+    const hit = (tree.elementFromPoint ? tree : el.ownerDocument).elementFromPoint(out.x, out.y);
     if (hit && hit !== el && !el.contains(hit)) {
       out.covered = hit.tagName.toLowerCase() + (hit.id ? "#" + hit.id : "") + (typeof hit.className === "string" && hit.className ? "." + hit.className.trim().split(/\s+/).join(".") : "");
     }
   }
   if (frameSel) {
-    const f = document.querySelector(frameSel);
+    const f = query(document, frameSel).el;
     if (f) { const fr = f.getBoundingClientRect(); out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop; }
   }
   return out;
@@ -282,9 +291,9 @@ func (s scope) inspect(ctx context.Context, sel string, scroll bool) (elementSta
 		// Bring the iframe itself into view first, so the element's
 		// centre is inside the viewport of the page.
 		_, _ = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-			`(() => { const f = document.querySelector(%s); if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, jsString(s.offsetFrame))))
+			`(() => { const f = %s; if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, elementJS("document", s.offsetFrame))))
 	}
-	expr := fmt.Sprintf("%s(%s, %s, %t, %s)", inspectJS, s.root, jsString(sel), scroll, jsString(s.offsetFrame))
+	expr := fmt.Sprintf("%s(%s, %s, %t, %s, %s)", inspectJS, s.root, jsString(sel), scroll, jsString(s.offsetFrame), queryJS)
 	return chromedp.Run(ctx, chromedp.Evaluate[elementState](expr))
 }
 
@@ -298,6 +307,9 @@ type selectorError struct {
 	// its main thread is busy (a script in an endless loop), so whether
 	// the element is there is unknown.
 	unresponsive bool
+	// moving is set when the element was there to press but never
+	// stayed in one place.
+	moving bool
 }
 
 func (e *selectorError) Error() string {
@@ -307,19 +319,39 @@ func (e *selectorError) Error() string {
 	}
 	switch {
 	case e.unresponsive:
-		return fmt.Sprintf("the page%s stopped responding (a script busy in an endless loop?) while waiting for %q", where, e.sel)
+		return fmt.Sprintf("the page%s stopped responding (a script busy in an endless loop?) while waiting for %s", where, quoteSelector(e.sel))
 	case e.state.Error != "":
-		return fmt.Sprintf("selector %q%s is not valid CSS: %s", e.sel, where, e.state.Error)
+		what := "valid"
+		if alts := alternativesOf(e.sel); len(alts) == 1 && len(alts[0]) == 1 {
+			if k, _ := config.SelectorKindOf(alts[0][0]); k == config.SelectorCSS {
+				what = "valid CSS"
+			}
+		}
+		return fmt.Sprintf("selector %s%s is not %s: %s", quoteSelector(e.sel), where, what, e.state.Error)
 	case e.state.Covered != "":
-		return fmt.Sprintf("element %q%s is covered by %s and cannot be clicked", e.sel, where, e.state.Covered)
+		return fmt.Sprintf("element %s%s is covered by %s and cannot be clicked", e.found(), where, e.state.Covered)
+	case e.state.Visible && e.state.Disabled:
+		return fmt.Sprintf("element %s%s stayed disabled", e.found(), where)
+	case e.moving:
+		return fmt.Sprintf("element %s%s kept moving and could not be pressed", e.found(), where)
 	case e.state.Found:
-		return fmt.Sprintf("element %q%s is present but not visible", e.sel, where)
+		return fmt.Sprintf("element %s%s is present but not visible", e.found(), where)
 	default:
-		return fmt.Sprintf("no element matches %q%s", e.sel, where)
+		return fmt.Sprintf("no element matches %s%s", quoteSelector(e.sel), where)
 	}
 }
 
 func (e *selectorError) Unwrap() error { return e.err }
+
+// found names the selector that found the element: the alternative that
+// did, when there were several.
+func (e *selectorError) found() string {
+	alts := alternativesOf(e.sel)
+	if len(alts) > 1 && e.state.Alt >= 0 && e.state.Alt < len(alts) {
+		return fmt.Sprintf("%q (alternative %d of %d)", alts[e.state.Alt].String(), e.state.Alt+1, len(alts))
+	}
+	return quoteSelector(e.sel)
+}
 
 // waitVisible polls until the selector matches a visible element (and cond,
 // if set, holds for it) or ctx ends. Evaluation errors are retried: they
@@ -340,6 +372,7 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 				return st, &selectorError{sel: sel, frame: s.name, state: st}
 			}
 			if st.Visible && (cond == nil || cond(st)) {
+				noteMatch(ctx, sel, st.Alt)
 				return st, nil
 			}
 		case errors.Is(err, ErrBrowserCrashed):
@@ -370,7 +403,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // as a customer makes, not element.click(). Under a touch profile it taps
 // there instead, as a phone's customer does.
 func (s scope) click(ctx context.Context, sel string) error {
-	st, err := s.waitVisible(ctx, sel, true, func(st elementState) bool { return st.Covered == "" })
+	st, err := s.waitActionable(ctx, sel)
 	if err != nil {
 		return err
 	}
@@ -388,7 +421,7 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 		return err
 	}
 	ctx = s.ctxFor(ctx)
-	clear := fmt.Sprintf(`(() => { const el = %s.querySelector(%s); if (el) { el.focus(); if ("value" in el) el.value = ""; } })()`, s.root, jsString(sel))
+	clear := fmt.Sprintf(`(() => { const el = %s; if (el) { el.focus(); if ("value" in el) el.value = ""; } })()`, elementJS(s.root, sel))
 	return chromedp.Do(ctx,
 		chromedp.Evaluate[chromedp.Void](clear),
 		chromedp.KeyEvent(text),
@@ -419,13 +452,13 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 		SameOrigin bool `json:"sameOrigin"`
 		Ready      bool `json:"ready"`
 	}
-	probe := fmt.Sprintf(`(() => { const f = document.querySelector(%s); let d = null; try { d = f && f.contentDocument; } catch (e) {}
+	probe := fmt.Sprintf(`(() => { const f = %s; let d = null; try { d = f && f.contentDocument; } catch (e) {}
 	  const loaded = !!d && d.URL !== "about:blank";
-	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, jsString(frameSel))
+	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, elementJS("document", frameSel))
 	for {
 		fi, err := chromedp.Run(ctx, chromedp.Evaluate[frameInfo](probe))
 		if err == nil && fi.Ready {
-			root := fmt.Sprintf("document.querySelector(%s).contentDocument", jsString(frameSel))
+			root := fmt.Sprintf("(%s).contentDocument", elementJS("document", frameSel))
 			return scope{root: root, offsetFrame: frameSel, name: frameSel}, noop, nil
 		}
 		if err == nil && !fi.SameOrigin {
@@ -485,7 +518,7 @@ func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), boo
 // the DOM domain switched off (see lighten).
 func frameIDOf(ctx context.Context, frameSel string) (cdp.FrameID, bool) {
 	res, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{
-		Expression: fmt.Sprintf(`document.querySelector(%s)`, jsString(frameSel)), ObjectGroup: "touchprobe-frame"})
+		Expression: elementJS("document", frameSel), ObjectGroup: "touchprobe-frame"})
 	if err != nil || res.Result == nil || res.Result.ObjectID == "" {
 		return "", false
 	}

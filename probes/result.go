@@ -74,6 +74,9 @@ type StepResult struct {
 	// Message explains a failure in words a person can act on; secrets are
 	// already masked.
 	Message string
+	// Matched names the alternative that found the element, for each of
+	// the step's selectors that has several (see config.Step.Selectors).
+	Matched string
 	// Page holds the browser's timings when the step landed on a new page.
 	Page *PageMetrics
 }

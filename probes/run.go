@@ -286,8 +286,13 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		r.rec.startStep(i, st.Name)
 	}
 
+	found := &matches{}
 	start := time.Now()
-	end, landed, err := r.act(ctx, st)
+	end, landed, err := r.act(withMatches(ctx, found), st)
+	if err == nil && st.Title != "" {
+		err = expectTitle(ctx, st.Title)
+	}
+	out.Matched = found.String()
 	if end.IsZero() {
 		end = time.Now()
 	}

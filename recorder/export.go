@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -30,8 +31,15 @@ const (
 func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error) {
 	f := &Flow{Title: j.Name}
 	var notes []string
+	// Where the current journey step runs, for the Recorder steps it
+	// becomes (see frameOf, which import reads them with).
+	var inFrame []int
+	var inTarget string
 	add := func(s Step) {
 		s.Index = len(f.Steps) + 1
+		if s.Type != Navigate && s.Type != SetViewport {
+			s.Frame, s.Target = inFrame, inTarget
+		}
 		f.Steps = append(f.Steps, s)
 	}
 	sel := func(css string) []Selector { return []Selector{{css}} }
@@ -42,16 +50,28 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 		return v
 	}
-	click := func(css string, timeout time.Duration) Step {
-		return Step{Type: Click, Selectors: sel(css), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: timeout}
+	alts := func(st *config.Step) []Selector {
+		var out []Selector
+		for _, a := range st.Alternatives() {
+			out = append(out, Selector(a))
+		}
+		return out
 	}
+	clickOn := func(sels []Selector, timeout time.Duration) Step {
+		return Step{Type: Click, Selectors: sels, OffsetX: clickOffset, OffsetY: clickOffset, Timeout: timeout}
+	}
+	click := func(css string, timeout time.Duration) Step { return clickOn(sel(css), timeout) }
 	// touchprobe's window, so that the replay lays the pages out as
 	// touchprobe sees them (Puppeteer's own default is 800x600).
 	add(Step{Type: SetViewport, Width: ExportWidth, Height: ExportHeight, DeviceScaleFactor: 1})
 	for i := range j.Steps {
 		s := &j.Steps[i]
+		inFrame, inTarget = nil, ""
 		if s.Frame != "" {
-			return nil, nil, fmt.Errorf("step %q (#%d): steps in a frame cannot be written as Recorder steps yet", s.Name, i+1)
+			var ok bool
+			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok || s.Action == "chat" {
+				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, an iframe by its src) can", s.Name, i+1, s.Frame)
+			}
 		}
 		if s.Optional {
 			notes = append(notes, fmt.Sprintf("step %q is optional in touchprobe; a replay of the recording requires it", s.Name))
@@ -62,7 +82,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			u := masked(s, s.URL)
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
-			add(click(s.Selector, t))
+			add(clickOn(alts(s), t))
 		case "fill":
 			for _, f := range s.FieldOrder {
 				add(click(f, t))
@@ -72,19 +92,38 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 				add(click(s.Submit, t))
 			}
 		case "select":
+			if len(s.Selectors) > 0 {
+				return nil, nil, fmt.Errorf("step %q (#%d): a select step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
+			}
 			// The second alternative tells Import the element is a <select>.
 			add(Step{Type: Change, Selectors: []Selector{{s.Selector}, {"select:is(" + s.Selector + ")"}}, Value: masked(s, s.Value), Timeout: t})
 		case "press":
-			if s.Selector != "" {
-				add(click(s.Selector, t))
+			if a := alts(s); len(a) > 0 {
+				add(clickOn(a, t))
 			}
 			add(Step{Type: KeyDown, Key: s.Key, Timeout: t})
 			add(Step{Type: KeyUp, Key: s.Key, Timeout: t})
 		case "wait":
+			if s.Expression != "" {
+				add(Step{Type: WaitForExpression, Expression: masked(s, s.Expression), Timeout: t})
+				break
+			}
 			// An explicit operator keeps it a step of its own on import.
-			one := 1.0
-			add(Step{Type: WaitForElement, Selectors: sel(s.Selector), Operator: ">=", Count: &one, Timeout: t})
+			n, op := 1.0, ">="
+			if s.Operator != "" {
+				n, op = float64(s.Count), s.Operator
+			}
+			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Attributes: s.Attributes, Timeout: t})
+		case "hover":
+			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
+		case "double_click":
+			add(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t})
+		case "scroll":
+			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
 		case "assert":
+			if len(s.Selectors) > 0 {
+				return nil, nil, fmt.Errorf("step %q (#%d): an assert step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
+			}
 			if s.Selector != "" {
 				add(Step{Type: WaitForExpression, Expression: expression{selector: s.Selector, text: masked(s, s.Text)}.String(), Timeout: t})
 			}
@@ -93,6 +132,17 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			}
 		default:
 			return nil, nil, fmt.Errorf("step %q (#%d): %s steps cannot be written as Recorder steps yet", s.Name, i+1, s.Action)
+		}
+		if s.Title != "" {
+			// The title is asserted with the navigation of the step's
+			// last Recorder step.
+			last := &f.Steps[len(f.Steps)-1]
+			k := slices.IndexFunc(last.AssertedEvents, func(e AssertedEvent) bool { return e.Type == "navigation" })
+			if k < 0 {
+				last.AssertedEvents = append(last.AssertedEvents, AssertedEvent{Type: "navigation"})
+				k = len(last.AssertedEvents) - 1
+			}
+			last.AssertedEvents[k].Title = masked(s, s.Title)
 		}
 		if s.WaitFor != "" {
 			add(Step{Type: WaitForExpression, Expression: expression{waitFor: true, selector: s.WaitFor}.String(), Timeout: t})

@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -67,19 +68,22 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //   - a click becomes click, and a click right before a key press gives
 //     the press its element;
 //   - keyDown (with its keyUp) becomes press;
+//   - hover, doubleClick and scroll become steps of those names;
 //   - waitForElement becomes the wait_for of the step before it when that
 //     step waits for nothing yet and the wait has no operator or count of
-//     its own, and a wait step otherwise;
+//     its own, and a wait step (with count and operator) otherwise;
+//   - a waitForExpression touchprobe export did not write becomes a wait
+//     for the expression;
 //   - a navigation the step asserts is followed to its load, as touchprobe
 //     follows every navigation a step starts; its URL gives the touchpoint.
 //
-// setViewport, scroll and a final close are left out with a note: touchprobe
-// uses its own window, scrolls every element into view before it acts on
-// it, and closes the page at the end of every run. What touchprobe cannot
-// replay yet (a step in another target or a child frame, a step that has
-// only aria/, text/, xpath/ or pierce/ selectors, hover, doubleClick,
-// emulateNetworkConditions, any other waitForExpression) is an *Error
-// naming the step, not a journey that cannot run.
+// Steps with several selector alternatives keep them all, as selectors.
+// setViewport, emulateNetworkConditions and a final close are left out
+// with a note: a journey's profile sets the window and the network, and
+// touchprobe closes the page at the end of every run. What touchprobe
+// cannot replay yet (a step in another target or a child frame, a wait
+// for attributes or properties) is an *Error naming the step, not a
+// journey that cannot run.
 func Import(f *Flow, opts Options) (*Imported, error) {
 	im := &importer{flow: f, opts: opts, names: names{}, out: &Imported{Title: f.Title}, secretEnv: map[string]bool{}}
 	name := opts.Name
@@ -141,11 +145,10 @@ func (im *importer) run() error {
 		var err error
 		switch s.Type {
 		case SetViewport:
-			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: touchprobe uses its browser's window", s.Width, s.Height))
+			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: the journey's profile sets the window", s.Width, s.Height))
 			im.i++
 		case Scroll:
-			im.note(s, "scroll steps are left out: touchprobe scrolls every element into view before it acts on it")
-			im.i++
+			err = im.scroll(s)
 		case Close:
 			if im.i != len(im.flow.Steps)-1 || !s.OnMain() {
 				return unsupported(s, "closing a page before the end of the recording")
@@ -167,11 +170,12 @@ func (im *importer) run() error {
 		case WaitForExpression:
 			err = im.waitForExpression(s)
 		case Hover:
-			return unsupported(s, "hover")
+			err = im.pointer(s, "hover", "hover over ")
 		case DoubleClick:
-			return unsupported(s, "a double click")
+			err = im.pointer(s, "double_click", "double-click ")
 		case EmulateNetworkConditions:
-			return unsupported(s, "network emulation")
+			im.note(s, fmt.Sprintf("the recording's network conditions (download %g B/s, upload %g B/s, latency %gms) are not applied: run the journey under a [[profile]] with that download, upload and latency", s.Download, s.Upload, s.Latency))
+			im.i++
 		default:
 			return unsupported(s, string(s.Type))
 		}
@@ -196,27 +200,98 @@ func unsupported(s *Step, what string) error {
 	return &Error{Step: s.Index, Type: s.Type, Msg: what + " is not yet supported by touchprobe: remove the step from the recording, or write the journey's steps by hand"}
 }
 
-// where checks that a step runs where touchprobe can run it.
+// where checks that a step runs where touchprobe can run it: in the main
+// page, in one of its child frames, or in an out-of-process iframe known
+// by its URL (see frameOf).
 func where(s *Step) error {
-	if s.Target != "" && s.Target != MainTarget {
-		return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("the step runs in another page or out-of-process frame (%q): not yet supported by touchprobe", config.TruncateRunes(s.Target, 80))}
+	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
 	}
-	if len(s.Frame) > 0 {
-		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v: not yet supported by touchprobe", s.Frame)}
+	if len(s.Frame) > 1 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in nested child frame %v: touchprobe enters one frame deep only", s.Frame)}
 	}
 	return nil
 }
 
-// cssOf returns the step's first plain CSS selector.
+var (
+	framePosition = regexp.MustCompile(`^xpath/\(//iframe \| //frame\)\[([1-9][0-9]{0,3})\]$`)
+	frameSrc      = regexp.MustCompile(`^iframe\[src="((?:[^"\\]|\\.)*)"\]$`)
+)
+
+// recordedFrame reads a frame selector that frameOf wrote back into the
+// Recorder's frame path or target.
+func recordedFrame(sel string) ([]int, string, bool) {
+	if m := framePosition.FindStringSubmatch(sel); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return []int{n - 1}, "", true
+	}
+	if m := frameSrc.FindStringSubmatch(sel); m != nil {
+		return nil, strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(m[1]), true
+	}
+	return nil, "", false
+}
+
+// frameOf returns the frame selector of the step: the n-th frame of the
+// page in document order for frame [n], the iframe whose src is the
+// target's URL for a step in another target (an out-of-process iframe
+// such as a chat widget; touchprobe attaches to it as the Recorder's
+// replay does). "" for a step in the main page.
+func frameOf(s *Step) string {
+	switch {
+	case len(s.Frame) == 1:
+		return fmt.Sprintf("xpath/(//iframe | //frame)[%d]", s.Frame[0]+1)
+	case s.Target != "" && s.Target != MainTarget:
+		return `iframe[src="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.Target) + `"]`
+	}
+	return ""
+}
+
+// cssOf returns the one selector that stands for the step's element where
+// a key holds one: its first plain CSS alternative, else its first of a
+// single part.
 func cssOf(s *Step) (string, error) {
 	if err := where(s); err != nil {
 		return "", err
 	}
-	css, ok := FirstCSS(s.Selectors)
+	if len(s.Selectors) == 0 {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: "the step has no selectors: add the element's selectors in the Recorder, or remove the step"}
+	}
+	css, ok := FirstSingle(s.Selectors)
 	if !ok {
-		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("none of %s is a plain CSS selector, and touchprobe takes CSS selectors for now: add one (in the Recorder, set the selector attribute, or edit the step)", quoteSelectors(s.Selectors))}
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("every one of %s is a chain of selectors, which touchprobe takes only for clicks, key presses and waits: add a single selector (in the Recorder, set the selector attribute, or edit the step)", quoteSelectors(s.Selectors))}
 	}
 	return css, nil
+}
+
+// anyOf names the step's element for a step that takes all of its
+// alternatives: by its one selector where it has one, else by its first
+// alternative.
+func anyOf(s *Step) (string, error) {
+	if err := where(s); err != nil {
+		return "", err
+	}
+	if len(s.Selectors) == 0 {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: "the step has no selectors: add the element's selectors in the Recorder, or remove the step"}
+	}
+	if css, ok := FirstSingle(s.Selectors); ok {
+		return css, nil
+	}
+	return s.Selectors[0].String(), nil
+}
+
+// alternatives sets the step's selector, or its selectors when the
+// recording gave more than one alternative: touchprobe tries them in
+// order, as the Recorder's replay does.
+func alternatives(st *config.Step, s *Step) {
+	if len(s.Selectors) == 1 && len(s.Selectors[0]) == 1 {
+		st.Selector = s.Selectors[0][0]
+		return
+	}
+	st.Selector = ""
+	st.Selectors = make([]config.Selector, len(s.Selectors))
+	for i, a := range s.Selectors {
+		st.Selectors[i] = config.Selector(a)
+	}
 }
 
 func quoteSelectors(alts []Selector) string {
@@ -267,6 +342,15 @@ func (im *importer) add(st config.Step, from ...*Step) {
 		}
 	}
 	st.Name = im.names.unique(st.Name)
+	if len(from) > 0 && st.Frame == "" {
+		st.Frame = frameOf(from[0])
+	}
+	// The title a navigation of the step asserted is checked when it ends.
+	for _, s := range from {
+		if nav, ok := s.Navigation(); ok && nav.Title != "" {
+			st.Title = im.secrets(nav.Title)
+		}
+	}
 	if st.Touchpoint == "" {
 		st.Touchpoint = config.DefaultTouchpoint
 	}
@@ -316,7 +400,7 @@ func (im *importer) click(s *Step) error {
 	if im.fieldStart(im.i) {
 		return im.fill()
 	}
-	css, err := cssOf(s)
+	css, err := anyOf(s)
 	if err != nil {
 		return err
 	}
@@ -329,9 +413,9 @@ func (im *importer) click(s *Step) error {
 	if name == "" {
 		name = "click " + css
 	}
-	im.add(config.Step{
-		Name: name, Touchpoint: im.touchpoint(s), Action: "click", Selector: css, Timeout: im.timeout(s),
-	}, s)
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(s), Action: "click", Timeout: im.timeout(s)}
+	alternatives(&st, s)
+	im.add(st, s)
 	im.follow(s)
 	return nil
 }
@@ -598,30 +682,26 @@ func (im *importer) press(s *Step, css string, before ...*Step) error {
 	if css != "" {
 		name += " in " + cmpOr(Label(before[0].Selectors), css)
 	}
-	im.add(config.Step{
-		Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: s.Key, Selector: css, Timeout: im.timeout(from...),
-	}, from...)
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: s.Key, Selector: css, Timeout: im.timeout(from...)}
+	if css != "" {
+		alternatives(&st, before[0])
+	}
+	im.add(st, from...)
 	im.follow(from...)
 	return nil
 }
 
 func (im *importer) waitForElement(s *Step) error {
-	css, err := cssOf(s)
+	css, err := anyOf(s)
 	if err != nil {
 		return err
 	}
 	var problems []string
-	if s.Count != nil && *s.Count != 1 {
+	if s.Count != nil && (*s.Count != math.Trunc(*s.Count) || *s.Count < 0) {
 		problems = append(problems, fmt.Sprintf("count %g", *s.Count))
-	}
-	if s.Operator == "<=" {
-		problems = append(problems, "operator <=")
 	}
 	if s.Visible != nil && !*s.Visible {
 		problems = append(problems, "visible false")
-	}
-	if len(s.Attributes) > 0 {
-		problems = append(problems, "attributes")
 	}
 	if len(s.Properties) > 0 {
 		problems = append(problems, "properties")
@@ -632,10 +712,12 @@ func (im *importer) waitForElement(s *Step) error {
 	im.i++
 	// A wait written without operator and count right after an action is
 	// what that action waits for: the step's time runs until it shows.
-	if im.merge >= 0 && s.Operator == "" && s.Count == nil {
+	if im.merge >= 0 && s.Operator == "" && s.Count == nil && len(s.Attributes) == 0 {
 		prev := &im.out.Journey.Steps[im.merge]
-		if prev.WaitFor == "" {
-			prev.WaitFor = css
+		// wait_for holds one selector: that of the wait's first plain
+		// CSS alternative (else its first of a single part).
+		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) {
+			prev.WaitFor = single
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 			im.merge = -1
@@ -645,10 +727,20 @@ func (im *importer) waitForElement(s *Step) error {
 			return nil
 		}
 	}
-	im.add(config.Step{
-		Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait",
-		Selector: css, Timeout: im.timeout(s),
-	}, s)
+	st := config.Step{Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait", Timeout: im.timeout(s)}
+	alternatives(&st, s)
+	if len(s.Attributes) > 0 {
+		st.Attributes = make(map[string]string, len(s.Attributes))
+		for k, v := range s.Attributes {
+			st.Attributes[k] = im.secrets(v)
+		}
+	}
+	if s.Count != nil && (*s.Count != 1 || s.Operator != "" && s.Operator != ">=") {
+		st.Count, st.Operator = int(*s.Count), cmpOr(s.Operator, ">=")
+	} else if s.Count == nil && s.Operator != "" && s.Operator != ">=" {
+		st.Count, st.Operator = 1, s.Operator
+	}
+	im.add(st, s)
 	return nil
 }
 
@@ -657,10 +749,12 @@ func (im *importer) waitForExpression(s *Step) error {
 		return err
 	}
 	e, ok := parseExpression(s.Expression)
-	if !ok {
-		return unsupported(s, "waiting for a JavaScript expression (other than those touchprobe export writes)")
-	}
 	im.i++
+	if !ok {
+		im.add(config.Step{Name: "wait until " + config.TruncateRunes(strings.Join(strings.Fields(s.Expression), " "), 60), Touchpoint: im.touchpoint(s), Action: "wait",
+			Expression: im.secrets(s.Expression), Timeout: im.timeout(s)}, s)
+		return nil
+	}
 	if e.waitFor {
 		if im.merge < 0 || im.out.Journey.Steps[im.merge].WaitFor != "" {
 			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: e.selector, Timeout: im.timeout(s)}, s)
@@ -728,4 +822,40 @@ func (im *importer) describe(s *Step) string {
 		}
 	}
 	return b.String()
+}
+
+// pointer imports a hover or a double click on the step's element, at its
+// centre, as touchprobe presses every element.
+func (im *importer) pointer(s *Step, action, verb string) error {
+	css, err := anyOf(s)
+	if err != nil {
+		return err
+	}
+	if s.Button != "" && s.Button != "primary" {
+		return unsupported(s, fmt.Sprintf("a double click with the %s button", s.Button))
+	}
+	im.i++
+	st := config.Step{Name: verb + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: action, Timeout: im.timeout(s)}
+	alternatives(&st, s)
+	im.add(st, s)
+	im.follow(s)
+	return nil
+}
+
+// scroll imports a scroll of the page, or of the step's element, to a
+// position.
+func (im *importer) scroll(s *Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
+	im.i++
+	st := config.Step{Name: "scroll", Touchpoint: im.touchpoint(s), Action: "scroll", Timeout: im.timeout(s),
+		Left: int(math.Round(max(s.X, 0))), Top: int(math.Round(max(s.Y, 0)))}
+	if len(s.Selectors) > 0 {
+		css, _ := anyOf(s)
+		st.Name = "scroll " + cmpOr(Label(s.Selectors), css)
+		alternatives(&st, s)
+	}
+	im.add(st, s)
+	return nil
 }

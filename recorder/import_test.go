@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -41,10 +42,14 @@ func TestImportMapsSteps(t *testing.T) {
 	}{
 		{"navigate", []string{`{"type":"navigate","url":"https://shop.example/basket?x=1","timeout":4000}`},
 			[]config.Step{{Name: "/basket", Touchpoint: "basket", Action: "navigate", URL: "https://shop.example/basket?x=1", Timeout: config.Duration{Duration: 4e9}}}},
-		{"click named by aria", []string{home, click(`[["aria/Accept all[role=\"button\"]"],["#ok"]]`)},
-			[]config.Step{{}, {Name: "Accept all", Touchpoint: "landing", Action: "click", Selector: "#ok"}}},
-		{"click named by text, navigating", []string{home, `{"type":"click","selectors":[["text/Cart"],["a.cart"]],"offsetX":1,"offsetY":1,"assertedEvents":[{"type":"navigation","url":"https://shop.example/cart"}]}`},
-			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selector: "a.cart"}}},
+		{"click named by aria, with every alternative", []string{home, click(`[["aria/Accept all[role=\"button\"]"],["#ok"]]`)},
+			[]config.Step{{}, {Name: "Accept all", Touchpoint: "landing", Action: "click", Selectors: []config.Selector{{`aria/Accept all[role="button"]`}, {"#ok"}}}}},
+		{"click named by text, navigating", []string{home, `{"type":"click","selectors":[["text/Cart"],["a.cart"]],"offsetX":1,"offsetY":1,"assertedEvents":[{"type":"navigation","url":"https://shop.example/cart","title":"Cart · Shop"}]}`},
+			[]config.Step{{}, {Name: "Cart", Touchpoint: "basket", Action: "click", Selectors: []config.Selector{{"text/Cart"}, {"a.cart"}}, Title: "Cart · Shop"}}},
+		{"only aria, text, xpath and pierce", []string{home, click(`[["aria/Buy"],["text/Buy"],["xpath///button"],["pierce/#buy"]]`)},
+			[]config.Step{{}, {Name: "Buy", Action: "click", Selectors: []config.Selector{{"aria/Buy"}, {"text/Buy"}, {"xpath///button"}, {"pierce/#buy"}}}}},
+		{"a shadow DOM chain", []string{home, click(`[["my-app","#buy"]]`)},
+			[]config.Step{{}, {Name: "click my-app >> #buy", Action: "click", Selectors: []config.Selector{{"my-app", "#buy"}}}}},
 		{"click without a name", []string{home, click(`["#x"]`)},
 			[]config.Step{{}, {Name: "click #x", Action: "click", Selector: "#x"}}},
 		{"click, change and Enter: fill then press", []string{home, click(search), change(search, "boots"), keyDown, keyUp},
@@ -60,15 +65,29 @@ func TestImportMapsSteps(t *testing.T) {
 		{"not a select", []string{home, change(`[["#selection"],["input.select-me"]]`, "m")},
 			[]config.Step{{}, {Action: "fill"}}},
 		{"click before a key gives the press its element", []string{home, click(`[["aria/Search"],["#q"]]`), keyDown, keyUp},
-			[]config.Step{{}, {Name: "press Enter in Search", Action: "press", Key: "Enter", Selector: "#q"}}},
+			[]config.Step{{}, {Name: "press Enter in Search", Action: "press", Key: "Enter", Selectors: []config.Selector{{"aria/Search"}, {"#q"}}}}},
 		{"waitForElement after an action: its wait_for", []string{home, click(`["#go"]`), `{"type":"waitForElement","selectors":["#done"]}`},
 			[]config.Step{{}, {Action: "click", Selector: "#go", WaitFor: "#done"}}},
 		{"waitForElement first or after a wait: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"]}`, `{"type":"waitForElement","selectors":[["aria/Done"],["#b"]]}`},
-			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selector: "#b"}}},
+			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selectors: []config.Selector{{"aria/Done"}, {"#b"}}}}},
 		{"waitForElement with an operator: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"],"operator":">=","count":1}`},
 			[]config.Step{{}, {Action: "wait", Selector: "#a"}}},
-		{"viewport, scroll and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"scroll","y":100}`, `{"type":"close"}`},
+		{"viewport, network conditions and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"emulateNetworkConditions","download":1,"upload":1,"latency":1}`, `{"type":"close"}`},
 			[]config.Step{{Action: "navigate"}}},
+		{"scroll of the page and of an element", []string{home, `{"type":"scroll","y":100.4}`, `{"type":"scroll","selectors":[["aria/Reviews"],["#reviews"]],"x":3,"y":50}`},
+			[]config.Step{{}, {Name: "scroll", Action: "scroll", Top: 100}, {Name: "scroll Reviews", Action: "scroll", Left: 3, Top: 50, Selectors: []config.Selector{{"aria/Reviews"}, {"#reviews"}}}}},
+		{"another target: its iframe", []string{home, `{"type":"click","target":"https://chat.example/w?a=\"b\"","selectors":["#send"],"offsetX":1,"offsetY":1}`},
+			[]config.Step{{}, {Action: "click", Selector: "#send", Frame: `iframe[src="https://chat.example/w?a=\"b\""]`}}},
+		{"a child frame by its position", []string{home, `{"type":"change","frame":[1],"selectors":["#q"],"value":"x"}`},
+			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
+		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
+			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
+		{"attributes", []string{home, `{"type":"waitForElement","selectors":["li"],"attributes":{"class":"done"}}`},
+			[]config.Step{{}, {Action: "wait", Selector: "li", Attributes: map[string]string{"class": "done"}}}},
+		{"any expression: a wait until it is true", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`},
+			[]config.Step{{}, {Name: "wait until window.ok", Action: "wait", Expression: "window.ok"}}},
+		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
+			[]config.Step{{}, {Action: "wait", Selector: "li", Count: 3, Operator: ">="}, {Action: "wait", Selector: ".spinner", Count: 0, Operator: "=="}, {Action: "wait", Selector: "li", Count: 1, Operator: "<="}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -77,6 +96,23 @@ func TestImportMapsSteps(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := im.Journey.Steps
+			// What is written reads back the same.
+			var out bytes.Buffer
+			if err := im.WriteTOML(&out); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Parse(out.Bytes(), "imported.toml")
+			if err != nil {
+				t.Fatalf("config.Parse: %v\n%s", err, out.String())
+			}
+			for i, back := range cfg.Journeys[0].Steps {
+				brief := func(s config.Step) string {
+					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d %q %q", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top, s.Title, s.Frame)
+				}
+				if brief(back) != brief(got[i]) {
+					t.Errorf("step %d reads back as\n%s\nwritten from\n%s", i+1, brief(back), brief(got[i]))
+				}
+			}
 			if len(got) != len(tc.want) {
 				t.Fatalf("%d steps, want %d: %+v", len(got), len(tc.want), got)
 			}
@@ -92,10 +128,23 @@ func TestImportMapsSteps(t *testing.T) {
 				check("action", g.Action, w.Action)
 				check("url", g.URL, w.URL)
 				check("selector", g.Selector, w.Selector)
+				if w.Selectors != nil && fmt.Sprint(g.Selectors) != fmt.Sprint(w.Selectors) {
+					t.Errorf("step %d selectors = %q, want %q", i+1, g.Selectors, w.Selectors)
+				}
 				check("submit", g.Submit, w.Submit)
 				check("value", g.Value, w.Value)
 				check("key", g.Key, w.Key)
 				check("wait_for", g.WaitFor, w.WaitFor)
+				check("operator", g.Operator, w.Operator)
+				check("title", g.Title, w.Title)
+				check("frame", g.Frame, w.Frame)
+				check("expression", g.Expression, w.Expression)
+				if fmt.Sprint(g.Attributes) != fmt.Sprint(w.Attributes) {
+					t.Errorf("step %d attributes = %v, want %v", i+1, g.Attributes, w.Attributes)
+				}
+				if g.Count != w.Count || g.Left != w.Left || g.Top != w.Top {
+					t.Errorf("step %d count, left, top = %d, %d, %d; want %d, %d, %d", i+1, g.Count, g.Left, g.Top, w.Count, w.Left, w.Top)
+				}
 				for k, v := range w.Fields {
 					check("fields "+k, g.Fields[k], v)
 				}
@@ -116,15 +165,12 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		steps []string
 		want  string
 	}{
-		{"only aria, text, xpath and pierce", []string{home, click(`[["aria/Buy"],["text/Buy"],["xpath///button"],["pierce/#buy"]]`)}, `step 2 (click): selectors: none of "aria/Buy", "text/Buy", "xpath///button", "pierce/#buy" is a plain CSS selector`},
-		{"a shadow DOM chain", []string{home, click(`[["my-app","#buy"]]`)}, "step 2 (click): selectors: none of"},
-		{"another target", []string{home, `{"type":"click","target":"https://chat.example/w","selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: the step runs in another page or out-of-process frame ("https://chat.example/w")`},
-		{"a child frame", []string{home, `{"type":"change","frame":[0],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in child frame [0]"},
-		{"hover", []string{home, `{"type":"hover","selectors":["#m"]}`}, "step 2 (hover): hover is not yet supported"},
-		{"doubleClick", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1}`}, "step 2 (doubleClick): a double click is not yet supported"},
-		{"network emulation", []string{home, `{"type":"emulateNetworkConditions","download":1,"upload":1,"latency":1}`}, "step 2 (emulateNetworkConditions)"},
-		{"any expression", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`}, "step 2 (waitForExpression): waiting for a JavaScript expression"},
-		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`}, "step 2 (waitForElement): waiting for an element with count 3"},
+		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
+		{"a nested child frame", []string{home, `{"type":"change","frame":[0,1],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in nested child frame [0 1]: touchprobe enters one frame deep only"},
+		{"a child frame of another target", []string{home, `{"type":"click","target":"https://chat.example/w","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): frame: the step runs in child frame [0] of another target ("https://chat.example/w")`},
+		{"doubleClick with the right button", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1,"offsetY":1,"button":"secondary"}`}, "step 2 (doubleClick): a double click with the secondary button is not yet supported"},
+		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
+		{"properties", []string{home, `{"type":"waitForElement","selectors":["li"],"properties":{"checked":true}}`}, "step 2 (waitForElement): waiting for an element with properties"},
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
 		{"a key combination", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"a"}`}, "step 3 (keyDown): a key pressed while Control is held"},
 		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
@@ -220,6 +266,7 @@ name = "round trip"
   name = "buy"
   action = "click"
   selector = "#buy"
+  title = "Basket · Shop"
   expect = { selector = "#count", text = "1" }
 
   [[journey.step]]
@@ -249,6 +296,41 @@ name = "round trip"
   name = "results"
   action = "wait"
   selector = ".results"
+
+  [[journey.step]]
+  name = "three results"
+  action = "wait"
+  selectors = ["#results li", "aria/Result[role=\"listitem\"]"]
+  operator = "=="
+  count = 3
+  attributes = { "class" = "result", "data-ready" = "1" }
+
+  [[journey.step]]
+  name = "ready"
+  action = "wait"
+  expression = "window.ready === true"
+
+  [[journey.step]]
+  name = "menu"
+  action = "hover"
+  selectors = [["#app", "nav"], "text/Menu"]
+
+  [[journey.step]]
+  name = "open"
+  action = "double_click"
+  selector = "#item"
+  frame = "xpath/(//iframe | //frame)[2]"
+
+  [[journey.step]]
+  name = "send"
+  action = "click"
+  selector = "#send"
+  frame = 'iframe[src="https://chat.example/w?a=\"b\""]'
+
+  [[journey.step]]
+  name = "down"
+  action = "scroll"
+  top = 400
 
   [[journey.step]]
   name = "done"

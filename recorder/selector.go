@@ -3,6 +3,8 @@ package recorder
 import (
 	"regexp"
 	"strings"
+
+	"github.com/touchprobe/touchprobe/config"
 )
 
 // Selector is one alternative of a step's selectors: a chain of one or
@@ -11,30 +13,22 @@ import (
 // A selector written as a plain string is a chain of one part.
 type Selector []string
 
-// SelectorKind says how a selector part is read, from its prefix.
-type SelectorKind string
+// SelectorKind says how a selector part is read, from its prefix; the
+// rule is config's, which runs the selectors.
+type SelectorKind = config.SelectorKind
 
 // The kinds of selector part: plain CSS has no prefix.
 const (
-	CSS    SelectorKind = "css"
-	ARIA   SelectorKind = "aria"   // aria/Name or aria/Name[role="button"]
-	Text   SelectorKind = "text"   // text/Visible text
-	XPath  SelectorKind = "xpath"  // xpath///*[@id="x"]
-	Pierce SelectorKind = "pierce" // pierce/CSS through every shadow root
+	CSS    = config.SelectorCSS
+	ARIA   = config.SelectorARIA   // aria/Name or aria/Name[role="button"]
+	Text   = config.SelectorText   // text/Visible text
+	XPath  = config.SelectorXPath  // xpath///*[@id="x"]
+	Pierce = config.SelectorPierce // pierce/CSS through every shadow root
 )
-
-var prefixed = []SelectorKind{ARIA, Text, XPath, Pierce}
 
 // KindOf returns the kind of one selector part and the part without its
 // prefix.
-func KindOf(part string) (SelectorKind, string) {
-	for _, k := range prefixed {
-		if rest, ok := strings.CutPrefix(part, string(k)+"/"); ok {
-			return k, rest
-		}
-	}
-	return CSS, part
-}
+func KindOf(part string) (SelectorKind, string) { return config.SelectorKindOf(part) }
 
 // CSS returns the selector as one plain CSS selector, when it is one: a
 // chain of a single part without a prefix.
@@ -51,6 +45,21 @@ func (s Selector) CSS() (string, bool) {
 // String writes the selector as a person reads it: the parts of a chain
 // joined by " >> ".
 func (s Selector) String() string { return strings.Join(s, " >> ") }
+
+// FirstSingle returns the first alternative that is plain CSS, else the
+// first of a single part: what a key holding one selector (a field of a
+// fill step, wait_for) can take.
+func FirstSingle(alts []Selector) (string, bool) {
+	if css, ok := FirstCSS(alts); ok {
+		return css, true
+	}
+	for _, a := range alts {
+		if len(a) == 1 && config.SelectorProblem(a[0]) == "" {
+			return a[0], true
+		}
+	}
+	return "", false
+}
 
 // FirstCSS returns the first alternative that is plain CSS.
 func FirstCSS(alts []Selector) (string, bool) {

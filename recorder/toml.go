@@ -3,6 +3,8 @@ package recorder
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -47,6 +49,21 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		if s.Action != "fill" {
 			kv("selector", s.Selector)
 		}
+		if len(s.Selectors) > 0 {
+			alts := make([]string, len(s.Selectors))
+			for k, a := range s.Selectors {
+				if len(a) == 1 {
+					alts[k] = quote(a[0])
+					continue
+				}
+				parts := make([]string, len(a))
+				for n, p := range a {
+					parts[n] = quote(p)
+				}
+				alts[k] = "[" + strings.Join(parts, ", ") + "]"
+			}
+			fmt.Fprintf(&b, "  selectors = [%s]\n", strings.Join(alts, ", "))
+		}
 		if len(s.FieldOrder) > 0 {
 			parts := make([]string, len(s.FieldOrder))
 			for k, f := range s.FieldOrder {
@@ -59,7 +76,24 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		kv("key", s.Key)
 		kv("text", s.Text)
 		kv("url_matches", s.URLMatches)
+		kv("expression", s.Expression)
+		if len(s.Attributes) > 0 {
+			parts := make([]string, 0, len(s.Attributes))
+			for _, k := range slices.Sorted(maps.Keys(s.Attributes)) {
+				parts = append(parts, quote(k)+" = "+quote(s.Attributes[k]))
+			}
+			fmt.Fprintf(&b, "  attributes = { %s }\n", strings.Join(parts, ", "))
+		}
+		if s.Operator != "" {
+			kv("operator", s.Operator)
+			fmt.Fprintf(&b, "  count = %d\n", s.Count)
+		}
+		if s.Action == "scroll" {
+			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
+		}
+		kv("frame", s.Frame)
 		kv("wait_for", s.WaitFor)
+		kv("title", s.Title)
 		if s.Expect != nil {
 			fmt.Fprintf(&b, "  expect = { selector = %s, text = %s }\n", quote(s.Expect.Selector), quote(s.Expect.Text))
 		}

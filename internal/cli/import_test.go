@@ -64,7 +64,15 @@ func TestImportPrintsAConfigurationCheckAccepts(t *testing.T) {
 	type brief struct{ name, touchpoint, action, selector, waitFor string }
 	var got []brief
 	for _, s := range j.Steps {
-		got = append(got, brief{s.Name, s.Touchpoint, s.Action, s.Selector, s.WaitFor})
+		// The first plain CSS alternative of the step's selectors.
+		css := ""
+		for _, a := range s.Alternatives() {
+			if k, _ := config.SelectorKindOf(a[0]); len(a) == 1 && k == config.SelectorCSS {
+				css = a[0]
+				break
+			}
+		}
+		got = append(got, brief{s.Name, s.Touchpoint, s.Action, css, s.WaitFor})
 	}
 	want := []brief{
 		{"/", "landing", "navigate", "", ""},
@@ -102,8 +110,8 @@ func TestImportErrors(t *testing.T) {
 		{"not JSON", "<html>", nil, 1, "not a Recorder JSON export"},
 		{"unknown step type", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"teleport"}]}`, nil, 1, `step 2: type: unknown step type "teleport"`},
 		{"customStep", `{"title":"t","steps":[{"type":"customStep","name":"x","parameters":{}}]}`, nil, 1, "step 1 (customStep)"},
-		{"only aria selectors", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","selectors":[["aria/Buy"],["text/Buy"]],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): selectors: none of"},
-		{"out-of-process frame", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","target":"https://chat.example/widget","selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): target: the step runs in another page"},
+		{"a field known only by a shadow chain", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"change","selectors":[["my-app","#q"]],"value":"x"}]}`, nil, 1, "step 2 (change): selectors: every one of"},
+		{"nested frames", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","frame":[0,0],"selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): frame: the step runs in nested child frame [0 0]"},
 		{"bad secret flag", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--secret", "nope"}, 2, "--secret"},
 		{"bad schedule", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--schedule", "sometimes"}, 2, "--schedule"},
 	}
@@ -277,7 +285,8 @@ var orderNumber = regexp.MustCompile(`^TP-`)
 
 // TestRefereeReplaysTheRecordings: @puppeteer/replay, the reference runner,
 // places an order in the demo shop with the recording touchprobe imports,
-// and with the recording touchprobe exports of the demo journey.
+// and with the recording touchprobe exports of the demo journey, and in
+// the fixture shop with the recording of its selectors.
 func TestRefereeReplaysTheRecordings(t *testing.T) {
 	chromium := chromiumtest.RequireChromium(t)
 	t.Parallel()
@@ -302,5 +311,14 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 	r = replay(t, modules, chromium, writeFile(t, "exported.json", exported))
 	if !strings.HasSuffix(r.URL, "/confirmation") || !orderNumber.MatchString(r.Order) || shop.Requests("confirmation") != before+1 {
 		t.Errorf("replay of the exported journey ended at %q with order %q, want an order confirmed", r.URL, r.Order)
+	}
+
+	// The recording of a stale selector, a late overlay and a shadow root
+	// reaches the same end in the referee as in touchprobe
+	// (TestRecordingRunsAsItIs).
+	srv, widget, orders := fixtureShop(t)
+	r = replay(t, modules, chromium, fixtureRecording(t, srv, widget))
+	if !strings.HasSuffix(r.URL, "/done") || r.Order != "TP-1" || orders.Load() != 1 {
+		t.Errorf("replay of the fixture recording ended at %q with order %q (%d orders), want order TP-1", r.URL, r.Order, orders.Load())
 	}
 }

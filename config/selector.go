@@ -1,0 +1,158 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Selector is one way to find an element: a chain of one or more parts,
+// the last selecting the element and each earlier one an ancestor whose
+// shadow root (or, without one, whose subtree) the next part searches. A
+// selector written as a plain string is a chain of one part. This is the
+// shape of one entry of a Chrome Recorder step's selectors.
+type Selector []string
+
+// SelectorKind says how a selector part is read, from its prefix.
+type SelectorKind string
+
+// The kinds of selector part. Plain CSS has no prefix.
+const (
+	SelectorCSS    SelectorKind = "css"
+	SelectorARIA   SelectorKind = "aria"   // aria/Name or aria/Name[role="button"]
+	SelectorText   SelectorKind = "text"   // text/Visible text
+	SelectorXPath  SelectorKind = "xpath"  // xpath///*[@id="x"]
+	SelectorPierce SelectorKind = "pierce" // pierce/CSS through every shadow root
+)
+
+var selectorPrefixes = []SelectorKind{SelectorARIA, SelectorText, SelectorXPath, SelectorPierce}
+
+// SelectorKindOf returns the kind of one selector part and the part
+// without its prefix. No CSS selector starts with one of the prefixes (a
+// "/" cannot follow a type selector), so plain CSS is never misread.
+func SelectorKindOf(part string) (SelectorKind, string) {
+	for _, k := range selectorPrefixes {
+		if rest, ok := strings.CutPrefix(part, string(k)+"/"); ok {
+			return k, rest
+		}
+	}
+	return SelectorCSS, part
+}
+
+// ariaSelector is the body of an aria/ part: an accessible name, then
+// optionally the role in the form the Recorder writes it.
+var ariaSelector = regexp.MustCompile(`^(.*?)(?:\[role="([^"]*)"\])?$`)
+
+// ARIAParts splits the body of an aria/ part into the accessible name and
+// the role ("" when none is given).
+func ARIAParts(body string) (name, role string) {
+	m := ariaSelector.FindStringSubmatch(body)
+	if m == nil {
+		return body, ""
+	}
+	return m[1], m[2]
+}
+
+// SelectorProblem says what is wrong with one selector part, or "". It is
+// the one rule for every key that holds a selector, and for every part of
+// every alternative of selectors.
+func SelectorProblem(part string) string {
+	if strings.TrimSpace(part) == "" {
+		return `must not be empty or only whitespace: write a CSS selector such as "#basket-count"`
+	}
+	kind, rest := SelectorKindOf(part)
+	if kind == SelectorCSS {
+		return ""
+	}
+	if strings.TrimSpace(rest) == "" {
+		return fmt.Sprintf("%q says nothing after %s/: write %s", part, kind, selectorExample[kind])
+	}
+	if kind == SelectorARIA {
+		if name, role := ARIAParts(rest); strings.TrimSpace(name) == "" && role == "" {
+			return fmt.Sprintf("%q names no accessible name: write %s", part, selectorExample[kind])
+		}
+	}
+	return ""
+}
+
+var selectorExample = map[SelectorKind]string{
+	SelectorARIA:   `the accessible name, such as "aria/Add to basket" or "aria/Add to basket[role=\"button\"]"`,
+	SelectorText:   `the text the element shows, such as "text/Add to basket"`,
+	SelectorXPath:  `an XPath expression, such as "xpath///button[@id=\"buy\"]"`,
+	SelectorPierce: `a CSS selector, such as "pierce/#buy"`,
+}
+
+// String writes the selector as a person reads it: the parts of a chain
+// joined by " >> ".
+func (s Selector) String() string { return strings.Join(s, " >> ") }
+
+// Alternatives returns the step's selectors tried in order: those of
+// selectors, or the one selector. It is nil when the step has neither.
+func (s *Step) Alternatives() []Selector {
+	if len(s.Selectors) > 0 {
+		return s.Selectors
+	}
+	if s.Selector != "" {
+		return []Selector{{s.Selector}}
+	}
+	return nil
+}
+
+// selectorsProblems checks the alternatives of selectors, each part by
+// SelectorProblem.
+func selectorsProblems(alts []Selector) []string {
+	var out []string
+	if len(alts) == 0 {
+		return []string{`no alternatives: write at least one selector, such as selectors = ["#buy", "aria/Buy now"]`}
+	}
+	for i, a := range alts {
+		if len(a) == 0 {
+			out = append(out, fmt.Sprintf(`alternative #%d is an empty array: write a selector, or an array of the selectors of an element's ancestors, such as ["#widget", "button.send"]`, i+1))
+			continue
+		}
+		for _, part := range a {
+			if p := SelectorProblem(part); p != "" {
+				out = append(out, fmt.Sprintf("alternative #%d: %s", i+1, p))
+			}
+			if strings.Contains(part, "${") {
+				out = append(out, fmt.Sprintf("alternative #%d: references such as ${env:NAME} are not filled in selectors: write the selector itself", i+1))
+			}
+		}
+	}
+	return out
+}
+
+// decodeSelectors reads the TOML value of selectors: an array whose
+// entries are strings or arrays of strings.
+func decodeSelectors(v any) ([]Selector, string) {
+	const want = `expected an array of selectors, each a string or an array of strings, such as selectors = ["#buy", "aria/Buy now", ["#widget", "button.send"]]`
+	list, ok := v.([]any)
+	if !ok {
+		return nil, want + ", got " + describe(v)
+	}
+	out := make([]Selector, 0, len(list))
+	var problems []string
+	for i, e := range list {
+		switch e := e.(type) {
+		case string:
+			out = append(out, Selector{e})
+		case []any:
+			chain := make(Selector, 0, len(e))
+			for k, p := range e {
+				s, ok := p.(string)
+				if !ok {
+					problems = append(problems, fmt.Sprintf("alternative #%d, part #%d: expected a string in quotes, got %s", i+1, k+1, describe(p)))
+					continue
+				}
+				chain = append(chain, s)
+			}
+			out = append(out, chain)
+		default:
+			problems = append(problems, fmt.Sprintf("alternative #%d: expected a string or an array of strings, got %s", i+1, describe(e)))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, strings.Join(problems, "; ")
+	}
+	return out, ""
+}

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSelectorsAreAlternatives(t *testing.T) {
+	const head = `[[journey]]
+name = "j"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "http://127.0.0.1/"
+  [[journey.step]]
+  name = "s"
+`
+	tests := []struct {
+		name string
+		step string
+		want []Selector // when valid
+		errs []string   // parts of the errors, when not
+	}{
+		{name: "strings and a chain", step: `action = "click"
+  selectors = ["#gone", "aria/Add to basket[role=\"button\"]", ["#host", "pierce/button"], "text/Buy", "xpath///button"]`,
+			want: []Selector{{"#gone"}, {`aria/Add to basket[role="button"]`}, {"#host", "pierce/button"}, {"text/Buy"}, {"xpath///button"}}},
+		{name: "one selector is one alternative", step: `action = "wait"
+  selector = "aria/Basket"`, want: []Selector{{"aria/Basket"}}},
+		{name: "assert with selectors", step: `action = "assert"
+  selectors = ["#count"]
+  text = "1"`, want: []Selector{{"#count"}}},
+		{name: "both", step: `action = "click"
+  selector = "#a"
+  selectors = ["#a", "#b"]`, errs: []string{`selectors: written with selector`}},
+		{name: "empty list", step: `action = "click"
+  selectors = []`, errs: []string{`selectors: no alternatives`}},
+		{name: "empty chain", step: `action = "click"
+  selectors = [[]]`, errs: []string{`selectors: alternative #1 is an empty array`}},
+		{name: "prefix without body", step: `action = "click"
+  selectors = ["#a", "aria/"]`, errs: []string{`selectors: alternative #2: "aria/" says nothing after aria/`}},
+		{name: "aria with only a role is allowed", step: `action = "click"
+  selectors = ["aria/[role=\"button\"]"]`, want: []Selector{{`aria/[role="button"]`}}},
+		{name: "whitespace part", step: `action = "click"
+  selectors = [["#host", " "]]`, errs: []string{`selectors: alternative #1: must not be empty or only whitespace`}},
+		{name: "wrong type", step: `action = "click"
+  selectors = ["#a", 3]`, errs: []string{`selectors: alternative #2: expected a string or an array of strings, got integer 3`}},
+		{name: "a reference", step: `action = "click"
+  selectors = ["#a", "[data-x='$${env:X}']"]`, errs: []string{`selectors: alternative #2: references such as ${env:NAME} are not filled in selectors`}},
+		{name: "not an array", step: `action = "click"
+  selectors = "#a"`, errs: []string{`selectors: expected an array of selectors`}},
+		{name: "not used by navigate", step: `action = "navigate"
+  url = "http://127.0.0.1/"
+  selectors = ["#a"]`, errs: []string{`selectors: not used by navigate: selectors is only used by click, select, press, wait, hover, double_click, scroll and assert`}},
+		{name: "the rule holds for selector too", step: `action = "click"
+  selector = "text/"`, errs: []string{`selector: "text/" says nothing after text/`}},
+		{name: "and for wait_for", step: `action = "click"
+  selector = "#a"
+  wait_for = "pierce/  "`, errs: []string{`wait_for: "pierce/  " says nothing after pierce/`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := Parse([]byte(head+"  "+tt.step+"\n"), "FILE")
+			if tt.errs != nil {
+				if err == nil {
+					t.Fatalf("accepted, want errors %q", tt.errs)
+				}
+				for _, want := range tt.errs {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error\n%v\nwant it to contain %q", err, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := cfg.Journeys[0].Steps[1].Alternatives()
+			if !slices.EqualFunc(got, tt.want, slices.Equal) {
+				t.Errorf("Alternatives() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestARIAParts(t *testing.T) {
+	for _, tt := range []struct{ in, name, role string }{
+		{`Add to basket`, "Add to basket", ""},
+		{`Add to basket[role="button"]`, "Add to basket", "button"},
+		{`Size [S][role="combobox"]`, "Size [S]", "combobox"},
+		{`[role="link"]`, "", "link"},
+	} {
+		if name, role := ARIAParts(tt.in); name != tt.name || role != tt.role {
+			t.Errorf("ARIAParts(%q) = %q, %q; want %q, %q", tt.in, name, role, tt.name, tt.role)
+		}
+	}
+}
