@@ -96,7 +96,10 @@ type Agent struct {
 	sched   *scheduler.Scheduler
 	prober  *probes.Prober
 	maint   *maintenance.Set
-	ready   atomic.Bool
+	// fleetJourneys names every journey of the configuration last loaded,
+	// those of other shards too: a maintenance window may name them.
+	fleetJourneys *atomic.Pointer[[]string]
+	ready         atomic.Bool
 	// evidence keeps what failed and slow runs showed; nil when no
 	// folder is configured.
 	evidence    atomic.Pointer[evidence.Store]
@@ -117,8 +120,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.Notify == nil {
 		opts.Notify = sdNotify
 	}
+	fleet := new(atomic.Pointer[[]string])
 	if opts.Shard.Sharded() {
-		opts.Load = shardedLoad(opts.Load, opts.Shard, opts.Logger)
+		opts.Load = shardedLoad(opts.Load, opts.Shard, fleet, opts.Logger)
 	}
 	if opts.Watchdog == 0 {
 		// An invalid WATCHDOG_USEC is systemd's problem to report; the
@@ -134,7 +138,7 @@ func New(opts Options) (*Agent, error) {
 	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet()}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
 	a.reg = metrics.NewRegistry(a.metrics)
@@ -163,12 +167,18 @@ func New(opts Options) (*Agent, error) {
 
 // shardedLoad wraps load so that every configuration it reads, at start
 // and on reload, keeps only the runs s owns, and says how many those are.
-func shardedLoad(load func() (*config.Config, error), s shard.Shard, logger *slog.Logger) func() (*config.Config, error) {
+// The names of all its journeys go to fleet.
+func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atomic.Pointer[[]string], logger *slog.Logger) func() (*config.Config, error) {
 	return func() (*config.Config, error) {
 		cfg, err := load()
 		if err != nil {
 			return nil, err
 		}
+		names := make([]string, len(cfg.Journeys))
+		for i := range cfg.Journeys {
+			names[i] = cfg.Journeys[i].Name
+		}
+		fleet.Store(&names)
 		all := shard.Runs(cfg, s.Count)
 		owned, total := all[s.Index], 0
 		for _, n := range all {

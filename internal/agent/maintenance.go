@@ -53,6 +53,13 @@ func (a *Agent) StartMaintenance(name, mode string, journeys []string, d time.Du
 	for i := range cfg.Journeys {
 		known = append(known, cfg.Journeys[i].Name)
 	}
+	// A shard also accepts the journeys of the other shards, so that one
+	// request can go to the whole fleet.
+	if a.fleetJourneys != nil {
+		if fleet := a.fleetJourneys.Load(); fleet != nil {
+			known = append(known, *fleet...)
+		}
+	}
 	for _, j := range journeys {
 		if !slices.Contains(known, j) {
 			return maintenance.Occurrence{}, fmt.Errorf("unknown journey %q: name configured journeys, or none for all", j)

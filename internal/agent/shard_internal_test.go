@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/shard"
@@ -123,3 +124,28 @@ type lockedLog struct {
 
 func (l *lockedLog) Write(p []byte) (int, error) { return l.b.Write(p) }
 func (l *lockedLog) String() string              { return l.b.String() }
+
+// A deploy pipeline posts one maintenance window to every shard of a fleet:
+// each accepts the configuration's journeys, its own or another shard's,
+// and still refuses a name the configuration does not have.
+func TestShardAcceptsMaintenanceOfTheWholeConfiguration(t *testing.T) {
+	text := shardConfig(12)
+	for index := range 3 {
+		a, err := New(Options{
+			Load:  func() (*config.Config, error) { return config.Parse([]byte(text), "fleet.toml") },
+			Shard: shard.Shard{Index: index, Count: 3},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.apply(a.cfg.Load()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.StartMaintenance("deploy", "", []string{"j00", "j05", "j11"}, time.Minute); err != nil {
+			t.Errorf("shard %d: %v", index, err)
+		}
+		if _, err := a.StartMaintenance("deploy", "", []string{"j12"}, time.Minute); err == nil || !strings.Contains(err.Error(), `unknown journey "j12"`) {
+			t.Errorf("shard %d: a journey of no shard: %v, want unknown journey", index, err)
+		}
+	}
+}
