@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,10 +29,15 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 	t.Parallel()
 	root := t.TempDir()
 	h := start(t, withArtifacts(root))
+	// A loaded machine may push the passing run over budget, and a slow
+	// run keeps its evidence too.
+	kept := 1
 	if r := h.next("checkout"); r.Status != probes.StatusSuccess {
 		t.Fatalf("first run: %s %s %s", r.FailedStep, r.Reason, r.Message)
 	} else if r.Evidence != nil && !r.OverBudget() {
 		t.Errorf("a passing run kept evidence in %s", r.Evidence.Dir)
+	} else if r.Evidence != nil {
+		kept++
 	}
 	if err := h.shop.SetFail("checkout", true); err != nil {
 		t.Fatal(err)
@@ -75,7 +81,7 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 		}
 	}
 	_, body := h.get("/metrics")
-	if !strings.Contains(body, `touchprobe_artifacts_runs{location="demo"} 1`) {
+	if !strings.Contains(body, fmt.Sprintf(`touchprobe_artifacts_runs{location="demo"} %d`, kept)) {
 		t.Errorf("/metrics does not count the run's evidence:\n%s", grepLines(body, "touchprobe_artifacts"))
 	}
 }
