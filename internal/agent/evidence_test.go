@@ -60,7 +60,7 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 		t.Errorf("evidence shows step %q, want the failed checkout", failed.Name)
 	}
 	// The store the pages read from holds the same.
-	if last := h.agent.Runs().Last("checkout"); last == nil || last.Evidence == nil || last.Evidence.Dir != r.Evidence.Dir {
+	if last := h.agent.Runs().Last("checkout", r.Profile); last == nil || last.Evidence == nil || last.Evidence.Dir != r.Evidence.Dir {
 		t.Errorf("the runs store's last run does not name the evidence")
 	}
 	// The run's page shows what was kept, and every file downloads.
@@ -108,7 +108,7 @@ func TestUnwritableEvidenceFolderKeepsRunning(t *testing.T) {
 		t.Errorf("no error logged:\n%s", logs)
 	}
 	_, body := h.get("/metrics")
-	if !strings.Contains(body, `touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="failure"} 1`) {
+	if !strings.Contains(body, `touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="failure"} 1`) {
 		t.Errorf("the failed run is not counted:\n%s", grepLines(body, "touchprobe_journey_runs_total"))
 	}
 }

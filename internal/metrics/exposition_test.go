@@ -48,7 +48,7 @@ func manyJourneys(n, steps int) *Metrics {
 			})
 		}
 		m.ObserveRun(r)
-		m.ObserveLag(j.Name, 20*time.Millisecond)
+		m.ObserveLag(j.Name, "", 20*time.Millisecond)
 	}
 	return m
 }

@@ -122,7 +122,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"success", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
-			m.ObserveLag("checkout", 150*time.Millisecond)
+			m.ObserveLag("checkout", "", 150*time.Millisecond)
 			m.ObserveRun(successRun())
 		}},
 		{"failure", func(m *Metrics) {
@@ -136,9 +136,9 @@ func TestGolden(t *testing.T) {
 		}},
 		{"skip", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
-			m.ObserveSkip("checkout")
-			m.ObserveSkip("checkout")
-			m.ObserveSkip("unknown")
+			m.ObserveSkip("checkout", "")
+			m.ObserveSkip("checkout", "")
+			m.ObserveSkip("unknown", "")
 		}},
 		{"error_before_steps", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
@@ -162,6 +162,25 @@ func TestGolden(t *testing.T) {
 			m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 			m.ObserveRun(successRun())
 			m.ObserveRun(supportRun())
+		}},
+		{"two_profiles", func(m *Metrics) {
+			// Each profile has series of its own: the mobile run over
+			// budget and its skip do not touch the desktop's.
+			c := checkout()
+			c.Profiles = []string{"desktop", "mobile-4g"}
+			c.Steps = c.Steps[:2]
+			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
+			desktop := successRun()
+			desktop.Profile = "desktop"
+			desktop.Steps = desktop.Steps[:2]
+			mobile := overBudgetRun()
+			mobile.Profile = "mobile-4g"
+			mobile.Steps = mobile.Steps[:2]
+			m.ObserveRun(desktop)
+			m.ObserveRun(mobile)
+			m.ObserveSkip("checkout", "mobile-4g")
+			m.ObserveLag("checkout", "desktop", 150*time.Millisecond)
+			m.ObserveRun(&probes.Result{Journey: "checkout", Profile: "slow-3g", Status: probes.StatusSuccess})
 		}},
 		{"reload_drops_and_keeps", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
@@ -310,7 +329,7 @@ func TestDocs(t *testing.T) {
 	m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 	m.ObserveRun(successRun())
 	m.ObserveRun(failedRun())
-	m.ObserveLag("checkout", time.Second)
+	m.ObserveLag("checkout", "", time.Second)
 	m.SetReload(true, start)
 	mfs := gather(t, NewRegistry(m))
 
@@ -438,9 +457,9 @@ func TestConcurrentUse(t *testing.T) {
 					m.ObserveRun(supportRun())
 				case 2:
 					m.ObserveRun(failedRun())
-					m.ObserveSkip("checkout")
+					m.ObserveSkip("checkout", "")
 				case 3:
-					m.ObserveLag("support", time.Second)
+					m.ObserveLag("support", "", time.Second)
 					m.BrowserRestarted()
 					m.SetReload(k%3 == 0, start)
 				case 4:

@@ -40,9 +40,11 @@ func (s *server) layout(r *http.Request, cfg *config.Config, title string) layou
 	}
 }
 
-// journeyCard is one journey on the front page.
+// journeyCard is one journey under one profile on the front page: each
+// profile has its own status, last run and history.
 type journeyCard struct {
 	Name, Schedule string
+	Profile        string
 	Href           string
 	Last           *probes.Result
 	LastHref       string
@@ -59,21 +61,23 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	cards := make([]journeyCard, 0, len(cfg.Journeys))
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
-		recent := s.Runs.Recent(j.Name)
-		c := journeyCard{Name: j.Name, Schedule: j.Schedule, Href: journeyHref(l.Root, j.Name), Runs: len(recent)}
-		if len(recent) > 0 {
-			c.Last = recent[len(recent)-1]
-			c.LastHref = runHref(l.Root, j.Name, c.Last.RunID)
-			c.Steps = stepRows(c.Last.Steps)
-			c.Spark = runSparkline(l.Root, recent, 240, 36)
-		}
-		for _, run := range recent {
-			if run.Status != probes.StatusSuccess {
-				c.Failed++
+		for _, p := range cfg.JourneyProfiles(j) {
+			recent := s.Runs.RecentProfile(j.Name, p.Name)
+			c := journeyCard{Name: j.Name, Schedule: j.Schedule, Profile: p.Name, Href: journeyHref(l.Root, j.Name), Runs: len(recent)}
+			if len(recent) > 0 {
+				c.Last = recent[len(recent)-1]
+				c.LastHref = runHref(l.Root, j.Name, c.Last.RunID)
+				c.Steps = stepRows(c.Last.Steps)
+				c.Spark = runSparkline(l.Root, recent, 240, 36)
 			}
+			for _, run := range recent {
+				if run.Status != probes.StatusSuccess {
+					c.Failed++
+				}
+			}
+			c.Status, c.Class = headline(c.Last)
+			cards = append(cards, c)
 		}
-		c.Status, c.Class = headline(c.Last)
-		cards = append(cards, c)
 	}
 	s.render(w, http.StatusOK, "index.html", map[string]any{"Layout": l, "Journeys": cards})
 }
@@ -94,6 +98,13 @@ type runLine struct {
 	Href          string
 	Status, Class string
 	OverBudget    []string
+}
+
+// profileStats is how a journey fared under one profile over its recent runs.
+type profileStats struct {
+	Profile string
+	Steps   []stepStats
+	Spark   *sparkline
 }
 
 func (s *server) journey(w http.ResponseWriter, r *http.Request) {
@@ -117,12 +128,22 @@ func (s *server) journey(w http.ResponseWriter, r *http.Request) {
 		}
 		lines = append(lines, line)
 	}
+	// Each profile's steps against its own budgets: a phone on 4G and a
+	// desktop are not one distribution.
+	var profiles []profileStats
+	for _, p := range cfg.JourneyProfiles(j) {
+		ps := profileStats{Profile: p.Name}
+		if own := s.Runs.RecentProfile(j.Name, p.Name); len(own) > 0 {
+			ps.Steps = recentStepStats(l.Root, own)
+			ps.Spark = runSparkline(l.Root, own, 720, 60)
+		}
+		profiles = append(profiles, ps)
+	}
 	s.render(w, http.StatusOK, "journey.html", map[string]any{
 		"Layout":   l,
 		"Journey":  j,
 		"Runs":     lines,
-		"Steps":    recentStepStats(l.Root, recent),
-		"Spark":    runSparkline(l.Root, recent, 720, 60),
+		"Profiles": profiles,
 		"LastHref": journeyHref(l.Root, j.Name),
 	})
 }
