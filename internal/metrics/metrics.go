@@ -328,9 +328,9 @@ type journeyMetrics struct {
 	// base holds location, the journey's own labels, journey and profile.
 	base    prometheus.Labels
 	profile string
-	steps  []*stepMetrics
-	byName map[string]*stepMetrics
-	series map[string]prometheus.Collector
+	steps   []*stepMetrics
+	byName  map[string]*stepMetrics
+	series  map[string]prometheus.Collector
 }
 
 type stepMetrics struct {
