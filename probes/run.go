@@ -174,7 +174,7 @@ func (r *run) execute(ctx context.Context) {
 	r.result.Steps = make([]StepResult, len(steps))
 	for i := range steps {
 		st := &steps[i]
-		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.Duration, Status: StepNotRun}
+		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.For(r.result.Profile), Status: StepNotRun}
 	}
 
 	// The tab outlives the journey's deadline by as long as a snapshot

@@ -239,8 +239,13 @@ func TestReloadKeepsTheRunningConfigWhenTheNewOneIsBad(t *testing.T) {
 // run and history: the phone's run never overwrites the desktop's.
 func TestAgentRunsEveryProfileOfAJourney(t *testing.T) {
 	h := start(t, func(shop *demoshop.Shop) string {
-		return strings.Replace(demoJourney(shop), `name = "checkout"`, `name = "checkout"
-profiles = ["desktop", "phone"]`, 1) + `
+		text := strings.Replace(demoJourney(shop), `name = "checkout"`, `name = "checkout"
+profiles = ["desktop", "phone"]`, 1)
+		text = strings.Replace(text, `  name = "landing"
+`, `  name = "landing"
+  budget = { phone = "7s" }
+`, 1)
+		return text + `
 [[profile]]
 name = "phone"
 width = 412
@@ -265,7 +270,14 @@ touch = true
 			t.Errorf("the last %s run is %v, want %s", name, last, r.RunID)
 		}
 	}
+	// Each profile is held to its own budget.
+	if d, p := got["desktop"].Steps[0].Budget, got["phone"].Steps[0].Budget; d != 3*time.Second || p != 7*time.Second {
+		t.Errorf("landing budgets: desktop %v, phone %v; want 3s and 7s", d, p)
+	}
 	_, body := h.get("/metrics")
+	if !strings.Contains(body, `touchprobe_step_budget_seconds{brand="nordlys",journey="checkout",location="demo",profile="phone",step="landing",touchpoint="landing"} 7`) {
+		t.Error("/metrics lacks the phone's own landing budget")
+	}
 	for _, p := range []string{"desktop", "phone"} {
 		for _, want := range []string{
 			`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="` + p + `",result="success"} 1`,

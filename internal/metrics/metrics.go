@@ -377,11 +377,11 @@ func newJourneyMetrics(location string, j config.Journey, profile, fp, histogram
 		sm := &stepMetrics{
 			name:       name,
 			touchpoint: labelValue(s.Touchpoint),
-			buckets:    stepBuckets(s.Budget.Duration),
+			buckets:    stepBuckets(s.Budget.For(profile)),
 		}
 		jm.steps = append(jm.steps, sm)
 		jm.byName[name] = sm
-		jm.gauge(stepBudgetSeconds, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
+		jm.gauge(stepBudgetSeconds, sm.name, sm.touchpoint).Set(s.Budget.For(profile).Seconds())
 		jm.counter(stepOverBudgetTotal, sm.name, sm.touchpoint)
 		jm.gauge(stepConsecutiveOverBudgetRuns, sm.name, sm.touchpoint)
 		jm.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint)
@@ -585,7 +585,7 @@ func fingerprint(location string, j config.Journey, profile string) string {
 		fmt.Fprintf(&b, " %q=%q", k, j.Labels[k])
 	}
 	for _, s := range j.Steps {
-		fmt.Fprintf(&b, " step %q %q %d", s.Name, s.Touchpoint, s.Budget.Duration)
+		fmt.Fprintf(&b, " step %q %q %d", s.Name, s.Touchpoint, s.Budget.For(profile))
 	}
 	return b.String()
 }

@@ -30,6 +30,8 @@ var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func dur(d time.Duration) config.Duration { return config.Duration{Duration: d} }
 
+func budget(d time.Duration) config.Budget { return config.Budget{Duration: d} }
+
 func checkout() config.Journey {
 	return config.Journey{
 		Name:     "checkout",
@@ -37,9 +39,9 @@ func checkout() config.Journey {
 		Timeout:  dur(2 * time.Minute),
 		Labels:   map[string]string{"brand": "nordlys"},
 		Steps: []config.Step{
-			{Name: "home", Touchpoint: "landing", Action: "navigate", Budget: dur(2 * time.Second)},
-			{Name: "product", Touchpoint: "product", Action: "click", Budget: dur(2200 * time.Millisecond)},
-			{Name: "pay", Touchpoint: "checkout", Action: "click", Budget: dur(3 * time.Second)},
+			{Name: "home", Touchpoint: "landing", Action: "navigate", Budget: budget(2 * time.Second)},
+			{Name: "product", Touchpoint: "product", Action: "click", Budget: budget(2200 * time.Millisecond)},
+			{Name: "pay", Touchpoint: "checkout", Action: "click", Budget: budget(3 * time.Second)},
 		},
 	}
 }
@@ -51,7 +53,7 @@ func support() config.Journey {
 		Timeout:  dur(time.Minute),
 		Labels:   map[string]string{"team": "care", "tier": "gold"},
 		Steps: []config.Step{
-			{Name: "chat", Touchpoint: "chat", Action: "chat", Budget: dur(5 * time.Second)},
+			{Name: "chat", Touchpoint: "chat", Action: "chat", Budget: budget(5 * time.Second)},
 		},
 	}
 }
@@ -169,6 +171,9 @@ func TestGolden(t *testing.T) {
 			c := checkout()
 			c.Profiles = []string{"desktop", "mobile-4g"}
 			c.Steps = c.Steps[:2]
+			// The phone's landing budget is its own: its gauge and its
+			// histogram's bucket say 1.5s, the desktop's 2s.
+			c.Steps[0].Budget.Profiles = map[string]time.Duration{"mobile-4g": 1500 * time.Millisecond}
 			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
 			desktop := successRun()
 			desktop.Profile = "desktop"
@@ -198,7 +203,7 @@ func TestGolden(t *testing.T) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveRun(successRun())
 			c := checkout()
-			c.Steps[2].Budget = dur(4 * time.Second)
+			c.Steps[2].Budget = budget(4 * time.Second)
 			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
 		}},
 		{"agent", func(m *Metrics) {
