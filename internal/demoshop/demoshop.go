@@ -301,14 +301,29 @@ func (s *Shop) Close() error {
 
 // Journey returns the embedded demo configuration (TOML text) pointed at this shop,
 // with the given schedule, e.g. "@every 15s". An empty schedule means "@every 1m".
-func (s *Shop) Journey(schedule string) string {
+// With profiles the journey runs under each of them, as many at once (the
+// demo shows desktop and mobile-4g side by side); without, under the
+// agent's default profile.
+func (s *Shop) Journey(schedule string, profiles ...string) string {
 	if schedule == "" {
 		schedule = defaultSchedule
 	}
-	return strings.NewReplacer(
+	text := strings.NewReplacer(
 		"{{url}}", tomlEscape(s.url),
 		"{{schedule}}", tomlEscape(schedule),
 	).Replace(journeyTOML)
+	if len(profiles) == 0 {
+		return text
+	}
+	// Each profile is a run of its own; the agent runs them side by side.
+	quoted := make([]string, len(profiles))
+	for i, p := range profiles {
+		quoted[i] = `"` + tomlEscape(p) + `"`
+	}
+	return strings.NewReplacer(
+		"\nconcurrency = 1\n", fmt.Sprintf("\nconcurrency = %d\n", len(profiles)),
+		"\nlabels = { brand = \"nordlys\" }\n", "\nlabels = { brand = \"nordlys\" }\nprofiles = ["+strings.Join(quoted, ", ")+"]\n",
+	).Replace(text)
 }
 
 // ExampleConfig returns the text of the reference configuration pointed at this shop.
