@@ -17,6 +17,10 @@
 //	confirmation  GET  /confirmation          (shop)
 //	chat          POST /api/reply             (chat origin)
 //
+// Besides the pages, the shop serves a lab page at BlockingPath whose
+// button's click handler blocks the main thread for a known time, to check
+// what touchprobe reports as INP and blocking time.
+//
 // A slow page sleeps for its delay before it answers; the sleep ends early
 // when the client goes away or the shop closes. A broken page answers 500
 // after that delay: an error page for HTML routes and a JSON error for the
@@ -101,6 +105,14 @@ type Shop struct {
 	fail     map[string]bool
 	requests map[string]int
 }
+
+// BlockingPath is the lab page whose button (#block, shown once the page
+// has measured the CPU) runs a click handler that keeps the main thread
+// busy with a fixed amount of work: 300 ms of it on the machine's
+// unthrottled CPU, or the milliseconds in ?ms=. The work is measured in a
+// worker, which CPU throttling does not slow, so under a CPU slowdown of 4x
+// the handler takes about 4 times as long. #done shows when it has run.
+const BlockingPath = "/lab/blocking"
 
 // ValidPage reports whether name is one of Pages.
 func ValidPage(name string) bool {
