@@ -46,7 +46,7 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 	if want := evidence.RunDir(root, "checkout", r.RunID); r.Evidence.Dir != want {
 		t.Errorf("evidence in %s, want %s", r.Evidence.Dir, want)
 	}
-	wantFiles := []string{evidence.ConsoleFile, evidence.HARFile, evidence.HTMLFile, evidence.ScreenshotFile}
+	wantFiles := []string{evidence.ConsoleFile, evidence.HARFile, evidence.HTMLFile, evidence.RunFile, evidence.ScreenshotFile}
 	slices.Sort(wantFiles)
 	if !slices.Equal(r.Evidence.Files, wantFiles) {
 		t.Errorf("files %v, want %v", r.Evidence.Files, wantFiles)
@@ -55,6 +55,11 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 		if info, err := os.Stat(filepath.Join(r.Evidence.Dir, name)); err != nil || info.Size() == 0 {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+	// The folder says which run, under which profile, it is the evidence of.
+	if b, err := os.ReadFile(filepath.Join(r.Evidence.Dir, evidence.RunFile)); err != nil ||
+		!strings.Contains(string(b), `"profile": "desktop"`) || !strings.Contains(string(b), `"run_id": "`+r.RunID+`"`) {
+		t.Errorf("%s does not name the run and its profile: %v\n%s", evidence.RunFile, err, b)
 	}
 	if failed := r.Steps[r.Evidence.Step]; failed.Name != "checkout" {
 		t.Errorf("evidence shows step %q, want the failed checkout", failed.Name)

@@ -107,7 +107,7 @@ var (
 	pageTimingSeconds = &def{
 		Name: "touchprobe_page_timing_seconds", Type: typeGauge,
 		Labels: []string{"location", "journey", "profile", "step", "timing"}, JourneyLabels: true,
-		Help: "Timing the browser reported for the page the step last landed on: ttfb, dom_content_loaded, load, fcp or lcp.",
+		Help: "Timing the browser reported for the step: of the page it last landed on, ttfb, dom_content_loaded, load, fcp or lcp; of how the page responded to its input (click, fill, press, select, chat), inp (Interaction to Next Paint, the longest interaction) and tbt (total blocking time: of each long task, the part over 50 ms).",
 	}
 	pageCLS = &def{
 		Name: "touchprobe_page_cls", Type: typeGauge,

@@ -440,6 +440,9 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 		if s.Page != nil {
 			j.observePage(sm, s.Page)
 		}
+		if s.Status == probes.StepOK {
+			j.observeInteraction(sm, s.Interaction)
+		}
 	}
 	// A step missing from the result did not run, e.g. the browser died
 	// before the journey reached it.
@@ -478,6 +481,24 @@ func (j *journeyMetrics) observePage(sm *stepMetrics, p *probes.PageMetrics) {
 	j.gauge(pageCLS, sm.name).Set(p.CLS)
 	j.gauge(pageTransferBytes, sm.name).Set(float64(p.TransferBytes))
 	j.gauge(pageRequests, sm.name).Set(float64(p.Requests))
+}
+
+// Timing label values of how the page responded to a step's input.
+const (
+	TimingINP = "inp"
+	TimingTBT = "tbt"
+)
+
+// observeInteraction records the step's INP and total blocking time; a
+// step whose last run could not say drops them.
+func (j *journeyMetrics) observeInteraction(sm *stepMetrics, im *probes.InteractionMetrics) {
+	if im == nil {
+		delete(j.series, seriesKey(pageTimingSeconds, sm.name, TimingINP))
+		delete(j.series, seriesKey(pageTimingSeconds, sm.name, TimingTBT))
+		return
+	}
+	j.gauge(pageTimingSeconds, sm.name, TimingINP).Set(im.INP.Seconds())
+	j.gauge(pageTimingSeconds, sm.name, TimingTBT).Set(im.TBT.Seconds())
 }
 
 // observe records d in h with the run's id as its exemplar, which leads

@@ -107,7 +107,9 @@ func newFixture(t *testing.T) *fixture {
 			{Index: 0, Name: "landing", Touchpoint: "landing", Action: "navigate", Status: probes.StepOK, Duration: 420 * time.Millisecond, Budget: 3 * time.Second,
 				Page: &probes.PageMetrics{URL: "http://127.0.0.1:40501/", Status: 200, TTFB: 12 * time.Millisecond, DOMContentLoaded: 80 * time.Millisecond, Load: 300 * time.Millisecond, FCP: 120 * time.Millisecond, LCP: 260 * time.Millisecond, CLS: 0.012, TransferBytes: 48213, Requests: 19}},
 			{Index: 1, Name: "product page", Touchpoint: "product", Action: "click", Status: probes.StepOK, Duration: 4100 * time.Millisecond, Budget: 3 * time.Second,
-				Page: &probes.PageMetrics{URL: "http://127.0.0.1:40501/product/3", Status: 200, TTFB: 4020 * time.Millisecond, Load: 4090 * time.Millisecond}},
+				Page: &probes.PageMetrics{URL: "http://127.0.0.1:40501/product/3", Status: 200, TTFB: 4020 * time.Millisecond, Load: 4090 * time.Millisecond},
+				Interaction: &probes.InteractionMetrics{Interactions: 1, INP: 344 * time.Millisecond, TBT: 268 * time.Millisecond, LongFrames: []probes.LongFrame{{Duration: 330 * time.Millisecond, Blocking: 268 * time.Millisecond,
+					Scripts: []probes.FrameScript{{URL: "http://127.0.0.1:40501/static/<recs>.js", Function: "showRecommendations", Invoker: "A#product-3.onclick", Duration: 312 * time.Millisecond}}}}}},
 			checkout,
 			{Index: 3, Name: "payment", Touchpoint: "checkout", Action: "fill", Status: probes.StepNotRun, Budget: 3 * time.Second},
 		}

@@ -185,13 +185,20 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data["Pages"] = pagesLanded
+	var interacted []probes.StepResult
+	for _, st := range res.Steps {
+		if st.Interaction != nil {
+			interacted = append(interacted, st)
+		}
+	}
+	data["Interactions"] = interacted
 	if ev := res.Evidence; ev != nil {
 		data["Evidence"] = true
 		if ev.Step >= 0 && ev.Step < len(res.Steps) {
 			data["EvidenceStep"] = res.Steps[ev.Step]
 		}
 		var links []evidenceLink
-		for _, file := range []string{evidence.ScreenshotFile, evidence.HARFile, evidence.HTMLFile, evidence.ConsoleFile} {
+		for _, file := range []string{evidence.ScreenshotFile, evidence.HARFile, evidence.HTMLFile, evidence.ConsoleFile, evidence.RunFile} {
 			ok, err := kept(res, file)
 			link := evidenceLink{Name: file, Href: href + "/" + file, Kept: ok, Expired: errors.Is(err, errExpired)}
 			if err != nil && !link.Expired && slices.Contains(ev.Files, file) {

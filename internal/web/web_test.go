@@ -73,7 +73,9 @@ func TestPages(t *testing.T) {
 				"at step 3, checkout", "Uncaught TypeError", "&lt;img src=x onerror=alert(1)&gt;", "shop.js:42", "1 warnings and 1 other messages",
 				`href="../../../journeys/checkout/runs/` + failedRun + `/network.har" download`, `href="../../../journeys/checkout/runs/` + failedRun + `/page.html" download`,
 				"/product/3", "4.020s", "0.012", "47.1 KiB", `class="waterfall"`, "ERR_NAME_NOT_RESOLVED", "The 15 slowest of 23 requests",
-				`href="../../../journeys/checkout"`, `href="../../../metrics"`, "token &lt;secret&gt; rejected"},
+				`href="../../../journeys/checkout"`, `href="../../../metrics"`, "token &lt;secret&gt; rejected",
+				// The click's INP and blocking time, and the script that blocked.
+				"Interactions", "0.344s", "0.268s", "/static/&lt;recs&gt;.js", "showRecommendations()", "(A#product-3.onclick) 0.312s"},
 			[]string{fixtureSecret, "product-0.svg"}},
 		{"run page whose evidence expired", "/journeys/checkout/runs/" + slowRun, 200,
 			[]string{"evidence expired", "over budget", "product page</strong> (4.100s of 3.000s)"},
