@@ -329,6 +329,14 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		pcancel()
 		if perr == nil {
 			pm.URL = deepMask(r.secrets)(pm.URL)
+			// Under a throttled network the document's first byte comes
+			// after the added latency, which Navigation Timing does not
+			// see: the network stack's own timing does.
+			if r.profile != nil && r.profile.Throttled() && r.rec != nil {
+				if d, ok := r.rec.documentTTFB(i, r.nav.mainFrame); ok {
+					pm.TTFB = d
+				}
+			}
 			out.Page = pm
 			if err == nil {
 				err = pageVerdict(pm)
