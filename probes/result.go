@@ -135,8 +135,13 @@ type PageMetrics struct {
 	FCP              time.Duration
 	LCP              time.Duration
 	CLS              float64
-	TransferBytes    int64
-	Requests         int
+	// TBT is the load's total blocking time as Lighthouse counts it: of
+	// every long task after the first contentful paint until the page's
+	// timings were read, the part over 50 ms. Negative when unknown (no
+	// first paint).
+	TBT           time.Duration
+	TransferBytes int64
+	Requests      int
 }
 
 // Result is one run of one journey.

@@ -92,6 +92,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		FCP              float64 `json:"fcp_seconds"`
 		LCP              float64 `json:"lcp_seconds"`
 		CLS              float64 `json:"cls"`
+		TBT              float64 `json:"tbt_seconds"`
 		TransferBytes    int64   `json:"transfer_bytes"`
 		Requests         int     `json:"requests"`
 	}
@@ -156,7 +157,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 				Duration: s.Duration.Seconds(), Budget: s.Budget.Seconds(), OverBudget: s.OverBudget(), Reason: string(s.Reason), Message: s.Message}
 			if p := s.Page; p != nil {
 				js.Page = &page{URL: p.URL, Status: p.Status, TTFB: p.TTFB.Seconds(), DOMContentLoaded: p.DOMContentLoaded.Seconds(),
-					Load: p.Load.Seconds(), FCP: p.FCP.Seconds(), LCP: p.LCP.Seconds(), CLS: p.CLS, TransferBytes: p.TransferBytes, Requests: p.Requests}
+					Load: p.Load.Seconds(), FCP: p.FCP.Seconds(), LCP: p.LCP.Seconds(), CLS: p.CLS, TBT: max(0, p.TBT.Seconds()), TransferBytes: p.TransferBytes, Requests: p.Requests}
 			}
 			if im := s.Interaction; im != nil {
 				js.Interaction = &interaction{Interactions: im.Interactions, INP: im.INP.Seconds(), TBT: im.TBT.Seconds(), LongFrames: []frame{}}
