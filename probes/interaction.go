@@ -21,7 +21,7 @@ import (
 // and keeps them under a symbol the page does not know. Only the input of
 // a trusted event (CDP's Input domain, which is how touchprobe clicks,
 // taps and types) produces event timing; el.click() would not.
-const timelineJS = `(() => {
+const timelineJS = `(() => { try {
   const key = Symbol.for("touchprobe.timeline");
   if (window[key]) return;
   const t = {event: [], longtask: [], loaf: [], observers: []};
@@ -41,7 +41,7 @@ const timelineJS = `(() => {
       t.observers.push([po, type]);
     } catch (e) {}
   }
-})()`
+} catch (e) {} })()`
 
 // markJS is where a step starts on the document's own clock.
 const markJS = `({origin: performance.timeOrigin, now: performance.now()})`
