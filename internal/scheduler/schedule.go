@@ -104,7 +104,7 @@ func (s schedule) shift(period time.Duration) time.Duration {
 func NextAfter(job Job, t time.Time) (time.Time, error) {
 	s, err := parse(job.Key(), job.Spec, t)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("job %q: %w", job.String(), err)
+		return time.Time{}, fmt.Errorf("job %s: %w", job.quoted(), err)
 	}
 	return s.next(t)
 }

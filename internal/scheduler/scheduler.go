@@ -71,6 +71,14 @@ func (j Job) String() string {
 	return j.Name + " (" + j.Profile + ")"
 }
 
+// quoted names the job in an error: the journey quoted, and its profile.
+func (j Job) quoted() string {
+	if j.Profile == "" {
+		return fmt.Sprintf("%q", j.Name)
+	}
+	return fmt.Sprintf("%q (profile %q)", j.Name, j.Profile)
+}
+
 // RunFunc runs one job once. ctx carries the run's deadline and is
 // cancelled when the job is removed or the scheduler stops; RunFunc must
 // return soon after. scheduled is the activation the run belongs to.
@@ -180,18 +188,18 @@ func (s *Scheduler) Prepare(jobs []Job) (*Plan, error) {
 			continue
 		}
 		if _, dup := parsed[j.Key()]; dup {
-			errs = append(errs, fmt.Errorf("job %q: listed twice", j.String()))
+			errs = append(errs, fmt.Errorf("job %s: listed twice", j.quoted()))
 			continue
 		}
 		if j.Timeout <= 0 {
-			errs = append(errs, fmt.Errorf("job %q: timeout %v is not positive", j.String(), j.Timeout))
+			errs = append(errs, fmt.Errorf("job %s: timeout %v is not positive", j.quoted(), j.Timeout))
 		}
 		sc, err := parse(j.Key(), j.Spec, now)
 		if err == nil {
 			_, err = sc.next(now)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("job %q: %w", j.String(), err))
+			errs = append(errs, fmt.Errorf("job %s: %w", j.quoted(), err))
 		}
 		parsed[j.Key()] = sc
 	}
@@ -357,15 +365,16 @@ func (s *Scheduler) Running() []string {
 	return names
 }
 
-// NextRuns returns, for every job by its Key, the activation its loop
-// waits for; the time is zero for a job whose loop has not computed one
-// yet. Tests and the status page use it to see that a schedule is in force.
+// NextRuns returns, for every job as Job.String names it, the activation
+// its loop waits for; the time is zero for a job whose loop has not
+// computed one yet. Tests and the status page use it to see that a
+// schedule is in force.
 func (s *Scheduler) NextRuns() map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next := make(map[string]time.Time, len(s.jobs))
-	for key, js := range s.jobs {
-		next[key] = js.next
+	for _, js := range s.jobs {
+		next[js.job.String()] = js.next
 	}
 	return next
 }

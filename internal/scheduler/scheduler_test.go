@@ -664,9 +664,10 @@ func TestProfilesAreJobsOfTheirOwn(t *testing.T) {
 	if s.RunNow("shop") {
 		t.Error("RunNow started a profile that was still running")
 	}
-	if next := s.NextRuns(); len(next) != 2 {
-		t.Errorf("NextRuns has %d jobs, want one per profile: %v", len(next), next)
-	}
+	waitFor(t, "a next run of each profile", func() bool {
+		next := s.NextRuns()
+		return len(next) == 2 && !next["shop (desktop)"].IsZero() && !next["shop (mobile-4g)"].IsZero()
+	})
 	// Dropping a profile cancels its run and keeps the other's.
 	if err := s.Update([]Job{desktop}); err != nil {
 		t.Fatal(err)
@@ -675,7 +676,7 @@ func TestProfilesAreJobsOfTheirOwn(t *testing.T) {
 	if err := p.ctx("shop (desktop)").Err(); err != nil {
 		t.Errorf("the kept profile's run was cancelled: %v", err)
 	}
-	if err := s.Update([]Job{desktop, desktop}); err == nil || !strings.Contains(err.Error(), `"shop (desktop)": listed twice`) {
+	if err := s.Update([]Job{desktop, desktop}); err == nil || !strings.Contains(err.Error(), `"shop" (profile "desktop"): listed twice`) {
 		t.Errorf("a profile listed twice: got %v", err)
 	}
 }
