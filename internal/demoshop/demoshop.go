@@ -106,12 +106,14 @@ type Shop struct {
 	requests map[string]int
 }
 
-// BlockingPath is the lab page whose button (#block, shown once the page
-// has measured the CPU) runs a click handler that keeps the main thread
-// busy with a fixed amount of work: 300 ms of it on the machine's
-// unthrottled CPU, or the milliseconds in ?ms=. The work is measured in a
-// worker, which CPU throttling does not slow, so under a CPU slowdown of 4x
-// the handler takes about 4 times as long. #done shows when it has run.
+// BlockingPath is the lab page whose button (#block, shown once its worker
+// is ready) runs a click handler that keeps the main thread busy with the
+// work an unthrottled thread does in 300 ms (or the milliseconds in ?ms=):
+// from the click on, a worker, which CPU throttling does not slow, runs the
+// same loop for that long, and the handler does as many rounds of it, so
+// that the load of the machine at that moment slows both alike. Under a CPU
+// slowdown of 4x the handler takes about 4 times as long. #done shows when
+// it has run.
 const BlockingPath = "/lab/blocking"
 
 // ValidPage reports whether name is one of Pages.

@@ -112,6 +112,10 @@ func (s *Shop) shopHandler() http.Handler {
 	mux.HandleFunc("POST /checkout/pay", postPay)
 	mux.HandleFunc("GET /confirmation", s.inject("confirmation", failPage, s.confirmationPage))
 	mux.HandleFunc("GET "+BlockingPath, func(w http.ResponseWriter, r *http.Request) {
+		// Cross-origin isolation lets the page share memory with the
+		// worker that measures the work (SharedArrayBuffer).
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
 		writeBody(w, http.StatusOK, "text/html; charset=utf-8", blockingHTML)
 	})
 	mux.HandleFunc("/", s.notFound)
