@@ -224,6 +224,13 @@ func TestLoadInvalid(t *testing.T) {
 		{file: "invalid-step-budget.toml", want: []string{
 			`FILE: journey "storefront" (#1), step "landing" (#1): budget: must be greater than 0, got "0s": write a Go duration such as "3s"`,
 		}},
+		{file: "invalid-budget-profile.toml", want: []string{
+			`FILE: agent: default_budget: profile "tablet" is not one of the profiles ("desktop", "mobile-4g", "fast-4g" and "slow-3g"): write default_budget = { desktop = "3s", mobile-4g = "3s", fast-4g = "3s", slow-3g = "3s" }, naming only those, or define a [[profile]] called "tablet"`,
+			`FILE: journey "storefront" (#1), step "landing" (#1): budget: the budget of profile "mobile-4g" must be greater than 0, got "0s": write a Go duration such as "3s"`,
+			`FILE: journey "storefront" (#1), step "landing" (#1): budget: profile "slow-3g" is not one of the journey's profiles ("desktop" and "mobile-4g"): write budget = { desktop = "3s", mobile-4g = "3s" }, naming only those, or add "slow-3g" to the journey's profiles`,
+			`FILE: journey "storefront" (#1), step "search" (#2): budget: budget of profile "desktop": expected a Go duration in quotes such as "3s", got integer 3`,
+			`FILE: journey "storefront" (#1), step "basket" (#3): budget: expected a Go duration in quotes or a table of them by profile, got integer 3: write budget = "3s", or one per profile such as budget = { desktop = "2s", "mobile-4g" = "3s" }`,
+		}},
 		{file: "invalid-step-timeout.toml", want: []string{
 			`FILE: journey "storefront" (#1), step "landing" (#1): timeout: must be greater than 0, got "-5s": write a Go duration such as "20s"`,
 		}},
@@ -412,14 +419,14 @@ func TestDefaults(t *testing.T) {
 	wantAgent := Agent{
 		Location:           host,
 		Concurrency:        DefaultConcurrency,
-		DefaultBudget:      Duration{DefaultBudget},
+		DefaultBudget:      Budget{Duration: DefaultBudget},
 		DefaultStepTimeout: Duration{DefaultStepTimeout},
 		ArtifactsMaxAge:    Duration{DefaultArtifactsMaxAge},
 		ArtifactsMaxBytes:  DefaultArtifactsMaxBytes,
 		Histograms:         DefaultHistograms,
 		DefaultProfile:     DefaultProfile,
 	}
-	if cfg.Agent != wantAgent {
+	if !reflect.DeepEqual(cfg.Agent, wantAgent) {
 		t.Errorf("Agent = %+v, want %+v", cfg.Agent, wantAgent)
 	}
 	j := cfg.Journeys[0]

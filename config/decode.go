@@ -49,6 +49,7 @@ type decoder struct {
 
 var (
 	durationType   = reflect.TypeFor[Duration]()
+	budgetType     = reflect.TypeFor[Budget]()
 	byteSizeType   = reflect.TypeFor[ByteSize]()
 	throughputType = reflect.TypeFor[Throughput]()
 	timestampType  = reflect.TypeFor[Timestamp]()
@@ -203,7 +204,7 @@ func (d *decoder) into(w where, path, prefix []string, m map[string]any, rv refl
 
 		// Tables nested in this one (agent, browser, expect) share its meta,
 		// with their keys prefixed.
-		if fv.Kind() == reflect.Struct && fv.Type() != durationType && fv.Type() != timestampType ||
+		if fv.Kind() == reflect.Struct && fv.Type() != durationType && fv.Type() != timestampType && fv.Type() != budgetType ||
 			fv.Kind() == reflect.Pointer && fv.Type().Elem().Kind() == reflect.Struct {
 			sub, ok := v.(map[string]any)
 			if !ok {
@@ -227,6 +228,13 @@ func (d *decoder) into(w where, path, prefix []string, m map[string]any, rv refl
 
 // setValue stores the TOML value v in fv, or says what was wrong with it.
 func setValue(fv reflect.Value, v any) string {
+	if fv.Type() == budgetType {
+		b, msg := parseBudget(v)
+		if msg == "" {
+			fv.Set(reflect.ValueOf(b))
+		}
+		return msg
+	}
 	if fv.Type() == durationType {
 		s, ok := v.(string)
 		if !ok {

@@ -21,7 +21,10 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 		a.Concurrency = DefaultConcurrency
 	}
 	if !d.root.present["agent.default_budget"] {
-		a.DefaultBudget = Duration{DefaultBudget}
+		a.DefaultBudget = Budget{Duration: DefaultBudget}
+	} else if a.DefaultBudget.Profiles != nil {
+		// The profiles a table leaves out keep the built-in default.
+		a.DefaultBudget.Duration = DefaultBudget
 	}
 	if !d.root.present["agent.default_step_timeout"] {
 		a.DefaultStepTimeout = Duration{DefaultStepTimeout}
@@ -85,7 +88,7 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 			// A bad agent default is reported once, at the agent; steps
 			// still inherit it so they do not add a second error each.
 			if !sm.present["budget"] {
-				s.Budget = a.DefaultBudget
+				s.Budget = a.DefaultBudget.clone()
 			}
 			if !sm.present["timeout"] {
 				s.Timeout = a.DefaultStepTimeout
@@ -105,6 +108,12 @@ func derive(c *Config) {
 			// runner waits for before it starts typing.
 			if s.Action == "fill" && s.Selector == "" && len(s.FieldOrder) > 0 {
 				s.Selector = s.FieldOrder[0]
+			}
+			// The profiles a step's budget table leaves out keep the
+			// agent's default (checked first: the table may name only
+			// the journey's profiles).
+			if s.Budget.Profiles != nil {
+				s.Budget = s.Budget.over(c.Agent.DefaultBudget)
 			}
 		}
 	}

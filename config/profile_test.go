@@ -19,6 +19,33 @@ func TestProfiles(t *testing.T) {
 		t.Errorf("search profiles = %q, want the agent's default_profile", got)
 	}
 
+	// A step's budget per profile: its table, then the agent's table, then
+	// the agent's plain default; a plain budget holds for every profile.
+	budgets := []struct {
+		step, profile string
+		want          time.Duration
+	}{
+		{"landing", "desktop", 2 * time.Second},
+		{"landing", "tablet-wifi", 2500 * time.Millisecond},
+		{"landing", "mobile-4g", 5 * time.Second},
+		{"landing", "fast-4g", 3 * time.Second},
+		{"plain", "desktop", 4 * time.Second},
+		{"plain", "mobile-4g", 4 * time.Second},
+		{"inherited", "desktop", 3 * time.Second},
+		{"inherited", "mobile-4g", 5 * time.Second},
+	}
+	for _, b := range budgets {
+		var step *Step
+		for i := range cfg.Journeys[0].Steps {
+			if cfg.Journeys[0].Steps[i].Name == b.step {
+				step = &cfg.Journeys[0].Steps[i]
+			}
+		}
+		if got := step.Budget.For(b.profile); got != b.want {
+			t.Errorf("budget of %s under %s = %v, want %v", b.step, b.profile, got, b.want)
+		}
+	}
+
 	tablet := cfg.Profile("tablet-wifi")
 	want := Profile{
 		Name: "tablet-wifi", Width: 820, Height: 1180, DeviceScaleFactor: 2, Mobile: true, Touch: true,

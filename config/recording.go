@@ -175,7 +175,7 @@ func (d *decoder) stepMaps(w where, j *Journey, metas []meta) {
 			d.add(w, "budgets", "the budget of %q must be a Go duration greater than 0, such as \"2s\", got %q", ref, j.Budgets[ref])
 			continue
 		}
-		j.Steps[k].Budget = dur
+		j.Steps[k].Budget = Budget{Duration: dur.Duration}
 		metas[k].present["budget"] = true
 	}
 	for _, ref := range slices.Sorted(maps.Keys(j.Touchpoints)) {

@@ -47,7 +47,7 @@ type Config struct {
 type Agent struct {
 	Location           string   `toml:"location"`
 	Concurrency        int      `toml:"concurrency"`
-	DefaultBudget      Duration `toml:"default_budget"`
+	DefaultBudget      Budget   `toml:"default_budget"`
 	DefaultStepTimeout Duration `toml:"default_step_timeout"`
 	ArtifactsDir       string   `toml:"artifacts_dir"`
 	// Evidence older than ArtifactsMaxAge is deleted, and the oldest
@@ -215,7 +215,7 @@ type Step struct {
 	Title    string   `toml:"title"`
 	WaitFor  string   `toml:"wait_for"`
 	Expect   *Expect  `toml:"expect"`
-	Budget   Duration `toml:"budget"`
+	Budget   Budget   `toml:"budget"`
 	Timeout  Duration `toml:"timeout"`
 	Optional bool     `toml:"optional"`
 

@@ -63,7 +63,7 @@ func (v *validator) agent() {
 			v.add(top, "agent.concurrency", "must be at most %d, got %d", maxConcurrency, a.Concurrency)
 		}
 	}
-	v.positive(top, m, "agent.default_budget", a.DefaultBudget, "3s")
+	v.budget(top, m, "agent.default_budget", a.DefaultBudget, v.profileNames(), "the profiles", `define a [[profile]] called %q`)
 	v.positive(top, m, "agent.default_step_timeout", a.DefaultStepTimeout, "20s")
 	if m.has("agent.artifacts_dir") {
 		v.noReference(top, "agent.artifacts_dir", a.ArtifactsDir, false)
@@ -262,6 +262,7 @@ func (v *validator) journeys() {
 				}
 			}
 			v.step(sw, sm, s)
+			v.budget(sw, sm, "budget", s.Budget, j.Profiles, "the journey's profiles", `add %q to the journey's profiles`)
 		}
 	}
 }
@@ -371,7 +372,6 @@ func (v *validator) step(w where, m meta, s *Step) {
 			s.urlPattern = re
 		}
 	}
-	v.positive(w, m, "budget", s.Budget, "3s")
 	v.positive(w, m, "timeout", s.Timeout, "20s")
 }
 

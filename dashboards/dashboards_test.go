@@ -62,10 +62,11 @@ type panel struct {
 }
 
 type target struct {
-	Datasource *datasource `json:"datasource"`
-	Expr       string      `json:"expr"`
-	RefID      string      `json:"refId"`
-	Exemplar   bool        `json:"exemplar"`
+	Datasource   *datasource `json:"datasource"`
+	Expr         string      `json:"expr"`
+	RefID        string      `json:"refId"`
+	Exemplar     bool        `json:"exemplar"`
+	LegendFormat string      `json:"legendFormat"`
 }
 
 type variable struct {
@@ -168,6 +169,21 @@ func loadRuleFile(t *testing.T, file string) (exprs []string, annotations []stri
 
 var metricRE = regexp.MustCompile(`\btouchprobe_[a-zA-Z0-9_]+`)
 
+// Alerts about a journey name its profile, and the series their text
+// looks up are the alerting profile's, not another profile's of the same
+// journey.
+func TestAlertsNameTheProfile(t *testing.T) {
+	_, annotations := loadRules(t)
+	for _, a := range annotations {
+		if strings.Contains(a, "journey=%q") && !strings.Contains(a, "profile=%q") {
+			t.Errorf("annotation looks up a journey's series without its profile: %s", a)
+		}
+		if strings.Contains(a, "$labels.journey") && !strings.Contains(a, "/journeys/") && !strings.Contains(a, "$labels.profile") {
+			t.Errorf("annotation names the journey but not the profile: %s", a)
+		}
+	}
+}
+
 // TestQueriedMetricsAreExposed checks that every touchprobe metric the
 // dashboard and the rules (expressions and annotation templates) query is
 // one the agent exposes, so a renamed metric cannot leave a blank panel or
@@ -243,7 +259,7 @@ func TestDashboardLint(t *testing.T) {
 	if ds, ok := vars["datasource"]; !ok || ds.Type != "datasource" || ds.query() != "prometheus" {
 		t.Errorf("no Prometheus datasource variable named datasource: %+v", ds)
 	}
-	for _, name := range []string{"job", "instance", "location", "journey"} {
+	for _, name := range []string{"job", "instance", "location", "journey", "profile"} {
 		v, ok := vars[name]
 		if !ok {
 			t.Errorf("no %s variable", name)
@@ -298,6 +314,20 @@ func TestDashboardLint(t *testing.T) {
 				if !strings.Contains(tg.Expr, sel) {
 					t.Errorf("%s: query lacks %s: %s", where, sel, tg.Expr)
 				}
+			}
+			// Each profile of a journey is a series of its own: a query
+			// of journeys filters on the profile variable and keeps the
+			// label wherever it keeps the journey's.
+			if strings.Contains(tg.Expr, `journey=~"$journey"`) && !strings.Contains(tg.Expr, `profile=~"$profile"`) {
+				t.Errorf("%s: query filters on $journey but not on $profile: %s", where, tg.Expr)
+			}
+			for _, m := range byRE.FindAllStringSubmatch(tg.Expr, -1) {
+				if labels := strings.Split(m[1], ", "); slices.Contains(labels, "journey") && !slices.Contains(labels, "profile") {
+					t.Errorf("%s: by (%s) drops the profile: two profiles of a journey would be summed", where, m[1])
+				}
+			}
+			if strings.Contains(tg.LegendFormat, "{{journey}}") && !strings.Contains(tg.LegendFormat, "{{profile}}") {
+				t.Errorf("%s: legend %q does not name the profile", where, tg.LegendFormat)
 			}
 			for _, m := range rangeRE.FindAllStringSubmatch(tg.Expr, -1) {
 				if m[1] != "$__rate_interval" && m[1] != "$__range" {
@@ -416,8 +446,11 @@ var bucketRE = regexp.MustCompile(`(touchprobe_[a-z0-9_]+)_bucket\b`)
 var grafanaVars = strings.NewReplacer(
 	"$__rate_interval", "30s",
 	"$__range", "2m",
-	`"$job"`, `".+"`, `"$instance"`, `".+"`, `"$location"`, `".+"`, `"$journey"`, `".+"`,
+	`"$job"`, `".+"`, `"$instance"`, `".+"`, `"$location"`, `".+"`, `"$journey"`, `".+"`, `"$profile"`, `".+"`,
 )
+
+// byRE matches the labels of a "by (...)" clause.
+var byRE = regexp.MustCompile(`by \(([^)]*)\)`)
 
 // labelValuesRE matches a variable query label_values(selector, label).
 var labelValuesRE = regexp.MustCompile(`^label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\)$`)

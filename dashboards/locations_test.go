@@ -25,7 +25,6 @@ type locationRules struct {
 }
 
 var (
-	byRE       = regexp.MustCompile(`by \(([^)]*)\)`)
 	recordedRE = regexp.MustCompile(`\b[a-z]+:touchprobe_[a-z_]+:[a-z]+\b`)
 )
 

@@ -303,11 +303,14 @@ func TestAlertsInPrometheus(t *testing.T) {
 	if slow.State != "pending" && slow.State != "firing" {
 		t.Errorf("state %q", slow.State)
 	}
-	want := map[string]string{"journey": "checkout", "step": "product page", "touchpoint": "product", "location": "demo", "severity": "warning"}
+	want := map[string]string{"journey": "checkout", "profile": "desktop", "step": "product page", "touchpoint": "product", "location": "demo", "severity": "warning"}
 	for k, v := range want {
 		if slow.Labels[k] != v {
 			t.Errorf("label %s=%q, want %q (labels %v)", k, slow.Labels[k], v, slow.Labels)
 		}
+	}
+	if s := slow.Annotations["summary"]; !strings.Contains(s, "checkout (desktop)") {
+		t.Errorf("summary does not name the profile: %q", s)
 	}
 	if got, want := slow.Annotations["journey_url"], agentURL+"/journeys/checkout"; got != want {
 		t.Errorf("journey_url %q, want %q", got, want)

@@ -53,8 +53,11 @@ type request struct {
 	// redirectedTo is set on a hop that answered a redirect.
 	redirectedTo string
 	// chainStarted is when the first hop of a redirect chain started:
-	// the chain is one request for the step that started it.
-	chainStarted time.Time
+	// the chain is one request for the step that started it;
+	// chainStartedTS is the same on the browser's monotonic clock.
+	chainStarted   time.Time
+	chainStartedTS float64
+	frameID        string // the frame that made the request
 }
 
 // recorder buffers a run's network activity and console messages.
@@ -80,6 +83,33 @@ func (rc *recorder) listen(ctx context.Context, frame bool) error {
 	return chromedp.Listen(ctx, func(ev any) { rc.handle(ev, frame) })
 }
 
+// documentTTFB is the time to first byte of the document step i last
+// loaded in frame (the tab's main frame), as the network stack saw it:
+// from the start of the navigation's first request (before its redirects)
+// to the end of the final response's headers. Navigation Timing does not
+// see the latency that Network.emulateNetworkConditions adds, which this
+// does. It reports false when step i loaded no such document.
+func (rc *recorder) documentTTFB(i int, frame string) (time.Duration, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for k := len(rc.requests) - 1; k >= 0; k-- {
+		r := rc.requests[k]
+		if r.step != i || r.frame || r.frameID != frame || r.typ != network.ResourceTypeDocument || r.redirectedTo != "" {
+			continue
+		}
+		if r.resp == nil || r.resp.Timing == nil || r.resp.Timing.RequestTime <= 0 || r.chainStartedTS <= 0 {
+			return 0, false
+		}
+		t := r.resp.Timing
+		end := t.RequestTime + t.ReceiveHeadersEnd/1000
+		if end <= r.chainStartedTS {
+			return 0, false
+		}
+		return time.Duration((end - r.chainStartedTS) * float64(time.Second)), true
+	}
+	return 0, false
+}
+
 // startStep says that step i is now running: requests and messages from
 // now on belong to it.
 func (rc *recorder) startStep(i int, name string) {
@@ -101,9 +131,9 @@ func (rc *recorder) handle(ev any, frame bool) {
 		defer rc.mu.Unlock()
 		key := frameKey(ev.RequestID, frame)
 		started := wallTime(float64(ev.WallTime))
-		chainStarted := started
+		chainStarted, chainStartedTS := started, float64(ev.Timestamp)
 		if prev := rc.open[key]; prev != nil && ev.RedirectResponse != nil {
-			chainStarted = prev.chainStarted
+			chainStarted, chainStartedTS = prev.chainStarted, prev.chainStartedTS
 			prev.resp = ev.RedirectResponse
 			prev.endTS = float64(ev.Timestamp)
 			prev.encoded = ev.RedirectResponse.EncodedDataLength
@@ -115,7 +145,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			return
 		}
 		r := &request{id: ev.RequestID, step: rc.step, frame: frame, req: ev.Request, typ: ev.Type,
-			started: started, chainStarted: chainStarted, startedTS: float64(ev.Timestamp)}
+			started: started, chainStarted: chainStarted, chainStartedTS: chainStartedTS, startedTS: float64(ev.Timestamp), frameID: string(ev.FrameID)}
 		rc.open[key] = r
 		rc.requests = append(rc.requests, r)
 	case *network.EventResponseReceived:

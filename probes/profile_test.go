@@ -160,10 +160,17 @@ timeout = "3m"
 			}
 			t.Logf("landing: step %v, page %+v", landing.Duration, *landing.Page)
 			if tt.slowLanding {
-				// The document arrives after the added latency. (Navigation
-				// Timing's responseStart, the TTFB touchprobe reports, is
-				// taken in the network stack before the emulated latency:
-				// it does not show it.)
+				// The document arrives after the added latency, and so does
+				// its first byte. (Navigation Timing's responseStart is
+				// taken in the network stack before the emulated latency
+				// and does not show it; under a throttled profile the TTFB
+				// is the network stack's own timing of the document.)
+				if landing.Page.TTFB < latency {
+					t.Errorf("landing TTFB %v under mobile-4g's added latency %v", landing.Page.TTFB, latency)
+				}
+				if landing.Page.TTFB > landing.Page.DOMContentLoaded {
+					t.Errorf("landing TTFB %v after its DOMContentLoaded %v", landing.Page.TTFB, landing.Page.DOMContentLoaded)
+				}
 				if landing.Page.DOMContentLoaded < latency {
 					t.Errorf("landing DOMContentLoaded %v under mobile-4g's added latency %v", landing.Page.DOMContentLoaded, latency)
 				}
@@ -174,8 +181,8 @@ timeout = "3m"
 				if d := step(t, r, "open chat").Duration; d < 2*latency {
 					t.Errorf("open chat took %v, want at least two added latencies (%v)", d, 2*latency)
 				}
-			} else if landing.Page.DOMContentLoaded >= latency {
-				t.Errorf("desktop landing DOMContentLoaded %v: desktop must not add latency", landing.Page.DOMContentLoaded)
+			} else if landing.Page.DOMContentLoaded >= latency || landing.Page.TTFB >= latency {
+				t.Errorf("desktop landing TTFB %v, DOMContentLoaded %v: desktop must not add latency", landing.Page.TTFB, landing.Page.DOMContentLoaded)
 			}
 		})
 	}

@@ -79,6 +79,51 @@ type StepResult struct {
 	Matched string
 	// Page holds the browser's timings when the step landed on a new page.
 	Page *PageMetrics
+	// Interaction holds how the page responded to the step's input (INP,
+	// blocking time) for the actions a customer waits on: click, fill,
+	// press, select and chat; nil for other steps or when the browser
+	// could not say.
+	Interaction *InteractionMetrics
+}
+
+// InteractionMetrics are how the page responded to a step's input, on the
+// top-level document: what the Event Timing and Long Tasks APIs reported
+// between the step's start and its end. Interactions inside an iframe of
+// another site (a chat widget) are in that site's document and not here.
+type InteractionMetrics struct {
+	// Interactions is how many distinct interactions (a click, a tap, a
+	// key press) of 16 ms or more the page reported.
+	Interactions int
+	// INP is the longest of them, from the input to the next frame shown
+	// (input delay, processing and presentation): the step's Interaction
+	// to Next Paint. Zero when every interaction took under 16 ms.
+	INP time.Duration
+	// TBT is the total blocking time: of every long task, the part over
+	// 50 ms.
+	TBT time.Duration
+	// LongFrames are the longest animation frames of the step, over 50 ms
+	// each, with the scripts that ran in them: which script made the
+	// page slow to respond.
+	LongFrames []LongFrame
+}
+
+// LongFrame is a long animation frame (Long Animation Frames API).
+type LongFrame struct {
+	Duration time.Duration
+	// Blocking is the part of the frame's long tasks over 50 ms each.
+	Blocking time.Duration
+	Scripts  []FrameScript
+}
+
+// FrameScript is a script that ran in a long animation frame.
+type FrameScript struct {
+	// URL is the script's source; empty for an inline one.
+	URL string
+	// Function is the function that was called, when the browser knows.
+	Function string
+	// Invoker is what called it, such as "BUTTON#block.onclick".
+	Invoker  string
+	Duration time.Duration
 }
 
 // OverBudget reports whether a completed step took longer than its budget.
@@ -97,8 +142,13 @@ type PageMetrics struct {
 	FCP              time.Duration
 	LCP              time.Duration
 	CLS              float64
-	TransferBytes    int64
-	Requests         int
+	// TBT is the load's total blocking time as Lighthouse counts it: of
+	// every long task after the first contentful paint until the page's
+	// timings were read, the part over 50 ms. Negative when unknown (no
+	// first paint).
+	TBT           time.Duration
+	TransferBytes int64
+	Requests      int
 }
 
 // Result is one run of one journey.

@@ -165,8 +165,11 @@ type run struct {
 	// far, of the failing step or of the step furthest over budget
 	// (snapOver beyond it).
 	capturing bool
-	snap      *snapshot
-	snapOver  time.Duration
+	// timeline says whether every document of the tab records its
+	// interactions (installTimeline).
+	timeline bool
+	snap     *snapshot
+	snapOver time.Duration
 }
 
 func (r *run) execute(ctx context.Context) {
@@ -174,7 +177,7 @@ func (r *run) execute(ctx context.Context) {
 	r.result.Steps = make([]StepResult, len(steps))
 	for i := range steps {
 		st := &steps[i]
-		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.Duration, Status: StepNotRun}
+		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.For(r.result.Profile), Status: StepNotRun}
 	}
 
 	// The tab outlives the journey's deadline by as long as a snapshot
@@ -197,6 +200,13 @@ func (r *run) execute(ctx context.Context) {
 	if err := emulate(tab, r.profile); err != nil {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not apply profile %q: %v", r.result.Profile, browserGone(tab, err)))
 		return
+	}
+	// Every document records its interactions and long tasks, before any
+	// of its own scripts run.
+	if err := installTimeline(tab); err != nil {
+		r.logger.Debug("interactions not measured", "err", err)
+	} else {
+		r.timeline = true
 	}
 	stopChildren, err := followChildren(tab, r.profile, r.logger)
 	defer stopChildren()
@@ -286,6 +296,17 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		r.rec.startStep(i, st.Name)
 	}
 
+	// Where the step starts on the page's clock, taken before it starts.
+	var mark timelineMark
+	marked := false
+	if r.timeline && isInteraction(st.Action) {
+		mctx, mcancel := context.WithTimeout(runCtx, measureTimeline)
+		var merr error
+		mark, merr = markTimeline(mctx)
+		mcancel()
+		marked = merr == nil
+	}
+
 	found := &matches{}
 	start := time.Now()
 	end, landed, err := r.act(withMatches(ctx, found), st)
@@ -313,11 +334,28 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		pcancel()
 		if perr == nil {
 			pm.URL = deepMask(r.secrets)(pm.URL)
+			// Under a throttled network the document's first byte comes
+			// after the added latency, which Navigation Timing does not
+			// see: the network stack's own timing does.
+			if r.profile != nil && r.profile.Throttled() && r.rec != nil {
+				if d, ok := r.rec.documentTTFB(i, r.nav.mainFrame); ok {
+					pm.TTFB = d
+				}
+			}
 			out.Page = pm
 			if err == nil {
 				err = pageVerdict(pm)
 			}
 		}
+	}
+	if marked && err == nil {
+		ictx, icancel := context.WithTimeout(runCtx, measureTimeline)
+		im, ierr := readInteraction(ictx, mark, deepMask(r.secrets))
+		icancel()
+		if ierr != nil {
+			logger.Debug("interactions not read", "err", ierr)
+		}
+		out.Interaction = im
 	}
 	if err != nil {
 		r.describeHTTPStatus(err)

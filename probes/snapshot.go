@@ -60,6 +60,11 @@ func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
 	if len(files) == 0 {
 		return
 	}
+	// What the folder is the evidence of, and what each step's
+	// interactions did, for whoever opens it later.
+	if b, err := json.MarshalIndent(res.Summary(), "", "  "); err == nil {
+		files[RunFile] = b
+	}
 	logger := p.logger().With("journey", res.Journey, "run_id", res.RunID)
 	dir, names, err := keeper.Write(res.Journey, res.RunID, files)
 	if dir != "" {

@@ -36,6 +36,9 @@ func TestDemoPrintsRunPagesAndCleansUp(t *testing.T) {
 	if len(kept) != 1 {
 		t.Errorf("the failed run's evidence is not in the demo's folder: %v", kept)
 	}
+	if !strings.Contains(d.log.String(), "under profiles desktop and mobile-4g, side by side") {
+		t.Errorf("the demo does not say it runs desktop and mobile-4g side by side")
+	}
 	if !strings.Contains(d.log.String(), `failed at step "checkout": http_status: GET http://`) {
 		t.Errorf("the failure's reason does not name the request")
 	}

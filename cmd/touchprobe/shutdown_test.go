@@ -205,7 +205,7 @@ timeout = "60s"
 	cmd2, addr := start(out2)
 	deadline = time.Now().Add(90 * time.Second)
 	for {
-		if metricAtLeast(addr, `touchprobe_journey_runs_total{journey="j",location="t",result="success"}`, 2) {
+		if metricAtLeast(addr, `touchprobe_journey_runs_total{journey="j",location="t",profile="desktop",result="success"}`, 2) {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -145,10 +145,10 @@ func New(opts Options) (*Agent, error) {
 	a.cfg.Store(cfg)
 	a.sched = scheduler.New(cfg.Agent.Concurrency, a.runJourney, scheduler.Hooks{
 		OnSkip: func(job scheduler.Job) {
-			a.metrics.ObserveSkip(job.Name)
-			a.logger.Warn("run skipped: the previous run is still going", "journey", job.Name)
+			a.metrics.ObserveSkip(job.Name, job.Profile)
+			a.logger.Warn("run skipped: the previous run is still going", "journey", job.Name, "profile", job.Profile)
 		},
-		OnLag: func(job scheduler.Job, lag time.Duration) { a.metrics.ObserveLag(job.Name, lag) },
+		OnLag: func(job scheduler.Job, lag time.Duration) { a.metrics.ObserveLag(job.Name, job.Profile, lag) },
 	}, opts.Logger)
 	// Whatever would reject the configuration when Run applies it rejects
 	// it here, before anything starts.
@@ -489,9 +489,10 @@ func (a *Agent) prepare(cfg *config.Config) (*prepared, error) {
 	intervals := make(map[string]time.Duration, len(cfg.Journeys))
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
-		job := scheduler.JobFor(j)
-		jobs = append(jobs, job)
-		if iv, ok := scheduler.Interval(job, now); ok {
+		// Each profile is a run of its own, with its own schedule offset.
+		profileJobs := scheduler.JobsFor(cfg, j)
+		jobs = append(jobs, profileJobs...)
+		if iv, ok := scheduler.Interval(profileJobs[0], now); ok {
 			intervals[j.Name] = iv
 		}
 	}
@@ -521,11 +522,18 @@ func (a *Agent) swap(p *prepared) {
 	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
 	a.configureEvidence(cfg)
-	names := make(map[string]bool, len(cfg.Journeys))
-	for i := range cfg.Journeys {
-		names[cfg.Journeys[i].Name] = true
-	}
-	a.runs.Retain(names)
+	a.runs.Retain(func(journey, profile string) bool {
+		j := cfg.Journey(journey)
+		if j == nil {
+			return false
+		}
+		for _, p := range cfg.JourneyProfiles(j) {
+			if p.Name == profile {
+				return true
+			}
+		}
+		return false
+	})
 	a.maint.SetConfigured(maintenance.FromConfig(cfg.Maintenance, time.Now()))
 	a.updateMuted(time.Now())
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
@@ -590,10 +598,20 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if j == nil {
 		return
 	}
+	var profile *config.Profile
+	for _, p := range cfg.JourneyProfiles(j) {
+		if p.Name == job.Profile {
+			profile = p
+		}
+	}
+	if profile == nil {
+		// A reload dropped the profile while this run waited to start.
+		return
+	}
 	if a.maint.Mode(j.Name, time.Now()) == config.MaintenanceSkip {
 		// Nothing runs; the journey is muted meanwhile, so that its
 		// alerts hold and its last run may age.
-		a.logger.Info("run skipped: a maintenance window skips the journey", "journey", j.Name)
+		a.logger.Info("run skipped: a maintenance window skips the journey", "journey", j.Name, "profile", profile.Name)
 		return
 	}
 	// A run that keeps evidence names it in its result before anyone sees
@@ -607,7 +625,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		retries: j.Retries,
 		delay:   j.RetryDelay.Duration,
 		attempt: func(ctx context.Context) *probes.Result {
-			res := a.prober.Run(ctx, j, cfg.JourneyProfiles(j)[0], cfg.Secrets(), keeper)
+			res := a.prober.Run(ctx, j, profile, cfg.Secrets(), keeper)
 			if store != nil && res.Evidence != nil {
 				st := store.Stats()
 				a.metrics.SetArtifacts(st.Runs, st.Bytes)

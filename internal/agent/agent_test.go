@@ -3,7 +3,9 @@ package agent_test
 import (
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,12 +136,12 @@ func TestAgentServesMetricsOfARealRun(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`touchprobe_step_success{brand="nordlys",journey="checkout",location="demo",step="landing",touchpoint="landing"} 1`,
-		`touchprobe_journey_success{brand="nordlys",journey="checkout",location="demo"} 1`,
-		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="success"} 1`,
-		`touchprobe_step_budget_seconds{brand="nordlys",journey="checkout",location="demo",step="product page",touchpoint="product"} 3`,
-		`touchprobe_page_timing_seconds{brand="nordlys",journey="checkout",location="demo",step="landing",timing="lcp"}`,
-		`touchprobe_step_duration_seconds_bucket{brand="nordlys",journey="checkout",location="demo",step="landing",touchpoint="landing",le="3"} 1`,
+		`touchprobe_step_success{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",touchpoint="landing"} 1`,
+		`touchprobe_journey_success{brand="nordlys",journey="checkout",location="demo",profile="desktop"} 1`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="success"} 1`,
+		`touchprobe_step_budget_seconds{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="product page",touchpoint="product"} 3`,
+		`touchprobe_page_timing_seconds{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",timing="lcp"}`,
+		`touchprobe_step_duration_seconds_bucket{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",touchpoint="landing",le="3"} 1`,
 		`touchprobe_config_last_reload_successful{location="demo"} 1`,
 		`touchprobe_build_info{`,
 	} {
@@ -184,8 +186,8 @@ func TestAgentRecoversFromABrowserCrash(t *testing.T) {
 	_, body := h.get("/metrics")
 	for _, want := range []string{
 		`touchprobe_browser_restarts_total{location="demo"} 1`,
-		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="error"} 1`,
-		`touchprobe_journey_failures_total{brand="nordlys",journey="checkout",location="demo",reason="browser_crash",step="product page"} 1`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="error"} 1`,
+		`touchprobe_journey_failures_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",reason="browser_crash",step="product page"} 1`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
@@ -233,5 +235,69 @@ func TestReloadKeepsTheRunningConfigWhenTheNewOneIsBad(t *testing.T) {
 	}
 	if !strings.Contains(m, `touchprobe_config_last_reload_successful{location="demo"} 1`) {
 		t.Error("good reload not reported")
+	}
+}
+
+// Each profile of a journey is a run of its own with its own series, last
+// run and history: the phone's run never overwrites the desktop's.
+func TestAgentRunsEveryProfileOfAJourney(t *testing.T) {
+	h := start(t, func(shop *demoshop.Shop) string {
+		text := strings.Replace(demoJourney(shop), `name = "checkout"`, `name = "checkout"
+profiles = ["desktop", "phone"]`, 1)
+		text = strings.Replace(text, `  name = "landing"
+`, `  name = "landing"
+  budget = { phone = "7s" }
+`, 1)
+		return text + `
+[[profile]]
+name = "phone"
+width = 412
+height = 823
+mobile = true
+touch = true
+`
+	})
+	got := map[string]*probes.Result{}
+	for len(got) < 2 {
+		r := h.next("checkout")
+		if r.Status != probes.StatusSuccess {
+			t.Fatalf("run under %q: %s %s %s", r.Profile, r.FailedStep, r.Reason, r.Message)
+		}
+		got[r.Profile] = r
+	}
+	if got["desktop"] == nil || got["phone"] == nil {
+		t.Fatalf("runs under %v, want desktop and phone", slices.Collect(maps.Keys(got)))
+	}
+	for name, r := range got {
+		if last := h.agent.Runs().Last("checkout", name); last == nil || last.RunID != r.RunID {
+			t.Errorf("the last %s run is %v, want %s", name, last, r.RunID)
+		}
+	}
+	// Each profile is held to its own budget.
+	if d, p := got["desktop"].Steps[0].Budget, got["phone"].Steps[0].Budget; d != 3*time.Second || p != 7*time.Second {
+		t.Errorf("landing budgets: desktop %v, phone %v; want 3s and 7s", d, p)
+	}
+	_, body := h.get("/metrics")
+	if !strings.Contains(body, `touchprobe_step_budget_seconds{brand="nordlys",journey="checkout",location="demo",profile="phone",step="landing",touchpoint="landing"} 7`) {
+		t.Error("/metrics lacks the phone's own landing budget")
+	}
+	for _, p := range []string{"desktop", "phone"} {
+		for _, want := range []string{
+			`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="` + p + `",result="success"} 1`,
+			`touchprobe_step_success{brand="nordlys",journey="checkout",location="demo",profile="` + p + `",step="landing",touchpoint="landing"} 1`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	}
+	if _, page := h.get("/"); !strings.Contains(page, "profile phone") || !strings.Contains(page, "runs/"+got["phone"].RunID) || !strings.Contains(page, "runs/"+got["desktop"].RunID) {
+		t.Error("the status page does not show each profile's last run")
+	}
+	if _, page := h.get("/journeys/checkout/runs/" + got["phone"].RunID); !strings.Contains(page, `profile <strong class="profile">phone</strong>`) {
+		t.Error("the phone run's page does not name its profile")
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "profile=phone") {
+		t.Error("the logs do not name the phone profile")
 	}
 }

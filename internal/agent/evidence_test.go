@@ -53,7 +53,7 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 	if want := evidence.RunDir(root, "checkout", r.RunID); r.Evidence.Dir != want {
 		t.Errorf("evidence in %s, want %s", r.Evidence.Dir, want)
 	}
-	wantFiles := []string{evidence.ConsoleFile, evidence.HARFile, evidence.HTMLFile, evidence.ScreenshotFile}
+	wantFiles := []string{evidence.ConsoleFile, evidence.HARFile, evidence.HTMLFile, evidence.RunFile, evidence.ScreenshotFile}
 	slices.Sort(wantFiles)
 	if !slices.Equal(r.Evidence.Files, wantFiles) {
 		t.Errorf("files %v, want %v", r.Evidence.Files, wantFiles)
@@ -63,11 +63,16 @@ func TestFailedRunKeepsEvidence(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	// The folder says which run, under which profile, it is the evidence of.
+	if b, err := os.ReadFile(filepath.Join(r.Evidence.Dir, evidence.RunFile)); err != nil ||
+		!strings.Contains(string(b), `"profile": "desktop"`) || !strings.Contains(string(b), `"run_id": "`+r.RunID+`"`) {
+		t.Errorf("%s does not name the run and its profile: %v\n%s", evidence.RunFile, err, b)
+	}
 	if failed := r.Steps[r.Evidence.Step]; failed.Name != "checkout" {
 		t.Errorf("evidence shows step %q, want the failed checkout", failed.Name)
 	}
 	// The store the pages read from holds the same.
-	if last := h.agent.Runs().Last("checkout"); last == nil || last.Evidence == nil || last.Evidence.Dir != r.Evidence.Dir {
+	if last := h.agent.Runs().Last("checkout", r.Profile); last == nil || last.Evidence == nil || last.Evidence.Dir != r.Evidence.Dir {
 		t.Errorf("the runs store's last run does not name the evidence")
 	}
 	// The run's page shows what was kept, and every file downloads.
@@ -116,7 +121,7 @@ func TestUnwritableEvidenceFolderKeepsRunning(t *testing.T) {
 		t.Errorf("no error logged:\n%s", logs)
 	}
 	_, body := h.get("/metrics")
-	if !strings.Contains(body, `touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="failure"} 1`) {
+	if !strings.Contains(body, `touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="failure"} 1`) {
 		t.Errorf("the failed run is not counted:\n%s", grepLines(body, "touchprobe_journey_runs_total"))
 	}
 }

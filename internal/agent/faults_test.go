@@ -187,7 +187,7 @@ exec %q "$@"
 	if v := metric(t, a.Agent, `touchprobe_browser_up{location="t"}`); v != 0 {
 		t.Errorf("touchprobe_browser_up = %v, want 0", v)
 	}
-	if v := metric(t, a.Agent, `touchprobe_journey_runs_total{journey="j",location="t",result="error"}`); v < 6 {
+	if v := metric(t, a.Agent, `touchprobe_journey_runs_total{journey="j",location="t",profile="desktop",result="error"}`); v < 6 {
 		t.Errorf("error runs counted: %v, want at least 6", v)
 	}
 	attempts := lines(t, starts)
@@ -340,12 +340,12 @@ func TestSchedulingUnderLoad(t *testing.T) {
 		}
 	}
 	for _, n := range names {
-		skipped := metric(t, a.Agent, fmt.Sprintf(`touchprobe_journey_runs_total{journey=%q,location="t",result="skipped"}`, n))
+		skipped := metric(t, a.Agent, fmt.Sprintf(`touchprobe_journey_runs_total{journey=%q,location="t",profile="desktop",result="skipped"}`, n))
 		t.Logf("journey %s: %v runs skipped", n, skipped)
 		if skipped < 1 {
 			t.Errorf("journey %s: %v skipped runs counted, want at least 1", n, skipped)
 		}
-		lag := metric(t, a.Agent, fmt.Sprintf(`touchprobe_schedule_lag_seconds{journey=%q,location="t"}`, n))
+		lag := metric(t, a.Agent, fmt.Sprintf(`touchprobe_schedule_lag_seconds{journey=%q,location="t",profile="desktop"}`, n))
 		if lag < 0 {
 			t.Errorf("journey %s: no touchprobe_schedule_lag_seconds", n)
 		}
@@ -354,7 +354,7 @@ func TestSchedulingUnderLoad(t *testing.T) {
 	// for a slot, and its lag says so.
 	maxLag := 0.0
 	for _, n := range names {
-		maxLag = max(maxLag, metric(t, a.Agent, fmt.Sprintf(`touchprobe_schedule_lag_seconds{journey=%q,location="t"}`, n)))
+		maxLag = max(maxLag, metric(t, a.Agent, fmt.Sprintf(`touchprobe_schedule_lag_seconds{journey=%q,location="t",profile="desktop"}`, n)))
 	}
 	t.Logf("%d runs, at most %d at once at the site, largest lag %.2fs", len(a.Results()), s.maxInflight.Load(), maxLag)
 	if maxLag < 0.5 {

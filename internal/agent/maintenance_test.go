@@ -95,8 +95,8 @@ func TestStartMaintenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The prober is nil: a run that started would panic.
-	a.runJourney(t.Context(), scheduler.JobFor(cfg.Journey("search")), time.Now())
-	if r := a.runs.Last("search"); r != nil {
+	a.runJourney(t.Context(), scheduler.JobsFor(cfg, cfg.Journey("search"))[0], time.Now())
+	if r := a.runs.Last("search", config.DefaultProfile); r != nil {
 		t.Errorf("a run of search was recorded in a skip window: %+v", r)
 	}
 	if v := mutedValue(t, a, "search"); v != 1 {

@@ -149,7 +149,7 @@ func TestReloadReportsErrorsAndTimestamps(t *testing.T) {
 		t.Errorf("after a failed reload: %s", got)
 	}
 	okAt := metricLine(t, scrape, "touchprobe_config_last_reload_success_timestamp_seconds")
-	if !strings.Contains(scrape, `touchprobe_journey_interval_seconds{journey="changed",location="test"} 3600`) {
+	if !strings.Contains(scrape, `touchprobe_journey_interval_seconds{journey="changed",location="test",profile="desktop"} 3600`) {
 		t.Error("a failed reload changed the journeys' metrics")
 	}
 
@@ -170,7 +170,7 @@ schedule = "@every 30m"`, 1))
 	if got := metricLine(t, scrape, "touchprobe_config_last_reload_success_timestamp_seconds"); got == okAt {
 		t.Errorf("success timestamp did not move: %s", got)
 	}
-	if !strings.Contains(scrape, `touchprobe_journey_interval_seconds{journey="changed",location="test"} 1800`) {
+	if !strings.Contains(scrape, `touchprobe_journey_interval_seconds{journey="changed",location="test",profile="desktop"} 1800`) {
 		t.Error("the new schedule's interval is not exposed")
 	}
 	if code, _ := fetch(t, http.DefaultClient, base+"/-/reload"); code != http.StatusMethodNotAllowed {
@@ -396,7 +396,7 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		`touchprobe_build_info{`,
 		`touchprobe_agent_info{external_url="http://probe.example:9747",location="demo"} 1`,
 		`touchprobe_step_consecutive_over_budget_runs{`,
-		`touchprobe_journey_interval_seconds{brand="nordlys",journey="checkout",location="demo"} 3600`,
+		`touchprobe_journey_interval_seconds{brand="nordlys",journey="checkout",location="demo",profile="desktop"} 3600`,
 	} {
 		if !bytes.Contains(scrape, []byte(want)) {
 			t.Errorf("scrape lacks %s", want)

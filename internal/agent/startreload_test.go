@@ -73,7 +73,8 @@ func TestReloadAtStartKeepsTheNewerConfig(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		if want := []string{"kept", "newer"}; !slices.Equal(jobs, want) {
+		// One job per journey and profile.
+		if want := []string{"kept (desktop)", "newer (desktop)"}; !slices.Equal(jobs, want) {
 			t.Fatalf("round %d: journeys scheduled after a reload at start: %v, want %v", i, jobs, want)
 		}
 	}

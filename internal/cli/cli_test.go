@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,8 +146,8 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	}
 
 	// The slow run's evidence is kept, and once says where.
-	if e := out.Runs[0].Evidence; e == nil || e.Step != "product page" || len(e.Files) != 4 {
-		t.Errorf("evidence of the slow run: %+v, want the product page's four files", e)
+	if e := out.Runs[0].Evidence; e == nil || e.Step != "product page" || len(e.Files) != 5 || !slices.Contains(e.Files, "run.json") {
+		t.Errorf("evidence of the slow run: %+v, want the product page's five files, run.json among them", e)
 	} else if !strings.HasPrefix(e.Dir, artifacts) {
 		t.Errorf("evidence in %s, want under artifacts_dir %s", e.Dir, artifacts)
 	} else {

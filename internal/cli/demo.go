@@ -48,6 +48,11 @@ func (d *demoFlags) options() (demoshop.Options, error) {
 	return opts, nil
 }
 
+// demoProfiles are the profiles the demo runs its journey under: the
+// desktop next to Lighthouse's mobile phone on 4G, so that the same
+// purchase shows what each customer waits.
+var demoProfiles = []string{config.DefaultProfile, "mobile-4g"}
+
 func (c *commands) runDemo() int {
 	logger := c.logger()
 	opts, err := c.demo.options()
@@ -61,7 +66,7 @@ func (c *commands) runDemo() int {
 		return 1
 	}
 	defer shop.Close()
-	text := shop.Journey(fmt.Sprintf("@every %s", c.demo.interval))
+	text := shop.Journey(fmt.Sprintf("@every %s", c.demo.interval), demoProfiles...)
 	load := func() (*config.Config, error) { return config.Parse([]byte(text), "demo journey") }
 
 	// The demo's evidence lives as long as the demo.
@@ -82,8 +87,8 @@ func (c *commands) runDemo() int {
 			mu.Lock()
 			defer mu.Unlock()
 			base = "http://" + strings.Replace(addrs[0], "[::]", "localhost", 1)
-			fmt.Fprintf(c.stdout, "\ntouchprobe demo\n  demo shop:    %s\n  status page:  %s/\n  metrics:      %s/metrics\n  journey runs every %s; Ctrl-C stops.\n\n",
-				shop.URL(), base, base, c.demo.interval)
+			fmt.Fprintf(c.stdout, "\ntouchprobe demo\n  demo shop:    %s\n  status page:  %s/\n  metrics:      %s/metrics\n  journey runs every %s under profiles %s, side by side: each its own run; Ctrl-C stops.\n\n",
+				shop.URL(), base, base, c.demo.interval, strings.Join(demoProfiles, " and "))
 		},
 		OnResult: func(r *probes.Result) {
 			mu.Lock()

@@ -17,6 +17,10 @@
 //	confirmation  GET  /confirmation          (shop)
 //	chat          POST /api/reply             (chat origin)
 //
+// Besides the pages, the shop serves a lab page at BlockingPath whose
+// button's click handler blocks the main thread for a known time, to check
+// what touchprobe reports as INP and blocking time.
+//
 // A slow page sleeps for its delay before it answers; the sleep ends early
 // when the client goes away or the shop closes. A broken page answers 500
 // after that delay: an error page for HTML routes and a JSON error for the
@@ -102,6 +106,16 @@ type Shop struct {
 	failNext map[string]int
 	requests map[string]int
 }
+
+// BlockingPath is the lab page whose button (#block, shown once its worker
+// is ready) runs a click handler that keeps the main thread busy with the
+// work an unthrottled thread does in 300 ms (or the milliseconds in ?ms=):
+// from the click on, a worker, which CPU throttling does not slow, runs the
+// same loop for that long, and the handler does as many rounds of it, so
+// that the load of the machine at that moment slows both alike. Under a CPU
+// slowdown of 4x the handler takes about 4 times as long. #done shows when
+// it has run.
+const BlockingPath = "/lab/blocking"
 
 // ValidPage reports whether name is one of Pages.
 func ValidPage(name string) bool {
@@ -333,14 +347,29 @@ func (s *Shop) Close() error {
 
 // Journey returns the embedded demo configuration (TOML text) pointed at this shop,
 // with the given schedule, e.g. "@every 15s". An empty schedule means "@every 1m".
-func (s *Shop) Journey(schedule string) string {
+// With profiles the journey runs under each of them, as many at once (the
+// demo shows desktop and mobile-4g side by side); without, under the
+// agent's default profile.
+func (s *Shop) Journey(schedule string, profiles ...string) string {
 	if schedule == "" {
 		schedule = defaultSchedule
 	}
-	return strings.NewReplacer(
+	text := strings.NewReplacer(
 		"{{url}}", tomlEscape(s.url),
 		"{{schedule}}", tomlEscape(schedule),
 	).Replace(journeyTOML)
+	if len(profiles) == 0 {
+		return text
+	}
+	// Each profile is a run of its own; the agent runs them side by side.
+	quoted := make([]string, len(profiles))
+	for i, p := range profiles {
+		quoted[i] = `"` + tomlEscape(p) + `"`
+	}
+	return strings.NewReplacer(
+		"\nconcurrency = 1\n", fmt.Sprintf("\nconcurrency = %d\n", len(profiles)),
+		"\nlabels = { brand = \"nordlys\" }\n", "\nlabels = { brand = \"nordlys\" }\nprofiles = ["+strings.Join(quoted, ", ")+"]\n",
+	).Replace(text)
 }
 
 // ExampleConfig returns the text of the reference configuration pointed at this shop.

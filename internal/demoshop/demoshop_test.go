@@ -11,11 +11,13 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
@@ -692,6 +694,15 @@ func TestJourneyAndExampleConfig(t *testing.T) {
 	}
 	if j := s.Journey(""); !strings.Contains(j, `schedule = "@every 1m"`) {
 		t.Errorf("empty schedule not defaulted")
+	}
+
+	// Under profiles, side by side: one run of each at once.
+	cfg, err := config.Parse([]byte(s.Journey("@every 15s", "desktop", "mobile-4g")), "demo.toml")
+	if err != nil {
+		t.Fatalf("the journey under two profiles does not load: %v", err)
+	}
+	if got := cfg.Journeys[0].Profiles; !slices.Equal(got, []string{"desktop", "mobile-4g"}) || cfg.Agent.Concurrency != 2 {
+		t.Errorf("profiles %q, concurrency %d; want desktop and mobile-4g, 2 at once", got, cfg.Agent.Concurrency)
 	}
 
 	e := s.ExampleConfig()

@@ -21,6 +21,12 @@ var shopCSS string
 //go:embed templates/shop.js
 var shopJS string
 
+// blockingHTML is the lab page whose button's click handler blocks the
+// main thread for a known time (BlockingPath).
+//
+//go:embed templates/blocking.html
+var blockingHTML []byte
+
 // pageTemplates holds one template set per page, each made of base.html
 // and the page's own file.
 var pageTemplates = func() map[string]*template.Template {
@@ -105,6 +111,13 @@ func (s *Shop) shopHandler() http.Handler {
 	mux.HandleFunc("GET /checkout/payment", s.inject("payment", failPage, s.paymentPage))
 	mux.HandleFunc("POST /checkout/pay", postPay)
 	mux.HandleFunc("GET /confirmation", s.inject("confirmation", failPage, s.confirmationPage))
+	mux.HandleFunc("GET "+BlockingPath, func(w http.ResponseWriter, r *http.Request) {
+		// Cross-origin isolation lets the page share memory with the
+		// worker that measures the work (SharedArrayBuffer).
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		writeBody(w, http.StatusOK, "text/html; charset=utf-8", blockingHTML)
+	})
 	mux.HandleFunc("/", s.notFound)
 	return mux
 }

@@ -17,6 +17,7 @@ const (
 	HTMLFile       = probes.HTMLFile
 	ConsoleFile    = probes.ConsoleFile
 	HARFile        = probes.HARFile
+	RunFile        = probes.RunFile
 )
 
 // ConsoleEntry is one console message or uncaught exception of a run.

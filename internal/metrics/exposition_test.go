@@ -26,7 +26,7 @@ func manyJourneys(n, steps int) *Metrics {
 		}
 		for s := range steps {
 			j.Steps = append(j.Steps, config.Step{
-				Name: fmt.Sprintf("step-%d", s), Touchpoint: "product", Action: "click", Budget: dur(3 * time.Second),
+				Name: fmt.Sprintf("step-%d", s), Touchpoint: "product", Action: "click", Budget: budget(3 * time.Second),
 			})
 		}
 		journeys[i] = j
@@ -48,7 +48,7 @@ func manyJourneys(n, steps int) *Metrics {
 			})
 		}
 		m.ObserveRun(r)
-		m.ObserveLag(j.Name, 20*time.Millisecond)
+		m.ObserveLag(j.Name, "", 20*time.Millisecond)
 	}
 	return m
 }

@@ -35,8 +35,8 @@ func TestRecordingDoesNotWaitForACollect(t *testing.T) {
 	go func() {
 		defer close(recorded)
 		m.ObserveRun(&probes.Result{Journey: "journey-0007", RunID: "fedcba987654", Start: start, Duration: time.Second, Status: probes.StatusSuccess})
-		m.ObserveSkip("journey-0008")
-		m.ObserveLag("journey-0009", time.Second)
+		m.ObserveSkip("journey-0008", "")
+		m.ObserveLag("journey-0009", "", time.Second)
 		m.SetBrowserUp(true)
 		m.BrowserRestarted()
 		m.SetArtifacts(1, 2)

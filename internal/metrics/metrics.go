@@ -210,12 +210,15 @@ func constMetric(d *def, labels prometheus.Labels, v float64) prometheus.Metric 
 }
 
 // SetJourneys declares the configured journeys, on start and on every
-// reload. A journey whose location, labels and steps (names, touchpoints,
-// budgets) are unchanged keeps its counters and histograms, so that a reload
-// does not look like a counter reset; any other journey starts afresh, and
-// journeys no longer configured disappear. intervals holds, by journey
-// name, the longest gap between two scheduled runs (the scheduler's
-// Interval); a journey without one has no interval series.
+// reload, each once per profile (j.Profiles; config.DefaultProfile when it
+// names none): every series carries a profile label, and two profiles of a
+// journey never share a series. A journey's profile whose location, labels
+// and steps (names, touchpoints, budgets) are unchanged keeps its counters
+// and histograms, so that a reload does not look like a counter reset; any
+// other starts afresh, and journeys and profiles no longer configured
+// disappear. intervals holds, by journey name, the longest gap between two
+// scheduled runs (the scheduler's Interval); a journey without one has no
+// interval series.
 func (m *Metrics) SetJourneys(location string, journeys []config.Journey, intervals map[string]time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -223,21 +226,45 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 	m.location = location
 	next := make(map[string]*journeyMetrics, len(journeys))
 	for _, j := range journeys {
-		fp := fingerprint(location, j) + " histograms " + m.histograms
-		jm, ok := m.journeys[j.Name]
-		if !ok || jm.fingerprint != fp {
-			jm = newJourneyMetrics(location, j, fp, m.histograms)
+		for _, profile := range journeyProfiles(j) {
+			key := journeyKey(j.Name, profile)
+			if _, dup := next[key]; dup {
+				continue
+			}
+			fp := fingerprint(location, j, profile) + " histograms " + m.histograms
+			jm, ok := m.journeys[key]
+			if !ok || jm.fingerprint != fp {
+				jm = newJourneyMetrics(location, j, profile, fp, m.histograms)
+			}
+			// The schedule is not part of the fingerprint: a new schedule
+			// changes this value, not the series.
+			if iv := intervals[j.Name]; iv > 0 {
+				jm.gauge(journeyIntervalSeconds).Set(iv.Seconds())
+			} else {
+				delete(jm.series, seriesKey(journeyIntervalSeconds))
+			}
+			next[key] = jm
 		}
-		// The schedule is not part of the fingerprint: a new schedule
-		// changes this value, not the series.
-		if iv := intervals[j.Name]; iv > 0 {
-			jm.gauge(journeyIntervalSeconds).Set(iv.Seconds())
-		} else {
-			delete(jm.series, seriesKey(journeyIntervalSeconds))
-		}
-		next[j.Name] = jm
 	}
 	m.journeys = next
+}
+
+// journeyProfiles are the profiles j runs under: the ones it names, or the
+// default profile.
+func journeyProfiles(j config.Journey) []string {
+	if len(j.Profiles) == 0 {
+		return []string{config.DefaultProfile}
+	}
+	return j.Profiles
+}
+
+// journeyKey identifies one journey's series under one profile. A result
+// without a profile counts as the default profile's.
+func journeyKey(journey, profile string) string {
+	if profile == "" {
+		profile = config.DefaultProfile
+	}
+	return journey + "\x00" + profile
 }
 
 // SetExternalURL records the URL under which the agent is reached, which
@@ -256,7 +283,7 @@ func (m *Metrics) ObserveRun(r *probes.Result) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	j, ok := m.journeys[r.Journey]
+	j, ok := m.journeys[journeyKey(r.Journey, r.Profile)]
 	if !ok {
 		return
 	}
@@ -276,35 +303,41 @@ func (m *Metrics) ObserveAttempt(r *probes.Result) {
 		// The last attempt of a flaky run passed.
 		result = ResultSuccess
 	}
-	if j, ok := m.journeys[r.Journey]; ok {
+	if j, ok := m.journeys[journeyKey(r.Journey, r.Profile)]; ok {
 		j.counter(journeyAttemptsTotal, result).Inc()
 	}
 }
 
-// SetMuted records whether a maintenance window holds a journey's alerts.
+// SetMuted records whether a maintenance window holds a journey's alerts,
+// under every profile it runs.
 func (m *Metrics) SetMuted(journey string, muted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if j, ok := m.journeys[journey]; ok {
-		j.gauge(journeyMuted).Set(boolFloat(muted))
+	prefix := journeyKey(journey, "x")
+	prefix = prefix[:len(prefix)-1]
+	for key, j := range m.journeys {
+		if strings.HasPrefix(key, prefix) {
+			j.gauge(journeyMuted).Set(boolFloat(muted))
+		}
 	}
 }
 
-// ObserveSkip records a run that did not start because the previous one
-// still ran.
-func (m *Metrics) ObserveSkip(journey string) {
+// ObserveSkip records a run of the journey under profile that did not
+// start because the previous one still ran.
+func (m *Metrics) ObserveSkip(journey, profile string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if j, ok := m.journeys[journey]; ok {
+	if j, ok := m.journeys[journeyKey(journey, profile)]; ok {
 		j.counter(journeyRunsTotal, ResultSkipped).Inc()
 	}
 }
 
-// ObserveLag records how late a run started against its schedule.
-func (m *Metrics) ObserveLag(journey string, lag time.Duration) {
+// ObserveLag records how late a run of the journey under profile started
+// against its schedule.
+func (m *Metrics) ObserveLag(journey, profile string, lag time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if j, ok := m.journeys[journey]; ok {
+	if j, ok := m.journeys[journeyKey(journey, profile)]; ok {
 		j.gauge(scheduleLagSeconds).Set(lag.Seconds())
 	}
 }
@@ -343,19 +376,21 @@ func (m *Metrics) SetReload(ok bool, at time.Time) {
 	}
 }
 
-// journeyMetrics holds every series of one journey. series is keyed by
-// metric name and the values of the labels after "journey", so series can
+// journeyMetrics holds every series of one journey under one profile.
+// series is keyed by metric name and the values of the labels after
+// "profile", so series can
 // be created when they first have something to say and dropped when they
 // no longer do.
 type journeyMetrics struct {
 	fingerprint string
 	// histograms is one of config.HistogramModes.
 	histograms string
-	// base holds location, the journey's own labels and journey.
-	base   prometheus.Labels
-	steps  []*stepMetrics
-	byName map[string]*stepMetrics
-	series map[string]prometheus.Collector
+	// base holds location, the journey's own labels, journey and profile.
+	base    prometheus.Labels
+	profile string
+	steps   []*stepMetrics
+	byName  map[string]*stepMetrics
+	series  map[string]prometheus.Collector
 }
 
 type stepMetrics struct {
@@ -366,7 +401,7 @@ type stepMetrics struct {
 	timings []string
 }
 
-func newJourneyMetrics(location string, j config.Journey, fp, histograms string) *journeyMetrics {
+func newJourneyMetrics(location string, j config.Journey, profile, fp, histograms string) *journeyMetrics {
 	base := prometheus.Labels{}
 	for k, v := range j.Labels {
 		if CheckJourneyLabels(map[string]string{k: v}) != nil {
@@ -378,11 +413,13 @@ func newJourneyMetrics(location string, j config.Journey, fp, histograms string)
 	}
 	base["location"] = labelValue(location)
 	base["journey"] = labelValue(j.Name)
+	base["profile"] = labelValue(profile)
 
 	jm := &journeyMetrics{
 		fingerprint: fp,
 		histograms:  histograms,
 		base:        base,
+		profile:     profile,
 		byName:      map[string]*stepMetrics{},
 		series:      map[string]prometheus.Collector{},
 	}
@@ -404,11 +441,11 @@ func newJourneyMetrics(location string, j config.Journey, fp, histograms string)
 		sm := &stepMetrics{
 			name:       name,
 			touchpoint: labelValue(s.Touchpoint),
-			buckets:    stepBuckets(s.Budget.Duration),
+			buckets:    stepBuckets(s.Budget.For(profile)),
 		}
 		jm.steps = append(jm.steps, sm)
 		jm.byName[name] = sm
-		jm.gauge(stepBudgetSeconds, sm.name, sm.touchpoint).Set(s.Budget.Seconds())
+		jm.gauge(stepBudgetSeconds, sm.name, sm.touchpoint).Set(s.Budget.For(profile).Seconds())
 		jm.counter(stepOverBudgetTotal, sm.name, sm.touchpoint)
 		jm.gauge(stepConsecutiveOverBudgetRuns, sm.name, sm.touchpoint)
 		jm.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint)
@@ -468,6 +505,9 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 		if s.Page != nil {
 			j.observePage(sm, s.Page)
 		}
+		if s.Status == probes.StepOK {
+			j.observeInteraction(sm, s.Interaction)
+		}
 	}
 	// A step missing from the result did not run, e.g. the browser died
 	// before the journey reached it.
@@ -508,6 +548,24 @@ func (j *journeyMetrics) observePage(sm *stepMetrics, p *probes.PageMetrics) {
 	j.gauge(pageRequests, sm.name).Set(float64(p.Requests))
 }
 
+// Timing label values of how the page responded to a step's input.
+const (
+	TimingINP = "inp"
+	TimingTBT = "tbt"
+)
+
+// observeInteraction records the step's INP and total blocking time; a
+// step whose last run could not say drops them.
+func (j *journeyMetrics) observeInteraction(sm *stepMetrics, im *probes.InteractionMetrics) {
+	if im == nil {
+		delete(j.series, seriesKey(pageTimingSeconds, sm.name, TimingINP))
+		delete(j.series, seriesKey(pageTimingSeconds, sm.name, TimingTBT))
+		return
+	}
+	j.gauge(pageTimingSeconds, sm.name, TimingINP).Set(im.INP.Seconds())
+	j.gauge(pageTimingSeconds, sm.name, TimingTBT).Set(im.TBT.Seconds())
+}
+
 // observe records d in h with the run's id as its exemplar, which leads
 // from a point on a graph to the run's page.
 func observe(h prometheus.Histogram, d time.Duration, runID string) {
@@ -541,13 +599,13 @@ func (j *journeyMetrics) histogram(d *def, buckets []float64, values ...string) 
 }
 
 // get returns the series of d for the given values of d's labels after
-// "journey", creating it on first use.
+// "profile", creating it on first use.
 func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometheus.Collector {
 	key := seriesKey(d, values...)
 	if c, ok := j.series[key]; ok {
 		return c
 	}
-	extra := d.Labels[slices.Index(d.Labels, "journey")+1:]
+	extra := d.Labels[slices.Index(d.Labels, "profile")+1:]
 	if len(extra) != len(values) {
 		panic(fmt.Sprintf("metrics: %s takes %d label values, got %d", d.Name, len(extra), len(values)))
 	}
@@ -606,14 +664,14 @@ func stepBuckets(budget time.Duration) []float64 {
 // fingerprint is what decides whether a journey keeps its state across a
 // reload: anything that changes a label set or a bucket layout must change
 // it, and nothing else should.
-func fingerprint(location string, j config.Journey) string {
+func fingerprint(location string, j config.Journey, profile string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%q", location)
+	fmt.Fprintf(&b, "%q profile %q", location, profile)
 	for _, k := range slices.Sorted(maps.Keys(j.Labels)) {
 		fmt.Fprintf(&b, " %q=%q", k, j.Labels[k])
 	}
 	for _, s := range j.Steps {
-		fmt.Fprintf(&b, " step %q %q %d", s.Name, s.Touchpoint, s.Budget.Duration)
+		fmt.Fprintf(&b, " step %q %q %d", s.Name, s.Touchpoint, s.Budget.For(profile))
 	}
 	return b.String()
 }

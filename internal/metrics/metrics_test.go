@@ -30,6 +30,8 @@ var start = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func dur(d time.Duration) config.Duration { return config.Duration{Duration: d} }
 
+func budget(d time.Duration) config.Budget { return config.Budget{Duration: d} }
+
 func checkout() config.Journey {
 	return config.Journey{
 		Name:     "checkout",
@@ -37,9 +39,9 @@ func checkout() config.Journey {
 		Timeout:  dur(2 * time.Minute),
 		Labels:   map[string]string{"brand": "nordlys"},
 		Steps: []config.Step{
-			{Name: "home", Touchpoint: "landing", Action: "navigate", Budget: dur(2 * time.Second)},
-			{Name: "product", Touchpoint: "product", Action: "click", Budget: dur(2200 * time.Millisecond)},
-			{Name: "pay", Touchpoint: "checkout", Action: "click", Budget: dur(3 * time.Second)},
+			{Name: "home", Touchpoint: "landing", Action: "navigate", Budget: budget(2 * time.Second)},
+			{Name: "product", Touchpoint: "product", Action: "click", Budget: budget(2200 * time.Millisecond)},
+			{Name: "pay", Touchpoint: "checkout", Action: "click", Budget: budget(3 * time.Second)},
 		},
 	}
 }
@@ -51,7 +53,7 @@ func support() config.Journey {
 		Timeout:  dur(time.Minute),
 		Labels:   map[string]string{"team": "care", "tier": "gold"},
 		Steps: []config.Step{
-			{Name: "chat", Touchpoint: "chat", Action: "chat", Budget: dur(5 * time.Second)},
+			{Name: "chat", Touchpoint: "chat", Action: "chat", Budget: budget(5 * time.Second)},
 		},
 	}
 }
@@ -122,7 +124,7 @@ func TestGolden(t *testing.T) {
 		}},
 		{"success", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
-			m.ObserveLag("checkout", 150*time.Millisecond)
+			m.ObserveLag("checkout", "", 150*time.Millisecond)
 			m.ObserveRun(successRun())
 		}},
 		{"failure", func(m *Metrics) {
@@ -136,9 +138,9 @@ func TestGolden(t *testing.T) {
 		}},
 		{"skip", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
-			m.ObserveSkip("checkout")
-			m.ObserveSkip("checkout")
-			m.ObserveSkip("unknown")
+			m.ObserveSkip("checkout", "")
+			m.ObserveSkip("checkout", "")
+			m.ObserveSkip("unknown", "")
 		}},
 		{"error_before_steps", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
@@ -177,6 +179,31 @@ func TestGolden(t *testing.T) {
 			m.ObserveRun(successRun())
 			m.ObserveRun(supportRun())
 		}},
+		{"two_profiles", func(m *Metrics) {
+			// Each profile has series of its own: the mobile run over
+			// budget and its skip do not touch the desktop's.
+			c := checkout()
+			c.Profiles = []string{"desktop", "mobile-4g"}
+			c.Steps = c.Steps[:2]
+			// The phone's landing budget is its own: its gauge and its
+			// histogram's bucket say 1.5s, the desktop's 2s.
+			c.Steps[0].Budget.Profiles = map[string]time.Duration{"mobile-4g": 1500 * time.Millisecond}
+			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
+			desktop := successRun()
+			desktop.Profile = "desktop"
+			desktop.Steps = desktop.Steps[:2]
+			mobile := overBudgetRun()
+			mobile.Profile = "mobile-4g"
+			mobile.Steps = mobile.Steps[:2]
+			// The phone's click responded slowly: its INP and blocking
+			// time are the step's.
+			mobile.Steps[1].Interaction = &probes.InteractionMetrics{Interactions: 1, INP: 248 * time.Millisecond, TBT: 120 * time.Millisecond}
+			m.ObserveRun(desktop)
+			m.ObserveRun(mobile)
+			m.ObserveSkip("checkout", "mobile-4g")
+			m.ObserveLag("checkout", "desktop", 150*time.Millisecond)
+			m.ObserveRun(&probes.Result{Journey: "checkout", Profile: "slow-3g", Status: probes.StatusSuccess})
+		}},
 		{"reload_drops_and_keeps", func(m *Metrics) {
 			m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 			m.ObserveRun(successRun())
@@ -193,7 +220,7 @@ func TestGolden(t *testing.T) {
 			m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 			m.ObserveRun(successRun())
 			c := checkout()
-			c.Steps[2].Budget = dur(4 * time.Second)
+			c.Steps[2].Budget = budget(4 * time.Second)
 			m.SetJourneys("oslo", []config.Journey{c}, intervals([]config.Journey{c}))
 		}},
 		{"agent", func(m *Metrics) {
@@ -324,7 +351,7 @@ func TestDocs(t *testing.T) {
 	m.SetJourneys("oslo", []config.Journey{checkout(), support()}, intervals([]config.Journey{checkout(), support()}))
 	m.ObserveRun(successRun())
 	m.ObserveRun(failedRun())
-	m.ObserveLag("checkout", time.Second)
+	m.ObserveLag("checkout", "", time.Second)
 	m.SetReload(true, start)
 	mfs := gather(t, NewRegistry(m))
 
@@ -452,9 +479,9 @@ func TestConcurrentUse(t *testing.T) {
 					m.ObserveRun(supportRun())
 				case 2:
 					m.ObserveRun(failedRun())
-					m.ObserveSkip("checkout")
+					m.ObserveSkip("checkout", "")
 				case 3:
-					m.ObserveLag("support", time.Second)
+					m.ObserveLag("support", "", time.Second)
 					m.BrowserRestarted()
 					m.SetReload(k%3 == 0, start)
 				case 4:

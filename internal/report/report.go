@@ -44,17 +44,20 @@ func Text(w io.Writer, results []*probes.Result) error {
 		}
 		fmt.Fprintf(w, "journey %q%s  run %s  %s  %s\n", r.Journey, profile, r.RunID, headline, seconds(r.Duration))
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "#\tSTEP\tTOUCHPOINT\tTIME\tBUDGET\tVERDICT\tLCP\tTTFB\t")
+		fmt.Fprintln(tw, "#\tSTEP\tTOUCHPOINT\tTIME\tBUDGET\tVERDICT\tLCP\tTTFB\tINP\tTBT\t")
 		for _, s := range r.Steps {
-			lcp, ttfb := "", ""
+			lcp, ttfb, inp, tbt := "", "", "", ""
 			if s.Page != nil {
 				lcp, ttfb = optSeconds(s.Page.LCP), optSeconds(s.Page.TTFB)
+			}
+			if im := s.Interaction; im != nil {
+				inp, tbt = seconds(im.INP), seconds(im.TBT)
 			}
 			t := seconds(s.Duration)
 			if s.Status == probes.StepNotRun {
 				t = ""
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Index+1, s.Name, s.Touchpoint, t, seconds(s.Budget), Verdict(s), lcp, ttfb)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s.Index+1, s.Name, s.Touchpoint, t, seconds(s.Budget), Verdict(s), lcp, ttfb, inp, tbt)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -89,21 +92,40 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		FCP              float64 `json:"fcp_seconds"`
 		LCP              float64 `json:"lcp_seconds"`
 		CLS              float64 `json:"cls"`
+		TBT              float64 `json:"tbt_seconds"`
 		TransferBytes    int64   `json:"transfer_bytes"`
 		Requests         int     `json:"requests"`
 	}
+	type script struct {
+		URL      string  `json:"url,omitempty"`
+		Function string  `json:"function,omitempty"`
+		Invoker  string  `json:"invoker,omitempty"`
+		Duration float64 `json:"duration_seconds"`
+	}
+	type frame struct {
+		Duration float64  `json:"duration_seconds"`
+		Blocking float64  `json:"blocking_seconds"`
+		Scripts  []script `json:"scripts"`
+	}
+	type interaction struct {
+		Interactions int     `json:"interactions"`
+		INP          float64 `json:"inp_seconds"`
+		TBT          float64 `json:"tbt_seconds"`
+		LongFrames   []frame `json:"long_animation_frames"`
+	}
 	type step struct {
-		Name       string  `json:"name"`
-		Touchpoint string  `json:"touchpoint"`
-		Action     string  `json:"action"`
-		Status     string  `json:"status"`
-		Verdict    string  `json:"verdict"`
-		Duration   float64 `json:"duration_seconds"`
-		Budget     float64 `json:"budget_seconds"`
-		OverBudget bool    `json:"over_budget"`
-		Reason     string  `json:"reason,omitempty"`
-		Message    string  `json:"message,omitempty"`
-		Page       *page   `json:"page,omitempty"`
+		Name        string       `json:"name"`
+		Touchpoint  string       `json:"touchpoint"`
+		Action      string       `json:"action"`
+		Status      string       `json:"status"`
+		Verdict     string       `json:"verdict"`
+		Duration    float64      `json:"duration_seconds"`
+		Budget      float64      `json:"budget_seconds"`
+		OverBudget  bool         `json:"over_budget"`
+		Reason      string       `json:"reason,omitempty"`
+		Message     string       `json:"message,omitempty"`
+		Page        *page        `json:"page,omitempty"`
+		Interaction *interaction `json:"interaction,omitempty"`
 	}
 	type evidence struct {
 		Dir   string   `json:"dir"`
@@ -135,7 +157,17 @@ func JSON(w io.Writer, results []*probes.Result) error {
 				Duration: s.Duration.Seconds(), Budget: s.Budget.Seconds(), OverBudget: s.OverBudget(), Reason: string(s.Reason), Message: s.Message}
 			if p := s.Page; p != nil {
 				js.Page = &page{URL: p.URL, Status: p.Status, TTFB: p.TTFB.Seconds(), DOMContentLoaded: p.DOMContentLoaded.Seconds(),
-					Load: p.Load.Seconds(), FCP: p.FCP.Seconds(), LCP: p.LCP.Seconds(), CLS: p.CLS, TransferBytes: p.TransferBytes, Requests: p.Requests}
+					Load: p.Load.Seconds(), FCP: p.FCP.Seconds(), LCP: p.LCP.Seconds(), CLS: p.CLS, TBT: max(0, p.TBT.Seconds()), TransferBytes: p.TransferBytes, Requests: p.Requests}
+			}
+			if im := s.Interaction; im != nil {
+				js.Interaction = &interaction{Interactions: im.Interactions, INP: im.INP.Seconds(), TBT: im.TBT.Seconds(), LongFrames: []frame{}}
+				for _, f := range im.LongFrames {
+					jf := frame{Duration: f.Duration.Seconds(), Blocking: f.Blocking.Seconds(), Scripts: []script{}}
+					for _, sc := range f.Scripts {
+						jf.Scripts = append(jf.Scripts, script{URL: sc.URL, Function: sc.Function, Invoker: sc.Invoker, Duration: sc.Duration.Seconds()})
+					}
+					js.Interaction.LongFrames = append(js.Interaction.LongFrames, jf)
+				}
 			}
 			jr.Steps = append(jr.Steps, js)
 		}

@@ -27,7 +27,9 @@ func passed() *probes.Result {
 				Page: &probes.PageMetrics{URL: "https://shop.example/", Status: 200, TTFB: ms(120), DOMContentLoaded: ms(400), Load: ms(700), FCP: ms(300), LCP: ms(650), CLS: 0.02, TransferBytes: 123456, Requests: 17}},
 			{Index: 1, Name: "accept cookies", Action: "click", Status: probes.StepSkipped, Duration: ms(5), Budget: ms(3000)},
 			{Index: 2, Name: "product page", Touchpoint: "product", Action: "click", Status: probes.StepOK, Duration: ms(1528), Budget: ms(2000),
-				Page: &probes.PageMetrics{URL: "https://shop.example/p/1", Status: 200, TTFB: ms(90)}},
+				Page: &probes.PageMetrics{URL: "https://shop.example/p/1", Status: 200, TTFB: ms(90)},
+				Interaction: &probes.InteractionMetrics{Interactions: 1, INP: ms(312), TBT: ms(254), LongFrames: []probes.LongFrame{{Duration: ms(330), Blocking: ms(254),
+					Scripts: []probes.FrameScript{{URL: "https://shop.example/app.js", Function: "addToBasket", Invoker: "BUTTON#buy.onclick", Duration: ms(301)}}}}}},
 		}}
 }
 
@@ -124,14 +126,27 @@ func TestJSON(t *testing.T) {
 		Requests      int     `json:"requests"`
 	}
 	type step struct {
-		Name       string  `json:"name"`
-		Status     string  `json:"status"`
-		Verdict    string  `json:"verdict"`
-		Duration   float64 `json:"duration_seconds"`
-		Budget     float64 `json:"budget_seconds"`
-		OverBudget bool    `json:"over_budget"`
-		Reason     *string `json:"reason"`
-		Page       *page   `json:"page"`
+		Name        string  `json:"name"`
+		Status      string  `json:"status"`
+		Verdict     string  `json:"verdict"`
+		Duration    float64 `json:"duration_seconds"`
+		Budget      float64 `json:"budget_seconds"`
+		OverBudget  bool    `json:"over_budget"`
+		Reason      *string `json:"reason"`
+		Page        *page   `json:"page"`
+		Interaction *struct {
+			Interactions int     `json:"interactions"`
+			INP          float64 `json:"inp_seconds"`
+			TBT          float64 `json:"tbt_seconds"`
+			LongFrames   []struct {
+				Duration float64 `json:"duration_seconds"`
+				Scripts  []struct {
+					URL      string  `json:"url"`
+					Invoker  string  `json:"invoker"`
+					Duration float64 `json:"duration_seconds"`
+				} `json:"scripts"`
+			} `json:"long_animation_frames"`
+		} `json:"interaction"`
 	}
 	type doc struct {
 		Runs []struct {
@@ -176,6 +191,14 @@ func TestJSON(t *testing.T) {
 	}
 	if pg := p.Steps[0].Page; pg == nil || pg.URL != "https://shop.example/" || pg.Status != 200 || pg.TTFB != 0.12 || pg.LCP != 0.65 || pg.CLS != 0.02 || pg.TransferBytes != 123456 || pg.Requests != 17 {
 		t.Errorf("landing page metrics: %+v", p.Steps[0].Page)
+	}
+	// The click's INP, blocking time, and the script that blocked.
+	if im := p.Steps[2].Interaction; im == nil || im.Interactions != 1 || im.INP != 0.312 || im.TBT != 0.254 || len(im.LongFrames) != 1 ||
+		len(im.LongFrames[0].Scripts) != 1 || im.LongFrames[0].Scripts[0].URL != "https://shop.example/app.js" || im.LongFrames[0].Scripts[0].Invoker != "BUTTON#buy.onclick" {
+		t.Errorf("product page interaction: %+v", im)
+	}
+	if p.Steps[0].Interaction != nil {
+		t.Errorf("a navigation has interaction metrics: %+v", p.Steps[0].Interaction)
 	}
 	if p.Steps[1].Page != nil || p.Steps[0].Reason != nil {
 		t.Errorf("a step without a page or reason has one: %+v", p.Steps[:2])

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -55,7 +56,7 @@ func TestKeepsTheNewestOfEachJourney(t *testing.T) {
 				if got := ids(s.Recent(j)); !slices.Equal(got, want) {
 					t.Errorf("Recent(%s) = %v, want %v", j, got, want)
 				}
-				last := s.Last(j)
+				last := s.Last(j, "")
 				if want := tt.wantL[j]; (last == nil) != (want == "") || last != nil && last.RunID != want {
 					t.Errorf("Last(%s) = %v, want %q", j, last, want)
 				}
@@ -122,7 +123,7 @@ func TestRetain(t *testing.T) {
 			s.Add(result("checkout", 0))
 			s.Add(result("checkout", 1))
 			s.Add(result("search", 2))
-			s.Retain(tt.retain)
+			s.Retain(func(j, _ string) bool { return tt.retain[j] })
 			for j, n := range tt.want {
 				if got := len(s.Recent(j)); got != n {
 					t.Errorf("%s has %d results, want %d", j, got, n)
@@ -130,7 +131,7 @@ func TestRetain(t *testing.T) {
 			}
 			// A retained journey goes on keeping runs.
 			s.Add(result("checkout", 3))
-			if r := s.Last("checkout"); r == nil || r.RunID != "checkout-3" {
+			if r := s.Last("checkout", ""); r == nil || r.RunID != "checkout-3" {
 				t.Errorf("Last after Retain and Add = %v", r)
 			}
 		})
@@ -183,7 +184,7 @@ func TestConcurrentAddAndRead(t *testing.T) {
 						}
 						last[w] = n
 					}
-					if l := s.Last(j); l != nil && l.Journey != j {
+					if l := s.Last(j, ""); l != nil && l.Journey != j {
 						report("Last(%s) is a run of %s", j, l.Journey)
 					}
 				}
@@ -192,7 +193,7 @@ func TestConcurrentAddAndRead(t *testing.T) {
 	}
 	wg.Go(func() {
 		for range runs {
-			s.Retain(map[string]bool{"checkout": true, "search": true})
+			s.Retain(func(string, string) bool { return true })
 		}
 	})
 	wg.Wait()
@@ -204,5 +205,39 @@ func TestConcurrentAddAndRead(t *testing.T) {
 		if got := len(s.Recent(j)); got != keep {
 			t.Errorf("%s: %d results at the end, want %d", j, got, keep)
 		}
+	}
+}
+
+// Two profiles of one journey keep their own last runs: a busy profile
+// never pushes out the other's, Recent merges them by start time, Find
+// finds either, and Retain drops a profile no longer configured.
+func TestProfilesKeepTheirOwnRuns(t *testing.T) {
+	s := New(2)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	add := func(profile string, n int) {
+		s.Add(&probes.Result{Journey: "shop", Profile: profile, RunID: fmt.Sprintf("%s-%d", profile, n), Start: start.Add(time.Duration(n) * time.Second)})
+	}
+	add("mobile-4g", 0)
+	for n := 1; n <= 4; n++ {
+		add("desktop", n)
+	}
+	if r := s.Last("shop", "mobile-4g"); r == nil || r.RunID != "mobile-4g-0" {
+		t.Errorf("Last(mobile-4g) = %v, want the only mobile run", r)
+	}
+	if r := s.Last("shop", "desktop"); r == nil || r.RunID != "desktop-4" {
+		t.Errorf("Last(desktop) = %v, want desktop-4", r)
+	}
+	if got, want := ids(s.Recent("shop")), []string{"mobile-4g-0", "desktop-3", "desktop-4"}; !slices.Equal(got, want) {
+		t.Errorf("Recent = %v, want %v", got, want)
+	}
+	if got, want := ids(s.RecentProfile("shop", "desktop")), []string{"desktop-3", "desktop-4"}; !slices.Equal(got, want) {
+		t.Errorf("RecentProfile(desktop) = %v, want %v", got, want)
+	}
+	if r := s.Find("shop", "mobile-4g-0"); r == nil {
+		t.Error("Find did not find the mobile run")
+	}
+	s.Retain(func(_, profile string) bool { return profile == "desktop" })
+	if r := s.Last("shop", "mobile-4g"); r != nil {
+		t.Errorf("a dropped profile kept its run %s", r.RunID)
 	}
 }

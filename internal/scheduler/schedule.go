@@ -17,7 +17,8 @@ const maxSpread = 30 * time.Second
 //
 // Journeys configured alike would otherwise all fire at the same instant and
 // fight for the browser and the concurrency slots. Each journey is therefore
-// shifted by an amount derived from an FNV-1a hash of its name, which is the
+// shifted by an amount derived from an FNV-1a hash of its name (and profile:
+// the profiles of a journey spread too, see Job.Key), which is the
 // same on every start and every machine:
 //
 //   - "@every D" is phase-locked to the Unix epoch: the journey runs at the
@@ -101,9 +102,9 @@ func (s schedule) shift(period time.Duration) time.Duration {
 // the job's offset applied. It is what the scheduler itself uses, so a page
 // can show "next run" without asking the scheduler.
 func NextAfter(job Job, t time.Time) (time.Time, error) {
-	s, err := parse(job.Name, job.Spec, t)
+	s, err := parse(job.Key(), job.Spec, t)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("job %q: %w", job.Name, err)
+		return time.Time{}, fmt.Errorf("job %s: %w", job.quoted(), err)
 	}
 	return s.next(t)
 }
@@ -117,7 +118,7 @@ const intervalRuns = 64
 // last run from a quiet schedule. It reports false for a job that does not
 // run.
 func Interval(job Job, now time.Time) (time.Duration, bool) {
-	s, err := parse(job.Name, job.Spec, now)
+	s, err := parse(job.Key(), job.Spec, now)
 	if err != nil {
 		return 0, false
 	}

@@ -7,15 +7,21 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
 )
 
-// Job is one journey as the scheduler sees it.
+// Job is one journey under one profile as the scheduler sees it. Each
+// profile of a journey is a job of its own: its own schedule offset, its own
+// run in flight, its own skips.
 type Job struct {
 	Name string
+	// Profile is the profile the run is made under; empty for a job that
+	// has none.
+	Profile string
 	// Spec is a schedule as config.ParseSchedule accepts it: five or six
 	// cron fields (seconds optional), a descriptor such as "@hourly", or
 	// "@every 1m".
@@ -33,6 +39,44 @@ type Job struct {
 // and its Version, so that an unchanged journey keeps its schedule.
 func JobFor(j *config.Journey) Job {
 	return Job{Name: j.Name, Spec: j.Schedule, Timeout: j.Timeout.Duration, Version: j.Version()}
+}
+
+// JobsFor is one job per profile of journey j, in the journey's order:
+// each profile is its own run with its own schedule offset.
+func JobsFor(cfg *config.Config, j *config.Journey) []Job {
+	profiles := cfg.JourneyProfiles(j)
+	jobs := make([]Job, 0, len(profiles))
+	for _, p := range profiles {
+		job := JobFor(j)
+		job.Profile = p.Name
+		jobs = append(jobs, job)
+	}
+	return jobs
+}
+
+// Key identifies the job among all jobs: its journey and its profile.
+func (j Job) Key() string {
+	if j.Profile == "" {
+		return j.Name
+	}
+	return j.Name + "\x00" + j.Profile
+}
+
+// String names the job for people: the journey, and its profile in
+// parentheses when it has one.
+func (j Job) String() string {
+	if j.Profile == "" {
+		return j.Name
+	}
+	return j.Name + " (" + j.Profile + ")"
+}
+
+// quoted names the job in an error: the journey quoted, and its profile.
+func (j Job) quoted() string {
+	if j.Profile == "" {
+		return fmt.Sprintf("%q", j.Name)
+	}
+	return fmt.Sprintf("%q (profile %q)", j.Name, j.Profile)
 }
 
 // RunFunc runs one job once. ctx carries the run's deadline and is
@@ -143,21 +187,21 @@ func (s *Scheduler) Prepare(jobs []Job) (*Plan, error) {
 			errs = append(errs, errors.New("job with an empty name"))
 			continue
 		}
-		if _, dup := parsed[j.Name]; dup {
-			errs = append(errs, fmt.Errorf("job %q: listed twice", j.Name))
+		if _, dup := parsed[j.Key()]; dup {
+			errs = append(errs, fmt.Errorf("job %s: listed twice", j.quoted()))
 			continue
 		}
 		if j.Timeout <= 0 {
-			errs = append(errs, fmt.Errorf("job %q: timeout %v is not positive", j.Name, j.Timeout))
+			errs = append(errs, fmt.Errorf("job %s: timeout %v is not positive", j.quoted(), j.Timeout))
 		}
-		sc, err := parse(j.Name, j.Spec, now)
+		sc, err := parse(j.Key(), j.Spec, now)
 		if err == nil {
 			_, err = sc.next(now)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("job %q: %w", j.Name, err))
+			errs = append(errs, fmt.Errorf("job %s: %w", j.quoted(), err))
 		}
-		parsed[j.Name] = sc
+		parsed[j.Key()] = sc
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
@@ -186,19 +230,19 @@ func (s *Scheduler) Apply(p *Plan) {
 	jobs, parsed := p.jobs, p.parsed
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for name, js := range s.jobs {
-		if _, keep := parsed[name]; keep {
+	for key, js := range s.jobs {
+		if _, keep := parsed[key]; keep {
 			continue
 		}
 		s.stopLoop(js)
-		delete(s.jobs, name)
-		if r, ok := s.inflight[name]; ok {
+		delete(s.jobs, key)
+		if r, ok := s.inflight[key]; ok {
 			r.cancel()
 		}
-		s.logger.Info("journey unscheduled", "journey", name)
+		s.logger.Info("journey unscheduled", "journey", js.job.Name, "profile", js.job.Profile)
 	}
 	for _, j := range jobs {
-		old, ok := s.jobs[j.Name]
+		old, ok := s.jobs[j.Key()]
 		if ok && old.job.Spec == j.Spec && old.job.Version == j.Version {
 			old.job = j
 			continue
@@ -206,12 +250,12 @@ func (s *Scheduler) Apply(p *Plan) {
 		if ok {
 			s.stopLoop(old)
 		}
-		js := &jobState{job: j, sched: parsed[j.Name]}
-		s.jobs[j.Name] = js
+		js := &jobState{job: j, sched: parsed[j.Key()]}
+		s.jobs[j.Key()] = js
 		if s.state == scheduling {
 			s.startLoop(js)
 		}
-		s.logger.Info("journey scheduled", "journey", j.Name, "spec", j.Spec, "restarted", ok)
+		s.logger.Info("journey scheduled", "journey", j.Name, "profile", j.Profile, "spec", j.Spec, "restarted", ok)
 	}
 }
 
@@ -275,17 +319,27 @@ func (s *Scheduler) Stop(grace time.Duration) {
 	<-done
 }
 
-// RunNow starts a run of the job now, subject to the concurrency limit. It
-// reports false if the job is unknown, already has a run in flight, or the
-// scheduler has stopped.
+// RunNow starts a run of every profile of the journey called name now,
+// subject to the concurrency limit. It reports whether any started: false
+// if the journey is unknown, every profile already has a run in flight, or
+// the scheduler has stopped.
 func (s *Scheduler) RunNow(name string) bool {
 	s.mu.Lock()
-	js, ok := s.jobs[name]
-	s.mu.Unlock()
-	if !ok {
-		return false
+	var matched []*jobState
+	for _, js := range s.jobs {
+		if js.job.Name == name {
+			matched = append(matched, js)
+		}
 	}
-	return s.trigger(js, time.Now(), true)
+	s.mu.Unlock()
+	slices.SortFunc(matched, func(a, b *jobState) int { return strings.Compare(a.job.Profile, b.job.Profile) })
+	started := false
+	for _, js := range matched {
+		if s.trigger(js, time.Now(), true) {
+			started = true
+		}
+	}
+	return started
 }
 
 // SetConcurrency changes how many runs may be in flight at once. Lowering
@@ -295,27 +349,32 @@ func (s *Scheduler) SetConcurrency(n int) {
 }
 
 // Running lists, sorted, the jobs with a run in flight, including runs
-// still waiting for a concurrency slot.
+// still waiting for a concurrency slot, as Job.String names them.
 func (s *Scheduler) Running() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	names := make([]string, 0, len(s.inflight))
-	for name := range s.inflight {
-		names = append(names, name)
+	for key := range s.inflight {
+		if js, ok := s.jobs[key]; ok {
+			names = append(names, js.job.String())
+		} else {
+			names = append(names, strings.ReplaceAll(key, "\x00", " "))
+		}
 	}
 	slices.Sort(names)
 	return names
 }
 
-// NextRuns returns, for every job, the activation its loop waits for; the
-// time is zero for a job whose loop has not computed one yet. Tests and
-// the status page use it to see that a schedule is in force.
+// NextRuns returns, for every job as Job.String names it, the activation
+// its loop waits for; the time is zero for a job whose loop has not
+// computed one yet. Tests and the status page use it to see that a
+// schedule is in force.
 func (s *Scheduler) NextRuns() map[string]time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	next := make(map[string]time.Time, len(s.jobs))
-	for name, js := range s.jobs {
-		next[name] = js.next
+	for _, js := range s.jobs {
+		next[js.job.String()] = js.next
 	}
 	return next
 }
@@ -333,11 +392,11 @@ func (s *Scheduler) halt() {
 func (s *Scheduler) startLoop(js *jobState) {
 	ctx, stop := context.WithCancel(s.loopBase)
 	js.stop = stop
-	name := js.job.Name // js.job is only read under s.mu
+	job := js.job // js.job is only read under s.mu
 	s.loops.Add(1)
 	go func() {
 		defer s.loops.Done()
-		s.loop(ctx, name, js)
+		s.loop(ctx, job, js)
 	}()
 }
 
@@ -350,7 +409,7 @@ func (s *Scheduler) stopLoop(js *jobState) {
 	}
 }
 
-func (s *Scheduler) loop(ctx context.Context, name string, js *jobState) {
+func (s *Scheduler) loop(ctx context.Context, job Job, js *jobState) {
 	var prev time.Time
 	for {
 		// Never before the previous activation: a wall clock stepped back
@@ -361,7 +420,7 @@ func (s *Scheduler) loop(ctx context.Context, name string, js *jobState) {
 		}
 		next, err := js.sched.next(from)
 		if err != nil {
-			s.logger.Error("journey has no further activation", "journey", name, "err", err)
+			s.logger.Error("journey has no further activation", "journey", job.Name, "profile", job.Profile, "err", err)
 			return
 		}
 		s.mu.Lock()
@@ -386,15 +445,15 @@ func (s *Scheduler) loop(ctx context.Context, name string, js *jobState) {
 // busy job's tick is a skip; a busy job's RunNow (manual) is just refused.
 func (s *Scheduler) trigger(js *jobState, scheduled time.Time, manual bool) bool {
 	s.mu.Lock()
-	if s.state == stopped || s.jobs[js.job.Name] != js {
+	if s.state == stopped || s.jobs[js.job.Key()] != js {
 		s.mu.Unlock()
 		return false
 	}
 	job := js.job
-	if _, busy := s.inflight[job.Name]; busy {
+	if _, busy := s.inflight[job.Key()]; busy {
 		s.mu.Unlock()
 		if !manual {
-			s.logger.Warn("run skipped: the previous run is still going", "journey", job.Name, "scheduled", scheduled)
+			s.logger.Warn("run skipped: the previous run is still going", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled)
 			if s.hooks.OnSkip != nil {
 				s.hooks.OnSkip(job)
 			}
@@ -403,7 +462,7 @@ func (s *Scheduler) trigger(js *jobState, scheduled time.Time, manual bool) bool
 	}
 	ctx, cancel := context.WithCancel(s.runBase)
 	r := &runState{cancel: cancel}
-	s.inflight[job.Name] = r
+	s.inflight[job.Key()] = r
 	s.runs.Add(1)
 	s.mu.Unlock()
 
@@ -415,15 +474,15 @@ func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled
 	defer s.runs.Done()
 	defer func() {
 		s.mu.Lock()
-		if s.inflight[job.Name] == r {
-			delete(s.inflight, job.Name)
+		if s.inflight[job.Key()] == r {
+			delete(s.inflight, job.Key())
 		}
 		s.mu.Unlock()
 		r.cancel()
 	}()
 
 	if err := s.acquire(ctx); err != nil {
-		s.logger.Debug("run abandoned while waiting for a concurrency slot", "journey", job.Name, "scheduled", scheduled)
+		s.logger.Debug("run abandoned while waiting for a concurrency slot", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled)
 		return
 	}
 	defer s.slots.release()
@@ -434,7 +493,7 @@ func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled
 	abandoned := ctx.Err() != nil || s.state == stopped
 	s.mu.Unlock()
 	if abandoned {
-		s.logger.Debug("run abandoned on getting a concurrency slot", "journey", job.Name, "scheduled", scheduled)
+		s.logger.Debug("run abandoned on getting a concurrency slot", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled)
 		return
 	}
 
@@ -442,7 +501,7 @@ func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled
 	if s.hooks.OnLag != nil {
 		s.hooks.OnLag(job, lag)
 	}
-	s.logger.Debug("run starting", "journey", job.Name, "scheduled", scheduled, "lag", lag)
+	s.logger.Debug("run starting", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled, "lag", lag)
 	ctx, cancel := context.WithTimeout(ctx, job.Timeout)
 	defer cancel()
 	s.run(ctx, job, scheduled)

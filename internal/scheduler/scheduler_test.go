@@ -70,8 +70,8 @@ func (p *probe) run(ctx context.Context, job Job, _ time.Time) {
 		}
 	}
 	p.mu.Lock()
-	p.started[job.Name]++
-	p.ctxs[job.Name] = ctx
+	p.started[job.String()]++
+	p.ctxs[job.String()] = ctx
 	p.mu.Unlock()
 	select {
 	case <-p.block:
@@ -636,5 +636,47 @@ func TestPrepareChangesNothing(t *testing.T) {
 	s.Apply(p)
 	if _, ok := s.NextRuns()["b"]; !ok || len(s.NextRuns()) != 1 {
 		t.Errorf("after Apply the jobs are %v, want only b", s.NextRuns())
+	}
+}
+
+// Each profile of a journey is a job of its own: both run, a run in flight
+// under one profile does not make the other skip, and removing one profile
+// leaves the other scheduled.
+func TestProfilesAreJobsOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	p := newProbe()
+	s := New(4, p.run, p.hooks(), nil)
+	desktop, mobile := job("shop", "@hourly"), job("shop", "@hourly")
+	desktop.Profile, mobile.Profile = "desktop", "mobile-4g"
+	if err := s.Update([]Job{desktop, mobile}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, s)
+	if !s.RunNow("shop") {
+		t.Fatal("RunNow(shop) refused")
+	}
+	waitFor(t, "both profiles to run", func() bool {
+		return p.count("shop (desktop)") == 1 && p.count("shop (mobile-4g)") == 1
+	})
+	if got, want := s.Running(), []string{"shop (desktop)", "shop (mobile-4g)"}; !slices.Equal(got, want) {
+		t.Errorf("Running() = %q, want %q", got, want)
+	}
+	if s.RunNow("shop") {
+		t.Error("RunNow started a profile that was still running")
+	}
+	waitFor(t, "a next run of each profile", func() bool {
+		next := s.NextRuns()
+		return len(next) == 2 && !next["shop (desktop)"].IsZero() && !next["shop (mobile-4g)"].IsZero()
+	})
+	// Dropping a profile cancels its run and keeps the other's.
+	if err := s.Update([]Job{desktop}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the dropped profile's run to be cancelled", func() bool { return p.ctx("shop (mobile-4g)").Err() != nil })
+	if err := p.ctx("shop (desktop)").Err(); err != nil {
+		t.Errorf("the kept profile's run was cancelled: %v", err)
+	}
+	if err := s.Update([]Job{desktop, desktop}); err == nil || !strings.Contains(err.Error(), `"shop" (profile "desktop"): listed twice`) {
+		t.Errorf("a profile listed twice: got %v", err)
 	}
 }

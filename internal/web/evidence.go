@@ -37,6 +37,7 @@ var servable = map[string]struct {
 	evidence.HTMLFile:    {"text/html; charset=utf-8", true},
 	evidence.HARFile:     {"application/json", true},
 	evidence.ConsoleFile: {"application/json", true},
+	evidence.RunFile:     {"application/json", true},
 }
 
 // openEvidence opens one file a run kept. Only names the run lists and that

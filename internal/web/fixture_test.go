@@ -25,6 +25,7 @@ const (
 	failedRun = "a1b2c3d4e5f6"
 	slowRun   = "0f0e0d0c0b0a"
 	okRun     = "00aa11bb22cc"
+	mobileRun = "0123456789ab"
 
 	// The secret the fixture configuration fills in; the pages must never
 	// show it.
@@ -38,6 +39,7 @@ location = "oslo"
 [[journey]]
 name = "checkout"
 schedule = "@every 1m"
+profiles = ["desktop", "mobile-4g"]
 
   [[journey.step]]
   name = "landing"
@@ -105,26 +107,31 @@ func newFixture(t *testing.T) *fixture {
 			{Index: 0, Name: "landing", Touchpoint: "landing", Action: "navigate", Status: probes.StepOK, Duration: 420 * time.Millisecond, Budget: 3 * time.Second,
 				Page: &probes.PageMetrics{URL: "http://127.0.0.1:40501/", Status: 200, TTFB: 12 * time.Millisecond, DOMContentLoaded: 80 * time.Millisecond, Load: 300 * time.Millisecond, FCP: 120 * time.Millisecond, LCP: 260 * time.Millisecond, CLS: 0.012, TransferBytes: 48213, Requests: 19}},
 			{Index: 1, Name: "product page", Touchpoint: "product", Action: "click", Status: probes.StepOK, Duration: 4100 * time.Millisecond, Budget: 3 * time.Second,
-				Page: &probes.PageMetrics{URL: "http://127.0.0.1:40501/product/3", Status: 200, TTFB: 4020 * time.Millisecond, Load: 4090 * time.Millisecond}},
+				Page: &probes.PageMetrics{URL: "http://127.0.0.1:40501/product/3", Status: 200, TTFB: 4020 * time.Millisecond, Load: 4090 * time.Millisecond},
+				Interaction: &probes.InteractionMetrics{Interactions: 1, INP: 344 * time.Millisecond, TBT: 268 * time.Millisecond, LongFrames: []probes.LongFrame{{Duration: 330 * time.Millisecond, Blocking: 268 * time.Millisecond,
+					Scripts: []probes.FrameScript{{URL: "http://127.0.0.1:40501/static/<recs>.js", Function: "showRecommendations", Invoker: "A#product-3.onclick", Duration: 312 * time.Millisecond}}}}}},
 			checkout,
 			{Index: 3, Name: "payment", Touchpoint: "checkout", Action: "fill", Status: probes.StepNotRun, Budget: 3 * time.Second},
 		}
 	}
 	for i := range 8 {
-		store.Add(&probes.Result{Journey: plainJourney, RunID: "older" + string(rune('a'+i)), Start: start.Add(time.Duration(i) * time.Minute), Duration: time.Duration(2+i%3) * time.Second, Status: probes.StatusSuccess,
+		store.Add(&probes.Result{Journey: plainJourney, Profile: "desktop", RunID: "older" + string(rune('a'+i)), Start: start.Add(time.Duration(i) * time.Minute), Duration: time.Duration(2+i%3) * time.Second, Status: probes.StatusSuccess,
 			Steps: steps(probes.StepResult{Index: 2, Name: "checkout", Touchpoint: "checkout", Action: "navigate", Status: probes.StepOK, Duration: time.Second, Budget: 3 * time.Second})})
 	}
-	store.Add(&probes.Result{Journey: plainJourney, RunID: slowRun, Start: start.Add(8 * time.Minute), Duration: 5 * time.Second, Status: probes.StatusSuccess,
+	store.Add(&probes.Result{Journey: plainJourney, Profile: "desktop", RunID: slowRun, Start: start.Add(8 * time.Minute), Duration: 5 * time.Second, Status: probes.StatusSuccess,
 		Steps:    steps(probes.StepResult{Index: 2, Name: "checkout", Touchpoint: "checkout", Action: "navigate", Status: probes.StepOK, Duration: time.Second, Budget: 3 * time.Second}),
 		Evidence: &probes.Evidence{Dir: filepath.Join(t.TempDir(), "expired"), Step: 1, Files: []string{evidence.ScreenshotFile, evidence.HARFile}}})
-	store.Add(&probes.Result{Journey: plainJourney, RunID: failedRun, Start: start.Add(9 * time.Minute), Duration: 7 * time.Second, Status: probes.StatusFailure,
+	store.Add(&probes.Result{Journey: plainJourney, Profile: "desktop", RunID: failedRun, Start: start.Add(9 * time.Minute), Duration: 7 * time.Second, Status: probes.StatusFailure,
 		Reason: probes.ReasonHTTPStatus, FailedStep: "checkout", Message: `GET http://127.0.0.1:40501/checkout answered 500 Internal Server Error <b>bold</b>`,
 		Steps: steps(probes.StepResult{Index: 2, Name: "checkout", Touchpoint: "checkout", Action: "navigate", Status: probes.StepFailed, Duration: 95 * time.Millisecond, Budget: 3 * time.Second,
 			Reason: probes.ReasonHTTPStatus, Message: `GET http://127.0.0.1:40501/checkout answered 500 Internal Server Error <b>bold</b>`}),
 		Evidence: &probes.Evidence{Dir: runDir, Step: 2, Files: []string{evidence.ScreenshotFile, evidence.HTMLFile, evidence.ConsoleFile, evidence.HARFile}}})
-	store.Add(&probes.Result{Journey: spacedJourney, RunID: okRun, Start: start, Duration: time.Second, Status: probes.StatusSuccess,
+	// The same journey on a phone: slower, and its own history.
+	store.Add(&probes.Result{Journey: plainJourney, Profile: "mobile-4g", RunID: mobileRun, Start: start.Add(9*time.Minute + 30*time.Second), Duration: 9 * time.Second, Status: probes.StatusSuccess,
+		Steps: []probes.StepResult{{Index: 0, Name: "landing", Touchpoint: "landing", Action: "navigate", Status: probes.StepOK, Duration: 2345 * time.Millisecond, Budget: 5 * time.Second}}})
+	store.Add(&probes.Result{Journey: spacedJourney, Profile: "desktop", RunID: okRun, Start: start, Duration: time.Second, Status: probes.StatusSuccess,
 		Steps: []probes.StepResult{{Name: "landing", Status: probes.StepOK, Duration: time.Second, Budget: 3 * time.Second}}})
-	store.Add(&probes.Result{Journey: hostileJourney, RunID: okRun, Start: start, Duration: time.Second, Status: probes.StatusFailure,
+	store.Add(&probes.Result{Journey: hostileJourney, Profile: "desktop", RunID: okRun, Start: start, Duration: time.Second, Status: probes.StatusFailure,
 		Reason: probes.ReasonAssertion, FailedStep: `<img src=x onerror="alert('step')">`, Message: `expected "<script>alert('want')</script>", got "<i>x</i>"`,
 		Steps: []probes.StepResult{{Name: `<img src=x onerror="alert('step')">`, Status: probes.StepFailed, Duration: time.Second, Budget: 3 * time.Second, Reason: probes.ReasonAssertion,
 			Message: `expected "<script>alert('want')</script>", got "<i>x</i>"`}}})

@@ -41,9 +41,11 @@ func (s *server) layout(r *http.Request, cfg *config.Config, title string) layou
 	}
 }
 
-// journeyCard is one journey on the front page.
+// journeyCard is one journey under one profile on the front page: each
+// profile has its own status, last run and history.
 type journeyCard struct {
 	Name, Schedule string
+	Profile        string
 	Href           string
 	Last           *probes.Result
 	LastHref       string
@@ -63,25 +65,27 @@ func (s *server) index(w http.ResponseWriter, r *http.Request) {
 	windows := s.windows()
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
-		recent := s.Runs.Recent(j.Name)
-		c := journeyCard{Name: j.Name, Schedule: j.Schedule, Href: journeyHref(l.Root, j.Name), Runs: len(recent)}
-		if len(recent) > 0 {
-			c.Last = recent[len(recent)-1]
-			c.LastHref = runHref(l.Root, j.Name, c.Last.RunID)
-			c.Steps = stepRows(c.Last.Steps)
-			c.Spark = runSparkline(l.Root, recent, 240, 36)
-		}
-		for _, run := range recent {
-			if run.Status != probes.StatusSuccess {
-				c.Failed++
+		for _, p := range cfg.JourneyProfiles(j) {
+			recent := s.Runs.RecentProfile(j.Name, p.Name)
+			c := journeyCard{Name: j.Name, Schedule: j.Schedule, Profile: p.Name, Href: journeyHref(l.Root, j.Name), Runs: len(recent)}
+			if len(recent) > 0 {
+				c.Last = recent[len(recent)-1]
+				c.LastHref = runHref(l.Root, j.Name, c.Last.RunID)
+				c.Steps = stepRows(c.Last.Steps)
+				c.Spark = runSparkline(l.Root, recent, 240, 36)
 			}
+			for _, run := range recent {
+				if run.Status != probes.StatusSuccess {
+					c.Failed++
+				}
+			}
+			c.Status, c.Class = headline(c.Last)
+			if active := maintenance.ActiveIn(windows, j.Name); len(active) > 0 {
+				// The one that decides: skip outranks mute, as in the agent.
+				c.Maintenance = &active[0]
+			}
+			cards = append(cards, c)
 		}
-		c.Status, c.Class = headline(c.Last)
-		if active := maintenance.ActiveIn(windows, j.Name); len(active) > 0 {
-			// The one that decides: skip outranks mute, as in the agent.
-			c.Maintenance = &active[0]
-		}
-		cards = append(cards, c)
 	}
 	s.render(w, http.StatusOK, "index.html", map[string]any{"Layout": l, "Journeys": cards, "Maintenance": windows})
 }
@@ -102,6 +106,13 @@ type runLine struct {
 	Href          string
 	Status, Class string
 	OverBudget    []string
+}
+
+// profileStats is how a journey fared under one profile over its recent runs.
+type profileStats struct {
+	Profile string
+	Steps   []stepStats
+	Spark   *sparkline
 }
 
 func (s *server) journey(w http.ResponseWriter, r *http.Request) {
@@ -125,12 +136,22 @@ func (s *server) journey(w http.ResponseWriter, r *http.Request) {
 		}
 		lines = append(lines, line)
 	}
+	// Each profile's steps against its own budgets: a phone on 4G and a
+	// desktop are not one distribution.
+	var profiles []profileStats
+	for _, p := range cfg.JourneyProfiles(j) {
+		ps := profileStats{Profile: p.Name}
+		if own := s.Runs.RecentProfile(j.Name, p.Name); len(own) > 0 {
+			ps.Steps = recentStepStats(l.Root, own)
+			ps.Spark = runSparkline(l.Root, own, 720, 60)
+		}
+		profiles = append(profiles, ps)
+	}
 	s.render(w, http.StatusOK, "journey.html", map[string]any{
 		"Layout":   l,
 		"Journey":  j,
 		"Runs":     lines,
-		"Steps":    recentStepStats(l.Root, recent),
-		"Spark":    runSparkline(l.Root, recent, 720, 60),
+		"Profiles": profiles,
 		"LastHref": journeyHref(l.Root, j.Name),
 	})
 }
@@ -189,13 +210,20 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	data["Pages"] = pagesLanded
+	var interacted []probes.StepResult
+	for _, st := range res.Steps {
+		if st.Interaction != nil {
+			interacted = append(interacted, st)
+		}
+	}
+	data["Interactions"] = interacted
 	if ev := res.Evidence; ev != nil {
 		data["Evidence"] = true
 		if ev.Step >= 0 && ev.Step < len(res.Steps) {
 			data["EvidenceStep"] = res.Steps[ev.Step]
 		}
 		var links []evidenceLink
-		for _, file := range []string{evidence.ScreenshotFile, evidence.HARFile, evidence.HTMLFile, evidence.ConsoleFile} {
+		for _, file := range []string{evidence.ScreenshotFile, evidence.HARFile, evidence.HTMLFile, evidence.ConsoleFile, evidence.RunFile} {
 			ok, err := kept(res, file)
 			link := evidenceLink{Name: file, Href: href + "/" + file, Kept: ok, Expired: errors.Is(err, errExpired)}
 			if err != nil && !link.Expired && slices.Contains(ev.Files, file) {

@@ -16,9 +16,9 @@ func TestRetriedRunPages(t *testing.T) {
 	fx := newFixture(t)
 	const flakyRun, firstAttempt = "ffaa00ffaa00", "aa00ffaa00ff"
 	start := time.Now().Add(-time.Minute)
-	fx.store.Add(&probes.Result{Journey: spacedJourney, RunID: flakyRun, Start: start.Add(12 * time.Second), Duration: time.Second, Status: probes.StatusFlaky, Attempt: 2,
+	fx.store.Add(&probes.Result{Journey: spacedJourney, Profile: "desktop", RunID: flakyRun, Start: start.Add(12 * time.Second), Duration: time.Second, Status: probes.StatusFlaky, Attempt: 2,
 		Steps: []probes.StepResult{{Name: "landing", Status: probes.StepOK, Duration: time.Second, Budget: 3 * time.Second}},
-		Retried: []*probes.Result{{Journey: spacedJourney, RunID: firstAttempt, Start: start, Duration: 2 * time.Second, Status: probes.StatusFailure, Attempt: 1,
+		Retried: []*probes.Result{{Journey: spacedJourney, Profile: "desktop", RunID: firstAttempt, Start: start, Duration: 2 * time.Second, Status: probes.StatusFailure, Attempt: 1,
 			Reason: probes.ReasonHTTPStatus, FailedStep: "landing",
 			Steps:    []probes.StepResult{{Name: "landing", Status: probes.StepFailed, Duration: 2 * time.Second, Budget: 3 * time.Second, Reason: probes.ReasonHTTPStatus}},
 			Evidence: &probes.Evidence{Dir: fx.runDir, Files: []string{evidence.ScreenshotFile}}}},

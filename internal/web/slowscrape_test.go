@@ -23,7 +23,7 @@ func TestSlowScrapeBlocksNothing(t *testing.T) {
 	for i := range 1000 {
 		j := config.Journey{Name: fmt.Sprintf("journey-%04d", i), Schedule: "@every 1m"}
 		for s := range 4 {
-			j.Steps = append(j.Steps, config.Step{Name: fmt.Sprintf("step-%d", s), Touchpoint: "product", Action: "click", Budget: config.Duration{Duration: 3 * time.Second}})
+			j.Steps = append(j.Steps, config.Step{Name: fmt.Sprintf("step-%d", s), Touchpoint: "product", Action: "click", Budget: config.Budget{Duration: 3 * time.Second}})
 		}
 		cfg.Journeys = append(cfg.Journeys, j)
 	}
