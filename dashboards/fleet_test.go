@@ -174,10 +174,7 @@ func TestFleetInPrometheus(t *testing.T) {
 	t.Cleanup(page.Close)
 
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "touchprobe")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/touchprobe").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := testutil.Touchprobe(t)
 	const journeys = 30
 	var cfg strings.Builder
 	cfg.WriteString("[agent]\nlocation = \"fleet\"\nconcurrency = 2\ndefault_budget = \"20s\"\n\n")

@@ -20,9 +20,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// buildTouchprobe builds the agent from this repository into dir.
+// buildTouchprobe returns the agent binary make test built before the
+// tests (TOUCHPROBE_TEST_BINARY), or builds it from this repository into
+// dir.
 func buildTouchprobe(t *testing.T, dir string) string {
 	t.Helper()
+	if bin := os.Getenv("TOUCHPROBE_TEST_BINARY"); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(dir, "touchprobe")
 	cmd := exec.Command("go", "build", "-o", bin, "./cmd/touchprobe")
 	cmd.Dir = "../.."
