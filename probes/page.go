@@ -334,6 +334,10 @@ func (e *selectorError) Error() string {
 		return fmt.Sprintf("element %s%s stayed disabled", e.found(), where)
 	case e.moving:
 		return fmt.Sprintf("element %s%s kept moving and could not be pressed", e.found(), where)
+	case e.state.Visible:
+		// Visible, enabled and uncovered at the last look, but the time
+		// ran out before a second look could tell it stood still.
+		return fmt.Sprintf("element %s%s was found but not yet ready to be pressed", e.found(), where)
 	case e.state.Found:
 		return fmt.Sprintf("element %s%s is present but not visible", e.found(), where)
 	default:

@@ -275,14 +275,17 @@ const queryJS = `((root, sel) => {
 // loading above it). It returns the element's last state.
 func (s scope) waitActionable(ctx context.Context, sel string) (elementState, error) {
 	var prev elementState
-	polled := false
+	polled, moved := false, false
 	st, err := s.waitVisible(ctx, sel, true, func(st elementState) bool {
 		still := polled && prev.Alt == st.Alt && math.Abs(prev.X-st.X) < 1 && math.Abs(prev.Y-st.Y) < 1
+		moved = moved || polled && !still
 		prev, polled = st, true
 		return st.Covered == "" && !st.Disabled && still
 	})
+	// Only an element seen at two places moved: one the step's time ran
+	// out on after a single look is a timeout like any other.
 	var se *selectorError
-	if errors.As(err, &se) && se.state.Visible && se.state.Covered == "" && !se.state.Disabled {
+	if errors.As(err, &se) && moved && se.state.Visible && se.state.Covered == "" && !se.state.Disabled {
 		se.moving = true
 	}
 	return st, err
