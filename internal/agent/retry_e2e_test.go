@@ -48,7 +48,7 @@ func TestRetriedRunIsFlakyOrFailure(t *testing.T) {
 
 	// No page: the run that passed on retry ends no run of failures in a
 	// row, which TouchprobeJourneyFailing counts.
-	if _, body := h.get("/metrics"); !strings.Contains(body, `touchprobe_step_consecutive_failed_runs{brand="nordlys",journey="checkout",location="demo",step="product page",touchpoint="product"} 0`) {
+	if _, body := h.get("/metrics"); !strings.Contains(body, `touchprobe_step_consecutive_failed_runs{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="product page",touchpoint="product"} 0`) {
 		t.Errorf("a flaky run counts as a failed run in a row:\n%s", grepLines(body, "consecutive_failed"))
 	}
 
@@ -64,11 +64,11 @@ func TestRetriedRunIsFlakyOrFailure(t *testing.T) {
 
 	_, body := h.get("/metrics")
 	for _, want := range []string{
-		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="flaky"} 1`,
-		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="failure"} 1`,
-		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",result="success"} 1`,
-		`touchprobe_journey_attempts_total{brand="nordlys",journey="checkout",location="demo",result="failure"} 3`,
-		`touchprobe_journey_attempts_total{brand="nordlys",journey="checkout",location="demo",result="success"} 2`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="flaky"} 1`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="failure"} 1`,
+		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="success"} 1`,
+		`touchprobe_journey_attempts_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="failure"} 3`,
+		`touchprobe_journey_attempts_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="success"} 2`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(body, "touchprobe_journey_"))
