@@ -1,12 +1,10 @@
 package dashboards_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,34 +26,7 @@ type fleetAgent struct {
 	addr   string
 	cmd    *exec.Cmd
 	exited chan struct{}
-	log    *lockedLog
-}
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	log    *testutil.LockedBuffer
 }
 
 func startShard(t *testing.T, bin, cfg, addr string, index, count int) *fleetAgent {
@@ -66,7 +36,7 @@ func startShard(t *testing.T, bin, cfg, addr string, index, count int) *fleetAge
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	a := &fleetAgent{addr: addr, exited: make(chan struct{}), log: &lockedLog{}}
+	a := &fleetAgent{addr: addr, exited: make(chan struct{}), log: &testutil.LockedBuffer{}}
 	a.cmd = exec.Command(bin, "run", "--config="+cfg, "--browser.dir="+dir, "--web.listen-address="+addr,
 		"--shard.count="+strconv.Itoa(count), "--shard.index="+strconv.Itoa(index), "--shutdown.grace=5s")
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
@@ -196,7 +166,7 @@ func TestFleetInPrometheus(t *testing.T) {
 	if err := os.WriteFile(rules, []byte(down.ReplaceAllString(rulesText, "${1}1s")), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addrs := []string{freeAddr(t), freeAddr(t), freeAddr(t), freeAddr(t)}
+	addrs := []string{testutil.FreeAddr(t), testutil.FreeAddr(t), testutil.FreeAddr(t), testutil.FreeAddr(t)}
 	prom := startPrometheusOf(t, addrs, []string{rules})
 
 	three := make([]*fleetAgent, 3)

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -30,28 +29,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// daemonLog collects the daemon's log while the test reads it.
-type daemonLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *daemonLog) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *daemonLog) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // daemon is touchprobe running as a process of its own, as systemd runs it.
 type daemon struct {
 	cmd    *exec.Cmd
-	log    daemonLog
+	log    testutil.LockedBuffer
 	exited chan error
 }
 

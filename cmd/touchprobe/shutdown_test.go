@@ -12,11 +12,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 // hangSite serves a page that hangs while hang is set and answers at once
@@ -43,24 +44,6 @@ func newHangSite(t *testing.T) *hangSite {
 	}))
 	t.Cleanup(s.Close)
 	return s
-}
-
-// syncBuffer collects a subprocess's output for the test log.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func freePort(t *testing.T) string {
@@ -146,7 +129,7 @@ timeout = "60s"
 		})
 		return cmd, addr
 	}
-	stop := func(cmd *exec.Cmd, out *syncBuffer) time.Duration {
+	stop := func(cmd *exec.Cmd, out *testutil.LockedBuffer) time.Duration {
 		t.Helper()
 		sent := time.Now()
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -184,7 +167,7 @@ timeout = "60s"
 		return took
 	}
 
-	out := &syncBuffer{}
+	out := &testutil.LockedBuffer{}
 	cmd, _ := start(out)
 	deadline := time.Now().Add(60 * time.Second)
 	for site.inflight.Load() == 0 {
@@ -201,7 +184,7 @@ timeout = "60s"
 
 	// Restarted on the same configuration, the schedule resumes.
 	site.hang.Store(false)
-	out2 := &syncBuffer{}
+	out2 := &testutil.LockedBuffer{}
 	cmd2, addr := start(out2)
 	deadline = time.Now().Add(90 * time.Second)
 	for {

@@ -30,25 +30,7 @@ type harness struct {
 
 	mu     sync.Mutex
 	config string
-	logs   lockedBuffer
-}
-
-// lockedBuffer collects the agent's log lines for tests that check them.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs   testutil.LockedBuffer
 }
 
 func start(t *testing.T, configText func(shop *demoshop.Shop) string) *harness {

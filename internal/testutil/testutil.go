@@ -78,3 +78,22 @@ func FreeAddr(t testing.TB) string {
 	l.Close()
 	return addr
 }
+
+// LockedBuffer collects what a process or a logger writes while the test
+// reads it: Write and String may be called from different goroutines.
+type LockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *LockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
