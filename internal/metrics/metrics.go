@@ -313,10 +313,8 @@ func (m *Metrics) ObserveAttempt(r *probes.Result) {
 func (m *Metrics) SetMuted(journey string, muted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	prefix := journeyKey(journey, "x")
-	prefix = prefix[:len(prefix)-1]
-	for key, j := range m.journeys {
-		if strings.HasPrefix(key, prefix) {
+	for _, j := range m.journeys {
+		if j.base["journey"] == journey {
 			j.gauge(journeyMuted).Set(boolFloat(muted))
 		}
 	}
