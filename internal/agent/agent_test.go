@@ -145,7 +145,6 @@ func TestAgentServesMetricsOfARealRun(t *testing.T) {
 }
 
 func TestAgentRecoversFromABrowserCrash(t *testing.T) {
-	t.Parallel()
 	h := start(t, func(shop *demoshop.Shop) string {
 		shop.SetSlow("product", 3*time.Second)
 		return demoJourney(shop)

@@ -81,8 +81,9 @@ func testLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.Leve
 
 // startAgent runs an agent on text until the test ends, then checks that
 // no Chromium process of it is left. Each agent has a browser of its own,
-// so the tests that wait for runs, restarts and timeouts, and judge no
-// step's time, run side by side (t.Parallel).
+// so the tests that wait for runs and timeouts, and judge no step's time,
+// run side by side (t.Parallel); the tests that kill or restart a browser
+// run alone, as in probes.
 func startAgent(t *testing.T, text string, opts agent.Options) *testutil.RunningAgent {
 	t.Helper()
 	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
@@ -148,7 +149,6 @@ func describe(rs []*probes.Result) string {
 // says it is not ready, starts are retried with a growing backoff rather
 // than on every run, and once Chromium starts again the next run succeeds.
 func TestBrowserExitsAtStart(t *testing.T) {
-	t.Parallel()
 	real := chromiumtest.RequireChromium(t)
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "broken")
@@ -234,7 +234,6 @@ func lines(t *testing.T, path string) int {
 // journeys go on succeeding, nothing of the dead browser is left and the new
 // one has as many processes as the old.
 func TestBrowserKilledMidRun(t *testing.T) {
-	t.Parallel()
 	s := newSite(t)
 	text := "[agent]\nlocation = \"t\"\nconcurrency = 2\n\n" +
 		journey("slow", "@every 1s", s.URL+"/slow?ms=2000&j=slow", "20s") +
