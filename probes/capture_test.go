@@ -25,7 +25,7 @@ func runCapturing(t *testing.T, cfg *config.Config, name string) (*probes.Result
 // shortTimeouts makes the demo journey fail within seconds rather than
 // the default step timeout.
 func shortTimeouts(text string) string {
-	return strings.Replace(text, `default_step_timeout = "20s"`, `default_step_timeout = "4s"`, 1)
+	return strings.Replace(text, `default_step_timeout = "20s"`, `default_step_timeout = "8s"`, 1)
 }
 
 func TestPassingRunKeepsNoEvidence(t *testing.T) {

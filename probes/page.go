@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/css"
 	"github.com/chromedp/cdproto/dom"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -419,17 +420,22 @@ func (s scope) click(ctx context.Context, sel string) error {
 	return chromedp.Do(ctx, chromedp.MouseClickXY(st.X, st.Y))
 }
 
-// typeText clicks into the field, clears it and types text key by key.
+// typeText clicks into the field, clears it and enters text.
 func (s scope) typeText(ctx context.Context, sel, text string) error {
 	if err := s.click(ctx, sel); err != nil {
 		return err
 	}
 	ctx = s.ctxFor(ctx)
 	clear := fmt.Sprintf(`(() => { const el = %s; if (el) { el.focus(); if ("value" in el) el.value = ""; } })()`, elementJS(s.root, sel))
-	return chromedp.Do(ctx,
-		chromedp.Evaluate[chromedp.Void](clear),
-		chromedp.KeyEvent(text),
-	)
+	// The text goes in as one insertion, as a paste or an input method
+	// would put it, with the input events a page listens to. Typed key by
+	// key it cost a round trip to the renderer per key: seconds of a step
+	// measuring the browser's typing, not the site.
+	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clear)); err != nil {
+		return err
+	}
+	_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text})
+	return err
 }
 
 // frameError says that an iframe named by a step never became usable.

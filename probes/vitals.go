@@ -32,7 +32,11 @@ const vitalsJS = `(async (patience) => {
   };
   const painted = () => performance.getEntriesByName("first-contentful-paint").length > 0 &&
     observed("largest-contentful-paint").length > 0;
-  if (!painted() && patience > 0) {
+  // A page with nothing a paint could count (no text, no image) never
+  // gets one: waiting for it would only delay the next step.
+  const contentful = () => !!document.body && (document.body.innerText.trim() !== "" ||
+    document.querySelector("img, svg, canvas, video, input, textarea, select, button") !== null);
+  if (!painted() && patience > 0 && contentful()) {
     await new Promise((resolve) => {
       const observers = [];
       let timer = 0;
@@ -101,9 +105,9 @@ type vitals struct {
 
 // paintPatience bounds how long a read waits for a first paint and an LCP
 // entry that the browser has not reported yet: on a loaded machine the
-// first paint can come well after the load event, and some pages (no
-// images, no text) never get one. The wait is not charged to the step.
-const paintPatience = 1500 * time.Millisecond
+// first paint can come seconds after the load event. Pages with nothing to
+// paint are not waited for. The wait is not charged to the step.
+const paintPatience = 5 * time.Second
 
 // readVitalsJS is vitalsJS with its patience filled in.
 var readVitalsJS = fmt.Sprintf(vitalsJS, paintPatience.Milliseconds())
