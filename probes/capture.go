@@ -71,6 +71,8 @@ type recorder struct {
 	console  []ConsoleEntry
 	// stepStarts are the wall-clock starts of the steps that ran.
 	stepStarts []time.Time
+	// activity is when a request last started or ended.
+	activity time.Time
 }
 
 func newRecorder() *recorder {
@@ -140,6 +142,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			prev.redirectedTo = ev.Request.URL
 		}
 		delete(rc.open, key)
+		rc.activity = time.Now()
 		if len(rc.requests) >= maxRequests {
 			rc.dropped++
 			return
@@ -178,6 +181,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			r.encoded = ev.EncodedDataLength
 			r.bodyBytes = ev.EncodedBodyLength
 			delete(rc.open, key)
+			rc.activity = time.Now()
 		}
 	case *network.EventLoadingFailed:
 		rc.mu.Lock()
@@ -191,6 +195,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			}
 			r.canceled = ev.Canceled
 			delete(rc.open, key)
+			rc.activity = time.Now()
 		}
 	case *runtime.EventConsoleAPICalled:
 		level := string(ev.Type)
@@ -251,6 +256,25 @@ func awaitedType(t network.ResourceType) bool {
 		return true
 	}
 	return false
+}
+
+// quietSince tells when the network last went quiet: when a request last
+// started or ended, if none is open now. Streams, websockets, beacons and
+// requests open for longer than longest never end and are left out.
+func (rc *recorder) quietSince(longest time.Duration) (time.Time, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	now := time.Now()
+	for _, r := range rc.open {
+		switch r.typ {
+		case network.ResourceTypeEventSource, network.ResourceTypeWebSocket, network.ResourceTypePing:
+			continue
+		}
+		if now.Sub(r.started) < longest {
+			return time.Time{}, false
+		}
+	}
+	return rc.activity, true
 }
 
 // actionRequests tells about the awaited requests (see awaitedType) that

@@ -329,7 +329,8 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		return true
 	}
 	if landed && err == nil || landed && isHTTPStatus(err) {
-		pageCtx, pcancel := context.WithTimeout(runCtx, 5*time.Second)
+		r.awaitNetworkQuiet(runCtx)
+		pageCtx, pcancel := context.WithTimeout(runCtx, paintPatience+5*time.Second)
 		pm, perr := readPage(pageCtx)
 		pcancel()
 		if perr == nil {

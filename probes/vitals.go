@@ -109,6 +109,33 @@ type vitals struct {
 // paint are not waited for. The wait is not charged to the step.
 const paintPatience = 5 * time.Second
 
+// Before the page's timings are read, the network is given up to
+// lcpPatience to go quiet for networkQuiet: the largest paint often comes
+// after the load event, an image that a script fetched the list of, and
+// an LCP read at the load event would be the heading's. Lighthouse waits
+// for the same reason (for longer). The wait is not charged to the step.
+const (
+	networkQuiet = 300 * time.Millisecond
+	lcpPatience  = 3 * time.Second
+)
+
+// awaitNetworkQuiet waits until no request has started or ended for
+// networkQuiet, up to lcpPatience.
+func (r *run) awaitNetworkQuiet(ctx context.Context) {
+	if r.rec == nil {
+		return
+	}
+	deadline := time.Now().Add(lcpPatience)
+	for time.Now().Before(deadline) {
+		if at, ok := r.rec.quietSince(longestRequest); ok && time.Since(at) >= networkQuiet {
+			return
+		}
+		if sleep(ctx, 25*time.Millisecond) != nil {
+			return
+		}
+	}
+}
+
 // readVitalsJS is vitalsJS with its patience filled in.
 var readVitalsJS = fmt.Sprintf(vitalsJS, paintPatience.Milliseconds())
 

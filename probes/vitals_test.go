@@ -26,6 +26,21 @@ requestAnimationFrame(() => setTimeout(() => {
 }, 50));
 </script></body></html>`
 
+// lateHeroPage paints its heading, then, after its load event, fetches
+// what to show and shows it large: its largest paint comes well after the
+// load, as a shop's product grid does. (The late content is text: Chromium
+// leaves images of little detail, such as a plain rectangle, out of LCP.)
+const lateHeroPage = `<!doctype html><html><head><title>hero</title></head><body>
+<h1 style="font-size:16px">Nordlys</h1>
+<script>
+addEventListener("load", () => fetch("/api/hero").then((r) => r.text()).then((text) => {
+  const p = document.createElement("p");
+  p.style.fontSize = "64px";
+  p.textContent = text;
+  document.body.appendChild(p);
+}));
+</script></body></html>`
+
 const stillPage = `<!doctype html><html><head><title>still</title></head><body>
 <p style="font-size:40px">Nothing moves here</p></body></html>`
 
@@ -33,11 +48,19 @@ const stillPage = `<!doctype html><html><head><title>still</title></head><body>
 // LCP that the browser buffered are read, and that a page with no shift
 // reports none.
 func TestPageVitalsFromBufferedEntries(t *testing.T) {
+	const heroDelay = 600 * time.Millisecond
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		switch r.URL.Path {
 		case "/still":
 			fmt.Fprint(w, stillPage)
+			return
+		case "/hero":
+			fmt.Fprint(w, lateHeroPage)
+			return
+		case "/api/hero":
+			time.Sleep(heroDelay)
+			fmt.Fprint(w, "Gear for the northern light, packed for the long winter ahead")
 			return
 		case "/slow.svg":
 			time.Sleep(500 * time.Millisecond)
@@ -60,7 +83,11 @@ timeout = "60s"
   name = "shifting"
   action = "navigate"
   url = "%s/"
-`, site.URL, site.URL))
+  [[journey.step]]
+  name = "late hero"
+  action = "navigate"
+  url = "%s/hero"
+`, site.URL, site.URL, site.URL))
 	r := runJourney(t, cfg, "vitals")
 	if r.Status != probes.StatusSuccess {
 		t.Fatalf("journey failed:\n%s", describe(r))
@@ -81,5 +108,17 @@ timeout = "60s"
 	}
 	if shifting.CLS <= 0 {
 		t.Errorf("shifting page: CLS %v, want > 0: the buffered layout shift was not read", shifting.CLS)
+	}
+	// The late text is painted after the load event and the server's
+	// delay: an LCP read at the load event is the heading's, the FCP's
+	// own paint.
+	hero := step(t, r, "late hero").Page
+	if hero == nil {
+		t.Fatal("the late hero page has no timings")
+	}
+	// (Half the delay: the load event's end, the time Load holds, comes
+	// after the handler that started the fetch.)
+	if hero.LCP < hero.Load+heroDelay/2 || hero.LCP <= hero.FCP {
+		t.Errorf("late hero page: LCP %v, FCP %v, load %v; want the LCP at least %v after the load, the text painted after it", hero.LCP, hero.FCP, hero.Load, heroDelay/2)
 	}
 }
