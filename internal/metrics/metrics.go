@@ -67,6 +67,10 @@ type Metrics struct {
 	externalURL string
 	histograms  string
 	journeys    map[string]*journeyMetrics
+	// sorted is every journey's series in the order a scrape exposes
+	// them; stale when a series was created or dropped since.
+	sorted []prometheus.Collector
+	stale  bool
 
 	browserRestarts float64
 	browserUp       bool
@@ -188,17 +192,35 @@ func (m *Metrics) snapshot() ([]prometheus.Metric, []prometheus.Collector) {
 		constMetric(artifactsBytes, loc, float64(m.artifactsBytes)),
 		constMetric(artifactsRuns, loc, float64(m.artifactsRuns)),
 	)
+	if m.stale || m.sorted == nil {
+		m.sorted = m.sortSeries()
+		m.stale = false
+	}
+	return fixed, m.sorted
+}
+
+// sortSeries returns every journey's series in the order the registry
+// sorts a scrape's metrics into: by name, then by label values. Sent in
+// that order, the registry's sort of a thousand journeys' series finds
+// them sorted and costs a pass instead of a quarter of the scrape. The
+// order is kept until a series comes or goes.
+func (m *Metrics) sortSeries() []prometheus.Collector {
 	n := 0
 	for _, j := range m.journeys {
 		n += len(j.series)
 	}
-	series := make([]prometheus.Collector, 0, n)
+	all := make([]*series, 0, n)
 	for _, j := range m.journeys {
-		for _, c := range j.series {
-			series = append(series, c)
+		for _, s := range j.series {
+			all = append(all, s)
 		}
 	}
-	return fixed, series
+	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.order, b.order) })
+	sorted := make([]prometheus.Collector, len(all))
+	for i, s := range all {
+		sorted[i] = s.c
+	}
+	return sorted
 }
 
 func constMetric(d *def, labels prometheus.Labels, v float64) prometheus.Metric {
@@ -234,19 +256,20 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 			fp := fingerprint(location, j, profile) + " histograms " + m.histograms
 			jm, ok := m.journeys[key]
 			if !ok || jm.fingerprint != fp {
-				jm = newJourneyMetrics(location, j, profile, fp, m.histograms)
+				jm = newJourneyMetrics(location, j, profile, fp, m.histograms, &m.stale)
 			}
 			// The schedule is not part of the fingerprint: a new schedule
 			// changes this value, not the series.
 			if iv := intervals[j.Name]; iv > 0 {
 				jm.gauge(journeyIntervalSeconds).Set(iv.Seconds())
 			} else {
-				delete(jm.series, seriesKey(journeyIntervalSeconds))
+				jm.drop(journeyIntervalSeconds)
 			}
 			next[key] = jm
 		}
 	}
 	m.journeys = next
+	m.stale = true
 }
 
 // journeyProfiles are the profiles j runs under: the ones it names, or the
@@ -388,7 +411,17 @@ type journeyMetrics struct {
 	profile string
 	steps   []*stepMetrics
 	byName  map[string]*stepMetrics
-	series  map[string]prometheus.Collector
+	series  map[string]*series
+	// changed is set when a series is created or dropped.
+	changed *bool
+}
+
+// series is one exposed series and its place in a scrape.
+type series struct {
+	c prometheus.Collector
+	// order sorts as the registry sorts metrics: by name, then by the
+	// number of labels, then by their values in the order of their names.
+	order string
 }
 
 type stepMetrics struct {
@@ -399,7 +432,7 @@ type stepMetrics struct {
 	timings []string
 }
 
-func newJourneyMetrics(location string, j config.Journey, profile, fp, histograms string) *journeyMetrics {
+func newJourneyMetrics(location string, j config.Journey, profile, fp, histograms string, changed *bool) *journeyMetrics {
 	base := prometheus.Labels{}
 	for k, v := range j.Labels {
 		if CheckJourneyLabels(map[string]string{k: v}) != nil {
@@ -419,7 +452,8 @@ func newJourneyMetrics(location string, j config.Journey, profile, fp, histogram
 		base:        base,
 		profile:     profile,
 		byName:      map[string]*stepMetrics{},
-		series:      map[string]prometheus.Collector{},
+		series:      map[string]*series{},
+		changed:     changed,
 	}
 	for _, r := range results {
 		jm.counter(journeyRunsTotal, r)
@@ -537,7 +571,7 @@ func (j *journeyMetrics) observePage(sm *stepMetrics, p *probes.PageMetrics) {
 	}
 	for _, old := range sm.timings {
 		if !slices.Contains(reported, old) {
-			delete(j.series, seriesKey(pageTimingSeconds, sm.name, old))
+			j.drop(pageTimingSeconds, sm.name, old)
 		}
 	}
 	sm.timings = reported
@@ -556,8 +590,8 @@ const (
 // step whose last run could not say drops them.
 func (j *journeyMetrics) observeInteraction(sm *stepMetrics, im *probes.InteractionMetrics) {
 	if im == nil {
-		delete(j.series, seriesKey(pageTimingSeconds, sm.name, TimingINP))
-		delete(j.series, seriesKey(pageTimingSeconds, sm.name, TimingTBT))
+		j.drop(pageTimingSeconds, sm.name, TimingINP)
+		j.drop(pageTimingSeconds, sm.name, TimingTBT)
 		return
 	}
 	j.gauge(pageTimingSeconds, sm.name, TimingINP).Set(im.INP.Seconds())
@@ -600,8 +634,8 @@ func (j *journeyMetrics) histogram(d *def, buckets []float64, values ...string) 
 // "profile", creating it on first use.
 func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometheus.Collector {
 	key := seriesKey(d, values...)
-	if c, ok := j.series[key]; ok {
-		return c
+	if s, ok := j.series[key]; ok {
+		return s.c
 	}
 	extra := d.Labels[slices.Index(d.Labels, "profile")+1:]
 	if len(extra) != len(values) {
@@ -622,8 +656,30 @@ func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometh
 	default:
 		panic("metrics: unknown type " + d.Type)
 	}
-	j.series[key] = c
+	j.series[key] = &series{c: c, order: sortOrder(d.Name, labels)}
+	*j.changed = true
 	return c
+}
+
+// drop removes the series of d for the given values, if it exists.
+func (j *journeyMetrics) drop(d *def, values ...string) {
+	key := seriesKey(d, values...)
+	if _, ok := j.series[key]; ok {
+		delete(j.series, key)
+		*j.changed = true
+	}
+}
+
+// sortOrder is a series' sort key (see series.order). A NUL separates the
+// values so that a value sorts before the values it is a prefix of.
+func sortOrder(name string, labels prometheus.Labels) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%04d", name, len(labels))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		b.WriteString("\x00")
+		b.WriteString(labels[k])
+	}
+	return b.String()
 }
 
 // histogramOpts returns the options of a histogram exposed as mode says:
