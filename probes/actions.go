@@ -305,6 +305,7 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	if _, err := sc.waitVisible(ctx, st.Input, false, nil); err != nil {
 		return time.Time{}, false, err
 	}
+	fmark, fmarked := r.markFrame(ctx, sc)
 	prior, err := sc.inspect(ctx, st.Reply, false)
 	if err != nil {
 		return time.Time{}, false, err
@@ -327,6 +328,9 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	}
 	end := time.Now()
 	condEnd, err := r.conditions(ctx, sc, st, end)
+	if err == nil && fmarked {
+		r.readFrame(ctx, sc, fmark)
+	}
 	return later(end, condEnd), false, err
 }
 

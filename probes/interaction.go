@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -166,3 +167,61 @@ func jsNumber(f float64) string { return fmt.Sprintf("%.6f", f) }
 // measureTimeline is how long reading a step's interactions may take: a
 // frame or two, and the evaluation.
 const measureTimeline = 3 * time.Second
+
+// markFrame starts measuring the input of a step in an out-of-process
+// iframe, whose renderer the tab's timeline does not see. The frame's
+// document loaded before the step, so its timeline starts now, before the
+// step's own input.
+func (r *run) markFrame(ctx context.Context, sc scope) (timelineMark, bool) {
+	if !r.timeline || sc.target == nil {
+		return timelineMark{}, false
+	}
+	fctx, cancel := context.WithTimeout(sc.ctxFor(ctx), measureTimeline)
+	defer cancel()
+	if err := chromedp.Do(fctx, chromedp.Evaluate[chromedp.Void](timelineJS)); err != nil {
+		r.logger.Debug("iframe interactions not measured", "err", err)
+		return timelineMark{}, false
+	}
+	m, err := markTimeline(fctx)
+	if err != nil {
+		r.logger.Debug("iframe interactions not measured", "err", err)
+		return timelineMark{}, false
+	}
+	return m, true
+}
+
+// readFrame reads what the step's input did in the iframe since mark, for
+// the step to merge with the tab's.
+func (r *run) readFrame(ctx context.Context, sc scope, mark timelineMark) {
+	fctx, cancel := context.WithTimeout(sc.ctxFor(ctx), measureTimeline)
+	defer cancel()
+	im, err := readInteraction(fctx, mark, deepMask(r.secrets))
+	if err != nil {
+		r.logger.Debug("iframe interactions not read", "err", err)
+		return
+	}
+	r.frameInteraction = im
+}
+
+// mergeInteractions is a step's interactions in two documents: its INP is
+// the slowest of either's, its blocking time both main threads', and its
+// long frames the longest of both.
+func mergeInteractions(a, b *InteractionMetrics) *InteractionMetrics {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	m := &InteractionMetrics{
+		Interactions: a.Interactions + b.Interactions,
+		INP:          max(a.INP, b.INP),
+		TBT:          a.TBT + b.TBT,
+		LongFrames:   slices.Concat(a.LongFrames, b.LongFrames),
+	}
+	slices.SortStableFunc(m.LongFrames, func(x, y LongFrame) int { return cmp.Compare(y.Duration, x.Duration) })
+	if len(m.LongFrames) > maxLongFrames {
+		m.LongFrames = m.LongFrames[:maxLongFrames]
+	}
+	return m
+}

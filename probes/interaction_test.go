@@ -2,6 +2,8 @@ package probes_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +112,57 @@ func blockingClick(t *testing.T, text, profile string) time.Duration {
 		t.Errorf("the click step took %v, less than its handler's %v", r.Steps[1].Duration, handler)
 	}
 	return im.INP
+}
+
+// A chat widget of another site runs in a renderer of its own, which the
+// tab's timeline does not see: the chat step's INP must still be that of
+// the message sent in the widget, whose handler blocks for 300 ms.
+func TestINPOfAChatInAnOutOfProcessIframe(t *testing.T) {
+	t.Parallel()
+	const block = 300 * time.Millisecond
+	widget := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>widget</title>
+<form id="f"><input id="m" autocomplete="off"><button>send</button></form><div id="log"></div>
+<script>document.getElementById("f").onsubmit = (e) => {
+  e.preventDefault();
+  const until = performance.now() + %d;
+  while (performance.now() < until) {}
+  const p = document.createElement("p"); p.className = "reply"; p.textContent = "yes";
+  document.getElementById("log").append(p);
+};</script>`, block.Milliseconds())
+	}))
+	t.Cleanup(widget.Close)
+	widgetURL := strings.Replace(widget.URL, "127.0.0.1", "localhost", 1)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>shop</title><button id="open">chat</button>
+<script>document.getElementById("open").onclick = () => {
+  const f = document.createElement("iframe"); f.id = "chat"; f.src = %q; f.width = 300; f.height = 200; document.body.append(f);
+};</script>`, widgetURL)
+	}))
+	t.Cleanup(site.Close)
+	r := runJourney(t, parse(t, fmt.Sprintf(`
+[[journey]]
+name = "chat"
+timeout = "60s"
+  [[journey.step]]
+  name = "shop"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "ask"
+  action = "chat"
+  open = "#open"
+  frame = "iframe#chat"
+  input = "#m"
+  message = "in stock?"
+  reply = "p.reply"
+  timeout = "30s"
+`, site.URL)), "chat")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+	im := step(t, r, "ask").Interaction
+	if im == nil || im.INP < block {
+		t.Fatalf("chat step interactions %+v, want an INP of at least %v: the message sent in the widget", im, block)
+	}
 }

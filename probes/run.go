@@ -168,6 +168,9 @@ type run struct {
 	// timeline says whether every document of the tab records its
 	// interactions (installTimeline).
 	timeline bool
+	// frameInteraction is what the step's input did in an out-of-process
+	// iframe (a chat widget), which the tab's timeline does not see.
+	frameInteraction *InteractionMetrics
 	snap     *snapshot
 	snapOver time.Duration
 }
@@ -358,6 +361,10 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 		}
 		out.Interaction = im
 	}
+	if err == nil && r.frameInteraction != nil {
+		out.Interaction = mergeInteractions(out.Interaction, r.frameInteraction)
+	}
+	r.frameInteraction = nil
 	if err != nil {
 		r.describeHTTPStatus(err)
 		reason, msg := classify(r.failure(parent, ctx, err, st))
