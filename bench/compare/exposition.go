@@ -5,19 +5,27 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
-	"regexp"
 	"strconv"
+	"strings"
 )
 
 // exposition is BenchmarkExposition of internal/metrics: /metrics of an
-// agent with 1,000 journeys of 8 steps.
+// agent with 10, 100 and 1,000 journeys of 8 steps.
 type exposition struct {
-	PerScrapeMS float64
-	MiB         float64
-	AllocMiB    float64
+	Rows []expositionRow
 }
 
-var benchLine = regexp.MustCompile(`BenchmarkExposition\S*\s+\d+\s+([0-9.]+) ns/op\s+([0-9.]+) MiB/scrape\s+([0-9]+) B/op`)
+// expositionRow is one sub-benchmark: the time of a scrape as Prometheus
+// 2.x asks by default (text, gzip) and the size of one in each format.
+type expositionRow struct {
+	Journeys    int
+	PerScrapeMS float64
+	// Sizes in bytes: the text format, the same gzipped (on the wire),
+	// OpenMetrics and protobuf (what a Prometheus with native histograms
+	// asks for).
+	Text, Gzip, OpenMetrics, Protobuf float64
+	AllocBytes                        float64
+}
 
 func runExposition(ctx context.Context) (*exposition, error) {
 	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "Exposition", "-benchtime", "10x", "-benchmem", "./internal/metrics")
@@ -26,19 +34,77 @@ func runExposition(ctx context.Context) (*exposition, error) {
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("BenchmarkExposition: %w: %s", err, lastLine(out.String()))
 	}
-	m := benchLine.FindStringSubmatch(out.String())
-	if m == nil {
+	x := parseExposition(out.String())
+	if len(x.Rows) == 0 {
 		return nil, fmt.Errorf("BenchmarkExposition: no result in its output: %s", lastLine(out.String()))
 	}
-	ns, _ := strconv.ParseFloat(m[1], 64)
-	mib, _ := strconv.ParseFloat(m[2], 64)
-	alloc, _ := strconv.ParseFloat(m[3], 64)
-	return &exposition{PerScrapeMS: ns / 1e6, MiB: mib, AllocMiB: alloc / (1 << 20)}, nil
+	return x, nil
+}
+
+// parseExposition reads the lines of BenchmarkExposition's sub-benchmarks
+// from go test's output: a name, the iterations, then value and unit
+// pairs.
+func parseExposition(out string) *exposition {
+	x := &exposition{}
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		name, ok := strings.CutPrefix(firstOf(f), "BenchmarkExposition/journeys=")
+		if !ok || len(f) < 4 {
+			continue
+		}
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		n, err := strconv.Atoi(name)
+		if err != nil {
+			continue
+		}
+		row := expositionRow{Journeys: n}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			switch f[i+1] {
+			case "ns/op":
+				row.PerScrapeMS = v / 1e6
+			case "bytes/scrape":
+				row.Text = v
+			case "gzip-bytes/scrape":
+				row.Gzip = v
+			case "openmetrics-bytes/scrape":
+				row.OpenMetrics = v
+			case "protobuf-bytes/scrape":
+				row.Protobuf = v
+			case "B/op":
+				row.AllocBytes = v
+			}
+		}
+		x.Rows = append(x.Rows, row)
+	}
+	return x
+}
+
+func firstOf(f []string) string {
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 func (x *exposition) markdown(w func(string, ...any)) {
-	w("\n#### /metrics with 1,000 journeys of 8 steps\n\n")
-	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey with one successful run, every step on a page.\n\n")
-	w("| one scrape | size | allocated per scrape |\n| ---: | ---: | ---: |\n")
-	w("| %.0f ms | %.1f MiB | %.0f MiB |\n", x.PerScrapeMS, x.MiB, x.AllocMiB)
+	w("\n#### /metrics with 10, 100 and 1,000 journeys of 8 steps\n\n")
+	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey with one successful run, every step on a page. One scrape as Prometheus 2.x asks by default (text format, gzip), and the size of one in each format.\n\n")
+	w("| journeys | one scrape | text | gzip (on the wire) | OpenMetrics | protobuf | allocated per scrape |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range x.Rows {
+		w("| %d | %.0f ms | %s | %s | %s | %s | %s |\n", r.Journeys, r.PerScrapeMS, mib(r.Text), mib(r.Gzip), mib(r.OpenMetrics), mib(r.Protobuf), mib(r.AllocBytes))
+	}
+}
+
+// mib writes a size in bytes in MiB, or in KiB under one MiB.
+func mib(b float64) string {
+	if b < 1<<20 {
+		return fmt.Sprintf("%.0f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", b/(1<<20))
 }
