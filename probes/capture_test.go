@@ -149,6 +149,8 @@ func TestFailingRunKeepsTheFailingPage(t *testing.T) {
 // the shown text, the HTTP status with method and URL, and a request that
 // failed before an element went missing.
 func TestFailureReasonsAreSpecific(t *testing.T) {
+	// Reasons, not times, are asserted: it waits beside other tests.
+	t.Parallel()
 	shop := startShop(t, demoshop.Options{})
 	base := shortTimeouts(shop.Journey("@every 1m"))
 	cases := []struct {
