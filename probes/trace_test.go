@@ -1,6 +1,7 @@
 package probes_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -194,6 +195,21 @@ func TestTracestateValue(t *testing.T) {
 	} {
 		if got := probes.TracestateValue(tc.in); got != tc.want {
 			t.Errorf("TracestateValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// run.json names the run's trace and each step's span.
+func TestSummaryCarriesTrace(t *testing.T) {
+	r := &probes.Result{Journey: "storefront", RunID: "a1b2c3d4e5f6", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7",
+		Steps: []probes.StepResult{{Name: "landing", SpanID: "b7ad6b7169203331"}}}
+	b, err := json.Marshal(r.Summary())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"trace_id":"4bf92f3577b34da6a3ce929d0e0e4736"`, `"span_id":"00f067aa0ba902b7"`, `"span_id":"b7ad6b7169203331"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("run.json lacks %s:\n%s", want, b)
 		}
 	}
 }
