@@ -70,8 +70,10 @@ type StepResult struct {
 	// SpanID is the step's span in the run's trace: 16 hex digits, the
 	// parent id of the traceparent its requests to the trace origins
 	// carry.
-	SpanID   string
-	Status   StepStatus
+	SpanID string
+	Status StepStatus
+	// Start is when the step started; zero when it did not run.
+	Start    time.Time
 	Duration time.Duration
 	Budget   time.Duration
 	Reason   Reason

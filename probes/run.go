@@ -329,6 +329,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 
 	found := &matches{}
 	start := time.Now()
+	out.Start = start
 	end, landed, err := r.act(withMatches(ctx, found), st)
 	if err == nil && st.Title != "" {
 		err = expectTitle(ctx, st.Title)
