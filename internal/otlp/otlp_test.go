@@ -1,4 +1,4 @@
-package otlp
+package otlp_test
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/touchprobe/touchprobe/internal/otlp"
 	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -104,7 +105,7 @@ func TestExportsRunAsSpans(t *testing.T) {
 	srv := httptest.NewServer(rc)
 	t.Cleanup(srv.Close)
 	var dropped atomic.Int64
-	e, err := New(Options{URL: srv.URL + "/v1/traces", Headers: map[string]string{"Authorization": "Bearer token"}, Location: "oslo", Version: "1.2.3",
+	e, err := otlp.New(otlp.Options{URL: srv.URL + "/v1/traces", Headers: map[string]string{"Authorization": "Bearer token"}, Location: "oslo", Version: "1.2.3",
 		OnDrop: func(n int) { dropped.Add(int64(n)) }})
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +201,7 @@ func TestHungCollectorDropsAndNeverBlocks(t *testing.T) {
 	t.Cleanup(func() { close(release) })
 	var dropped atomic.Int64
 	const queue = 4
-	e, err := New(Options{URL: srv.URL + "/v1/traces", QueueSize: queue, ExportTimeout: time.Minute, RetryTime: time.Minute,
+	e, err := otlp.New(otlp.Options{URL: srv.URL + "/v1/traces", QueueSize: queue, ExportTimeout: time.Minute, RetryTime: time.Minute,
 		OnDrop: func(n int) { dropped.Add(int64(n)) }})
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +246,7 @@ func TestUnavailableCollectorIsRetriedThenDropped(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	var dropped atomic.Int64
-	e, err := New(Options{URL: srv.URL + "/v1/traces", ExportTimeout: 5 * time.Second, RetryTime: 400 * time.Millisecond,
+	e, err := otlp.New(otlp.Options{URL: srv.URL + "/v1/traces", ExportTimeout: 5 * time.Second, RetryTime: 400 * time.Millisecond,
 		OnDrop: func(n int) { dropped.Add(int64(n)) }})
 	if err != nil {
 		t.Fatal(err)
