@@ -38,8 +38,8 @@ func (s *seen) get(path string) []http.Header {
 
 // The shop's own requests carry the run's trace context, each with the span
 // of the step that made it, through a redirect and with its cookies; the
-// chat widget of another origin, an iframe and a fetch of the shop's page,
-// never sees it.
+// chat widget of another origin, an iframe and a fetch of the shop's page
+// and the target of a redirect from the shop, never sees it.
 func TestTraceContextOnlyToTraceOrigins(t *testing.T) {
 	t.Parallel()
 	var shopSeen, widgetSeen seen
@@ -69,9 +69,12 @@ func TestTraceContextOnlyToTraceOrigins(t *testing.T) {
 <script>
 fetch("/api").then(r => r.text()).then(t => document.getElementById("api").textContent = t);
 fetch("%[1]s/cors").then(r => r.text()).then(t => document.getElementById("cors").textContent = t);
+fetch("/away");
 </script>`, widgetURL)
 		case "/redirect":
 			http.Redirect(w, r, "/after", http.StatusFound)
+		case "/away":
+			http.Redirect(w, r, widgetURL+"/away", http.StatusFound)
 		case "/after":
 			fmt.Fprint(w, "bought")
 		default:
@@ -112,16 +115,16 @@ timeout = "30s"
 			t.Fatalf("step %q: span id %q is not 16 hex digits of its own", s.Name, s.SpanID)
 		}
 	}
-	// The widget's iframe loaded, its image and the fetch too: the
-	// widget did hear from the run.
+	// The widget's iframe loaded, its image, the fetch and the shop's
+	// redirect to it too: the widget did hear from the run.
 	testutil.WaitFor(t, 10*time.Second, "the widget's iframe, image and fetch reach it", func() bool {
-		return len(widgetSeen.get("/widget")) > 0 && len(widgetSeen.get("/widget.png")) > 0 && len(widgetSeen.get("/cors")) > 0
+		return len(widgetSeen.get("/widget")) > 0 && len(widgetSeen.get("/widget.png")) > 0 && len(widgetSeen.get("/cors")) > 0 && len(widgetSeen.get("/away")) > 0
 	})
 
 	for _, tc := range []struct {
 		path string
 		step int
-	}{{"/", 0}, {"/api", 0}, {"/redirect", 1}, {"/after", 1}} {
+	}{{"/", 0}, {"/api", 0}, {"/away", 0}, {"/redirect", 1}, {"/after", 1}} {
 		hs := shopSeen.get(tc.path)
 		if len(hs) == 0 {
 			t.Errorf("the shop never saw %s", tc.path)
