@@ -174,8 +174,8 @@ type run struct {
 	// frameInteraction is what the step's input did in an out-of-process
 	// iframe (a chat widget), which the tab's timeline does not see.
 	frameInteraction *InteractionMetrics
-	snap     *snapshot
-	snapOver time.Duration
+	snap             *snapshot
+	snapOver         time.Duration
 }
 
 func (r *run) execute(ctx context.Context) {
