@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace"
@@ -96,6 +97,12 @@ func New(opts Options) (*Exporter, error) {
 	if opts.OnDrop == nil {
 		opts.OnDrop = func(int) {}
 	}
+	// What the OpenTelemetry SDK reports on its own (a collector's partial
+	// success) goes to the agent's log, not to stderr.
+	logger := opts.Logger
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+		logger.Warn("OTLP export", "err", err)
+	}))
 	client := otlptracehttp.NewClient(
 		otlptracehttp.WithEndpointURL(opts.URL),
 		otlptracehttp.WithHeaders(opts.Headers),
