@@ -98,7 +98,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 		}},
 		{file: "invalid-unknown-key-no-suggestion.toml", want: []string{
-			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age", "artifacts_max_bytes", "histograms" and "default_profile"`,
+			`FILE: agent: unknown key "colour": valid keys here are "location", "concurrency", "default_budget", "default_step_timeout", "artifacts_dir", "artifacts_max_age", "artifacts_max_bytes", "histograms", "default_profile", "trace_origins" and "trace_url"`,
 		}},
 		{file: "invalid-unknown-key-journey.toml", want: []string{
 			`FILE: journey "storefront" (#1): unknown key "shedule": did you mean "schedule"?`,

@@ -41,6 +41,13 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 	if !d.root.present["agent.default_profile"] {
 		a.DefaultProfile = DefaultProfile
 	}
+	// A journey that does not say which origins see its trace context
+	// takes the agent's.
+	for i := range d.cfg.Journeys {
+		if !d.journeys[i].present["trace_origins"] {
+			d.cfg.Journeys[i].TraceOrigins = slices.Clone(a.TraceOrigins)
+		}
+	}
 	// A profile's left-out keys are desktop's: a full screen, no
 	// throttling.
 	desktop := BuiltinProfile(DefaultProfile)
@@ -101,7 +108,9 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 func derive(c *Config) {
 	// The built-in profiles come first, then the file's own.
 	c.Profiles = append(BuiltinProfiles(), c.Profiles...)
+	c.Agent.TraceOrigins = canonicalOrigins(c.Agent.TraceOrigins)
 	for i := range c.Journeys {
+		c.Journeys[i].TraceOrigins = canonicalOrigins(c.Journeys[i].TraceOrigins)
 		for k := range c.Journeys[i].Steps {
 			s := &c.Journeys[i].Steps[k]
 			// A fill step's Selector is its first field: the element the

@@ -70,6 +70,7 @@ func Parse(data []byte, file string) (*Config, error) {
 
 	f := &filler{dir: filepath.Dir(file)}
 	w := f.fillSteps(c, d)
+	f.fillHeaders(c, d)
 	validate(c, d, w)
 	secrets := newSecrets(f.values)
 

@@ -3,6 +3,7 @@ package config
 
 import (
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -30,6 +31,7 @@ var Touchpoints = []string{"landing", "product", "basket", "checkout", "chat", "
 type Config struct {
 	Agent    Agent     `toml:"agent"`
 	Browser  Browser   `toml:"browser"`
+	OTLP     OTLP      `toml:"otlp"`
 	Journeys []Journey `toml:"journey"`
 	// Profiles are the built-in profiles followed by the file's
 	// [[profile]] tables; see Profile.
@@ -60,6 +62,46 @@ type Agent struct {
 	Histograms string `toml:"histograms"`
 	// DefaultProfile is the profile of journeys that name none.
 	DefaultProfile string `toml:"default_profile"`
+	// TraceOrigins are the origins (scheme://host[:port], see Origin)
+	// whose requests carry the run's W3C trace context; a journey's own
+	// trace_origins replaces them for that journey. Empty: no request
+	// carries it.
+	TraceOrigins []string `toml:"trace_origins"`
+	// TraceURL is a link to a run's trace, with {trace_id} where its
+	// trace id goes (see TraceLink); empty: trace ids are shown, not
+	// linked.
+	TraceURL string `toml:"trace_url"`
+}
+
+// TraceIDPlaceholder is what TraceURL holds where the trace id goes.
+const TraceIDPlaceholder = "{trace_id}"
+
+// TraceLink returns the link to the trace with id traceID, or "" when no
+// trace_url is configured or there is no trace id.
+func (a *Agent) TraceLink(traceID string) string {
+	if a == nil || a.TraceURL == "" || traceID == "" {
+		return ""
+	}
+	return strings.ReplaceAll(a.TraceURL, TraceIDPlaceholder, traceID)
+}
+
+// OTLP is where runs are exported as traces over OTLP/HTTP; an empty
+// Endpoint exports nothing.
+type OTLP struct {
+	// Endpoint is the collector's OTLP/HTTP base URL, such as
+	// "http://collector:4318"; spans go to its /v1/traces (TracesURL).
+	Endpoint string `toml:"endpoint"`
+	// Headers are sent with every export, such as an API key; values may
+	// be ${env:NAME} or ${file:/path} references and are secrets.
+	Headers map[string]string `toml:"headers"`
+}
+
+// TracesURL is where spans are posted: Endpoint's /v1/traces.
+func (o OTLP) TracesURL() string {
+	if o.Endpoint == "" {
+		return ""
+	}
+	return strings.TrimSuffix(o.Endpoint, "/") + "/v1/traces"
 }
 
 // How duration histograms are exposed. Native histograms reach a Prometheus
@@ -112,6 +154,9 @@ type Journey struct {
 	Recording   string            `toml:"recording"`
 	Budgets     map[string]string `toml:"budgets"`
 	Touchpoints map[string]string `toml:"touchpoints"`
+	// TraceOrigins are the origins whose requests carry the run's trace
+	// context; Agent.TraceOrigins when the journey does not say.
+	TraceOrigins []string `toml:"trace_origins"`
 }
 
 // Retry bounds and defaults: a failed run is not retried unless the file

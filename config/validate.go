@@ -37,6 +37,7 @@ func validate(c *collector, d *decoded, w written) {
 	v.profiles()
 	v.journeys()
 	v.maintenance()
+	v.otlp()
 }
 
 func (v *validator) agent() {
@@ -76,6 +77,8 @@ func (v *validator) agent() {
 		v.add(top, "agent.histograms", "%q is not a way to expose histograms: write histograms = %q (the default: native histograms to a Prometheus that asks for them, classic buckets to any other), %q or %q",
 			a.Histograms, HistogramsBoth, HistogramsClassic, HistogramsNative)
 	}
+	v.traceOrigins(top, m, "agent.trace_origins", a.TraceOrigins)
+	v.traceURL(top, m)
 }
 
 func (v *validator) browser() {
@@ -245,6 +248,7 @@ func (v *validator) journeys() {
 		v.labels(w, j.Labels)
 		v.journeyProfiles(w, m, j)
 		v.retries(w, m, j)
+		v.traceOrigins(w, m, "trace_origins", j.TraceOrigins)
 
 		if len(j.Steps) == 0 && !m.bad["step"] {
 			v.add(w, "step", "at least one [[journey.step]] is required: add the steps of the journey")

@@ -19,9 +19,13 @@ const (
 
 // RunSummary is what RunFile holds.
 type RunSummary struct {
-	Journey string        `json:"journey"`
-	Profile string        `json:"profile,omitempty"`
-	RunID   string        `json:"run_id"`
+	Journey string `json:"journey"`
+	Profile string `json:"profile,omitempty"`
+	RunID   string `json:"run_id"`
+	// TraceID and SpanID are the run's trace and the journey's span in
+	// it (see Result).
+	TraceID string        `json:"trace_id,omitempty"`
+	SpanID  string        `json:"span_id,omitempty"`
 	Start   time.Time     `json:"start"`
 	Status  Status        `json:"status"`
 	Steps   []StepSummary `json:"steps"`
@@ -29,8 +33,10 @@ type RunSummary struct {
 
 // StepSummary is one step of a RunSummary, durations in seconds.
 type StepSummary struct {
-	Name     string     `json:"name"`
-	Action   string     `json:"action"`
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	// SpanID is the step's span in the run's trace.
+	SpanID   string     `json:"span_id,omitempty"`
 	Status   StepStatus `json:"status"`
 	Duration float64    `json:"duration_seconds"`
 	Budget   float64    `json:"budget_seconds"`
@@ -56,9 +62,9 @@ type FrameSummary struct {
 
 // Summary returns the run's RunSummary.
 func (r *Result) Summary() RunSummary {
-	out := RunSummary{Journey: r.Journey, Profile: r.Profile, RunID: r.RunID, Start: r.Start, Status: r.Status, Steps: []StepSummary{}}
+	out := RunSummary{Journey: r.Journey, Profile: r.Profile, RunID: r.RunID, TraceID: r.TraceID, SpanID: r.SpanID, Start: r.Start, Status: r.Status, Steps: []StepSummary{}}
 	for _, s := range r.Steps {
-		ss := StepSummary{Name: s.Name, Action: s.Action, Status: s.Status, Duration: s.Duration.Seconds(), Budget: s.Budget.Seconds()}
+		ss := StepSummary{Name: s.Name, Action: s.Action, SpanID: s.SpanID, Status: s.Status, Duration: s.Duration.Seconds(), Budget: s.Budget.Seconds()}
 		if im := s.Interaction; im != nil {
 			inp, tbt := im.INP.Seconds(), im.TBT.Seconds()
 			ss.INP, ss.TBT = &inp, &tbt

@@ -67,10 +67,16 @@ type StepResult struct {
 	Name       string
 	Touchpoint string
 	Action     string
-	Status     StepStatus
-	Duration   time.Duration
-	Budget     time.Duration
-	Reason     Reason
+	// SpanID is the step's span in the run's trace: 16 hex digits, the
+	// parent id of the traceparent its requests to the trace origins
+	// carry.
+	SpanID string
+	Status StepStatus
+	// Start is when the step started; zero when it did not run.
+	Start    time.Time
+	Duration time.Duration
+	Budget   time.Duration
+	Reason   Reason
 	// Message explains a failure in words a person can act on; secrets are
 	// already masked.
 	Message string
@@ -156,8 +162,12 @@ type Result struct {
 	Journey string
 	// Profile names the device and network the run was made under; empty
 	// when it was made without one.
-	Profile  string
-	RunID    string
+	Profile string
+	RunID   string
+	// TraceID is the run's W3C trace id (32 hex digits, random per run);
+	// SpanID is the span of the whole journey, the parent of the steps'.
+	TraceID  string
+	SpanID   string
 	Start    time.Time
 	Duration time.Duration
 	Status   Status

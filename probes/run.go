@@ -109,11 +109,11 @@ func (p *Prober) logger() *slog.Logger {
 // run runs the journey and, when capturing and the run failed or was slow,
 // assembles its evidence.
 func (p *Prober) run(ctx context.Context, j *config.Journey, profile *config.Profile, secrets *config.Secrets, capturing bool) (*Result, *capture) {
-	res := &Result{Journey: j.Name, RunID: newRunID(), Start: time.Now(), Status: StatusSuccess}
+	res := &Result{Journey: j.Name, RunID: newRunID(), TraceID: newTraceID(), SpanID: newSpanID(), Start: time.Now(), Status: StatusSuccess}
 	if profile != nil {
 		res.Profile = profile.Name
 	}
-	logger := p.logger().With("journey", j.Name, "profile", res.Profile, "run_id", res.RunID)
+	logger := p.logger().With("journey", j.Name, "profile", res.Profile, "run_id", res.RunID, "trace_id", res.TraceID)
 	r := &run{prober: p, journey: j, profile: profile, secrets: secrets, result: res, logger: logger, capturing: capturing}
 	r.execute(ctx)
 	res.Duration = time.Since(res.Start)
@@ -160,6 +160,9 @@ type run struct {
 	// rec buffers the run's requests and console messages: for the
 	// reasons of failures, and for the evidence.
 	rec *recorder
+	// trace adds the run's trace context to requests to the journey's
+	// trace origins; nil when it has none.
+	trace *tracer
 
 	// capturing says whether to keep evidence; snap is the page kept so
 	// far, of the failing step or of the step furthest over budget
@@ -171,8 +174,8 @@ type run struct {
 	// frameInteraction is what the step's input did in an out-of-process
 	// iframe (a chat widget), which the tab's timeline does not see.
 	frameInteraction *InteractionMetrics
-	snap     *snapshot
-	snapOver time.Duration
+	snap             *snapshot
+	snapOver         time.Duration
 }
 
 func (r *run) execute(ctx context.Context) {
@@ -180,7 +183,7 @@ func (r *run) execute(ctx context.Context) {
 	r.result.Steps = make([]StepResult, len(steps))
 	for i := range steps {
 		st := &steps[i]
-		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, Budget: st.Budget.For(r.result.Profile), Status: StepNotRun}
+		r.result.Steps[i] = StepResult{Index: i, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action, SpanID: newSpanID(), Budget: st.Budget.For(r.result.Profile), Status: StepNotRun}
 	}
 
 	// The tab outlives the journey's deadline by as long as a snapshot
@@ -225,6 +228,17 @@ func (r *run) execute(ctx context.Context) {
 	if err := r.rec.listen(tab, false); err != nil {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not follow the page's requests: %v", err))
 		return
+	}
+	// Requests to the trace origins carry the run's trace context from
+	// the first request on; with no origins nothing is intercepted.
+	if len(r.journey.TraceOrigins) > 0 {
+		r.trace = newTracer(r.result, r.journey.TraceOrigins, r.logger)
+		stopTrace, err := r.trace.install(tab)
+		defer stopTrace()
+		if err != nil {
+			r.fail(0, ReasonInternal, fmt.Sprintf("could not add trace context to the page's requests: %v", browserGone(tab, err)))
+			return
+		}
 	}
 	stopDialogs, err := r.answerDialogs(tab)
 	defer stopDialogs()
@@ -298,6 +312,9 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	if r.rec != nil {
 		r.rec.startStep(i, st.Name)
 	}
+	if r.trace != nil {
+		r.trace.setStep(i)
+	}
 
 	// Where the step starts on the page's clock, taken before it starts.
 	var mark timelineMark
@@ -312,6 +329,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 
 	found := &matches{}
 	start := time.Now()
+	out.Start = start
 	end, landed, err := r.act(withMatches(ctx, found), st)
 	if err == nil && st.Title != "" {
 		err = expectTitle(ctx, st.Title)

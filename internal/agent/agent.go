@@ -107,6 +107,9 @@ type Agent struct {
 	evidenceOff sync.Once  // says once that evidence is not kept
 
 	reloadMu sync.Mutex
+
+	// tracing exports runs over OTLP when [otlp] says so.
+	tracing tracing
 }
 
 // New loads the configuration and prepares the agent; nothing runs yet.
@@ -240,6 +243,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			l, err := net.Listen("tcp", addr)
 			if err != nil {
 				closeAll(listeners)
+				a.closeOTLP()
 				return fmt.Errorf("listening on %s: %w", addr, err)
 			}
 			listeners = append(listeners, l)
@@ -320,6 +324,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.logger.Info("shutting down", "grace", a.opts.ShutdownGrace)
 	a.sched.Stop(a.opts.ShutdownGrace)
 	<-schedDone
+	// The last runs' spans get a bounded time to reach the collector.
+	a.closeOTLP()
 	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	a.browser.Close(closeCtx)
@@ -522,6 +528,7 @@ func (a *Agent) swap(p *prepared) {
 	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
 	a.configureEvidence(cfg)
+	a.configureOTLP(cfg)
 	a.runs.Retain(func(journey, profile string) bool {
 		j := cfg.Journey(journey)
 		if j == nil {
@@ -643,6 +650,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		return
 	}
 	a.metrics.ObserveRun(res)
+	a.exportRun(res)
 	a.runs.Add(res)
 	if a.opts.OnResult != nil {
 		a.opts.OnResult(res)

@@ -179,6 +179,11 @@ var (
 		Labels: []string{"index", "count"},
 		Help:   "A metric with a constant '1' value labeled by this agent's shard index and the number of shards its configuration is split over (--shard.index, --shard.count).",
 	}
+	otlpSpansDroppedTotal = &def{
+		Name: "touchprobe_otlp_spans_dropped_total", Type: typeCounter,
+		Labels: []string{"location"},
+		Help:   "Spans of runs not exported over OTLP: the export queue was full, the collector refused them or did not answer in time, or the agent stopped first.",
+	}
 	buildInfo = &def{
 		Name: "touchprobe_build_info", Type: typeGauge,
 		Labels: []string{"version", "revision", "goversion"},
@@ -194,7 +199,7 @@ var defs = []*def{
 	pageTimingSeconds, pageCLS, pageTransferBytes, pageRequests,
 	scheduleLagSeconds,
 	browserRestartsTotal, browserUp, configLastReloadSuccessful, configLastReloadSuccessTimestampSeconds,
-	artifactsBytes, artifactsRuns,
+	artifactsBytes, artifactsRuns, otlpSpansDroppedTotal,
 	agentInfo, shardInfo, buildInfo,
 }
 

@@ -52,6 +52,11 @@ const (
 // holds the id of the run the observation came from.
 const ExemplarRunID = "run_id"
 
+// ExemplarTraceID is the exemplar label that holds the run's trace id,
+// which leads from the point to the run's trace. With run_id it takes 58
+// of the 128 runes an exemplar's labels may have.
+const ExemplarTraceID = "trace_id"
+
 var results = []string{ResultSuccess, ResultFlaky, ResultFailure, ResultError, ResultSkipped}
 
 // attemptResults are the values of the result label of
@@ -80,6 +85,11 @@ type Metrics struct {
 
 	artifactsBytes int64
 	artifactsRuns  int
+
+	// otlp says whether runs are exported over OTLP; only then is
+	// touchprobe_otlp_spans_dropped_total exposed.
+	otlp             bool
+	otlpSpansDropped float64
 
 	shardIndex, shardCount int
 }
@@ -192,6 +202,9 @@ func (m *Metrics) snapshot() ([]prometheus.Metric, []prometheus.Collector) {
 		constMetric(artifactsBytes, loc, float64(m.artifactsBytes)),
 		constMetric(artifactsRuns, loc, float64(m.artifactsRuns)),
 	)
+	if m.otlp {
+		fixed = append(fixed, constMetric(otlpSpansDroppedTotal, loc, m.otlpSpansDropped))
+	}
 	if m.stale || m.sorted == nil {
 		m.sorted = m.sortSeries()
 		m.stale = false
@@ -378,6 +391,22 @@ func (m *Metrics) SetArtifacts(runs int, bytes int64) {
 	m.artifactsRuns, m.artifactsBytes = runs, bytes
 }
 
+// SetOTLP says whether runs are exported over OTLP, which exposes
+// touchprobe_otlp_spans_dropped_total; its count survives a reload that
+// turns the export off and on again.
+func (m *Metrics) SetOTLP(enabled bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.otlp = enabled
+}
+
+// OTLPSpansDropped counts n spans that were not exported over OTLP.
+func (m *Metrics) OTLPSpansDropped(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.otlpSpansDropped += float64(n)
+}
+
 // SetBrowserUp records whether Chromium is running.
 func (m *Metrics) SetBrowserUp(up bool) {
 	m.mu.Lock()
@@ -494,7 +523,7 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 	if success {
 		// A failed run's duration is the time to failure, often a
 		// timeout; it says nothing about how long the journey takes.
-		observe(j.histogram(journeyDurationSeconds, JourneyBuckets), r.Duration, r.RunID)
+		observe(j.histogram(journeyDurationSeconds, JourneyBuckets), r.Duration, r.RunID, r.TraceID)
 	} else if r.Reason != probes.ReasonNone {
 		j.counter(journeyFailuresTotal, j.stepLabel(r.FailedStep), reasonOf(r.Reason)).Inc()
 	}
@@ -510,7 +539,7 @@ func (j *journeyMetrics) observe(r *probes.Result) {
 		seen[sm] = true
 		switch s.Status {
 		case probes.StepOK:
-			observe(j.histogram(stepDurationSeconds, sm.buckets, sm.name, sm.touchpoint), s.Duration, r.RunID)
+			observe(j.histogram(stepDurationSeconds, sm.buckets, sm.name, sm.touchpoint), s.Duration, r.RunID, r.TraceID)
 			j.gauge(stepLastDurationSeconds, sm.name, sm.touchpoint).Set(s.Duration.Seconds())
 			j.gauge(stepSuccess, sm.name, sm.touchpoint).Set(1)
 			j.gauge(stepConsecutiveFailedRuns, sm.name, sm.touchpoint).Set(0)
@@ -598,14 +627,18 @@ func (j *journeyMetrics) observeInteraction(sm *stepMetrics, im *probes.Interact
 	j.gauge(pageTimingSeconds, sm.name, TimingTBT).Set(im.TBT.Seconds())
 }
 
-// observe records d in h with the run's id as its exemplar, which leads
-// from a point on a graph to the run's page.
-func observe(h prometheus.Histogram, d time.Duration, runID string) {
+// observe records d in h with the run's id and trace id as its exemplar,
+// which leads from a point on a graph to the run's page and its trace.
+func observe(h prometheus.Histogram, d time.Duration, runID, traceID string) {
 	if runID == "" {
 		h.Observe(d.Seconds())
 		return
 	}
-	h.(prometheus.ExemplarObserver).ObserveWithExemplar(d.Seconds(), prometheus.Labels{ExemplarRunID: labelValue(runID)})
+	ex := prometheus.Labels{ExemplarRunID: labelValue(runID)}
+	if traceID != "" {
+		ex[ExemplarTraceID] = labelValue(traceID)
+	}
+	h.(prometheus.ExemplarObserver).ObserveWithExemplar(d.Seconds(), ex)
 }
 
 // stepLabel keeps the step label bounded: a failing step that is not

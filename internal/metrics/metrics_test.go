@@ -353,6 +353,7 @@ func TestDocs(t *testing.T) {
 	m.ObserveRun(failedRun())
 	m.ObserveLag("checkout", "", time.Second)
 	m.SetReload(true, start)
+	m.SetOTLP(true)
 	mfs := gather(t, NewRegistry(m))
 
 	docs := map[string]Doc{}
@@ -617,9 +618,12 @@ func TestExemplars(t *testing.T) {
 			m.SetHistograms(mode)
 			js := []config.Journey{checkout()}
 			m.SetJourneys("oslo", js, intervals(js))
-			m.ObserveRun(successRun())
+			traces := map[string]string{"r1": "0af7651916cd43dd8448eb211c80319c", "r2": "4bf92f3577b34da6a3ce929d0e0e4736"}
 			run := successRun()
-			run.RunID = "r2"
+			run.TraceID = traces["r1"]
+			m.ObserveRun(run)
+			run = successRun()
+			run.RunID, run.TraceID = "r2", traces["r2"]
 			run.Steps[1].Duration = 2 * time.Second
 			m.ObserveRun(run)
 
@@ -638,8 +642,12 @@ func TestExemplars(t *testing.T) {
 						t.Errorf("%s%v: no exemplar", name, labels(metric))
 					}
 					for _, e := range exemplars {
-						if len(e.GetLabel()) != 1 || e.GetLabel()[0].GetName() != "run_id" || !slices.Contains([]string{"r1", "r2"}, e.GetLabel()[0].GetValue()) {
-							t.Errorf("%s%v: exemplar %v, want run_id r1 or r2", name, labels(metric), e)
+						got := map[string]string{}
+						for _, l := range e.GetLabel() {
+							got[l.GetName()] = l.GetValue()
+						}
+						if len(got) != 2 || !slices.Contains([]string{"r1", "r2"}, got["run_id"]) || got["trace_id"] != traces[got["run_id"]] {
+							t.Errorf("%s%v: exemplar %v, want run_id r1 or r2 and its trace_id", name, labels(metric), e)
 						}
 						if e.GetTimestamp() == nil {
 							t.Errorf("%s%v: exemplar without a timestamp", name, labels(metric))
@@ -663,11 +671,11 @@ func TestExemplars(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			want := regexp.MustCompile(`touchprobe_step_duration_seconds_bucket\{[^}]*step="product"[^}]*le="1.0"\} 1 # \{run_id="r1"\} 0.9 [0-9.e+]+\n`)
+			want := regexp.MustCompile(`touchprobe_step_duration_seconds_bucket\{[^}]*step="product"[^}]*le="1.0"\} 1 # \{(run_id="r1",trace_id="0af7651916cd43dd8448eb211c80319c"|trace_id="0af7651916cd43dd8448eb211c80319c",run_id="r1")\} 0.9 [0-9.e+]+\n`)
 			if !want.Match(b.Bytes()) {
 				t.Errorf("OpenMetrics lacks the exemplar of r1 at 0.9s on step product:\n%s", b.String())
 			}
-			want = regexp.MustCompile(`touchprobe_step_duration_seconds_bucket\{[^}]*step="product"[^}]*le="2.0"\} 2 # \{run_id="r2"\} 2.0 [0-9.e+]+\n`)
+			want = regexp.MustCompile(`touchprobe_step_duration_seconds_bucket\{[^}]*step="product"[^}]*le="2.0"\} 2 # \{(run_id="r2",trace_id="4bf92f3577b34da6a3ce929d0e0e4736"|trace_id="4bf92f3577b34da6a3ce929d0e0e4736",run_id="r2")\} 2.0 [0-9.e+]+\n`)
 			if !want.Match(b.Bytes()) {
 				t.Errorf("OpenMetrics lacks the exemplar of r2 at 2s on step product:\n%s", b.String())
 			}

@@ -170,6 +170,13 @@ type evidenceLink struct {
 	Expired    bool
 }
 
+// traceView is the run's trace on its page: its id, linked when [agent]
+// trace_url is set, and the span of each step.
+type traceView struct {
+	ID, SpanID, Link string
+	Steps            []probes.StepResult
+}
+
 func (s *server) run(w http.ResponseWriter, r *http.Request) {
 	cfg := s.Config()
 	name, id := r.PathValue("journey"), r.PathValue("run")
@@ -193,6 +200,9 @@ func (s *server) run(w http.ResponseWriter, r *http.Request) {
 		"Steps":       stepRows(res.Steps),
 	}
 	data["Status"], data["Class"] = headline(res)
+	if res.TraceID != "" {
+		data["Trace"] = traceView{ID: res.TraceID, SpanID: res.SpanID, Link: cfg.Agent.TraceLink(res.TraceID), Steps: res.Steps}
+	}
 	if retriedAs != nil {
 		// An earlier attempt of a retried run links to the run.
 		data["RetriedAs"], data["RetriedAsHref"] = retriedAs, runHref(l.Root, j.Name, retriedAs.RunID)

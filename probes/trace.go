@@ -1,0 +1,232 @@
+package probes
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// A run is one W3C trace: Result.TraceID is its trace id, Result.SpanID
+// the span of the whole journey, and each StepResult.SpanID the span of a
+// step, a child of the journey's. Requests to the journey's trace origins
+// carry the trace context of the step that is running, so that the site's
+// own tracing shows the synthetic request under the step that made it.
+
+// Header names of the W3C trace context.
+const (
+	TraceparentHeader = "traceparent"
+	TracestateHeader  = "tracestate"
+	// TracestateKey is touchprobe's key in tracestate; its value is the
+	// journey's name (see TracestateValue).
+	TracestateKey = "touchprobe"
+)
+
+// newTraceID returns a random 16-byte trace id as 32 lower-case hex
+// digits. It is never all zeros, which W3C reserves for "invalid".
+func newTraceID() string { return randomHex(16) }
+
+// newSpanID returns a random 8-byte span id as 16 lower-case hex digits,
+// never all zeros.
+func newSpanID() string { return randomHex(8) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	for {
+		_, _ = rand.Read(b)
+		if slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) {
+			return hex.EncodeToString(b)
+		}
+	}
+}
+
+// Traceparent returns the traceparent header of a sampled span: version
+// 00, the trace id, the span id as the parent of what the request starts,
+// and flags 01.
+func Traceparent(traceID, spanID string) string {
+	return "00-" + traceID + "-" + spanID + "-01"
+}
+
+// maxTracestateValue is the longest value a tracestate list member may
+// have.
+const maxTracestateValue = 256
+
+// TracestateValue makes a journey name a valid tracestate value: printable
+// ASCII without "," and "=", not ending in a space, at most 256
+// characters. Other bytes, and "%", are percent-encoded, so that the name
+// can be read back.
+func TracestateValue(journey string) string {
+	var b strings.Builder
+	for i := 0; i < len(journey); i++ {
+		c := journey[i]
+		if c < 0x20 || c > 0x7e || c == ',' || c == '=' || c == '%' {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	v := b.String()
+	if len(v) > maxTracestateValue {
+		v = v[:maxTracestateValue]
+		// Never cut an escape in half.
+		if i := strings.LastIndexByte(v, '%'); i >= len(v)-2 {
+			v = v[:i]
+		}
+	}
+	if strings.HasSuffix(v, " ") {
+		v = strings.TrimRight(v, " ")
+	}
+	return v
+}
+
+// resumeTimeout bounds the call that continues a paused request: a browser
+// that does not answer must not hold the end of the run.
+const resumeTimeout = 5 * time.Second
+
+// tracer adds the run's trace context to the requests of the tab that go
+// to the journey's trace origins. Only those requests are intercepted
+// (Fetch patterns of the origins): every other request goes out as it
+// would without it, never paused. Requests of out-of-process iframes (a
+// chat widget of another site) belong to their own targets and are not
+// intercepted at all.
+type tracer struct {
+	traceID string
+	spans   []string // per step
+	state   string   // tracestate header
+	origins []string // canonical, see config.Origin
+	step    atomic.Int64
+	logger  *slog.Logger
+
+	mu      sync.Mutex
+	stopped bool
+	pending sync.WaitGroup // requests being continued
+}
+
+func newTracer(res *Result, origins []string, logger *slog.Logger) *tracer {
+	t := &tracer{
+		traceID: res.TraceID,
+		state:   TracestateKey + "=" + TracestateValue(res.Journey),
+		origins: origins,
+		logger:  logger,
+	}
+	for _, s := range res.Steps {
+		t.spans = append(t.spans, s.SpanID)
+	}
+	return t
+}
+
+// patterns are the Fetch patterns of the origins: everything under each.
+func (t *tracer) patterns() []*fetch.RequestPattern {
+	out := make([]*fetch.RequestPattern, 0, len(t.origins))
+	for _, o := range t.origins {
+		// An origin has no wildcard characters (config.Origin refuses
+		// them); escape the backslash anyway, the patterns' escape.
+		out = append(out, &fetch.RequestPattern{URLPattern: strings.ReplaceAll(o, `\`, `\\`) + "/*", RequestStage: fetch.RequestStageRequest})
+	}
+	return out
+}
+
+// setStep says step i is running: requests from now on carry its span.
+func (t *tracer) setStep(i int) { t.step.Store(int64(i)) }
+
+// traceparent is the header of the running step.
+func (t *tracer) traceparent() string {
+	i := int(t.step.Load())
+	if i < 0 || i >= len(t.spans) {
+		i = 0
+	}
+	return Traceparent(t.traceID, t.spans[i])
+}
+
+// allowed reports whether a request URL is of one of the origins, which
+// the patterns already ensure; it is checked again so that a pattern that
+// matched more than meant never sends the headers elsewhere.
+func (t *tracer) allowed(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	o, problem := config.OriginOf(u)
+	return problem == "" && slices.Contains(t.origins, o)
+}
+
+// install starts intercepting the requests to the origins of the tab; stop
+// ends it and waits for the requests it is continuing.
+func (t *tracer) install(tab context.Context) (stop func(), err error) {
+	stop = func() {
+		t.mu.Lock()
+		t.stopped = true
+		t.mu.Unlock()
+		t.pending.Wait()
+	}
+	if len(t.origins) == 0 || len(t.spans) == 0 {
+		return stop, nil
+	}
+	if err := chromedp.Listen(tab, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.stopped {
+			// The tab is closing; its requests go with it.
+			return
+		}
+		// A listener must not call the browser: the request is continued
+		// from a goroutine of its own, which stop waits for.
+		t.pending.Add(1)
+		go func() {
+			defer t.pending.Done()
+			t.resume(tab, e)
+		}()
+	}); err != nil {
+		return stop, err
+	}
+	if _, err := chromedp.Call(tab, fetch.Enable, fetch.EnableParams{Patterns: t.patterns()}); err != nil {
+		return stop, fmt.Errorf("intercept requests to %s: %w", strings.Join(t.origins, ", "), err)
+	}
+	return stop, nil
+}
+
+// resume continues a paused request, with the trace context when it goes
+// to one of the origins.
+func (t *tracer) resume(tab context.Context, e *fetch.EventRequestPaused) {
+	p := fetch.ContinueRequestParams{RequestID: e.RequestID}
+	if e.Request != nil && t.allowed(e.Request.URL) {
+		p.Headers = make([]*fetch.HeaderEntry, 0, len(e.Request.Headers)+2)
+		for name, v := range e.Request.Headers {
+			switch strings.ToLower(name) {
+			case TraceparentHeader, TracestateHeader:
+				// The run's trace context replaces the page's own.
+				continue
+			case "cookie":
+				// The network stack adds the cookies of its store; a
+				// value sent back from here would replace them with
+				// what they were when the request was paused.
+				continue
+			}
+			p.Headers = append(p.Headers, &fetch.HeaderEntry{Name: name, Value: fmt.Sprint(v)})
+		}
+		p.Headers = append(p.Headers,
+			&fetch.HeaderEntry{Name: TraceparentHeader, Value: t.traceparent()},
+			&fetch.HeaderEntry{Name: TracestateHeader, Value: t.state})
+	}
+	ctx, cancel := context.WithTimeout(tab, resumeTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(ctx, fetch.ContinueRequest, p); err != nil && tab.Err() == nil {
+		t.logger.Debug("paused request not continued", "err", err)
+	}
+}
