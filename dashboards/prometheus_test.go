@@ -426,6 +426,9 @@ func TestNativeHistogramsInPrometheus(t *testing.T) {
 	}
 }
 
+// traceID is a W3C trace id, as exemplars carry it.
+var traceID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
 // TestExemplarsInPrometheus: a Prometheus with exemplar storage, scraping
 // OpenMetrics, stores the run_id exemplars of the step durations, and the
 // dashboard's run link built from one opens that run's page on the agent.
@@ -473,8 +476,8 @@ func TestExemplarsInPrometheus(t *testing.T) {
 		journey := series.SeriesLabels["journey"]
 		for _, e := range series.Exemplars {
 			runID := e.Labels["run_id"]
-			if journey == "" || runID == "" || len(e.Labels) != 1 {
-				t.Errorf("exemplar %v of %v: want one label run_id, on a series with a journey", e.Labels, series.SeriesLabels)
+			if journey == "" || runID == "" || !traceID.MatchString(e.Labels["trace_id"]) || len(e.Labels) != 2 {
+				t.Errorf("exemplar %v of %v: want the labels run_id and trace_id, on a series with a journey", e.Labels, series.SeriesLabels)
 				continue
 			}
 			if checked == 3 {
