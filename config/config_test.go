@@ -907,7 +907,14 @@ func TestJourneyLookupAndEqual(t *testing.T) {
 			v.Set(reflect.Append(v, reflect.New(v.Type().Elem()).Elem()))
 		case reflect.Pointer:
 			v.Set(reflect.New(v.Type().Elem()))
-			v.Elem().Field(0).SetString("changed")
+			switch e := v.Elem(); e.Kind() {
+			case reflect.Struct: // Expect
+				e.Field(0).SetString("changed")
+			case reflect.Bool:
+				e.SetBool(true)
+			case reflect.Float64:
+				e.SetFloat(1.5)
+			}
 		case reflect.Struct: // Duration
 			v.Field(0).SetInt(v.Field(0).Int() + 1)
 		default:

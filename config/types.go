@@ -193,6 +193,24 @@ type Step struct {
 	Attributes map[string]string `toml:"attributes"`
 	Operator   string            `toml:"operator"`
 	Expression string            `toml:"expression"`
+	// Visible false inverts the wait, as the Recorder's waitForElement
+	// with visible: false does: it ends when the condition (count,
+	// operator, attributes, properties) no longer holds for the elements
+	// that show; with none of those, when no matching element shows.
+	Visible *bool `toml:"visible"`
+	// Properties every element the wait counts must have: DOM property
+	// name = expected value, compared as JSON values (a table matches the
+	// properties it names of an object property).
+	Properties map[string]any `toml:"properties"`
+
+	// click, double_click: the mouse button (one of MouseButtons;
+	// "primary" when empty), where to press, in CSS pixels from the
+	// element's top-left corner (its centre when not given), and the
+	// device: "touch" taps (one of PointerDevices).
+	Button     string   `toml:"button"`
+	OffsetX    *float64 `toml:"offset_x"`
+	OffsetY    *float64 `toml:"offset_y"`
+	DeviceType string   `toml:"device_type"`
 	// scroll: where to scroll to, in CSS pixels from the left and the top
 	// of the page, or of the element Selector names.
 	Left int `toml:"left"`

@@ -102,7 +102,7 @@ type actionFunc func(r *run, ctx context.Context, sc scope, st *config.Step) (ti
 var actions = map[string]actionFunc{
 	"navigate": (*run).navigate,
 	"click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return sc.click(ctx, stepSelector(st))
+		return sc.press(ctx, stepSelector(st), pointerOf(st, 1))
 	}),
 	"fill": settled((*run).fill),
 	"select": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
@@ -118,7 +118,7 @@ var actions = map[string]actionFunc{
 		return hover(ctx, sc, stepSelector(st))
 	}),
 	"double_click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return doubleClick(ctx, sc, stepSelector(st))
+		return sc.press(ctx, stepSelector(st), pointerOf(st, 2))
 	}),
 	"scroll": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return scrollTo(ctx, sc, st)

@@ -226,8 +226,11 @@ type elementState struct {
 	Text     string  `json:"text"`
 	X        float64 `json:"x"`
 	Y        float64 `json:"y"`
-	Count    int     `json:"count"`
-	Error    string  `json:"error"`
+	// W and H are the element's width and height: X and Y are its centre.
+	W     float64 `json:"w"`
+	H     float64 `json:"h"`
+	Count int     `json:"count"`
+	Error string  `json:"error"`
 	// Alt is the index of the alternative that found the element, -1
 	// when none did (see queryJS).
 	Alt int `json:"alt"`
@@ -242,7 +245,7 @@ type elementState struct {
 // is first scrolled to the middle of the viewport, as a customer would, and
 // its centre is given in the coordinates of the scope's target.
 const inspectJS = `((root, sel, scroll, frameSel, query) => {
-  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, count: 0, error: "", covered: "", alt: -1};
+  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1};
   if (!root) { out.error = ""; return out; }
   const q = query(root, sel);
   if (q.error) { out.error = q.error; return out; }
@@ -265,6 +268,8 @@ const inspectJS = `((root, sel, scroll, frameSel, query) => {
   else out.text = (el.innerText !== undefined ? el.innerText : (el.textContent || "")).trim();
   out.x = r.left + r.width / 2;
   out.y = r.top + r.height / 2;
+  out.w = r.width;
+  out.h = r.height;
   if (scroll && out.visible) {
     // Asked of the element's own tree, a hit inside a shadow root is not
     // reported as its host.

@@ -82,7 +82,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			u := masked(s, s.URL)
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
-			add(clickOn(alts(s), t))
+			add(pressed(clickOn(alts(s), t), s))
 		case "fill":
 			for _, f := range s.FieldOrder {
 				add(click(f, t))
@@ -113,11 +113,11 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			if s.Operator != "" {
 				n, op = float64(s.Count), s.Operator
 			}
-			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Attributes: s.Attributes, Timeout: t})
+			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Attributes: s.Attributes, Properties: s.Properties, Visible: s.Visible, Timeout: t})
 		case "hover":
 			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
 		case "double_click":
-			add(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t})
+			add(pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s))
 		case "scroll":
 			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
 		case "assert":
@@ -152,6 +152,16 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 	}
 	return f, notes, nil
+}
+
+// pressed gives a Recorder click the journey step's button, offset and
+// device; a step without an offset is pressed at clickOffset.
+func pressed(rs Step, s *config.Step) Step {
+	if s.OffsetX != nil && s.OffsetY != nil {
+		rs.OffsetX, rs.OffsetY = *s.OffsetX, *s.OffsetY
+	}
+	rs.Button, rs.DeviceType = s.Button, s.DeviceType
+	return rs
 }
 
 // recorderTimeout fits a step timeout into the schema's 1ms..30s.

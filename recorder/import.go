@@ -415,6 +415,7 @@ func (im *importer) click(s *Step) error {
 	}
 	st := config.Step{Name: name, Touchpoint: im.touchpoint(s), Action: "click", Timeout: im.timeout(s)}
 	alternatives(&st, s)
+	pressAs(&st, s)
 	im.add(st, s)
 	im.follow(s)
 	return nil
@@ -696,23 +697,17 @@ func (im *importer) waitForElement(s *Step) error {
 	if err != nil {
 		return err
 	}
-	var problems []string
 	if s.Count != nil && (*s.Count != math.Trunc(*s.Count) || *s.Count < 0) {
-		problems = append(problems, fmt.Sprintf("count %g", *s.Count))
+		return unsupported(s, fmt.Sprintf("waiting for an element with count %g", *s.Count))
 	}
-	if s.Visible != nil && !*s.Visible {
-		problems = append(problems, "visible false")
+	if err := tomlValues(s, "properties", s.Properties); err != nil {
+		return err
 	}
-	if len(s.Properties) > 0 {
-		problems = append(problems, "properties")
-	}
-	if len(problems) > 0 {
-		return unsupported(s, "waiting for an element with "+strings.Join(problems, ", "))
-	}
+	hidden := s.Visible != nil && !*s.Visible
 	im.i++
 	// A wait written without operator and count right after an action is
 	// what that action waits for: the step's time runs until it shows.
-	if im.merge >= 0 && s.Operator == "" && s.Count == nil && len(s.Attributes) == 0 {
+	if im.merge >= 0 && s.Operator == "" && s.Count == nil && len(s.Attributes) == 0 && len(s.Properties) == 0 && !hidden {
 		prev := &im.out.Journey.Steps[im.merge]
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
@@ -728,7 +723,14 @@ func (im *importer) waitForElement(s *Step) error {
 		}
 	}
 	st := config.Step{Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait", Timeout: im.timeout(s)}
+	if hidden {
+		st.Name = "wait until " + cmpOr(Label(s.Selectors), css) + " is gone"
+		st.Visible = s.Visible
+	}
 	alternatives(&st, s)
+	if len(s.Properties) > 0 {
+		st.Properties = s.Properties
+	}
 	if len(s.Attributes) > 0 {
 		st.Attributes = make(map[string]string, len(s.Attributes))
 		for k, v := range s.Attributes {
@@ -831,15 +833,29 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 	if err != nil {
 		return err
 	}
-	if s.Button != "" && s.Button != "primary" {
-		return unsupported(s, fmt.Sprintf("a double click with the %s button", s.Button))
-	}
 	im.i++
 	st := config.Step{Name: verb + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: action, Timeout: im.timeout(s)}
 	alternatives(&st, s)
+	if s.Type == DoubleClick {
+		pressAs(&st, s)
+	}
 	im.add(st, s)
 	im.follow(s)
 	return nil
+}
+
+// pressAs gives a click or double click the recorded button, where the
+// element was pressed, and a tap for a touch: the Recorder's replay
+// presses at the recorded offset from the element's top-left corner.
+func pressAs(st *config.Step, s *Step) {
+	x, y := s.OffsetX, s.OffsetY
+	st.OffsetX, st.OffsetY = &x, &y
+	if s.Button != "" && s.Button != "primary" {
+		st.Button = s.Button
+	}
+	if s.DeviceType == "touch" {
+		st.DeviceType = s.DeviceType
+	}
 }
 
 // scroll imports a scroll of the page, or of the step's element, to a

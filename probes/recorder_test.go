@@ -1,0 +1,141 @@
+package probes_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// pressPage logs each press with its button, where it landed in the
+// element (left or right half) and whether a touch made it; a spinner
+// hides late and a banner goes away later; a field and a box change their
+// properties, not their attributes.
+const pressPage = `<!doctype html><meta charset="utf-8"><title>press</title>
+<p id="log"></p>
+<div id="pad" style="width: 200px; height: 60px; background: #eee">pad</div>
+<p class="spinner">loading</p><p id="banner">sale</p>
+<input id="name"><input id="agree" type="checkbox">
+<script>
+const log = (s) => { document.getElementById("log").textContent = s; };
+const pad = document.getElementById("pad");
+let touched = false;
+pad.addEventListener("touchstart", () => { touched = true; });
+const where = (e) => (e.offsetX < 100 ? "left" : "right") + (touched ? " touch" : "");
+pad.addEventListener("click", (e) => log("click " + e.button + " " + where(e)));
+pad.addEventListener("auxclick", (e) => { if (e.detail < 2) log("auxclick " + e.button + " " + where(e)); });
+pad.addEventListener("contextmenu", (e) => { e.preventDefault(); log("contextmenu " + where(e)); });
+pad.addEventListener("dblclick", (e) => log("dblclick " + e.button + " " + where(e)));
+pad.addEventListener("mouseup", (e) => { if (e.detail === 2 && e.button !== 0) log("double " + e.button + " " + where(e)); });
+setTimeout(() => { document.querySelector(".spinner").style.visibility = "hidden"; }, 300);
+setTimeout(() => { document.getElementById("banner").remove(); }, 500);
+setTimeout(() => { document.getElementById("name").value = "Ada"; document.getElementById("agree").checked = true; }, 400);
+</script>`
+
+// TestRecorderWaitsAndPresses: a wait with visible = false ends when its
+// element is hidden or gone; properties are compared as JSON values; a
+// click or double click presses the button the step names, at its offset,
+// and taps for device_type = "touch".
+func TestRecorderWaitsAndPresses(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, pressPage)
+	}))
+	t.Cleanup(srv.Close)
+	press := func(name, action, keys, want string) string {
+		return fmt.Sprintf(`  [[journey.step]]
+  name = %q
+  action = %q
+  selector = "#pad"
+  %s
+  expect = { selector = "#log", text = %q }
+`, name, action, keys, want)
+	}
+	cfg := parse(t, `[[journey]]
+name = "recorder"
+timeout = "90s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "spinner hidden"
+  action = "wait"
+  selector = ".spinner"
+  visible = false
+  [[journey.step]]
+  name = "banner gone"
+  action = "wait"
+  selectors = ["#stale", "#banner"]
+  visible = false
+  [[journey.step]]
+  name = "filled in"
+  action = "wait"
+  selector = "input"
+  operator = "=="
+  count = 2
+  properties = { value = "", checked = false }
+  visible = false
+  [[journey.step]]
+  name = "agreed"
+  action = "wait"
+  selector = "#agree"
+  properties = { checked = true, value = "on" }
+`+press("right click", "click", `button = "secondary"`, "contextmenu right")+
+		press("left corner", "click", `offset_x = 10
+  offset_y = 10`, "click 0 left")+
+		press("right edge", "click", `offset_x = 190
+  offset_y = 30`, "click 0 right")+
+		press("middle double", "double_click", `button = "auxiliary"
+  offset_x = 150
+  offset_y = 5`, "double 1 right")+
+		press("double", "double_click", "", "dblclick 0")+
+		press("tap", "click", `device_type = "touch"
+  offset_x = 20
+  offset_y = 20`, "click 0 left touch")+`
+
+[[journey]]
+name = "still there"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "pad gone"
+  action = "wait"
+  selector = "#pad"
+  visible = false
+  timeout = "1s"
+
+[[journey]]
+name = "wrong property"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "named"
+  action = "wait"
+  selector = "#name"
+  properties = { value = "Bob" }
+  timeout = "1500ms"
+`)
+	r := runJourney(t, cfg, "recorder")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+	r = runJourney(t, cfg, "still there")
+	if s := step(t, r, "pad gone"); s.Status != probes.StepFailed || !strings.Contains(s.Message, `number of shown elements matching "#pad"`) {
+		t.Errorf("a wait for a shown element to go: status %s, message %q; want failed, naming the shown elements", s.Status, s.Message)
+	}
+	r = runJourney(t, cfg, "wrong property")
+	if s := step(t, r, "named"); s.Status != probes.StepFailed || !strings.Contains(s.Message, `Ada`) {
+		t.Errorf("a wrong property: status %s, message %q; want failed, saying the value was \"Ada\"", s.Status, s.Message)
+	}
+}
