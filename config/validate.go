@@ -332,6 +332,14 @@ func (v *validator) step(w where, m meta, s *Step) {
 
 	for _, key := range selectorKeys {
 		if m.has(key) && !v.unused(m, s, key) {
+			if parts := strings.Split(v.get(s, key), FrameSeparator); key == "frame" && len(parts) > 1 {
+				for i, part := range parts {
+					if p := SelectorProblem(part); p != "" {
+						v.add(w, key, "frame #%d of %q: %s", i+1, v.get(s, key), p)
+					}
+				}
+				continue
+			}
 			if p := SelectorProblem(v.get(s, key)); p != "" {
 				v.add(w, key, "%s", p)
 			}

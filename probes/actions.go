@@ -53,7 +53,7 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 	if st.Optional && st.Frame != "" {
 		// An optional pop-up often lives in its own iframe: when the frame
 		// itself is absent, so is the step.
-		present, err := presentSoon(ctx, pageScope, st.Frame, min(optionalGrace, st.Timeout.Duration))
+		present, err := presentSoon(ctx, pageScope, config.FramePath(st.Frame)[0], min(optionalGrace, st.Timeout.Duration))
 		if err != nil {
 			return time.Time{}, false, err
 		}

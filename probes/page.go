@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,10 +201,12 @@ type scope struct {
 	// means the tab itself, reached through the step's context.
 	target context.Context
 	root   string // JS expression for the document to query
-	// offsetFrame is a JS selector for the iframe whose position is added
-	// to coordinates, for a same-origin iframe clicked through the page.
-	offsetFrame string
-	name        string // the frame selector, for messages
+	// offsetFrames are the selectors of the iframes, outermost first and
+	// each looked up in the one before, whose positions are added to
+	// coordinates, for same-origin iframes clicked through the page (or
+	// through the out-of-process iframe of target).
+	offsetFrames []string
+	name         string // the frame selector, for messages
 }
 
 var pageScope = scope{root: "document"}
@@ -244,7 +247,7 @@ type elementState struct {
 // query (queryJS). With scroll, the element
 // is first scrolled to the middle of the viewport, as a customer would, and
 // its centre is given in the coordinates of the scope's target.
-const inspectJS = `((root, sel, scroll, frameSel, query) => {
+const inspectJS = `((root, sel, scroll, frames, query) => {
   const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1};
   if (!root) { out.error = ""; return out; }
   const q = query(root, sel);
@@ -279,9 +282,13 @@ const inspectJS = `((root, sel, scroll, frameSel, query) => {
       out.covered = hit.tagName.toLowerCase() + (hit.id ? "#" + hit.id : "") + (typeof hit.className === "string" && hit.className ? "." + hit.className.trim().split(/\s+/).join(".") : "");
     }
   }
-  if (frameSel) {
-    const f = query(document, frameSel).el;
-    if (f) { const fr = f.getBoundingClientRect(); out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop; }
+  let doc = document;
+  for (const frameSel of frames) {
+    const f = doc && query(doc, frameSel).el;
+    if (!f) break;
+    const fr = f.getBoundingClientRect();
+    out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop;
+    doc = f.contentDocument;
   }
   return out;
 })`
@@ -293,13 +300,14 @@ func jsString(s string) string {
 
 func (s scope) inspect(ctx context.Context, sel string, scroll bool) (elementState, error) {
 	ctx = s.ctxFor(ctx)
-	if scroll && s.offsetFrame != "" {
-		// Bring the iframe itself into view first, so the element's
+	frames, _ := json.Marshal(append([]string{}, s.offsetFrames...))
+	if scroll && len(s.offsetFrames) > 0 {
+		// Bring the iframes themselves into view first, so the element's
 		// centre is inside the viewport of the page.
 		_, _ = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-			`(() => { const f = %s; if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, elementJS("document", s.offsetFrame))))
+			`((frames, query) => { let doc = document; for (const sel of frames) { const f = doc && query(doc, sel).el; if (!f) return; f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); doc = f.contentDocument; } })(%s, %s)`, frames, queryJS)))
 	}
-	expr := fmt.Sprintf("%s(%s, %s, %t, %s, %s)", inspectJS, s.root, jsString(sel), scroll, jsString(s.offsetFrame), queryJS)
+	expr := fmt.Sprintf("%s(%s, %s, %t, %s, %s)", inspectJS, s.root, jsString(sel), scroll, frames, queryJS)
 	return chromedp.Run(ctx, chromedp.Evaluate[elementState](expr))
 }
 
@@ -454,14 +462,31 @@ func (e *frameError) Error() string {
 }
 func (e *frameError) Unwrap() error { return e.err }
 
-// enterFrame finds the iframe and returns a scope inside it. A same-origin
-// iframe is reached through contentDocument; a cross-origin one runs in its
-// own renderer and is attached to as a target of its own. The returned
-// cleanup detaches from that target.
-func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Context)) (scope, func(), error) {
-	noop := func() {}
-	if _, err := pageScope.waitVisible(ctx, frameSel, false, nil); err != nil {
-		return scope{}, noop, &frameError{frame: frameSel, err: err}
+// enterFrame enters the frames the step's frame key names in turn (see
+// config.FramePath) and returns a scope inside the innermost. A
+// same-origin iframe is reached through contentDocument; a cross-origin
+// one, at the first level, runs in its own renderer and is attached to as
+// a target of its own. The returned cleanup detaches from that target.
+func enterFrame(ctx context.Context, frame string, onAttach func(context.Context)) (scope, func(), error) {
+	sc, cleanup := pageScope, func() {}
+	for i, sel := range config.FramePath(frame) {
+		next, done, err := enterOne(ctx, sc, sel, frame, i == 0, onAttach)
+		if done != nil {
+			cleanup = done
+		}
+		if err != nil {
+			return scope{}, cleanup, err
+		}
+		sc = next
+	}
+	return sc, cleanup, nil
+}
+
+// enterOne enters the frame sel of scope in; attach says whether a
+// cross-origin frame may be attached to as a target of its own.
+func enterOne(ctx context.Context, in scope, sel, frame string, attach bool, onAttach func(context.Context)) (scope, func(), error) {
+	if _, err := in.waitVisible(ctx, sel, false, nil); err != nil {
+		return scope{}, nil, &frameError{frame: frame, err: err}
 	}
 	type frameInfo struct {
 		SameOrigin bool `json:"sameOrigin"`
@@ -469,15 +494,16 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 	}
 	probe := fmt.Sprintf(`(() => { const f = %s; let d = null; try { d = f && f.contentDocument; } catch (e) {}
 	  const loaded = !!d && d.URL !== "about:blank";
-	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, elementJS("document", frameSel))
+	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, elementJS(in.root, sel))
 	for {
-		fi, err := chromedp.Run(ctx, chromedp.Evaluate[frameInfo](probe))
+		fi, err := chromedp.Run(in.ctxFor(ctx), chromedp.Evaluate[frameInfo](probe))
 		if err == nil && fi.Ready {
-			root := fmt.Sprintf("(%s).contentDocument", elementJS("document", frameSel))
-			return scope{root: root, offsetFrame: frameSel, name: frameSel}, noop, nil
+			root := fmt.Sprintf("(%s).contentDocument", elementJS(in.root, sel))
+			return scope{target: in.target, root: root, offsetFrames: append(slices.Clip(in.offsetFrames), sel), name: frame}, nil, nil
 		}
-		if err == nil && !fi.SameOrigin {
-			if sc, cleanup, ok := attachFrameTarget(ctx, frameSel); ok {
+		if err == nil && !fi.SameOrigin && attach {
+			if sc, cleanup, ok := attachFrameTarget(ctx, sel); ok {
+				sc.name = frame
 				if onAttach != nil {
 					onAttach(sc.target)
 				}
@@ -485,10 +511,10 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 			}
 		}
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
-			return scope{}, noop, err
+			return scope{}, nil, err
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
-			return scope{}, noop, &frameError{frame: frameSel, err: err}
+			return scope{}, nil, &frameError{frame: frame, err: err}
 		}
 	}
 }

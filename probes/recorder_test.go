@@ -139,3 +139,41 @@ timeout = "30s"
 		t.Errorf("a wrong property: status %s, message %q; want failed, saying the value was \"Ada\"", s.Status, s.Message)
 	}
 }
+
+// TestNestedFrames: a step in a frame of a frame of the page, as the
+// Recorder's frame path [0, 1] names it, finds its element there and
+// presses it where it shows.
+func TestNestedFrames(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	page := func(path, body string) {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<!doctype html><meta charset="utf-8">`+body)
+		})
+	}
+	page("/{$}", `<title>outer</title><div style="height: 40px"></div><iframe src="/middle" width="400" height="200"></iframe>`)
+	page("/middle", `<p>middle</p><iframe src="/other" width="100" height="40"></iframe><iframe src="/inner" width="300" height="120" style="margin-left: 50px"></iframe>`)
+	page("/other", `<p>other</p>`)
+	page("/inner", `<button id="deep" style="margin: 20px" onclick="this.textContent = 'pressed'">deep</button>`)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := parse(t, `[[journey]]
+name = "nested"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "deep"
+  action = "click"
+  selector = "#deep"
+  frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
+  expect = { selector = "#deep", text = "pressed" }
+`)
+	r := runJourney(t, cfg, "nested")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+}

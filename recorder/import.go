@@ -207,9 +207,6 @@ func where(s *Step) error {
 	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
 		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
 	}
-	if len(s.Frame) > 1 {
-		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in nested child frame %v: touchprobe enters one frame deep only", s.Frame)}
-	}
 	return nil
 }
 
@@ -221,9 +218,18 @@ var (
 // recordedFrame reads a frame selector that frameOf wrote back into the
 // Recorder's frame path or target.
 func recordedFrame(sel string) ([]int, string, bool) {
-	if m := framePosition.FindStringSubmatch(sel); m != nil {
+	var path []int
+	for _, part := range config.FramePath(sel) {
+		m := framePosition.FindStringSubmatch(part)
+		if m == nil {
+			path = nil
+			break
+		}
 		n, _ := strconv.Atoi(m[1])
-		return []int{n - 1}, "", true
+		path = append(path, n-1)
+	}
+	if path != nil {
+		return path, "", true
 	}
 	if m := frameSrc.FindStringSubmatch(sel); m != nil {
 		return nil, strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(m[1]), true
@@ -232,14 +238,19 @@ func recordedFrame(sel string) ([]int, string, bool) {
 }
 
 // frameOf returns the frame selector of the step: the n-th frame of the
-// page in document order for frame [n], the iframe whose src is the
+// page in document order for frame [n] (and for [n, m], the m-th frame
+// in that one's document, and so on), the iframe whose src is the
 // target's URL for a step in another target (an out-of-process iframe
 // such as a chat widget; touchprobe attaches to it as the Recorder's
 // replay does). "" for a step in the main page.
 func frameOf(s *Step) string {
 	switch {
-	case len(s.Frame) == 1:
-		return fmt.Sprintf("xpath/(//iframe | //frame)[%d]", s.Frame[0]+1)
+	case len(s.Frame) > 0:
+		parts := make([]string, len(s.Frame))
+		for i, n := range s.Frame {
+			parts[i] = fmt.Sprintf("xpath/(//iframe | //frame)[%d]", n+1)
+		}
+		return strings.Join(parts, config.FrameSeparator)
 	case s.Target != "" && s.Target != MainTarget:
 		return `iframe[src="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.Target) + `"]`
 	}

@@ -82,6 +82,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
 		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
 			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
+		{"nested child frames", []string{home, `{"type":"change","frame":[0,2],"selectors":["#q"],"value":"x"}`},
+			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[3]"}}},
 		{"buttons, offsets and a tap", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1.5,"offsetY":2,"button":"secondary"}`, `{"type":"click","selectors":["#t"],"offsetX":3,"offsetY":4,"deviceType":"touch"}`},
 			[]config.Step{{}, {Action: "double_click", Selector: "#m", Button: "secondary", OffsetX: ptr(1.5), OffsetY: ptr(2.0)}, {Action: "click", Selector: "#t", DeviceType: "touch", OffsetX: ptr(3.0), OffsetY: ptr(4.0)}}},
 		{"gone, and properties", []string{home, `{"type":"waitForElement","selectors":[".spinner"],"visible":false}`, `{"type":"waitForElement","selectors":["#agree"],"properties":{"checked":true,"value":"on","dataset":{"n":2}}}`},
@@ -183,7 +185,6 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		want  string
 	}{
 		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
-		{"a nested child frame", []string{home, `{"type":"change","frame":[0,1],"selectors":["#q"],"value":"x"}`}, "step 2 (change): frame: the step runs in nested child frame [0 1]: touchprobe enters one frame deep only"},
 		{"a child frame of another target", []string{home, `{"type":"click","target":"https://chat.example/w","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): frame: the step runs in child frame [0] of another target ("https://chat.example/w")`},
 		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
 		{"a null property", []string{home, `{"type":"waitForElement","selectors":["li"],"properties":{"dataset":{"x":null}}}`}, "step 2 (waitForElement): properties: null is not a value"},
@@ -342,6 +343,12 @@ name = "round trip"
   action = "click"
   selector = "#send"
   frame = 'iframe[src="https://chat.example/w?a=\"b\""]'
+
+  [[journey.step]]
+  name = "deep"
+  action = "click"
+  selector = "#deep"
+  frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
 
   [[journey.step]]
   name = "context menu"
