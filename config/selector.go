@@ -82,6 +82,9 @@ var selectorExample = map[SelectorKind]string{
 	SelectorPierce: `a CSS selector, such as "pierce/#buy"`,
 }
 
+// MainTarget is the target of a step in the journey's own page.
+const MainTarget = "main"
+
 // FrameSeparator separates the frames of a step's frame key: "#outer >>
 // #inner" enters #outer, then the frame #inner inside it, as the
 // Recorder's frame path [i, j] does.

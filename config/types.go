@@ -228,6 +228,11 @@ type Step struct {
 
 	// Any step.
 	Frame string `toml:"frame"`
+	// Target is the URL of another page (a popup the journey opened) or
+	// of an out-of-process iframe that the step runs in, found by its URL
+	// as the Recorder's replay finds a step's target; empty or "main" is
+	// the journey's page.
+	Target string `toml:"target"`
 	// Title is the title the page must have when the step ends, as a
 	// recorded navigation asserts it.
 	Title    string   `toml:"title"`

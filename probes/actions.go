@@ -61,6 +61,14 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 			return time.Time{}, false, errSkipped
 		}
 	}
+	if st.Target != "" && st.Target != config.MainTarget {
+		ts, cleanup, err := enterTarget(ctx, st.Target, r.watchFrame)
+		defer cleanup()
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		sc = ts
+	}
 	if st.Frame != "" && st.Action != "chat" {
 		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
 		defer cleanup()

@@ -455,9 +455,14 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 type frameError struct {
 	frame string
 	err   error
+	// target is set when frame is the URL of a step's target.
+	target bool
 }
 
 func (e *frameError) Error() string {
+	if e.target {
+		return fmt.Sprintf("no page or frame at %q appeared: %v", e.frame, e.err)
+	}
 	return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
 }
 func (e *frameError) Unwrap() error { return e.err }
@@ -515,6 +520,49 @@ func enterOne(ctx context.Context, in scope, sel, frame string, attach bool, onA
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
 			return scope{}, nil, &frameError{frame: frame, err: err}
+		}
+	}
+}
+
+// enterTarget returns a scope in the step's target: the page (a popup the
+// journey opened) or out-of-process iframe of the tab's browser context
+// whose URL is url, attached to as its own target, as the Recorder's
+// replay finds a step's target; else the same-origin iframe of the page
+// whose src it is. It waits for one within the step's time. The returned
+// cleanup detaches.
+func enterTarget(ctx context.Context, url string, onAttach func(context.Context)) (scope, func(), error) {
+	c := chromedp.FromContext(ctx)
+	if c == nil || c.Target == nil {
+		return scope{}, func() {}, errors.New("tab has no target")
+	}
+	inPage := `iframe[src=` + jsString(url) + `]`
+	for {
+		infos, err := chromedp.Targets(ctx)
+		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
+			return scope{}, func() {}, err
+		}
+		for _, info := range infos {
+			if info.URL != url || info.TargetID == c.Target.TargetID || info.BrowserContextID != c.BrowserContextID ||
+				info.Type != "page" && info.Type != "iframe" {
+				continue
+			}
+			// Detach rather than close on cancel: a popup stays open for
+			// the steps after this one, as in the customer's browser.
+			tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+			if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.readyState !== "loading"`)); err != nil {
+				cancel()
+				continue
+			}
+			if onAttach != nil {
+				onAttach(tctx)
+			}
+			return scope{target: tctx, root: "document", name: url}, cancel, nil
+		}
+		if st, err := pageScope.inspect(ctx, inPage, false); err == nil && st.Found {
+			return enterFrame(ctx, inPage, onAttach)
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return scope{}, func() {}, &frameError{frame: url, err: err, target: true}
 		}
 	}
 }

@@ -177,3 +177,66 @@ timeout = "60s"
 		t.Fatalf("journey failed:\n%s", describe(r))
 	}
 }
+
+// TestPopupTarget: a step whose target is the URL of a window the journey
+// opened runs in that window; target "main" runs in the journey's page
+// again; a target that never appears fails the step, naming its URL.
+func TestPopupTarget(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>main</title><a id="help" href="/help" target="_blank">Help</a><p id="where">main</p>`)
+	})
+	mux.HandleFunc("/help", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>help</title><button id="ask" onclick="this.textContent = 'asked'">Ask</button>`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := parse(t, `[[journey]]
+name = "popup"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "help"
+  action = "click"
+  selector = "#help"
+  [[journey.step]]
+  name = "ask"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  expect = { selector = "#ask", text = "asked" }
+  [[journey.step]]
+  name = "back"
+  action = "assert"
+  selector = "#where"
+  text = "main"
+  target = "main"
+
+[[journey]]
+name = "no popup"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "ask"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  timeout = "1500ms"
+`)
+	r := runJourney(t, cfg, "popup")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+	r = runJourney(t, cfg, "no popup")
+	want := fmt.Sprintf("no page or frame at %q appeared", srv.URL+"/help")
+	if s := step(t, r, "ask"); s.Status != probes.StepFailed || s.Reason != probes.ReasonFrame || !strings.Contains(s.Message, want) {
+		t.Errorf("a target that never appears: status %s, reason %s, message %q; want failed, frame, %q", s.Status, s.Reason, s.Message, want)
+	}
+}

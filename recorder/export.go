@@ -67,6 +67,9 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	for i := range j.Steps {
 		s := &j.Steps[i]
 		inFrame, inTarget = nil, ""
+		if s.Target != "" && s.Target != MainTarget {
+			inTarget = s.Target
+		}
 		if s.Frame != "" {
 			var ok bool
 			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok || s.Action == "chat" {

@@ -201,8 +201,8 @@ func unsupported(s *Step, what string) error {
 }
 
 // where checks that a step runs where touchprobe can run it: in the main
-// page, in one of its child frames, or in an out-of-process iframe known
-// by its URL (see frameOf).
+// page, in one of its child frames at any depth (see frameOf), or in
+// another target known by its URL (see targetOf).
 func where(s *Step) error {
 	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
 		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
@@ -215,8 +215,8 @@ var (
 	frameSrc      = regexp.MustCompile(`^iframe\[src="((?:[^"\\]|\\.)*)"\]$`)
 )
 
-// recordedFrame reads a frame selector that frameOf wrote back into the
-// Recorder's frame path or target.
+// recordedFrame reads a frame selector that frameOf wrote, or an iframe
+// known by its src, back into the Recorder's frame path or target.
 func recordedFrame(sel string) ([]int, string, bool) {
 	var path []int
 	for _, part := range config.FramePath(sel) {
@@ -239,22 +239,24 @@ func recordedFrame(sel string) ([]int, string, bool) {
 
 // frameOf returns the frame selector of the step: the n-th frame of the
 // page in document order for frame [n] (and for [n, m], the m-th frame
-// in that one's document, and so on), the iframe whose src is the
-// target's URL for a step in another target (an out-of-process iframe
-// such as a chat widget; touchprobe attaches to it as the Recorder's
-// replay does). "" for a step in the main page.
+// in that one's document, and so on). "" for a step in the main frame.
 func frameOf(s *Step) string {
-	switch {
-	case len(s.Frame) > 0:
-		parts := make([]string, len(s.Frame))
-		for i, n := range s.Frame {
-			parts[i] = fmt.Sprintf("xpath/(//iframe | //frame)[%d]", n+1)
-		}
-		return strings.Join(parts, config.FrameSeparator)
-	case s.Target != "" && s.Target != MainTarget:
-		return `iframe[src="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.Target) + `"]`
+	parts := make([]string, len(s.Frame))
+	for i, n := range s.Frame {
+		parts[i] = fmt.Sprintf("xpath/(//iframe | //frame)[%d]", n+1)
 	}
-	return ""
+	return strings.Join(parts, config.FrameSeparator)
+}
+
+// targetOf returns the step's target: "" for the main page, else the URL
+// of the page (a popup) or out-of-process iframe (a chat widget of
+// another site) it runs in, which touchprobe finds by its URL as the
+// Recorder's replay does.
+func targetOf(s *Step) string {
+	if s.Target == MainTarget {
+		return ""
+	}
+	return s.Target
 }
 
 // cssOf returns the one selector that stands for the step's element where
@@ -353,8 +355,8 @@ func (im *importer) add(st config.Step, from ...*Step) {
 		}
 	}
 	st.Name = im.names.unique(st.Name)
-	if len(from) > 0 && st.Frame == "" {
-		st.Frame = frameOf(from[0])
+	if len(from) > 0 && st.Frame == "" && st.Target == "" {
+		st.Frame, st.Target = frameOf(from[0]), targetOf(from[0])
 	}
 	// The title a navigation of the step asserted is checked when it ends.
 	for _, s := range from {
@@ -380,6 +382,9 @@ func (im *importer) add(st config.Step, from ...*Step) {
 func (im *importer) navigate(s *Step) error {
 	if err := where(s); err != nil {
 		return err
+	}
+	if !s.OnMain() {
+		return unsupported(s, "a navigation in another target or a child frame")
 	}
 	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &Error{Step: s.Index, Type: s.Type, Key: "url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL, which touchprobe needs to start from", config.TruncateRunes(s.URL, 80))}
@@ -722,7 +727,7 @@ func (im *importer) waitForElement(s *Step) error {
 		prev := &im.out.Journey.Steps[im.merge]
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
-		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) {
+		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) && prev.Target == targetOf(s) {
 			prev.WaitFor = single
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))

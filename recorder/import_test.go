@@ -76,8 +76,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{Action: "navigate"}}},
 		{"scroll of the page and of an element", []string{home, `{"type":"scroll","y":100.4}`, `{"type":"scroll","selectors":[["aria/Reviews"],["#reviews"]],"x":3,"y":50}`},
 			[]config.Step{{}, {Name: "scroll", Action: "scroll", Top: 100}, {Name: "scroll Reviews", Action: "scroll", Left: 3, Top: 50, Selectors: []config.Selector{{"aria/Reviews"}, {"#reviews"}}}}},
-		{"another target: its iframe", []string{home, `{"type":"click","target":"https://chat.example/w?a=\"b\"","selectors":["#send"],"offsetX":1,"offsetY":1}`},
-			[]config.Step{{}, {Action: "click", Selector: "#send", Frame: `iframe[src="https://chat.example/w?a=\"b\""]`}}},
+		{"another target, by its URL", []string{home, `{"type":"click","target":"https://chat.example/w?a=\"b\"","selectors":["#send"],"offsetX":1,"offsetY":1}`, `{"type":"click","target":"main","selectors":["#back"],"offsetX":1,"offsetY":1}`},
+			[]config.Step{{}, {Action: "click", Selector: "#send", Target: `https://chat.example/w?a="b"`}, {Action: "click", Selector: "#back", Target: ""}}},
 		{"a child frame by its position", []string{home, `{"type":"change","frame":[1],"selectors":["#q"],"value":"x"}`},
 			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
 		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
@@ -113,7 +113,7 @@ func TestImportMapsSteps(t *testing.T) {
 			}
 			for i, back := range cfg.Journeys[0].Steps {
 				brief := func(s config.Step) string {
-					pointer, _ := json.Marshal([]any{s.Visible, s.Properties, s.Button, s.OffsetX, s.OffsetY, s.DeviceType})
+					pointer, _ := json.Marshal([]any{s.Target, s.Visible, s.Properties, s.Button, s.OffsetX, s.OffsetY, s.DeviceType})
 					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d %q %q %s", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top, s.Title, s.Frame, pointer)
 				}
 				if brief(back) != brief(got[i]) {
@@ -145,6 +145,10 @@ func TestImportMapsSteps(t *testing.T) {
 				check("operator", g.Operator, w.Operator)
 				check("title", g.Title, w.Title)
 				check("frame", g.Frame, w.Frame)
+				check("target", g.Target, w.Target)
+				if w.Target == "" && g.Target != "" && g.Action != "" && w.Action != "" {
+					t.Errorf("step %d target = %q, want the main page", i+1, g.Target)
+				}
 				check("expression", g.Expression, w.Expression)
 				check("button", g.Button, w.Button)
 				check("device_type", g.DeviceType, w.DeviceType)
@@ -342,7 +346,7 @@ name = "round trip"
   name = "send"
   action = "click"
   selector = "#send"
-  frame = 'iframe[src="https://chat.example/w?a=\"b\""]'
+  target = 'https://chat.example/w?a="b"'
 
   [[journey.step]]
   name = "deep"

@@ -105,6 +105,7 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
 		}
 		kv("frame", s.Frame)
+		kv("target", s.Target)
 		kv("wait_for", s.WaitFor)
 		kv("title", s.Title)
 		if s.Expect != nil {
