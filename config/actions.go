@@ -122,6 +122,48 @@ var actionTable = []actionSpec{
 	}, check: func(v *validator, w where, m meta, s *Step) {
 		v.notEmpty(w, m, "message", s.Message, `write the message to send, such as "Is this in stock?"`)
 	}},
+	{Name: "viewport", Keys: []actionKey{
+		required("width", "write the page's width in CSS pixels, such as 412"),
+		required("height", "write the page's height in CSS pixels, such as 823"),
+		optional("device_scale_factor"), optional("mobile"), optional("touch"), optional("landscape"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		for _, k := range []struct {
+			key string
+			n   int
+		}{{"width", s.Width}, {"height", s.Height}} {
+			if m.has(k.key) && (k.n < 1 || k.n > MaxViewport) {
+				v.add(w, k.key, "%d is not between 1 and %d: write the page's %s in CSS pixels", k.n, MaxViewport, k.key)
+			}
+		}
+		if m.has("device_scale_factor") && (s.DeviceScaleFactor <= 0 || s.DeviceScaleFactor > 10) {
+			v.add(w, "device_scale_factor", "%g is not between 0 and 10: write how many device pixels a CSS pixel has, such as 1 or 2.625", s.DeviceScaleFactor)
+		}
+		noTarget(v, w, m)
+	}},
+	{Name: "network", Keys: []actionKey{
+		optional("download"), optional("upload"), optional("latency"), optional("offline"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		if s.Offline && (m.present["download"] || m.present["upload"] || m.present["latency"]) {
+			v.add(w, "offline", "written with download, upload or latency: an offline page has no network to throttle; write one or the other")
+		}
+		if m.has("latency") && s.Latency.Duration < 0 {
+			v.add(w, "latency", "must not be negative: write the time added to each request, such as \"150ms\"")
+		}
+		noTarget(v, w, m)
+	}},
+}
+
+// MaxViewport is the largest width or height a viewport step sets.
+const MaxViewport = 10000
+
+// noTarget refuses frame and target on a step that sets up the journey's
+// page itself.
+func noTarget(v *validator, w where, m meta) {
+	for _, key := range []string{"frame", "target"} {
+		if m.present[key] {
+			v.add(w, key, "not used by this action: it sets the journey's page and every frame in it; leave %s out", key)
+		}
+	}
 }
 
 // pointerKeys are the keys of the actions that press an element with a

@@ -226,6 +226,22 @@ type Step struct {
 	Message string `toml:"message"`
 	Reply   string `toml:"reply"`
 
+	// viewport: the page's screen from this step on, as the Recorder's
+	// setViewport sets it (CSS pixels; DeviceScaleFactor 0 means 1).
+	Width             int     `toml:"width"`
+	Height            int     `toml:"height"`
+	DeviceScaleFactor float64 `toml:"device_scale_factor"`
+	Mobile            bool    `toml:"mobile"`
+	Touch             bool    `toml:"touch"`
+	Landscape         bool    `toml:"landscape"`
+	// network: the network from this step on, as the Recorder's
+	// emulateNetworkConditions sets it: throughput caps (0 leaves a
+	// direction uncapped), latency added to each request, or offline.
+	Download Throughput `toml:"download"`
+	Upload   Throughput `toml:"upload"`
+	Latency  Duration   `toml:"latency"`
+	Offline  bool       `toml:"offline"`
+
 	// Any step.
 	Frame string `toml:"frame"`
 	// Target is the URL of another page (a popup the journey opened) or

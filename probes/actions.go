@@ -134,6 +134,12 @@ var actions = map[string]actionFunc{
 	"assert": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return assert(ctx, sc, st)
 	}),
+	"viewport": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
+		return time.Now(), false, r.setViewport(ctx, st)
+	},
+	"network": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
+		return time.Now(), false, r.setNetwork(ctx, st)
+	},
 	// The chat widget's frame is entered after its opener is clicked.
 	"chat": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
 		return r.chat(ctx, st)

@@ -240,3 +240,58 @@ timeout = "30s"
 		t.Errorf("a target that never appears: status %s, reason %s, message %q; want failed, frame, %q", s.Status, s.Reason, s.Message, want)
 	}
 }
+
+// TestViewportAndNetworkSteps: a viewport step sets the page's screen and
+// a network step its network from that step on, as a recording's
+// setViewport and emulateNetworkConditions do; under a profile that sets
+// the screen or throttles the network, the profile's holds.
+func TestViewportAndNetworkSteps(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>screen</title><p>hi</p>`)
+	}))
+	t.Cleanup(srv.Close)
+	journey := func(name, profile, screen, online string) string {
+		return fmt.Sprintf(`
+[[journey]]
+name = %q
+profiles = [%q]
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "%s/"
+  [[journey.step]]
+  name = "set viewport"
+  action = "viewport"
+  width = 400
+  height = 300
+  device_scale_factor = 2
+  mobile = true
+  touch = true
+  [[journey.step]]
+  name = "screen"
+  action = "wait"
+  expression = %q
+  timeout = "5s"
+  [[journey.step]]
+  name = "go offline"
+  action = "network"
+  offline = true
+  [[journey.step]]
+  name = "network"
+  action = "wait"
+  expression = %q
+  timeout = "5s"
+`, name, profile, srv.URL, screen, online)
+	}
+	const fetchFails = `fetch("/x?" + Math.random()).then(() => false, () => true)`
+	const fetchWorks = `fetch("/x?" + Math.random()).then(() => true, () => false)`
+	cfg := parse(t, journey("recorded", "desktop", "innerWidth === 400 && devicePixelRatio === 2 && navigator.maxTouchPoints > 0", fetchFails)+
+		journey("profile wins", "mobile-4g", "innerWidth === 412 && devicePixelRatio === 1.75", fetchWorks))
+	for _, name := range []string{"recorded", "profile wins"} {
+		if r := runJourney(t, cfg, name); r.Status != probes.StatusSuccess {
+			t.Errorf("journey %q failed:\n%s", name, describe(r))
+		}
+	}
+}

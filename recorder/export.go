@@ -123,6 +123,27 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			add(pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s))
 		case "scroll":
 			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
+		case "viewport":
+			dsf := s.DeviceScaleFactor
+			if dsf == 0 {
+				dsf = 1
+			}
+			add(Step{Type: SetViewport, Width: float64(s.Width), Height: float64(s.Height), DeviceScaleFactor: dsf,
+				IsMobile: s.Mobile, HasTouch: s.Touch, IsLandscape: s.Landscape, Timeout: t})
+		case "network":
+			// The Recorder's replay reads no throughput either way as
+			// offline, and a negative one as uncapped.
+			down, up := -1.0, -1.0
+			if s.Download > 0 {
+				down = s.Download.BytesPerSecond()
+			}
+			if s.Upload > 0 {
+				up = s.Upload.BytesPerSecond()
+			}
+			if s.Offline {
+				down, up = 0, 0
+			}
+			add(Step{Type: EmulateNetworkConditions, Download: down, Upload: up, Latency: ms(s.Latency.Duration), Timeout: t})
 		case "assert":
 			if len(s.Selectors) > 0 {
 				return nil, nil, fmt.Errorf("step %q (#%d): an assert step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)

@@ -145,8 +145,7 @@ func (im *importer) run() error {
 		var err error
 		switch s.Type {
 		case SetViewport:
-			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: the journey's profile sets the window", s.Width, s.Height))
-			im.i++
+			err = im.viewport(s)
 		case Scroll:
 			err = im.scroll(s)
 		case Close:
@@ -174,8 +173,7 @@ func (im *importer) run() error {
 		case DoubleClick:
 			err = im.pointer(s, "double_click", "double-click ")
 		case EmulateNetworkConditions:
-			im.note(s, fmt.Sprintf("the recording's network conditions (download %g B/s, upload %g B/s, latency %gms) are not applied: run the journey under a [[profile]] with that download, upload and latency", s.Download, s.Upload, s.Latency))
-			im.i++
+			err = im.network(s)
 		default:
 			return unsupported(s, string(s.Type))
 		}
@@ -857,6 +855,62 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 	}
 	im.add(st, s)
 	im.follow(s)
+	return nil
+}
+
+// viewport imports a setViewport as a viewport step: the page's screen
+// from that step on, unless a profile the journey runs under sets it.
+func (im *importer) viewport(s *Step) error {
+	w, h := math.Round(s.Width), math.Round(s.Height)
+	if w < 1 || h < 1 || w > config.MaxViewport || h > config.MaxViewport {
+		return &Error{Step: s.Index, Type: s.Type, Key: "width", Msg: fmt.Sprintf("a viewport of %gx%g: touchprobe sets one between 1x1 and %dx%d", s.Width, s.Height, config.MaxViewport, config.MaxViewport)}
+	}
+	if s.DeviceScaleFactor < 0 || s.DeviceScaleFactor > 10 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "deviceScaleFactor", Msg: fmt.Sprintf("%g is not between 0 and 10", s.DeviceScaleFactor)}
+	}
+	im.note(s, "the recording's viewport applies from this step on, unless the journey runs under a profile that sets the screen (any but desktop): then the profile's holds")
+	im.i++
+	im.add(config.Step{Name: fmt.Sprintf("viewport %gx%g", w, h), Touchpoint: im.touchpoint(s), Action: "viewport", Timeout: im.timeout(s),
+		Width: int(w), Height: int(h), DeviceScaleFactor: s.DeviceScaleFactor, Mobile: s.IsMobile, Touch: s.HasTouch, Landscape: s.IsLandscape}, s)
+	return nil
+}
+
+// network imports an emulateNetworkConditions as a network step:
+// throughput in bytes per second becomes bits per second, a negative one
+// none, and no throughput either way offline, as the Recorder's replay
+// reads them.
+func (im *importer) network(s *Step) error {
+	if s.Latency < 0 || s.Latency > float64(time.Hour/time.Millisecond) {
+		return &Error{Step: s.Index, Type: s.Type, Key: "latency", Msg: fmt.Sprintf("%g is not a latency in milliseconds between 0 and an hour", s.Latency)}
+	}
+	st := config.Step{Name: "network", Touchpoint: im.touchpoint(s), Action: "network", Timeout: im.timeout(s)}
+	if s.Download == 0 && s.Upload == 0 {
+		st.Offline, st.Name = true, "network offline"
+	} else {
+		var parts []string
+		for _, d := range []struct {
+			bytes float64
+			dst   *config.Throughput
+			what  string
+		}{{s.Download, &st.Download, "down"}, {s.Upload, &st.Upload, "up"}} {
+			if d.bytes > 0 {
+				*d.dst = config.Throughput(math.Max(1, math.Round(min(d.bytes, 1e11)*8)))
+				parts = append(parts, d.dst.String()+" "+d.what)
+			}
+		}
+		st.Latency = config.Duration{Duration: time.Duration(s.Latency * float64(time.Millisecond))}
+		if s.Latency > 0 {
+			parts = append(parts, st.Latency.Duration.String()+" latency")
+		}
+		if len(parts) > 0 {
+			st.Name = "network " + strings.Join(parts, ", ")
+		} else {
+			st.Name = "network unthrottled"
+		}
+	}
+	im.note(s, "the recording's network conditions apply from this step on, unless the journey runs under a profile that throttles the network: then the profile's hold")
+	im.i++
+	im.add(st, s)
 	return nil
 }
 

@@ -72,8 +72,10 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{WaitFor: "#a"}, {Name: "wait for Done", Action: "wait", Selectors: []config.Selector{{"aria/Done"}, {"#b"}}}}},
 		{"waitForElement with an operator: a wait step", []string{home, `{"type":"waitForElement","selectors":["#a"],"operator":">=","count":1}`},
 			[]config.Step{{}, {Action: "wait", Selector: "#a"}}},
-		{"viewport, network conditions and a final close are left out", []string{`{"type":"setViewport","width":1,"height":1,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`, home, `{"type":"emulateNetworkConditions","download":1,"upload":1,"latency":1}`, `{"type":"close"}`},
-			[]config.Step{{Action: "navigate"}}},
+		{"viewport and network conditions are steps; a final close is left out", []string{`{"type":"setViewport","width":412,"height":823,"deviceScaleFactor":1.75,"isMobile":true,"hasTouch":true,"isLandscape":false}`, home,
+			`{"type":"emulateNetworkConditions","download":50000,"upload":-1,"latency":2000}`, `{"type":"emulateNetworkConditions","download":0,"upload":0,"latency":0}`, `{"type":"close"}`},
+			[]config.Step{{Name: "viewport 412x823", Action: "viewport", Width: 412, Height: 823, DeviceScaleFactor: 1.75, Mobile: true, Touch: true}, {Action: "navigate"},
+				{Name: "network 400kbps down, 2s latency", Action: "network", Download: 400_000, Latency: config.Duration{Duration: 2e9}}, {Name: "network offline", Action: "network", Offline: true}}},
 		{"scroll of the page and of an element", []string{home, `{"type":"scroll","y":100.4}`, `{"type":"scroll","selectors":[["aria/Reviews"],["#reviews"]],"x":3,"y":50}`},
 			[]config.Step{{}, {Name: "scroll", Action: "scroll", Top: 100}, {Name: "scroll Reviews", Action: "scroll", Left: 3, Top: 50, Selectors: []config.Selector{{"aria/Reviews"}, {"#reviews"}}}}},
 		{"another target, by its URL", []string{home, `{"type":"click","target":"https://chat.example/w?a=\"b\"","selectors":["#send"],"offsetX":1,"offsetY":1}`, `{"type":"click","target":"main","selectors":["#back"],"offsetX":1,"offsetY":1}`},
@@ -113,7 +115,7 @@ func TestImportMapsSteps(t *testing.T) {
 			}
 			for i, back := range cfg.Journeys[0].Steps {
 				brief := func(s config.Step) string {
-					pointer, _ := json.Marshal([]any{s.Target, s.Visible, s.Properties, s.Button, s.OffsetX, s.OffsetY, s.DeviceType})
+					pointer, _ := json.Marshal([]any{s.Width, s.Height, s.DeviceScaleFactor, s.Mobile, s.Touch, s.Landscape, s.Download, s.Upload, s.Latency, s.Offline, s.Target, s.Visible, s.Properties, s.Button, s.OffsetX, s.OffsetY, s.DeviceType})
 					return fmt.Sprintf("%s %s %q %q %d %q %q %d %d %q %q %s", s.Name, s.Action, s.Selector, s.Selectors, s.Count, s.Operator, s.Expression, s.Left, s.Top, s.Title, s.Frame, pointer)
 				}
 				if brief(back) != brief(got[i]) {
@@ -150,6 +152,14 @@ func TestImportMapsSteps(t *testing.T) {
 					t.Errorf("step %d target = %q, want the main page", i+1, g.Target)
 				}
 				check("expression", g.Expression, w.Expression)
+				if w.Action == "viewport" || w.Action == "network" {
+					setup := func(s config.Step) string {
+						return fmt.Sprint(s.Width, s.Height, s.DeviceScaleFactor, s.Mobile, s.Touch, s.Landscape, s.Download, s.Upload, s.Latency, s.Offline)
+					}
+					if setup(g) != setup(w) {
+						t.Errorf("step %d: %s, want %s", i+1, setup(g), setup(w))
+					}
+				}
 				check("button", g.Button, w.Button)
 				check("device_type", g.DeviceType, w.DeviceType)
 				for _, kv := range []struct {
@@ -349,6 +359,26 @@ name = "round trip"
   target = 'https://chat.example/w?a="b"'
 
   [[journey.step]]
+  name = "phone"
+  action = "viewport"
+  width = 412
+  height = 823
+  device_scale_factor = 1.75
+  mobile = true
+  touch = true
+
+  [[journey.step]]
+  name = "slow"
+  action = "network"
+  download = "400kbps"
+  latency = "2s"
+
+  [[journey.step]]
+  name = "offline"
+  action = "network"
+  offline = true
+
+  [[journey.step]]
   name = "deep"
   action = "click"
   selector = "#deep"
@@ -425,6 +455,12 @@ name = "round trip"
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	a, b := cfg.Journeys[0], again.Journeys[0]
+	// Export sets touchprobe's window first, which comes back as a step.
+	if len(b.Steps) > 0 && b.Steps[0].Action == "viewport" && b.Steps[0].Width == ExportWidth && b.Steps[0].Height == ExportHeight {
+		b.Steps = b.Steps[1:]
+	} else {
+		t.Errorf("the recording does not start with touchprobe's window: %+v", b.Steps[0])
+	}
 	if a.Name != b.Name || len(a.Steps) != len(b.Steps) {
 		t.Fatalf("%q with %d steps came back as %q with %d:\n%s", a.Name, len(a.Steps), b.Name, len(b.Steps), out.String())
 	}

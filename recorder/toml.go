@@ -101,6 +101,32 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 			kv("operator", s.Operator)
 			fmt.Fprintf(&b, "  count = %d\n", s.Count)
 		}
+		if s.Action == "viewport" {
+			fmt.Fprintf(&b, "  width = %d\n  height = %d\n", s.Width, s.Height)
+			if s.DeviceScaleFactor != 0 {
+				fmt.Fprintf(&b, "  device_scale_factor = %s\n", tomlValue(s.DeviceScaleFactor))
+			}
+			for _, f := range []struct {
+				key string
+				on  bool
+			}{{"mobile", s.Mobile}, {"touch", s.Touch}, {"landscape", s.Landscape}} {
+				if f.on {
+					fmt.Fprintf(&b, "  %s = true\n", f.key)
+				}
+			}
+		}
+		if s.Download > 0 {
+			kv("download", s.Download.String())
+		}
+		if s.Upload > 0 {
+			kv("upload", s.Upload.String())
+		}
+		if s.Latency.Duration > 0 {
+			kv("latency", s.Latency.Duration.String())
+		}
+		if s.Offline {
+			b.WriteString("  offline = true\n")
+		}
 		if s.Action == "scroll" {
 			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
 		}
