@@ -143,3 +143,30 @@ touchpoints = { "Checkout" = "checkout", "6" = "basket" }
 		}
 	}
 }
+
+// TestCheckNotesWhereAProfileWins: a recording's viewport and network
+// steps hold under the desktop profile; check says that a profile that
+// sets the screen or the network wins over them.
+func TestCheckNotesWhereAProfileWins(t *testing.T) {
+	srv, widget, _ := fixtureShop(t)
+	rec := fixtureRecording(t, srv, widget)
+	path := filepath.Join(filepath.Dir(rec), "touchprobe.toml")
+	if err := os.WriteFile(path, []byte("[[journey]]\nname = \"fixture\"\nrecording = \"selectors.json\"\nprofiles = [\"desktop\", \"mobile-4g\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, "check", "--config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		`note: journey "fixture", step "viewport 1280x800" (#1): under profile "mobile-4g" the profile's screen holds`,
+		`note: journey "fixture", step "network 8Mbps down, 4Mbps up, 10ms latency" (#3): under profile "mobile-4g" the profile's network holds`,
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("check does not say %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, `under profile "desktop"`) {
+		t.Errorf("check says the desktop profile wins over a recording's step:\n%s", stdout)
+	}
+}
