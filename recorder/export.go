@@ -26,7 +26,8 @@ const (
 // steps, apart from what a recording has no place for: step names,
 // touchpoints, budgets and optional, which go into notes. Secrets filled
 // into the journey are masked: the recording has "<secret>" in their
-// place, and a note says so. A step Export cannot write (chat, frame) is
+// place, and a note says so. A step Export cannot write (a frame given
+// by a selector that is neither a frame position nor an iframe's src) is
 // an error naming it.
 func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error) {
 	f := &Flow{Title: j.Name}
@@ -72,7 +73,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 		if s.Frame != "" {
 			var ok bool
-			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok || s.Action == "chat" {
+			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok {
 				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, an iframe by its src) can", s.Name, i+1, s.Frame)
 			}
 		}
@@ -123,6 +124,23 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			add(pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s))
 		case "scroll":
 			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
+		case "chat":
+			// The widget opens from the page; the message is typed and
+			// sent with Enter in the widget's frame, and the replay waits
+			// for a reply there (for one, not for a new one: a recording
+			// cannot count the replies before).
+			if s.Open != "" {
+				frame, target := inFrame, inTarget
+				inFrame, inTarget = nil, ""
+				add(click(s.Open, t))
+				inFrame, inTarget = frame, target
+			}
+			add(click(s.Input, t))
+			add(Step{Type: Change, Selectors: sel(s.Input), Value: masked(s, s.Message), Timeout: t})
+			add(Step{Type: KeyDown, Key: "Enter", Timeout: t})
+			add(Step{Type: KeyUp, Key: "Enter", Timeout: t})
+			n := 1.0
+			add(Step{Type: WaitForElement, Selectors: sel(s.Reply), Operator: ">=", Count: &n, Timeout: t})
 		case "viewport":
 			dsf := s.DeviceScaleFactor
 			if dsf == 0 {

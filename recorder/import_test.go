@@ -496,3 +496,46 @@ func TestImportTimeouts(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestExportChat: a chat step becomes the Recorder steps a person makes:
+// open the widget in the page, then, in the widget's target, click into
+// the message box, type, press Enter and wait for a reply.
+func TestExportChat(t *testing.T) {
+	cfg, err := config.Parse([]byte(`[[journey]]
+name = "chat"
+  [[journey.step]]
+  name = "home"
+  action = "navigate"
+  url = "https://shop.example/"
+  [[journey.step]]
+  name = "ask"
+  action = "chat"
+  open = "#chat-launcher"
+  frame = 'iframe[src="https://chat.example/widget"]'
+  input = "#message"
+  message = "Is this in stock?"
+  reply = "p.reply"
+`), "chat.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, _, err := Export(&cfg.Journeys[0], cfg.Secrets())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range flow.Steps[2:] {
+		got = append(got, fmt.Sprintf("%s %s %q %q", s.Type, s.Target, s.Selectors, s.Value+s.Key))
+	}
+	want := []string{
+		`click  ["#chat-launcher"] ""`,
+		`click https://chat.example/widget ["#message"] ""`,
+		`change https://chat.example/widget ["#message"] "Is this in stock?"`,
+		`keyDown https://chat.example/widget [] "Enter"`,
+		`keyUp https://chat.example/widget [] "Enter"`,
+		`waitForElement https://chat.example/widget ["p.reply"] ""`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("chat exported as\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

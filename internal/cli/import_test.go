@@ -315,14 +315,24 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 		t.Errorf("replay of the recording ended at %q with order %q, want an order confirmed", r.URL, r.Order)
 	}
 
-	code, exported, stderr := runCLI(t, "export", "--config", demoJourneyWithoutChat(t, shop), "--journey", "checkout")
+	// The whole demo journey, its chat step too, with the chat widget's
+	// frame named by its src, which a recording can name as a target.
+	journey := strings.Replace(shop.Journey("@every 1m"), `frame = "iframe#chat-frame"`, `frame = 'iframe[src="`+shop.ChatURL()+`widget"]'`, 1)
+	if !strings.Contains(journey, `iframe[src=`) {
+		t.Fatal("the demo journey's chat frame is no longer iframe#chat-frame")
+	}
+	code, exported, stderr := runCLI(t, "export", "--config", writeFile(t, "demo.toml", journey), "--journey", "checkout")
 	if code != 0 {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}
 	before = shop.Requests("confirmation")
+	replies := shop.Requests("chat")
 	r = replay(t, modules, chromium, writeFile(t, "exported.json", exported))
 	if !strings.HasSuffix(r.URL, "/confirmation") || !orderNumber.MatchString(r.Order) || shop.Requests("confirmation") != before+1 {
 		t.Errorf("replay of the exported journey ended at %q with order %q, want an order confirmed", r.URL, r.Order)
+	}
+	if shop.Requests("chat") <= replies {
+		t.Errorf("replay of the exported journey sent no chat message: %d chat requests before, %d after", replies, shop.Requests("chat"))
 	}
 
 	// The recording of a stale selector, a late overlay and a shadow root
@@ -332,5 +342,26 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 	r = replay(t, modules, chromium, fixtureRecording(t, srv, widget))
 	if !strings.Contains(r.URL, "/done?") || r.Order != "TP-1" || orders.Load() != 1 {
 		t.Errorf("replay of the fixture recording ended at %q with order %q (%d orders), want order TP-1", r.URL, r.Order, orders.Load())
+	}
+
+	// Imported and exported again, its steps in nested frames, in the
+	// popup and in the widget's frame by their targets, its pressed
+	// buttons, offsets, waits for an element gone and for properties,
+	// viewport and network reach the same end.
+	code, imported, stderr := runCLI(t, "import", fixtureRecording(t, srv, widget))
+	if code != 0 {
+		t.Fatalf("import of the fixture recording: exit %d\n%s", code, stderr)
+	}
+	name := regexp.MustCompile(`(?m)^name = "(.*)"$`).FindStringSubmatch(imported)
+	if name == nil {
+		t.Fatalf("the imported fixture recording names no journey:\n%s", imported)
+	}
+	code, exported, stderr = runCLI(t, "export", "--config", writeFile(t, "fixture.toml", imported), "--journey", name[1])
+	if code != 0 {
+		t.Fatalf("export of the imported fixture recording: exit %d\n%s", code, stderr)
+	}
+	r = replay(t, modules, chromium, writeFile(t, "fixture-exported.json", exported))
+	if !strings.Contains(r.URL, "/done?") || r.Order != "TP-2" || orders.Load() != 2 {
+		t.Errorf("replay of the fixture recording imported and exported ended at %q with order %q (%d orders), want order TP-2", r.URL, r.Order, orders.Load())
 	}
 }
