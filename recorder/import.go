@@ -69,6 +69,7 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //     the press its element;
 //   - keyDown (with its keyUp) becomes press;
 //   - hover, doubleClick and scroll become steps of those names;
+//   - waitForElement with visible: false or properties keeps them;
 //   - waitForElement becomes the wait_for of the step before it when that
 //     step waits for nothing yet and the wait has no operator or count of
 //     its own, and a wait step (with count and operator) otherwise;
@@ -77,13 +78,17 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //   - a navigation the step asserts is followed to its load, as touchprobe
 //     follows every navigation a step starts; its URL gives the touchpoint.
 //
-// Steps with several selector alternatives keep them all, as selectors.
-// setViewport, emulateNetworkConditions and a final close are left out
-// with a note: a journey's profile sets the window and the network, and
-// touchprobe closes the page at the end of every run. What touchprobe
-// cannot replay yet (a step in another target or a child frame, a wait
-// for attributes or properties) is an *Error naming the step, not a
-// journey that cannot run.
+// Steps with several selector alternatives keep them all, as selectors;
+// a click or double click keeps its button, offset and touch; a step in a
+// child frame at any depth gets the frame path, one in another target (a
+// popup, another site's iframe) the target's URL. setViewport and
+// emulateNetworkConditions become viewport and network steps, with a note
+// that a profile that sets the screen or the network wins over them. A
+// final close is left out with a note: touchprobe closes the page at the
+// end of every run. What touchprobe cannot replay yet (a child frame of
+// another target, a navigation in another target, a close before the
+// end, a key held while another is pressed) is an *Error naming the
+// step, not a journey that cannot run.
 func Import(f *Flow, opts Options) (*Imported, error) {
 	im := &importer{flow: f, opts: opts, names: names{}, out: &Imported{Title: f.Title}, secretEnv: map[string]bool{}}
 	name := opts.Name

@@ -154,8 +154,9 @@ func TestImportedRecordingRunsAgainstTheDemoShop(t *testing.T) {
 	}
 }
 
-// demoJourneyWithoutChat is the demo journey without its chat step, which
-// export cannot write yet.
+// demoJourneyWithoutChat is the demo journey without its chat step, whose
+// frame is named by a selector a recording cannot name, and which import
+// would read back as the steps of a fill, not as a chat step.
 func demoJourneyWithoutChat(t *testing.T, shop *demoshop.Shop) string {
 	t.Helper()
 	text := shop.Journey("@every 1m")
