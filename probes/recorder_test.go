@@ -295,3 +295,40 @@ timeout = "60s"
 		}
 	}
 }
+
+// TestNetworkStepReachesLaterFrames: a network step throttles the page and
+// also another site's iframe that the page creates after the step, whose
+// own request at its load waits for the added latency.
+func TestNetworkStepReachesLaterFrames(t *testing.T) {
+	t.Parallel()
+	shop, _ := profileSite(t)
+	const latency = 700
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "network"
+timeout = "60s"
+  [[journey.step]]
+  name = "chat page"
+  action = "navigate"
+  url = "%[1]s/chat?min=%[2]d"
+  [[journey.step]]
+  name = "slow"
+  action = "network"
+  latency = "%[2]dms"
+  [[journey.step]]
+  name = "open chat"
+  action = "click"
+  selector = "#open"
+  expect = { selector = "#verdict", text = "slow" }
+  timeout = "30s"
+  [[journey.step]]
+  name = "ask"
+  action = "click"
+  frame = "#chat"
+  selector = "#ask"
+  expect = { selector = "#answer", text = "slow" }
+  timeout = "30s"
+`, shop, latency))
+	if r := runJourney(t, cfg, "network"); r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+}
