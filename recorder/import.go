@@ -207,6 +207,11 @@ func unsupported(s *Step, what string) error {
 // page, in one of its child frames at any depth (see frameOf), or in
 // another target known by its URL (see targetOf).
 func where(s *Step) error {
+	if t := targetOf(s); t != "" {
+		if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("%q is neither \"main\" nor the http(s) URL of a page or frame, which touchprobe finds the step's target by", config.TruncateRunes(t, 80))}
+		}
+	}
 	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
 		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
 	}
@@ -866,6 +871,9 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 // viewport imports a setViewport as a viewport step: the page's screen
 // from that step on, unless a profile the journey runs under sets it.
 func (im *importer) viewport(s *Step) error {
+	if !s.OnMain() {
+		return unsupported(s, "the viewport of another target")
+	}
 	w, h := math.Round(s.Width), math.Round(s.Height)
 	if w < 1 || h < 1 || w > config.MaxViewport || h > config.MaxViewport {
 		return &Error{Step: s.Index, Type: s.Type, Key: "width", Msg: fmt.Sprintf("a viewport of %gx%g: touchprobe sets one between 1x1 and %dx%d", s.Width, s.Height, config.MaxViewport, config.MaxViewport)}
@@ -915,7 +923,10 @@ func (im *importer) network(s *Step) error {
 	}
 	im.note(s, "the recording's network conditions apply from this step on, unless the journey runs under a profile that throttles the network: then the profile's hold")
 	im.i++
-	im.add(st, s)
+	// The page's network, wherever the step was recorded, as the
+	// Recorder's replay sets it.
+	im.add(st)
+	im.out.Comments[len(im.out.Comments)-1] = []string{im.describe(s)}
 	return nil
 }
 

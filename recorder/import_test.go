@@ -201,6 +201,8 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
 		{"a child frame of another target", []string{home, `{"type":"click","target":"https://chat.example/w","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): frame: the step runs in child frame [0] of another target ("https://chat.example/w")`},
 		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
+		{"a target that is no URL", []string{home, `{"type":"click","target":"0","selectors":["#a"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: "0" is neither "main" nor the http(s) URL`},
+		{"the viewport of a popup", []string{home, `{"type":"setViewport","target":"https://a.example/help","width":400,"height":300,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`}, "step 2 (setViewport): the viewport of another target is not yet supported"},
 		{"a null property", []string{home, `{"type":"waitForElement","selectors":["li"],"properties":{"dataset":{"x":null}}}`}, "step 2 (waitForElement): properties: null is not a value"},
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
 		{"a key combination", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"a"}`}, "step 3 (keyDown): a key pressed while Control is held"},
