@@ -134,12 +134,8 @@ var actions = map[string]actionFunc{
 	"assert": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return assert(ctx, sc, st)
 	}),
-	"viewport": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
-		return time.Now(), false, r.setViewport(ctx, st)
-	},
-	"network": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
-		return time.Now(), false, r.setNetwork(ctx, st)
-	},
+	"viewport": setUp((*run).setViewport),
+	"network":  setUp((*run).setNetwork),
 	// The chat widget's frame is entered after its opener is clicked.
 	"chat": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
 		return r.chat(ctx, st)
@@ -154,6 +150,18 @@ func settled(do func(r *run, ctx context.Context, sc scope, st *config.Step) err
 			return time.Time{}, false, err
 		}
 		return r.settle(ctx, sc, st, before, start, time.Now())
+	}
+}
+
+// setUp makes an action that sets up the page (its screen, its network)
+// and then waits for wait_for and expect, as every step does.
+func setUp(do func(r *run, ctx context.Context, st *config.Step) error) actionFunc {
+	return func(r *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+		if err := do(r, ctx, st); err != nil {
+			return time.Time{}, false, err
+		}
+		end, err := r.conditions(ctx, sc, st, time.Time{})
+		return end, false, err
 	}
 }
 

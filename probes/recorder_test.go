@@ -248,7 +248,7 @@ timeout = "30s"
 func TestViewportAndNetworkSteps(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>screen</title><p>hi</p>`)
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>screen</title><style>@media (min-width: 500px) { #narrow { display: none } }</style><p id="narrow">narrow</p>`)
 	}))
 	t.Cleanup(srv.Close)
 	journey := func(name, profile, screen, online string) string {
@@ -269,6 +269,8 @@ timeout = "60s"
   device_scale_factor = 2
   mobile = true
   touch = true
+  wait_for = "#narrow"
+  timeout = "5s"
   [[journey.step]]
   name = "screen"
   action = "wait"
@@ -293,6 +295,25 @@ timeout = "60s"
 		if r := runJourney(t, cfg, name); r.Status != probes.StatusSuccess {
 			t.Errorf("journey %q failed:\n%s", name, describe(r))
 		}
+	}
+	// A viewport step waits for its wait_for, as every step does.
+	wide := parse(t, `[[journey]]
+name = "wide"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "wide"
+  action = "viewport"
+  width = 800
+  height = 600
+  wait_for = "#narrow"
+  timeout = "1s"
+`)
+	if s := step(t, runJourney(t, wide, "wide"), "wide"); s.Status != probes.StepFailed || s.Reason != probes.ReasonSelector {
+		t.Errorf("a viewport step whose wait_for never shows: status %s, reason %s; want failed, selector", s.Status, s.Reason)
 	}
 }
 
