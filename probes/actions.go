@@ -62,6 +62,17 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		}
 	}
 	if st.Target != "" && st.Target != config.MainTarget {
+		if st.Optional {
+			// An optional step in a popup: when the popup does not
+			// open, the step is skipped.
+			present, err := targetAppears(ctx, st.Target, min(optionalGrace, st.Timeout.Duration))
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			if !present {
+				return time.Time{}, false, errSkipped
+			}
+		}
 		ts, cleanup, err := enterTarget(ctx, st.Target, r.watchFrame)
 		defer cleanup()
 		if err != nil {

@@ -567,6 +567,22 @@ func enterTarget(ctx context.Context, url string, onAttach func(context.Context)
 	}
 }
 
+// targetAppears reports whether a page or frame at url (see enterTarget)
+// appears within grace.
+func targetAppears(ctx context.Context, url string, grace time.Duration) (bool, error) {
+	gctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	_, cleanup, err := enterTarget(gctx, url, nil)
+	cleanup()
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrBrowserCrashed), ctx.Err() != nil:
+		return false, err
+	}
+	return false, nil
+}
+
 // attachFrameTarget attaches to the out-of-process iframe that the selector
 // names. Chromium gives such a frame a target whose ID is the frame's ID.
 func attachFrameTarget(ctx context.Context, frameSel string) (scope, func(), bool) {

@@ -224,6 +224,12 @@ timeout = "30s"
   action = "navigate"
   url = "`+srv.URL+`/"
   [[journey.step]]
+  name = "maybe ask"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  optional = true
+  [[journey.step]]
   name = "ask"
   action = "click"
   selector = "#ask"
@@ -236,6 +242,9 @@ timeout = "30s"
 	}
 	r = runJourney(t, cfg, "no popup")
 	want := fmt.Sprintf("no page or frame at %q appeared", srv.URL+"/help")
+	if s := step(t, r, "maybe ask"); s.Status != probes.StepSkipped {
+		t.Errorf("an optional step in a popup that never opens: status %s, want skipped", s.Status)
+	}
 	if s := step(t, r, "ask"); s.Status != probes.StepFailed || s.Reason != probes.ReasonFrame || !strings.Contains(s.Message, want) {
 		t.Errorf("a target that never appears: status %s, reason %s, message %q; want failed, frame, %q", s.Status, s.Reason, s.Message, want)
 	}
