@@ -37,10 +37,10 @@ var actionTable = []actionSpec{
 			}
 		}
 	}},
-	{Name: "click", Keys: []actionKey{
+	{Name: "click", Keys: append([]actionKey{
 		required("selector", `write the CSS selector of the element to click, such as "#consent-accept"`),
 		optional("selectors"),
-	}},
+	}, pointerKeys...), check: checkPointer},
 	{Name: "fill", Keys: []actionKey{
 		required("fields", `write the fields to fill as CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`),
 		optional("submit"),
@@ -57,7 +57,7 @@ var actionTable = []actionSpec{
 		v.notEmpty(w, m, "key", s.Key, `write a key name such as "Enter" or "Tab"`)
 	}},
 	{Name: "wait", Keys: []actionKey{
-		optional("selector"), optional("selectors"), optional("count"), optional("operator"), optional("attributes"), optional("expression"),
+		optional("selector"), optional("selectors"), optional("count"), optional("operator"), optional("attributes"), optional("properties"), optional("visible"), optional("expression"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
 		sel := m.present["selector"] || m.present["selectors"]
 		switch {
@@ -67,15 +67,13 @@ var actionTable = []actionSpec{
 			v.add(w, "expression", "written with a selector: a wait is for an element or for an expression, not both; make them two steps")
 		}
 		v.notEmpty(w, m, "expression", s.Expression, `write a JavaScript expression that becomes true, such as "document.querySelectorAll('li').length > 2"`)
-		if (m.present["count"] || m.present["operator"] || m.present["attributes"]) && !sel {
-			key := "count"
-			if !m.present["count"] {
-				key = "operator"
+		if !sel {
+			for _, key := range []string{"count", "operator", "attributes", "properties", "visible"} {
+				if m.present[key] {
+					v.add(w, key, "only counts the elements of selector or selectors: write one, such as selector = \"#results li\"")
+					break
+				}
 			}
-			if !m.present["count"] && !m.present["operator"] {
-				key = "attributes"
-			}
-			v.add(w, key, "only counts the elements of selector or selectors: write one, such as selector = \"#results li\"")
 		}
 		if m.has("operator") && !slices.Contains(WaitOperators, s.Operator) {
 			v.add(w, "operator", "%s", oneOf("operator", s.Operator, WaitOperators))
@@ -91,10 +89,10 @@ var actionTable = []actionSpec{
 		required("selector", `write the CSS selector of the element to move the pointer over, such as "#menu"`),
 		optional("selectors"),
 	}},
-	{Name: "double_click", Keys: []actionKey{
+	{Name: "double_click", Keys: append([]actionKey{
 		required("selector", `write the CSS selector of the element to double-click, such as "#item"`),
 		optional("selectors"),
-	}},
+	}, pointerKeys...), check: checkPointer},
 	{Name: "scroll", Keys: []actionKey{
 		optional("selector"), optional("selectors"), optional("left"), optional("top"),
 	}, check: func(v *validator, w where, m meta, s *Step) {
@@ -124,7 +122,80 @@ var actionTable = []actionSpec{
 	}, check: func(v *validator, w where, m meta, s *Step) {
 		v.notEmpty(w, m, "message", s.Message, `write the message to send, such as "Is this in stock?"`)
 	}},
+	{Name: "viewport", Keys: []actionKey{
+		required("width", "write the page's width in CSS pixels, such as 412"),
+		required("height", "write the page's height in CSS pixels, such as 823"),
+		optional("device_scale_factor"), optional("mobile"), optional("touch"), optional("landscape"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		for _, k := range []struct {
+			key string
+			n   int
+		}{{"width", s.Width}, {"height", s.Height}} {
+			if m.has(k.key) && (k.n < 1 || k.n > MaxViewport) {
+				v.add(w, k.key, "%d is not between 1 and %d: write the page's %s in CSS pixels", k.n, MaxViewport, k.key)
+			}
+		}
+		if m.has("device_scale_factor") && (s.DeviceScaleFactor <= 0 || s.DeviceScaleFactor > 10) {
+			v.add(w, "device_scale_factor", "%g is not between 0 and 10: write how many device pixels a CSS pixel has, such as 1 or 2.625", s.DeviceScaleFactor)
+		}
+		noTarget(v, w, m)
+	}},
+	{Name: "network", Keys: []actionKey{
+		optional("download"), optional("upload"), optional("latency"), optional("offline"),
+	}, check: func(v *validator, w where, m meta, s *Step) {
+		if s.Offline && (m.present["download"] || m.present["upload"] || m.present["latency"]) {
+			v.add(w, "offline", "written with download, upload or latency: an offline page has no network to throttle; write one or the other")
+		}
+		if m.has("latency") && s.Latency.Duration < 0 {
+			v.add(w, "latency", "must not be negative: write the time added to each request, such as \"150ms\"")
+		}
+		noTarget(v, w, m)
+	}},
 }
+
+// MaxViewport is the largest width or height a viewport step sets.
+const MaxViewport = 10000
+
+// noTarget refuses frame and target on a step that sets up the journey's
+// page itself.
+func noTarget(v *validator, w where, m meta) {
+	for _, key := range []string{"frame", "target"} {
+		if m.present[key] {
+			v.add(w, key, "not used by this action: it sets the journey's page and every frame in it; leave %s out", key)
+		}
+	}
+}
+
+// pointerKeys are the keys of the actions that press an element with a
+// pointer, as the Recorder's click and doubleClick steps do.
+var pointerKeys = []actionKey{optional("button"), optional("offset_x"), optional("offset_y"), optional("device_type")}
+
+func checkPointer(v *validator, w where, m meta, s *Step) {
+	if m.has("button") && !slices.Contains(MouseButtons, s.Button) {
+		v.add(w, "button", "%s", oneOf("button", s.Button, MouseButtons))
+	}
+	if m.has("device_type") && !slices.Contains(PointerDevices, s.DeviceType) {
+		v.add(w, "device_type", "%s", oneOf("device_type", s.DeviceType, PointerDevices))
+	}
+	if m.has("offset_x") != m.has("offset_y") {
+		key := "offset_y"
+		if m.has("offset_y") {
+			key = "offset_x"
+		}
+		v.add(w, key, "required with %s: write where to press as both offset_x and offset_y, in CSS pixels from the element's top-left corner", map[string]string{"offset_x": "offset_y", "offset_y": "offset_x"}[key])
+	}
+	if m.has("device_type") && s.DeviceType == "touch" && m.has("button") && s.Button != "primary" {
+		v.add(w, "button", "a touch has no %s button: leave button out, or write device_type = \"mouse\"", s.Button)
+	}
+}
+
+// MouseButtons are the buttons a click or double click may press, named
+// as the Recorder names them; "primary" is the default.
+var MouseButtons = []string{"primary", "secondary", "auxiliary", "back", "forward"}
+
+// PointerDevices are what a click or double click presses with, as the
+// Recorder's deviceType says: "touch" taps, the others use the mouse.
+var PointerDevices = []string{"mouse", "pen", "touch"}
 
 // WaitOperators compare the number of elements a wait step finds with its
 // count, as the Recorder's waitForElement does.

@@ -213,7 +213,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: agent: location: must not be empty: write where this agent probes from, such as "eu-north-1", or leave location out to use the host name`,
 		}},
 		{file: "invalid-action-missing.toml", want: []string{
-			`FILE: journey "storefront" (#1), step "landing" (#1): action: required: write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert" or "chat"`,
+			`FILE: journey "storefront" (#1), step "landing" (#1): action: required: write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert", "chat", "viewport" or "network"`,
 		}},
 		{file: "invalid-action-unknown.toml", want: []string{
 			`FILE: journey "storefront" (#1), step "buy" (#1): action: unknown action "clik": did you mean "click"?`,
@@ -359,7 +359,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 			`FILE: journey "storefront" (#1), step "product page" (#2): selector: required by click: write the CSS selector of the element to click, such as "#consent-accept"`,
 			`FILE: journey "storefront" (#2): name: journey #1 is already called "storefront": journey names must be unique`,
-			`FILE: journey "storefront" (#2), step "landing" (#1): action: unknown action "teleport": write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert" or "chat"`,
+			`FILE: journey "storefront" (#2), step "landing" (#1): action: unknown action "teleport": write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert", "chat", "viewport" or "network"`,
 		}},
 	}
 	tested := map[string]bool{}
@@ -897,8 +897,10 @@ func TestJourneyLookupAndEqual(t *testing.T) {
 			v.SetString(v.String() + "x")
 		case reflect.Bool:
 			v.SetBool(!v.Bool())
-		case reflect.Int:
+		case reflect.Int, reflect.Int64:
 			v.SetInt(v.Int() + 1)
+		case reflect.Float64:
+			v.SetFloat(v.Float() + 0.5)
 		case reflect.Map:
 			m := reflect.MakeMap(v.Type())
 			m.SetMapIndex(reflect.ValueOf("k"), reflect.ValueOf("v"))
@@ -907,7 +909,14 @@ func TestJourneyLookupAndEqual(t *testing.T) {
 			v.Set(reflect.Append(v, reflect.New(v.Type().Elem()).Elem()))
 		case reflect.Pointer:
 			v.Set(reflect.New(v.Type().Elem()))
-			v.Elem().Field(0).SetString("changed")
+			switch e := v.Elem(); e.Kind() {
+			case reflect.Struct: // Expect
+				e.Field(0).SetString("changed")
+			case reflect.Bool:
+				e.SetBool(true)
+			case reflect.Float64:
+				e.SetFloat(1.5)
+			}
 		case reflect.Struct: // Duration
 			v.Field(0).SetInt(v.Field(0).Int() + 1)
 		default:

@@ -54,6 +54,7 @@ var (
 	throughputType = reflect.TypeFor[Throughput]()
 	timestampType  = reflect.TypeFor[Timestamp]()
 	selectorsType  = reflect.TypeFor[[]Selector]()
+	propertiesType = reflect.TypeFor[map[string]any]()
 )
 
 // decodeTree turns the generic tree into a Config, reporting every type error
@@ -291,6 +292,22 @@ func setValue(fv reflect.Value, v any) string {
 			fv.Set(reflect.ValueOf(alts))
 		}
 		return msg
+	}
+	if fv.Type() == propertiesType {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return `expected a table of element properties such as { value = "x", checked = true }, got ` + describe(v)
+		}
+		fv.Set(reflect.ValueOf(m))
+		return ""
+	}
+	if fv.Kind() == reflect.Pointer { // *bool, *float64: a key whose zero value means something
+		pv := reflect.New(fv.Type().Elem())
+		if msg := setValue(pv.Elem(), v); msg != "" {
+			return msg
+		}
+		fv.Set(pv)
+		return ""
 	}
 	switch fv.Kind() {
 	case reflect.String:

@@ -43,6 +43,39 @@ func (p *Profile) Throttled() bool {
 	return p.Latency.Duration > 0 || p.Download > 0 || p.Upload > 0 || p.CPUSlowdown > 1
 }
 
+// SetsScreen reports whether the profile sets the page's screen: any but
+// the desktop's window, which is the browser's own. Where it does, it wins
+// over a journey's viewport steps (a recording's setViewport).
+func (p *Profile) SetsScreen() bool {
+	d := BuiltinProfile(DefaultProfile)
+	return p != nil && p.Width > 0 && p.Height > 0 &&
+		(p.Width != d.Width || p.Height != d.Height || p.DeviceScaleFactor != d.DeviceScaleFactor || p.Mobile != d.Mobile)
+}
+
+// SetsNetwork reports whether the profile throttles the network. Where it
+// does, it wins over a journey's network steps (a recording's
+// emulateNetworkConditions).
+func (p *Profile) SetsNetwork() bool {
+	return p != nil && (p.Latency.Duration > 0 || p.Download > 0 || p.Upload > 0)
+}
+
+// ProfileNotes says, for each of the journey's viewport and network steps
+// that a profile it runs under overrides, that the profile wins there.
+func (c *Config) ProfileNotes(j *Journey) []string {
+	var out []string
+	for _, p := range c.JourneyProfiles(j) {
+		for i, s := range j.Steps {
+			switch {
+			case s.Action == "viewport" && p.SetsScreen():
+				out = append(out, fmt.Sprintf("journey %q, step %q (#%d): under profile %q the profile's screen holds; the step's viewport applies under profiles that leave the screen alone, such as %q", j.Name, s.Name, i+1, p.Name, DefaultProfile))
+			case s.Action == "network" && p.SetsNetwork():
+				out = append(out, fmt.Sprintf("journey %q, step %q (#%d): under profile %q the profile's network holds; the step's network applies under profiles that do not throttle, such as %q", j.Name, s.Name, i+1, p.Name, DefaultProfile))
+			}
+		}
+	}
+	return out
+}
+
 // Lighthouse's mobile user agent, the moto g power (2022), exactly as
 // Lighthouse 12.2.3 writes it in core/config/constants.js.
 const lighthouseMobileUA = "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36"

@@ -246,7 +246,7 @@ func stepStrings(s *Step) []stepString {
 		{"value", &s.Value}, {"key", &s.Key}, {"text", &s.Text},
 		{"url_matches", &s.URLMatches}, {"open", &s.Open}, {"input", &s.Input},
 		{"message", &s.Message}, {"reply", &s.Reply}, {"frame", &s.Frame},
-		{"wait_for", &s.WaitFor}, {"title", &s.Title},
+		{"target", &s.Target}, {"wait_for", &s.WaitFor}, {"title", &s.Title},
 	}
 	if s.Expect != nil {
 		out = append(out, stepString{"expect.selector", &s.Expect.Selector}, stepString{"expect.text", &s.Expect.Text})

@@ -82,6 +82,23 @@ var selectorExample = map[SelectorKind]string{
 	SelectorPierce: `a CSS selector, such as "pierce/#buy"`,
 }
 
+// MainTarget is the target of a step in the journey's own page.
+const MainTarget = "main"
+
+// FrameSeparator separates the frames of a step's frame key: "#outer >>
+// #inner" enters #outer, then the frame #inner inside it, as the
+// Recorder's frame path [i, j] does.
+const FrameSeparator = " >> "
+
+// FramePath returns the frames a step's frame key names, outermost first;
+// nil for a step in the page.
+func FramePath(frame string) []string {
+	if frame == "" {
+		return nil
+	}
+	return strings.Split(frame, FrameSeparator)
+}
+
 // String writes the selector as a person reads it: the parts of a chain
 // joined by " >> ".
 func (s Selector) String() string { return strings.Join(s, " >> ") }

@@ -238,6 +238,24 @@ type Step struct {
 	Attributes map[string]string `toml:"attributes"`
 	Operator   string            `toml:"operator"`
 	Expression string            `toml:"expression"`
+	// Visible false inverts the wait, as the Recorder's waitForElement
+	// with visible: false does: it ends when the condition (count,
+	// operator, attributes, properties) no longer holds for the elements
+	// that show; with none of those, when no matching element shows.
+	Visible *bool `toml:"visible"`
+	// Properties every element the wait counts must have: DOM property
+	// name = expected value, compared as JSON values (a table matches the
+	// properties it names of an object property).
+	Properties map[string]any `toml:"properties"`
+
+	// click, double_click: the mouse button (one of MouseButtons;
+	// "primary" when empty), where to press, in CSS pixels from the
+	// element's top-left corner (its centre when not given), and the
+	// device: "touch" taps (one of PointerDevices).
+	Button     string   `toml:"button"`
+	OffsetX    *float64 `toml:"offset_x"`
+	OffsetY    *float64 `toml:"offset_y"`
+	DeviceType string   `toml:"device_type"`
 	// scroll: where to scroll to, in CSS pixels from the left and the top
 	// of the page, or of the element Selector names.
 	Left int `toml:"left"`
@@ -253,8 +271,29 @@ type Step struct {
 	Message string `toml:"message"`
 	Reply   string `toml:"reply"`
 
+	// viewport: the page's screen from this step on, as the Recorder's
+	// setViewport sets it (CSS pixels; DeviceScaleFactor 0 means 1).
+	Width             int     `toml:"width"`
+	Height            int     `toml:"height"`
+	DeviceScaleFactor float64 `toml:"device_scale_factor"`
+	Mobile            bool    `toml:"mobile"`
+	Touch             bool    `toml:"touch"`
+	Landscape         bool    `toml:"landscape"`
+	// network: the network from this step on, as the Recorder's
+	// emulateNetworkConditions sets it: throughput caps (0 leaves a
+	// direction uncapped), latency added to each request, or offline.
+	Download Throughput `toml:"download"`
+	Upload   Throughput `toml:"upload"`
+	Latency  Duration   `toml:"latency"`
+	Offline  bool       `toml:"offline"`
+
 	// Any step.
 	Frame string `toml:"frame"`
+	// Target is the URL of another page (a popup the journey opened) or
+	// of an out-of-process iframe that the step runs in, found by its URL
+	// as the Recorder's replay finds a step's target; empty or "main" is
+	// the journey's page.
+	Target string `toml:"target"`
 	// Title is the title the page must have when the step ends, as a
 	// recorded navigation asserts it.
 	Title    string   `toml:"title"`

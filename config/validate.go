@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -334,8 +335,27 @@ func (v *validator) step(w where, m meta, s *Step) {
 		v.actionKeys(w, m, s)
 	}
 
+	if m.has("target") && s.Target != MainTarget {
+		if u, err := url.Parse(s.Target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			v.add(w, "target", `%q is neither "main" nor an absolute http(s) URL: write the URL of the page or frame the step runs in, such as "https://shop.example.com/help"`, v.written.show(s, "target", s.Target))
+		}
+		switch {
+		case m.present["frame"]:
+			v.add(w, "target", "written with frame: a step runs in another target, or in a frame of the journey's page, not both yet")
+		case s.Action == "chat" || s.Action == "navigate":
+			v.add(w, "target", "not used by %s: a %s step runs in the journey's page; leave target out", s.Action, s.Action)
+		}
+	}
 	for _, key := range selectorKeys {
 		if m.has(key) && !v.unused(m, s, key) {
+			if parts := strings.Split(v.get(s, key), FrameSeparator); key == "frame" && len(parts) > 1 {
+				for i, part := range parts {
+					if p := SelectorProblem(part); p != "" {
+						v.add(w, key, "frame #%d of %q: %s", i+1, v.get(s, key), p)
+					}
+				}
+				continue
+			}
 			if p := SelectorProblem(v.get(s, key)); p != "" {
 				v.add(w, key, "%s", p)
 			}

@@ -53,13 +53,32 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 	if st.Optional && st.Frame != "" {
 		// An optional pop-up often lives in its own iframe: when the frame
 		// itself is absent, so is the step.
-		present, err := presentSoon(ctx, pageScope, st.Frame, min(optionalGrace, st.Timeout.Duration))
+		present, err := presentSoon(ctx, pageScope, config.FramePath(st.Frame)[0], min(optionalGrace, st.Timeout.Duration))
 		if err != nil {
 			return time.Time{}, false, err
 		}
 		if !present {
 			return time.Time{}, false, errSkipped
 		}
+	}
+	if st.Target != "" && st.Target != config.MainTarget {
+		if st.Optional {
+			// An optional step in a popup: when the popup does not
+			// open, the step is skipped.
+			present, err := targetAppears(ctx, st.Target, min(optionalGrace, st.Timeout.Duration))
+			if err != nil {
+				return time.Time{}, false, err
+			}
+			if !present {
+				return time.Time{}, false, errSkipped
+			}
+		}
+		ts, cleanup, err := enterTarget(ctx, st.Target, r.watchFrame)
+		defer cleanup()
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		sc = ts
 	}
 	if st.Frame != "" && st.Action != "chat" {
 		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
@@ -102,7 +121,7 @@ type actionFunc func(r *run, ctx context.Context, sc scope, st *config.Step) (ti
 var actions = map[string]actionFunc{
 	"navigate": (*run).navigate,
 	"click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return sc.click(ctx, stepSelector(st))
+		return sc.press(ctx, stepSelector(st), pointerOf(st, 1))
 	}),
 	"fill": settled((*run).fill),
 	"select": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
@@ -118,7 +137,7 @@ var actions = map[string]actionFunc{
 		return hover(ctx, sc, stepSelector(st))
 	}),
 	"double_click": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
-		return doubleClick(ctx, sc, stepSelector(st))
+		return sc.press(ctx, stepSelector(st), pointerOf(st, 2))
 	}),
 	"scroll": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return scrollTo(ctx, sc, st)
@@ -126,6 +145,8 @@ var actions = map[string]actionFunc{
 	"assert": settled(func(_ *run, ctx context.Context, sc scope, st *config.Step) error {
 		return assert(ctx, sc, st)
 	}),
+	"viewport": setUp((*run).setViewport),
+	"network":  setUp((*run).setNetwork),
 	// The chat widget's frame is entered after its opener is clicked.
 	"chat": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
 		return r.chat(ctx, st)
@@ -140,6 +161,18 @@ func settled(do func(r *run, ctx context.Context, sc scope, st *config.Step) err
 			return time.Time{}, false, err
 		}
 		return r.settle(ctx, sc, st, before, start, time.Now())
+	}
+}
+
+// setUp makes an action that sets up the page (its screen, its network)
+// and then waits for wait_for and expect, as every step does.
+func setUp(do func(r *run, ctx context.Context, st *config.Step) error) actionFunc {
+	return func(r *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+		if err := do(r, ctx, st); err != nil {
+			return time.Time{}, false, err
+		}
+		end, err := r.conditions(ctx, sc, st, time.Time{})
+		return end, false, err
 	}
 }
 

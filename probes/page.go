@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -200,10 +201,12 @@ type scope struct {
 	// means the tab itself, reached through the step's context.
 	target context.Context
 	root   string // JS expression for the document to query
-	// offsetFrame is a JS selector for the iframe whose position is added
-	// to coordinates, for a same-origin iframe clicked through the page.
-	offsetFrame string
-	name        string // the frame selector, for messages
+	// offsetFrames are the selectors of the iframes, outermost first and
+	// each looked up in the one before, whose positions are added to
+	// coordinates, for same-origin iframes clicked through the page (or
+	// through the out-of-process iframe of target).
+	offsetFrames []string
+	name         string // the frame selector, for messages
 }
 
 var pageScope = scope{root: "document"}
@@ -226,8 +229,11 @@ type elementState struct {
 	Text     string  `json:"text"`
 	X        float64 `json:"x"`
 	Y        float64 `json:"y"`
-	Count    int     `json:"count"`
-	Error    string  `json:"error"`
+	// W and H are the element's width and height: X and Y are its centre.
+	W     float64 `json:"w"`
+	H     float64 `json:"h"`
+	Count int     `json:"count"`
+	Error string  `json:"error"`
 	// Alt is the index of the alternative that found the element, -1
 	// when none did (see queryJS).
 	Alt int `json:"alt"`
@@ -241,8 +247,8 @@ type elementState struct {
 // query (queryJS). With scroll, the element
 // is first scrolled to the middle of the viewport, as a customer would, and
 // its centre is given in the coordinates of the scope's target.
-const inspectJS = `((root, sel, scroll, frameSel, query) => {
-  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, count: 0, error: "", covered: "", alt: -1};
+const inspectJS = `((root, sel, scroll, frames, query) => {
+  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1};
   if (!root) { out.error = ""; return out; }
   const q = query(root, sel);
   if (q.error) { out.error = q.error; return out; }
@@ -265,6 +271,8 @@ const inspectJS = `((root, sel, scroll, frameSel, query) => {
   else out.text = (el.innerText !== undefined ? el.innerText : (el.textContent || "")).trim();
   out.x = r.left + r.width / 2;
   out.y = r.top + r.height / 2;
+  out.w = r.width;
+  out.h = r.height;
   if (scroll && out.visible) {
     // Asked of the element's own tree, a hit inside a shadow root is not
     // reported as its host.
@@ -274,9 +282,13 @@ const inspectJS = `((root, sel, scroll, frameSel, query) => {
       out.covered = hit.tagName.toLowerCase() + (hit.id ? "#" + hit.id : "") + (typeof hit.className === "string" && hit.className ? "." + hit.className.trim().split(/\s+/).join(".") : "");
     }
   }
-  if (frameSel) {
-    const f = query(document, frameSel).el;
-    if (f) { const fr = f.getBoundingClientRect(); out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop; }
+  let doc = document;
+  for (const frameSel of frames) {
+    const f = doc && query(doc, frameSel).el;
+    if (!f) break;
+    const fr = f.getBoundingClientRect();
+    out.x += fr.left + f.clientLeft; out.y += fr.top + f.clientTop;
+    doc = f.contentDocument;
   }
   return out;
 })`
@@ -288,13 +300,14 @@ func jsString(s string) string {
 
 func (s scope) inspect(ctx context.Context, sel string, scroll bool) (elementState, error) {
 	ctx = s.ctxFor(ctx)
-	if scroll && s.offsetFrame != "" {
-		// Bring the iframe itself into view first, so the element's
+	frames, _ := json.Marshal(append([]string{}, s.offsetFrames...))
+	if scroll && len(s.offsetFrames) > 0 {
+		// Bring the iframes themselves into view first, so the element's
 		// centre is inside the viewport of the page.
 		_, _ = chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-			`(() => { const f = %s; if (f) f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); })()`, elementJS("document", s.offsetFrame))))
+			`((frames, query) => { let doc = document; for (const sel of frames) { const f = doc && query(doc, sel).el; if (!f) return; f.scrollIntoView({block: "center", inline: "center", behavior: "instant"}); doc = f.contentDocument; } })(%s, %s)`, frames, queryJS)))
 	}
-	expr := fmt.Sprintf("%s(%s, %s, %t, %s, %s)", inspectJS, s.root, jsString(sel), scroll, jsString(s.offsetFrame), queryJS)
+	expr := fmt.Sprintf("%s(%s, %s, %t, %s, %s)", inspectJS, s.root, jsString(sel), scroll, frames, queryJS)
 	return chromedp.Run(ctx, chromedp.Evaluate[elementState](expr))
 }
 
@@ -442,21 +455,43 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 type frameError struct {
 	frame string
 	err   error
+	// target is set when frame is the URL of a step's target.
+	target bool
 }
 
 func (e *frameError) Error() string {
+	if e.target {
+		return fmt.Sprintf("no page or frame at %q appeared: %v", e.frame, e.err)
+	}
 	return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
 }
 func (e *frameError) Unwrap() error { return e.err }
 
-// enterFrame finds the iframe and returns a scope inside it. A same-origin
-// iframe is reached through contentDocument; a cross-origin one runs in its
-// own renderer and is attached to as a target of its own. The returned
-// cleanup detaches from that target.
-func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Context)) (scope, func(), error) {
-	noop := func() {}
-	if _, err := pageScope.waitVisible(ctx, frameSel, false, nil); err != nil {
-		return scope{}, noop, &frameError{frame: frameSel, err: err}
+// enterFrame enters the frames the step's frame key names in turn (see
+// config.FramePath) and returns a scope inside the innermost. A
+// same-origin iframe is reached through contentDocument; a cross-origin
+// one, at the first level, runs in its own renderer and is attached to as
+// a target of its own. The returned cleanup detaches from that target.
+func enterFrame(ctx context.Context, frame string, onAttach func(context.Context)) (scope, func(), error) {
+	sc, cleanup := pageScope, func() {}
+	for i, sel := range config.FramePath(frame) {
+		next, done, err := enterOne(ctx, sc, sel, frame, i == 0, onAttach)
+		if done != nil {
+			cleanup = done
+		}
+		if err != nil {
+			return scope{}, cleanup, err
+		}
+		sc = next
+	}
+	return sc, cleanup, nil
+}
+
+// enterOne enters the frame sel of scope in; attach says whether a
+// cross-origin frame may be attached to as a target of its own.
+func enterOne(ctx context.Context, in scope, sel, frame string, attach bool, onAttach func(context.Context)) (scope, func(), error) {
+	if _, err := in.waitVisible(ctx, sel, false, nil); err != nil {
+		return scope{}, nil, &frameError{frame: frame, err: err}
 	}
 	type frameInfo struct {
 		SameOrigin bool `json:"sameOrigin"`
@@ -464,15 +499,16 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 	}
 	probe := fmt.Sprintf(`(() => { const f = %s; let d = null; try { d = f && f.contentDocument; } catch (e) {}
 	  const loaded = !!d && d.URL !== "about:blank";
-	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, elementJS("document", frameSel))
+	  return {sameOrigin: loaded, ready: loaded && d.readyState === "complete"}; })()`, elementJS(in.root, sel))
 	for {
-		fi, err := chromedp.Run(ctx, chromedp.Evaluate[frameInfo](probe))
+		fi, err := chromedp.Run(in.ctxFor(ctx), chromedp.Evaluate[frameInfo](probe))
 		if err == nil && fi.Ready {
-			root := fmt.Sprintf("(%s).contentDocument", elementJS("document", frameSel))
-			return scope{root: root, offsetFrame: frameSel, name: frameSel}, noop, nil
+			root := fmt.Sprintf("(%s).contentDocument", elementJS(in.root, sel))
+			return scope{target: in.target, root: root, offsetFrames: append(slices.Clip(in.offsetFrames), sel), name: frame}, nil, nil
 		}
-		if err == nil && !fi.SameOrigin {
-			if sc, cleanup, ok := attachFrameTarget(ctx, frameSel); ok {
+		if err == nil && !fi.SameOrigin && attach {
+			if sc, cleanup, ok := attachFrameTarget(ctx, sel); ok {
+				sc.name = frame
 				if onAttach != nil {
 					onAttach(sc.target)
 				}
@@ -480,12 +516,71 @@ func enterFrame(ctx context.Context, frameSel string, onAttach func(context.Cont
 			}
 		}
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
-			return scope{}, noop, err
+			return scope{}, nil, err
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
-			return scope{}, noop, &frameError{frame: frameSel, err: err}
+			return scope{}, nil, &frameError{frame: frame, err: err}
 		}
 	}
+}
+
+// enterTarget returns a scope in the step's target: the page (a popup the
+// journey opened) or out-of-process iframe of the tab's browser context
+// whose URL is url, attached to as its own target, as the Recorder's
+// replay finds a step's target; else the same-origin iframe of the page
+// whose src it is. It waits for one within the step's time. The returned
+// cleanup detaches.
+func enterTarget(ctx context.Context, url string, onAttach func(context.Context)) (scope, func(), error) {
+	c := chromedp.FromContext(ctx)
+	if c == nil || c.Target == nil {
+		return scope{}, func() {}, errors.New("tab has no target")
+	}
+	inPage := `iframe[src=` + jsString(url) + `]`
+	for {
+		infos, err := chromedp.Targets(ctx)
+		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
+			return scope{}, func() {}, err
+		}
+		for _, info := range infos {
+			if info.URL != url || info.TargetID == c.Target.TargetID || info.BrowserContextID != c.BrowserContextID ||
+				info.Type != "page" && info.Type != "iframe" {
+				continue
+			}
+			// Detach rather than close on cancel: a popup stays open for
+			// the steps after this one, as in the customer's browser.
+			tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+			if _, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.readyState !== "loading"`)); err != nil {
+				cancel()
+				continue
+			}
+			if onAttach != nil {
+				onAttach(tctx)
+			}
+			return scope{target: tctx, root: "document", name: url}, cancel, nil
+		}
+		if st, err := pageScope.inspect(ctx, inPage, false); err == nil && st.Found {
+			return enterFrame(ctx, inPage, onAttach)
+		}
+		if err := sleep(ctx, pollInterval); err != nil {
+			return scope{}, func() {}, &frameError{frame: url, err: err, target: true}
+		}
+	}
+}
+
+// targetAppears reports whether a page or frame at url (see enterTarget)
+// appears within grace.
+func targetAppears(ctx context.Context, url string, grace time.Duration) (bool, error) {
+	gctx, cancel := context.WithTimeout(ctx, grace)
+	defer cancel()
+	_, cleanup, err := enterTarget(gctx, url, nil)
+	cleanup()
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrBrowserCrashed), ctx.Err() != nil:
+		return false, err
+	}
+	return false, nil
 }
 
 // attachFrameTarget attaches to the out-of-process iframe that the selector

@@ -29,8 +29,7 @@ func emulate(ctx context.Context, p *config.Profile) error {
 	}
 	// The desktop's screen is the browser's own window: left alone, so
 	// that the desktop profile runs exactly as a run without one.
-	if d := config.BuiltinProfile(config.DefaultProfile); p.Width > 0 && p.Height > 0 &&
-		(p.Width != d.Width || p.Height != d.Height || p.DeviceScaleFactor != d.DeviceScaleFactor || p.Mobile != d.Mobile) {
+	if p.SetsScreen() {
 		if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 			Width: int64(p.Width), Height: int64(p.Height), DeviceScaleFactor: p.DeviceScaleFactor, Mobile: p.Mobile,
 		}); err != nil {
@@ -52,7 +51,7 @@ func emulate(ctx context.Context, p *config.Profile) error {
 			return fmt.Errorf("slow the CPU down: %w", err)
 		}
 	}
-	if p.Latency.Duration > 0 || p.Download > 0 || p.Upload > 0 {
+	if p.SetsNetwork() {
 		// One rule without a URL pattern matches every request of the
 		// target. Like the deprecated Network.emulateNetworkConditions,
 		// it delays each request's response headers by the latency: it
@@ -127,6 +126,9 @@ type rawMessage struct {
 // screen or CPU of its own to set.
 func childCommands(p *config.Profile, kind string) []rawMessage {
 	var out []rawMessage
+	if p == nil {
+		return nil
+	}
 	add := func(method string, params any) {
 		b, _ := json.Marshal(params)
 		out = append(out, rawMessage{Method: method, Params: b})
@@ -158,12 +160,13 @@ func childCommands(p *config.Profile, kind string) []rawMessage {
 	return out
 }
 
-// followChildren gives the profile to every out-of-process iframe and
+// followChildren gives commands (the profile, and the network a network
+// step set) to every out-of-process iframe and
 // worker the tab starts from now on, until stop. A profile that changes
 // nothing needs no session.
-func followChildren(tab context.Context, p *config.Profile, logger *slog.Logger) (stop func(), err error) {
+func followChildren(tab context.Context, commands func(kind string) []rawMessage, needed bool, logger *slog.Logger) (stop func(), err error) {
 	noop := func() {}
-	if p == nil || len(childCommands(p, "iframe")) == 0 {
+	if !needed {
 		return noop, nil
 	}
 	c := chromedp.FromContext(tab)
@@ -246,7 +249,7 @@ func followChildren(tab context.Context, p *config.Profile, logger *slog.Logger)
 			}
 			// Commands of one session run in order: the child gets the
 			// whole profile before it runs.
-			for _, cmd := range childCommands(p, ev.TargetInfo.Type) {
+			for _, cmd := range commands(ev.TargetInfo.Type) {
 				if err := send(ev.SessionID, cmd); err != nil {
 					logger.Debug("profile not applied to a frame", "target_type", ev.TargetInfo.Type, "err", err)
 				}
@@ -267,3 +270,74 @@ func followChildren(tab context.Context, p *config.Profile, logger *slog.Logger)
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// childCommands are the commands a child target gets: the profile's, then
+// the network a network step set, if one did.
+func (r *run) childCommands(kind string) []rawMessage {
+	out := childCommands(r.profile, kind)
+	r.netMu.Lock()
+	c := r.stepNetwork
+	r.netMu.Unlock()
+	if c != nil {
+		b, _ := json.Marshal(network.EmulateNetworkConditionsByRuleParams{MatchedNetworkConditions: []*network.Conditions{c}})
+		e, _ := json.Marshal(network.EnableParams{})
+		out = append(out, rawMessage{Method: network.CommandEnable, Params: e}, rawMessage{Method: network.CommandEmulateNetworkConditionsByRule, Params: b})
+	}
+	return out
+}
+
+// setViewport sets the page's screen from the step on, as the Recorder's
+// setViewport does (Puppeteer's page.setViewport), unless the run's
+// profile sets the screen: a profile chosen in the configuration wins.
+func (r *run) setViewport(ctx context.Context, st *config.Step) error {
+	if r.profile.SetsScreen() {
+		r.logger.Info("the profile's screen holds; the step's viewport is not applied", "step", st.Name, "profile", r.profile.Name)
+		return nil
+	}
+	dsf := st.DeviceScaleFactor
+	if dsf == 0 {
+		dsf = 1
+	}
+	orientation := &emulation.ScreenOrientation{Type: emulation.ScreenOrientationTypePortraitPrimary, Angle: 0}
+	if st.Landscape {
+		orientation = &emulation.ScreenOrientation{Type: emulation.ScreenOrientationTypeLandscapePrimary, Angle: 90}
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: int64(st.Width), Height: int64(st.Height), DeviceScaleFactor: dsf, Mobile: st.Mobile, ScreenOrientation: orientation,
+	}); err != nil {
+		return fmt.Errorf("set the viewport: %w", err)
+	}
+	// A profile with touch keeps it.
+	if !(r.profile != nil && r.profile.Touch) {
+		if _, err := chromedp.Call(ctx, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: st.Touch, MaxTouchPoints: 1}); err != nil {
+			return fmt.Errorf("set touch: %w", err)
+		}
+	}
+	return nil
+}
+
+// setNetwork throttles the page's network from the step on, and that of
+// the out-of-process iframes attached later, as the Recorder's
+// emulateNetworkConditions does, unless the run's profile throttles the
+// network: a profile chosen in the configuration wins.
+func (r *run) setNetwork(ctx context.Context, st *config.Step) error {
+	if r.profile.SetsNetwork() {
+		r.logger.Info("the profile's network holds; the step's network is not applied", "step", st.Name, "profile", r.profile.Name)
+		return nil
+	}
+	c := &network.Conditions{
+		Latency:            float64(st.Latency.Microseconds()) / 1000,
+		DownloadThroughput: throughput(st.Download),
+		UploadThroughput:   throughput(st.Upload),
+		Offline:            st.Offline,
+	}
+	if _, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		MatchedNetworkConditions: []*network.Conditions{c},
+	}); err != nil {
+		return fmt.Errorf("throttle the network: %w", err)
+	}
+	r.netMu.Lock()
+	r.stepNetwork = c
+	r.netMu.Unlock()
+	return nil
+}

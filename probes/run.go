@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -176,6 +179,11 @@ type run struct {
 	frameInteraction *InteractionMetrics
 	snap             *snapshot
 	snapOver         time.Duration
+
+	// stepNetwork is the network a network step set, which out-of-process
+	// iframes attached later get too (see childCommands); nil before one.
+	netMu       sync.Mutex
+	stepNetwork *network.Conditions
 }
 
 func (r *run) execute(ctx context.Context) {
@@ -214,7 +222,9 @@ func (r *run) execute(ctx context.Context) {
 	} else {
 		r.timeline = true
 	}
-	stopChildren, err := followChildren(tab, r.profile, r.logger)
+	// A network step's conditions reach the frames attached after it.
+	netSteps := slices.ContainsFunc(steps, func(s config.Step) bool { return s.Action == "network" }) && !r.profile.SetsNetwork()
+	stopChildren, err := followChildren(tab, r.childCommands, len(childCommands(r.profile, "iframe")) > 0 || netSteps, r.logger)
 	defer stopChildren()
 	if err != nil {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not apply profile %q to the page's frames: %v", r.result.Profile, browserGone(tab, err)))

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,17 +26,69 @@ func hover(ctx context.Context, sc scope, sel string) error {
 	return chromedp.Do(sc.ctxFor(ctx), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, st.X, st.Y))
 }
 
-// doubleClick presses the element twice, as a browser sees a double
-// click: a click, then a second press whose click count is 2.
-func doubleClick(ctx context.Context, sc scope, sel string) error {
-	st, err := sc.waitActionable(ctx, sel)
+// pointer is how a click or double click presses its element: which
+// button, where, how often, and whether it taps.
+type pointer struct {
+	button           input.MouseButton
+	buttons          int64 // the button as the pressed-buttons bit mask
+	offsetX, offsetY *float64
+	touch            bool
+	count            int
+}
+
+// mouseButtons maps the Recorder's button names (config.MouseButtons) to
+// the protocol's buttons and their bits in a pressed-buttons mask.
+var mouseButtons = map[string]struct {
+	button input.MouseButton
+	bit    int64
+}{
+	"":          {input.MouseButtonLeft, 1},
+	"primary":   {input.MouseButtonLeft, 1},
+	"secondary": {input.MouseButtonRight, 2},
+	"auxiliary": {input.MouseButtonMiddle, 4},
+	"back":      {input.MouseButtonBack, 8},
+	"forward":   {input.MouseButtonForward, 16},
+}
+
+// pointerOf reads how the step presses its element, count times.
+func pointerOf(st *config.Step, count int) pointer {
+	b := mouseButtons[st.Button]
+	return pointer{button: b.button, buttons: b.bit, offsetX: st.OffsetX, offsetY: st.OffsetY, touch: st.DeviceType == "touch", count: count}
+}
+
+// press presses the element as p says, once it can be pressed: at its
+// centre, or at the offset from its top-left corner; with the mouse, or
+// under a touch profile or for a touch step, with a tap. A double click
+// is a click, then a second press whose click count is 2, as a browser
+// sees one.
+func (s scope) press(ctx context.Context, sel string, p pointer) error {
+	st, err := s.waitActionable(ctx, sel)
 	if err != nil {
 		return err
 	}
-	return chromedp.Do(sc.ctxFor(ctx),
-		chromedp.MouseClickXY(st.X, st.Y),
-		chromedp.MouseClickXY(st.X, st.Y, chromedp.ClickCount(2)),
-	)
+	x, y := st.X, st.Y
+	if p.offsetX != nil && p.offsetY != nil {
+		x, y = st.X-st.W/2+*p.offsetX, st.Y-st.H/2+*p.offsetY
+	}
+	tap := p.touch || p.count <= 1 && p.button == input.MouseButtonLeft && touchInput(ctx)
+	ctx = s.ctxFor(ctx)
+	for n := 1; n <= max(p.count, 1); n++ {
+		if tap {
+			if err := chromedp.Do(ctx, chromedp.TapXY(x, y)); err != nil {
+				return err
+			}
+			continue
+		}
+		down := input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMousePressed, X: x, Y: y, Button: p.button, Buttons: p.buttons, ClickCount: int64(n)}
+		up := down
+		up.Type, up.Buttons = input.DispatchMouseEventTypeMouseReleased, 0
+		for _, ev := range []input.DispatchMouseEventParams{down, up} {
+			if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, ev); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // scrollTo scrolls the page, or the element the step names, to left and
@@ -54,71 +108,121 @@ func scrollTo(ctx context.Context, sc scope, st *config.Step) error {
 }
 
 // waitStep waits for the step's element to show, for the number of its
-// elements to compare with count, or for its expression to be true.
+// elements to compare with count, or for its expression to be true. With
+// visible = false it waits until that no longer holds of the elements
+// that show, as the Recorder's waitForElement with visible: false does.
 func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 	if st.Expression != "" {
 		return waitExpression(ctx, sc, st.Expression)
 	}
 	sel := stepSelector(st)
-	if st.Operator == "" && st.Count == 0 && len(st.Attributes) == 0 {
+	shown := st.Visible == nil || *st.Visible
+	if shown && st.Operator == "" && st.Count == 0 && len(st.Attributes) == 0 && len(st.Properties) == 0 {
 		_, err := sc.waitVisible(ctx, sel, false, nil)
 		return err
 	}
-	if st.Operator == "" && st.Count == 0 {
-		st = &config.Step{Operator: ">=", Count: 1, Attributes: st.Attributes}
+	op, count := st.Operator, st.Count
+	if op == "" && count == 0 {
+		op, count = ">=", 1
 	}
-	op := st.Operator
 	if op == "" {
 		op = ">="
 	}
 	holds := func(n int) bool {
 		switch op {
 		case "==":
-			return n == st.Count
+			return n == count
 		case "<=":
-			return n <= st.Count
+			return n <= count
 		default:
-			return n >= st.Count
+			return n >= count
 		}
 	}
-	got, attrs := 0, ""
+	want := map[string]any{"attributes": st.Attributes, "properties": st.Properties, "shown": !shown}
+	b, err := json.Marshal(want)
+	if err != nil {
+		return fmt.Errorf("properties of the wait: %w", err)
+	}
+	// count is the number of elements found (only those that show, for
+	// visible = false), mismatch what the first that lacks an attribute
+	// or a property has instead ("" when all have them).
+	js := fmt.Sprintf(`((q, want) => {
+	  if (q.error) return {count: 0, mismatch: "", error: q.error};
+	  const shows = (el) => { const s = el.ownerDocument.defaultView.getComputedStyle(el); const r = el.getBoundingClientRect();
+	    return s.visibility !== "hidden" && s.display !== "none" && Number(s.opacity) !== 0 && r.width > 0 && r.height > 0; };
+	  const els = want.shown ? q.els.filter(shows) : q.els;
+	  const match = (a, b) => {
+	    if (a === b) return true;
+	    if ((a && !b) || (!a && b)) return false;
+	    if (!(a instanceof Object) || !(b instanceof Object)) return false;
+	    for (const [k, v] of Object.entries(a)) if (!match(v, b[k])) return false;
+	    return true;
+	  };
+	  const show = (v) => { try { return JSON.stringify(v) === undefined ? String(v) : JSON.stringify(v); } catch (e) { return String(v); } };
+	  for (const el of els) {
+	    for (const [k, v] of Object.entries(want.attributes || {})) if (el.getAttribute(k) !== v) return {count: els.length, mismatch: k + "=" + JSON.stringify(el.getAttribute(k))};
+	    for (const [k, v] of Object.entries(want.properties || {})) if (!match(v, el[k])) return {count: els.length, mismatch: k + "=" + show(el[k])};
+	  }
+	  return {count: els.length, mismatch: "", alt: q.alt};
+	})((%s)(%s, %s), %s)`, queryJS, sc.root, jsString(sel), b)
+	type found struct {
+		Count    int    `json:"count"`
+		Mismatch string `json:"mismatch"`
+		Error    string `json:"error"`
+		Alt      int    `json:"alt"`
+	}
+	var last found
 	for {
-		s, err := sc.inspect(ctx, sel, false)
-		if err == nil && len(st.Attributes) > 0 && s.Error == "" {
-			// The attributes every element must have, as the Recorder's
-			// waitForElement checks them: "" when all do, else what the
-			// first that does not has.
-			b, _ := json.Marshal(st.Attributes)
-			js := fmt.Sprintf(`((q, want) => { for (const el of q.els) for (const [k, v] of Object.entries(want)) if (el.getAttribute(k) !== v) return k + "=" + JSON.stringify(el.getAttribute(k)); return ""; })((%s)(%s, %s), %s)`,
-				queryJS, sc.root, jsString(sel), b)
-			attrs, err = chromedp.Run(sc.ctxFor(ctx), chromedp.Evaluate[string](js))
-		}
+		f, err := chromedp.Run(sc.ctxFor(ctx), chromedp.Evaluate[found](js))
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return err
 		}
 		if err == nil {
-			if s.Error != "" {
-				return &selectorError{sel: sel, frame: sc.name, state: s}
+			if f.Error != "" {
+				return &selectorError{sel: sel, frame: sc.name, state: elementState{Error: f.Error}}
 			}
-			got = s.Count
+			last = f
 			// Every element found counts, shown or not, as in the
-			// Recorder's replay.
-			if holds(s.Count) && attrs == "" {
-				noteMatch(ctx, sel, s.Alt)
+			// Recorder's replay; visible = false counts those that show.
+			if (holds(f.Count) && f.Mismatch == "") == shown {
+				if shown {
+					noteMatch(ctx, sel, f.Alt)
+				}
 				return nil
 			}
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
 			what := "number of elements matching " + quoteSelector(sel)
+			if !shown {
+				what = "number of shown elements matching " + quoteSelector(sel)
+			}
 			if sc.name != "" {
 				what += fmt.Sprintf(" in frame %q", sc.name)
 			}
-			if attrs != "" && holds(got) {
-				return &assertionError{what: "attributes of " + quoteSelector(sel), want: fmt.Sprint(st.Attributes), got: attrs}
+			switch {
+			case !shown && op == ">=" && count == 1 && len(st.Attributes) == 0 && len(st.Properties) == 0:
+				return &assertionError{what: what, want: "0 (visible = false)", got: strconv.Itoa(last.Count)}
+			case !shown:
+				return &assertionError{what: what + " with its attributes and properties", want: fmt.Sprintf("not %s %d (visible = false)", op, count), got: strconv.Itoa(last.Count)}
+			case last.Mismatch != "" && holds(last.Count):
+				return &assertionError{what: "attributes and properties of " + quoteSelector(sel), want: wantText(st), got: last.Mismatch}
 			}
-			return &assertionError{what: what, want: fmt.Sprintf("%s %d", op, st.Count), got: strconv.Itoa(got)}
+			return &assertionError{what: what, want: fmt.Sprintf("%s %d", op, count), got: strconv.Itoa(last.Count)}
 		}
 	}
+}
+
+// wantText writes the attributes and properties a wait expects.
+func wantText(st *config.Step) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(st.Attributes)) {
+		parts = append(parts, k+"="+strconv.Quote(st.Attributes[k]))
+	}
+	for _, k := range slices.Sorted(maps.Keys(st.Properties)) {
+		b, _ := json.Marshal(st.Properties[k])
+		parts = append(parts, k+"="+string(b))
+	}
+	return strings.Join(parts, " ")
 }
 
 // waitExpression polls a JavaScript expression in the scope's document

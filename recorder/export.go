@@ -26,7 +26,8 @@ const (
 // steps, apart from what a recording has no place for: step names,
 // touchpoints, budgets and optional, which go into notes. Secrets filled
 // into the journey are masked: the recording has "<secret>" in their
-// place, and a note says so. A step Export cannot write (chat, frame) is
+// place, and a note says so. A step Export cannot write (a frame given
+// by a selector that is neither a frame position nor an iframe's src) is
 // an error naming it.
 func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error) {
 	f := &Flow{Title: j.Name}
@@ -67,9 +68,12 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	for i := range j.Steps {
 		s := &j.Steps[i]
 		inFrame, inTarget = nil, ""
+		if s.Target != "" && s.Target != MainTarget {
+			inTarget = s.Target
+		}
 		if s.Frame != "" {
 			var ok bool
-			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok || s.Action == "chat" {
+			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok {
 				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, an iframe by its src) can", s.Name, i+1, s.Frame)
 			}
 		}
@@ -82,7 +86,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			u := masked(s, s.URL)
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
-			add(clickOn(alts(s), t))
+			add(pressed(clickOn(alts(s), t), s))
 		case "fill":
 			for _, f := range s.FieldOrder {
 				add(click(f, t))
@@ -113,13 +117,51 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			if s.Operator != "" {
 				n, op = float64(s.Count), s.Operator
 			}
-			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Attributes: s.Attributes, Timeout: t})
+			add(Step{Type: WaitForElement, Selectors: alts(s), Operator: op, Count: &n, Attributes: s.Attributes, Properties: s.Properties, Visible: s.Visible, Timeout: t})
 		case "hover":
 			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
 		case "double_click":
-			add(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t})
+			add(pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s))
 		case "scroll":
 			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
+		case "chat":
+			// The widget opens from the page; the message is typed and
+			// sent with Enter in the widget's frame, and the replay waits
+			// for a reply there (for one, not for a new one: a recording
+			// cannot count the replies before).
+			if s.Open != "" {
+				frame, target := inFrame, inTarget
+				inFrame, inTarget = nil, ""
+				add(click(s.Open, t))
+				inFrame, inTarget = frame, target
+			}
+			add(click(s.Input, t))
+			add(Step{Type: Change, Selectors: sel(s.Input), Value: masked(s, s.Message), Timeout: t})
+			add(Step{Type: KeyDown, Key: "Enter", Timeout: t})
+			add(Step{Type: KeyUp, Key: "Enter", Timeout: t})
+			n := 1.0
+			add(Step{Type: WaitForElement, Selectors: sel(s.Reply), Operator: ">=", Count: &n, Timeout: t})
+		case "viewport":
+			dsf := s.DeviceScaleFactor
+			if dsf == 0 {
+				dsf = 1
+			}
+			add(Step{Type: SetViewport, Width: float64(s.Width), Height: float64(s.Height), DeviceScaleFactor: dsf,
+				IsMobile: s.Mobile, HasTouch: s.Touch, IsLandscape: s.Landscape, Timeout: t})
+		case "network":
+			// The Recorder's replay reads no throughput either way as
+			// offline, and a negative one as uncapped.
+			down, up := -1.0, -1.0
+			if s.Download > 0 {
+				down = s.Download.BytesPerSecond()
+			}
+			if s.Upload > 0 {
+				up = s.Upload.BytesPerSecond()
+			}
+			if s.Offline {
+				down, up = 0, 0
+			}
+			add(Step{Type: EmulateNetworkConditions, Download: down, Upload: up, Latency: ms(s.Latency.Duration), Timeout: t})
 		case "assert":
 			if len(s.Selectors) > 0 {
 				return nil, nil, fmt.Errorf("step %q (#%d): an assert step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
@@ -152,6 +194,16 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 	}
 	return f, notes, nil
+}
+
+// pressed gives a Recorder click the journey step's button, offset and
+// device; a step without an offset is pressed at clickOffset.
+func pressed(rs Step, s *config.Step) Step {
+	if s.OffsetX != nil && s.OffsetY != nil {
+		rs.OffsetX, rs.OffsetY = *s.OffsetX, *s.OffsetY
+	}
+	rs.Button, rs.DeviceType = s.Button, s.DeviceType
+	return rs
 }
 
 // recorderTimeout fits a step timeout into the schema's 1ms..30s.

@@ -69,6 +69,7 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //     the press its element;
 //   - keyDown (with its keyUp) becomes press;
 //   - hover, doubleClick and scroll become steps of those names;
+//   - waitForElement with visible: false or properties keeps them;
 //   - waitForElement becomes the wait_for of the step before it when that
 //     step waits for nothing yet and the wait has no operator or count of
 //     its own, and a wait step (with count and operator) otherwise;
@@ -77,13 +78,17 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 //   - a navigation the step asserts is followed to its load, as touchprobe
 //     follows every navigation a step starts; its URL gives the touchpoint.
 //
-// Steps with several selector alternatives keep them all, as selectors.
-// setViewport, emulateNetworkConditions and a final close are left out
-// with a note: a journey's profile sets the window and the network, and
-// touchprobe closes the page at the end of every run. What touchprobe
-// cannot replay yet (a step in another target or a child frame, a wait
-// for attributes or properties) is an *Error naming the step, not a
-// journey that cannot run.
+// Steps with several selector alternatives keep them all, as selectors;
+// a click or double click keeps its button, offset and touch; a step in a
+// child frame at any depth gets the frame path, one in another target (a
+// popup, another site's iframe) the target's URL. setViewport and
+// emulateNetworkConditions become viewport and network steps, with a note
+// that a profile that sets the screen or the network wins over them. A
+// final close is left out with a note: touchprobe closes the page at the
+// end of every run. What touchprobe cannot replay yet (a child frame of
+// another target, a navigation in another target, a close before the
+// end, a key held while another is pressed) is an *Error naming the
+// step, not a journey that cannot run.
 func Import(f *Flow, opts Options) (*Imported, error) {
 	im := &importer{flow: f, opts: opts, names: names{}, out: &Imported{Title: f.Title}, secretEnv: map[string]bool{}}
 	name := opts.Name
@@ -145,8 +150,7 @@ func (im *importer) run() error {
 		var err error
 		switch s.Type {
 		case SetViewport:
-			im.note(s, fmt.Sprintf("the recording's viewport (%gx%g) is not applied: the journey's profile sets the window", s.Width, s.Height))
-			im.i++
+			err = im.viewport(s)
 		case Scroll:
 			err = im.scroll(s)
 		case Close:
@@ -174,8 +178,7 @@ func (im *importer) run() error {
 		case DoubleClick:
 			err = im.pointer(s, "double_click", "double-click ")
 		case EmulateNetworkConditions:
-			im.note(s, fmt.Sprintf("the recording's network conditions (download %g B/s, upload %g B/s, latency %gms) are not applied: run the journey under a [[profile]] with that download, upload and latency", s.Download, s.Upload, s.Latency))
-			im.i++
+			err = im.network(s)
 		default:
 			return unsupported(s, string(s.Type))
 		}
@@ -201,14 +204,16 @@ func unsupported(s *Step, what string) error {
 }
 
 // where checks that a step runs where touchprobe can run it: in the main
-// page, in one of its child frames, or in an out-of-process iframe known
-// by its URL (see frameOf).
+// page, in one of its child frames at any depth (see frameOf), or in
+// another target known by its URL (see targetOf).
 func where(s *Step) error {
+	if t := targetOf(s); t != "" {
+		if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("%q is neither \"main\" nor the http(s) URL of a page or frame, which touchprobe finds the step's target by", config.TruncateRunes(t, 80))}
+		}
+	}
 	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
 		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
-	}
-	if len(s.Frame) > 1 {
-		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in nested child frame %v: touchprobe enters one frame deep only", s.Frame)}
 	}
 	return nil
 }
@@ -218,12 +223,21 @@ var (
 	frameSrc      = regexp.MustCompile(`^iframe\[src="((?:[^"\\]|\\.)*)"\]$`)
 )
 
-// recordedFrame reads a frame selector that frameOf wrote back into the
-// Recorder's frame path or target.
+// recordedFrame reads a frame selector that frameOf wrote, or an iframe
+// known by its src, back into the Recorder's frame path or target.
 func recordedFrame(sel string) ([]int, string, bool) {
-	if m := framePosition.FindStringSubmatch(sel); m != nil {
+	var path []int
+	for _, part := range config.FramePath(sel) {
+		m := framePosition.FindStringSubmatch(part)
+		if m == nil {
+			path = nil
+			break
+		}
 		n, _ := strconv.Atoi(m[1])
-		return []int{n - 1}, "", true
+		path = append(path, n-1)
+	}
+	if path != nil {
+		return path, "", true
 	}
 	if m := frameSrc.FindStringSubmatch(sel); m != nil {
 		return nil, strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(m[1]), true
@@ -232,18 +246,25 @@ func recordedFrame(sel string) ([]int, string, bool) {
 }
 
 // frameOf returns the frame selector of the step: the n-th frame of the
-// page in document order for frame [n], the iframe whose src is the
-// target's URL for a step in another target (an out-of-process iframe
-// such as a chat widget; touchprobe attaches to it as the Recorder's
-// replay does). "" for a step in the main page.
+// page in document order for frame [n] (and for [n, m], the m-th frame
+// in that one's document, and so on). "" for a step in the main frame.
 func frameOf(s *Step) string {
-	switch {
-	case len(s.Frame) == 1:
-		return fmt.Sprintf("xpath/(//iframe | //frame)[%d]", s.Frame[0]+1)
-	case s.Target != "" && s.Target != MainTarget:
-		return `iframe[src="` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s.Target) + `"]`
+	parts := make([]string, len(s.Frame))
+	for i, n := range s.Frame {
+		parts[i] = fmt.Sprintf("xpath/(//iframe | //frame)[%d]", n+1)
 	}
-	return ""
+	return strings.Join(parts, config.FrameSeparator)
+}
+
+// targetOf returns the step's target: "" for the main page, else the URL
+// of the page (a popup) or out-of-process iframe (a chat widget of
+// another site) it runs in, which touchprobe finds by its URL as the
+// Recorder's replay does.
+func targetOf(s *Step) string {
+	if s.Target == MainTarget {
+		return ""
+	}
+	return s.Target
 }
 
 // cssOf returns the one selector that stands for the step's element where
@@ -342,8 +363,8 @@ func (im *importer) add(st config.Step, from ...*Step) {
 		}
 	}
 	st.Name = im.names.unique(st.Name)
-	if len(from) > 0 && st.Frame == "" {
-		st.Frame = frameOf(from[0])
+	if len(from) > 0 && st.Frame == "" && st.Target == "" {
+		st.Frame, st.Target = frameOf(from[0]), targetOf(from[0])
 	}
 	// The title a navigation of the step asserted is checked when it ends.
 	for _, s := range from {
@@ -369,6 +390,9 @@ func (im *importer) add(st config.Step, from ...*Step) {
 func (im *importer) navigate(s *Step) error {
 	if err := where(s); err != nil {
 		return err
+	}
+	if !s.OnMain() {
+		return unsupported(s, "a navigation in another target or a child frame")
 	}
 	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &Error{Step: s.Index, Type: s.Type, Key: "url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL, which touchprobe needs to start from", config.TruncateRunes(s.URL, 80))}
@@ -415,6 +439,7 @@ func (im *importer) click(s *Step) error {
 	}
 	st := config.Step{Name: name, Touchpoint: im.touchpoint(s), Action: "click", Timeout: im.timeout(s)}
 	alternatives(&st, s)
+	pressAs(&st, s)
 	im.add(st, s)
 	im.follow(s)
 	return nil
@@ -696,27 +721,21 @@ func (im *importer) waitForElement(s *Step) error {
 	if err != nil {
 		return err
 	}
-	var problems []string
 	if s.Count != nil && (*s.Count != math.Trunc(*s.Count) || *s.Count < 0) {
-		problems = append(problems, fmt.Sprintf("count %g", *s.Count))
+		return unsupported(s, fmt.Sprintf("waiting for an element with count %g", *s.Count))
 	}
-	if s.Visible != nil && !*s.Visible {
-		problems = append(problems, "visible false")
+	if err := tomlValues(s, "properties", s.Properties); err != nil {
+		return err
 	}
-	if len(s.Properties) > 0 {
-		problems = append(problems, "properties")
-	}
-	if len(problems) > 0 {
-		return unsupported(s, "waiting for an element with "+strings.Join(problems, ", "))
-	}
+	hidden := s.Visible != nil && !*s.Visible
 	im.i++
 	// A wait written without operator and count right after an action is
 	// what that action waits for: the step's time runs until it shows.
-	if im.merge >= 0 && s.Operator == "" && s.Count == nil && len(s.Attributes) == 0 {
+	if im.merge >= 0 && s.Operator == "" && s.Count == nil && len(s.Attributes) == 0 && len(s.Properties) == 0 && !hidden {
 		prev := &im.out.Journey.Steps[im.merge]
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
-		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) {
+		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) && prev.Target == targetOf(s) {
 			prev.WaitFor = single
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
@@ -728,7 +747,14 @@ func (im *importer) waitForElement(s *Step) error {
 		}
 	}
 	st := config.Step{Name: "wait for " + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: "wait", Timeout: im.timeout(s)}
+	if hidden {
+		st.Name = "wait until " + cmpOr(Label(s.Selectors), css) + " is gone"
+		st.Visible = s.Visible
+	}
 	alternatives(&st, s)
+	if len(s.Properties) > 0 {
+		st.Properties = s.Properties
+	}
 	if len(s.Attributes) > 0 {
 		st.Attributes = make(map[string]string, len(s.Attributes))
 		for k, v := range s.Attributes {
@@ -831,15 +857,91 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 	if err != nil {
 		return err
 	}
-	if s.Button != "" && s.Button != "primary" {
-		return unsupported(s, fmt.Sprintf("a double click with the %s button", s.Button))
-	}
 	im.i++
 	st := config.Step{Name: verb + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: action, Timeout: im.timeout(s)}
 	alternatives(&st, s)
+	if s.Type == DoubleClick {
+		pressAs(&st, s)
+	}
 	im.add(st, s)
 	im.follow(s)
 	return nil
+}
+
+// viewport imports a setViewport as a viewport step: the page's screen
+// from that step on, unless a profile the journey runs under sets it.
+func (im *importer) viewport(s *Step) error {
+	if !s.OnMain() {
+		return unsupported(s, "the viewport of another target")
+	}
+	w, h := math.Round(s.Width), math.Round(s.Height)
+	if w < 1 || h < 1 || w > config.MaxViewport || h > config.MaxViewport {
+		return &Error{Step: s.Index, Type: s.Type, Key: "width", Msg: fmt.Sprintf("a viewport of %gx%g: touchprobe sets one between 1x1 and %dx%d", s.Width, s.Height, config.MaxViewport, config.MaxViewport)}
+	}
+	if s.DeviceScaleFactor < 0 || s.DeviceScaleFactor > 10 {
+		return &Error{Step: s.Index, Type: s.Type, Key: "deviceScaleFactor", Msg: fmt.Sprintf("%g is not between 0 and 10", s.DeviceScaleFactor)}
+	}
+	im.note(s, "the recording's viewport applies from this step on, unless the journey runs under a profile that sets the screen (any but desktop): then the profile's holds")
+	im.i++
+	im.add(config.Step{Name: fmt.Sprintf("viewport %gx%g", w, h), Touchpoint: im.touchpoint(s), Action: "viewport", Timeout: im.timeout(s),
+		Width: int(w), Height: int(h), DeviceScaleFactor: s.DeviceScaleFactor, Mobile: s.IsMobile, Touch: s.HasTouch, Landscape: s.IsLandscape}, s)
+	return nil
+}
+
+// network imports an emulateNetworkConditions as a network step:
+// throughput in bytes per second becomes bits per second, a negative one
+// none, and no throughput either way offline, as the Recorder's replay
+// reads them.
+func (im *importer) network(s *Step) error {
+	if s.Latency < 0 || s.Latency > float64(time.Hour/time.Millisecond) {
+		return &Error{Step: s.Index, Type: s.Type, Key: "latency", Msg: fmt.Sprintf("%g is not a latency in milliseconds between 0 and an hour", s.Latency)}
+	}
+	st := config.Step{Name: "network", Touchpoint: im.touchpoint(s), Action: "network", Timeout: im.timeout(s)}
+	if s.Download == 0 && s.Upload == 0 {
+		st.Offline, st.Name = true, "network offline"
+	} else {
+		var parts []string
+		for _, d := range []struct {
+			bytes float64
+			dst   *config.Throughput
+			what  string
+		}{{s.Download, &st.Download, "down"}, {s.Upload, &st.Upload, "up"}} {
+			if d.bytes > 0 {
+				*d.dst = config.Throughput(math.Max(1, math.Round(min(d.bytes, 1e11)*8)))
+				parts = append(parts, d.dst.String()+" "+d.what)
+			}
+		}
+		st.Latency = config.Duration{Duration: time.Duration(s.Latency * float64(time.Millisecond))}
+		if s.Latency > 0 {
+			parts = append(parts, st.Latency.Duration.String()+" latency")
+		}
+		if len(parts) > 0 {
+			st.Name = "network " + strings.Join(parts, ", ")
+		} else {
+			st.Name = "network unthrottled"
+		}
+	}
+	im.note(s, "the recording's network conditions apply from this step on, unless the journey runs under a profile that throttles the network: then the profile's hold")
+	im.i++
+	// The page's network, wherever the step was recorded, as the
+	// Recorder's replay sets it.
+	im.add(st)
+	im.out.Comments[len(im.out.Comments)-1] = []string{im.describe(s)}
+	return nil
+}
+
+// pressAs gives a click or double click the recorded button, where the
+// element was pressed, and a tap for a touch: the Recorder's replay
+// presses at the recorded offset from the element's top-left corner.
+func pressAs(st *config.Step, s *Step) {
+	x, y := s.OffsetX, s.OffsetY
+	st.OffsetX, st.OffsetY = &x, &y
+	if s.Button != "" && s.Button != "primary" {
+		st.Button = s.Button
+	}
+	if s.DeviceType == "touch" {
+		st.DeviceType = s.DeviceType
+	}
 }
 
 // scroll imports a scroll of the page, or of the step's element, to a

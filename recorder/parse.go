@@ -197,6 +197,9 @@ func parseStep(raw json.RawMessage, index int) (Step, error) {
 			p.attributes(&s.Attributes), p.properties(&s.Properties))
 	case WaitForExpression:
 		err = firstErr(withFrame(), p.reqStr("expression", &s.Expression))
+		if err == nil && strings.TrimSpace(s.Expression) == "" {
+			err = p.errf("expression", "must not be empty: write a JavaScript expression that becomes true, such as \"document.title === 'Thanks'\"")
+		}
 	}
 	return s, err
 }

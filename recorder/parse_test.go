@@ -87,6 +87,7 @@ func TestParseErrors(t *testing.T) {
 		{"selector a number", flow(`{"type":"hover","selectors":[["#a"],3]}`), "step 1 (hover): selectors: selector #2: expected a string or a list of strings, got the number 3"},
 		{"selector part a number", flow(`{"type":"hover","selectors":[["#a",3]]}`), "step 1 (hover): selectors: selector #1, part 2: expected a string"},
 		{"empty selector", flow(`{"type":"hover","selectors":[""]}`), "step 1 (hover): selectors: selector #1 is empty"},
+		{"an empty expression", flow(`{"type":"waitForExpression","expression":" "}`), "step 1 (waitForExpression): expression: must not be empty"},
 		{"click without offset", flow(`{"type":"click","selectors":["#a"],"offsetY":1}`), "step 1 (click): offsetX: missing"},
 		{"offset a string", flow(`{"type":"click","selectors":["#a"],"offsetX":"1","offsetY":1}`), `step 1 (click): offsetX: expected a number, got the string "1"`},
 		{"bad button", flow(`{"type":"click","selectors":["#a"],"offsetX":1,"offsetY":1,"button":"left"}`), `step 1 (click): button: "left" is not one of primary`},

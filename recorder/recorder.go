@@ -8,7 +8,11 @@
 // and @puppeteer/replay read. The package imports no internal package.
 package recorder
 
-import "time"
+import (
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+)
 
 // StepType is a Recorder step's "type".
 type StepType string
@@ -38,7 +42,7 @@ var StepTypes = []StepType{
 }
 
 // MainTarget is the target of a step run in the page the flow started in.
-const MainTarget = "main"
+const MainTarget = config.MainTarget
 
 // Flow is a recorded user flow: the whole exported file.
 type Flow struct {

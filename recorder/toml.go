@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -84,14 +86,52 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  attributes = { %s }\n", strings.Join(parts, ", "))
 		}
+		if len(s.Properties) > 0 {
+			fmt.Fprintf(&b, "  properties = %s\n", tomlValue(s.Properties))
+		}
+		if s.Visible != nil {
+			fmt.Fprintf(&b, "  visible = %t\n", *s.Visible)
+		}
+		kv("button", s.Button)
+		if s.OffsetX != nil && s.OffsetY != nil {
+			fmt.Fprintf(&b, "  offset_x = %s\n  offset_y = %s\n", tomlValue(*s.OffsetX), tomlValue(*s.OffsetY))
+		}
+		kv("device_type", s.DeviceType)
 		if s.Operator != "" {
 			kv("operator", s.Operator)
 			fmt.Fprintf(&b, "  count = %d\n", s.Count)
+		}
+		if s.Action == "viewport" {
+			fmt.Fprintf(&b, "  width = %d\n  height = %d\n", s.Width, s.Height)
+			if s.DeviceScaleFactor != 0 {
+				fmt.Fprintf(&b, "  device_scale_factor = %s\n", tomlValue(s.DeviceScaleFactor))
+			}
+			for _, f := range []struct {
+				key string
+				on  bool
+			}{{"mobile", s.Mobile}, {"touch", s.Touch}, {"landscape", s.Landscape}} {
+				if f.on {
+					fmt.Fprintf(&b, "  %s = true\n", f.key)
+				}
+			}
+		}
+		if s.Download > 0 {
+			kv("download", s.Download.String())
+		}
+		if s.Upload > 0 {
+			kv("upload", s.Upload.String())
+		}
+		if s.Latency.Duration > 0 {
+			kv("latency", s.Latency.Duration.String())
+		}
+		if s.Offline {
+			b.WriteString("  offline = true\n")
 		}
 		if s.Action == "scroll" {
 			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
 		}
 		kv("frame", s.Frame)
+		kv("target", s.Target)
 		kv("wait_for", s.WaitFor)
 		kv("title", s.Title)
 		if s.Expect != nil {
@@ -103,6 +143,57 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// tomlValue writes a JSON value (as encoding/json decodes one, without
+// null: see tomlValues) as a TOML value.
+func tomlValue(v any) string {
+	switch v := v.(type) {
+	case string:
+		return quote(v)
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+			return strconv.FormatInt(int64(v), 10)
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	case []any:
+		parts := make([]string, len(v))
+		for i, e := range v {
+			parts[i] = tomlValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case map[string]any:
+		parts := make([]string, 0, len(v))
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			parts = append(parts, quote(k)+" = "+tomlValue(v[k]))
+		}
+		return "{ " + strings.Join(parts, ", ") + " }"
+	}
+	return quote(fmt.Sprint(v))
+}
+
+// tomlValues checks that a JSON value of the step's key can be written in
+// TOML, which has no null.
+func tomlValues(s *Step, key string, v any) error {
+	switch v := v.(type) {
+	case nil:
+		return &Error{Step: s.Index, Type: s.Type, Key: key, Msg: "null is not a value touchprobe can compare with: write the value the property must have, or leave the property out"}
+	case []any:
+		for _, e := range v {
+			if err := tomlValues(s, key, e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for _, e := range v {
+			if err := tomlValues(s, key, e); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // quote writes s as a TOML basic string.

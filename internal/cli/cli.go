@@ -167,6 +167,11 @@ func (c *commands) runCheck() int {
 		steps += len(j.Steps)
 	}
 	fmt.Fprintf(c.stdout, "%s: OK: %d journeys, %d steps\n", c.configFile, len(cfg.Journeys), steps)
+	for i := range cfg.Journeys {
+		for _, n := range cfg.ProfileNotes(&cfg.Journeys[i]) {
+			fmt.Fprintf(c.stdout, "note: %s\n", n)
+		}
+	}
 	if c.shard.checkGiven {
 		if err := (shard.Shard{Count: c.shard.checkCount}).Validate(); err != nil {
 			fmt.Fprintln(c.stderr, err)

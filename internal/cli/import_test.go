@@ -75,6 +75,7 @@ func TestImportPrintsAConfigurationCheckAccepts(t *testing.T) {
 		got = append(got, brief{s.Name, s.Touchpoint, s.Action, css, s.WaitFor})
 	}
 	want := []brief{
+		{"viewport 1280x800", "other", "viewport", "", ""},
 		{"/", "landing", "navigate", "", ""},
 		{"Accept all", "landing", "click", "#consent-accept", ""},
 		{"Fjell Shell Jacket", "product", "click", "#product-list > article:nth-of-type(1) > a", "#add-to-basket:not([disabled])"},
@@ -92,7 +93,7 @@ func TestImportPrintsAConfigurationCheckAccepts(t *testing.T) {
 			t.Errorf("step %d: %+v, want %+v", i+1, got[i], want[i])
 		}
 	}
-	if f := j.Steps[6]; f.Submit != "#to-payment" || strings.Join(f.FieldOrder, " ") != "#name #email #postcode #shipping" || f.Fields["#shipping"] != "express" {
+	if f := j.Steps[7]; f.Submit != "#to-payment" || strings.Join(f.FieldOrder, " ") != "#name #email #postcode #shipping" || f.Fields["#shipping"] != "express" {
 		t.Errorf("delivery fill: %+v", f)
 	}
 	if !strings.Contains(stdout, "# recorder step 3: click \"aria/Accept all\", \"#consent-accept\"") {
@@ -111,7 +112,8 @@ func TestImportErrors(t *testing.T) {
 		{"unknown step type", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"teleport"}]}`, nil, 1, `step 2: type: unknown step type "teleport"`},
 		{"customStep", `{"title":"t","steps":[{"type":"customStep","name":"x","parameters":{}}]}`, nil, 1, "step 1 (customStep)"},
 		{"a field known only by a shadow chain", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"change","selectors":[["my-app","#q"]],"value":"x"}]}`, nil, 1, "step 2 (change): selectors: every one of"},
-		{"nested frames", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","frame":[0,0],"selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): frame: the step runs in nested child frame [0 0]"},
+		{"a frame of another target", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","target":"https://b.example/","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): frame: the step runs in child frame [0] of another target"},
+		{"a navigation in a popup", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"navigate","target":"https://b.example/","url":"https://b.example/x"}]}`, nil, 1, "step 2 (navigate): a navigation in another target"},
 		{"bad secret flag", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--secret", "nope"}, 2, "--secret"},
 		{"bad schedule", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--schedule", "sometimes"}, 2, "--schedule"},
 	}
@@ -152,8 +154,9 @@ func TestImportedRecordingRunsAgainstTheDemoShop(t *testing.T) {
 	}
 }
 
-// demoJourneyWithoutChat is the demo journey without its chat step, which
-// export cannot write yet.
+// demoJourneyWithoutChat is the demo journey without its chat step, whose
+// frame is named by a selector a recording cannot name, and which import
+// would read back as the steps of a fill, not as a chat step.
 func demoJourneyWithoutChat(t *testing.T, shop *demoshop.Shop) string {
 	t.Helper()
 	text := shop.Journey("@every 1m")
@@ -199,6 +202,11 @@ func TestExportRoundTrip(t *testing.T) {
 		t.Fatalf("%v\n%s", err, imported)
 	}
 	a, b := orig.Journeys[0], back.Journeys[0]
+	// Export sets touchprobe's window first, which comes back as a step.
+	if len(b.Steps) == 0 || b.Steps[0].Action != "viewport" || b.Steps[0].Width != recorder.ExportWidth || b.Steps[0].Height != recorder.ExportHeight {
+		t.Fatalf("the recording does not start with touchprobe's window:\n%s", imported)
+	}
+	b.Steps = b.Steps[1:]
 	if a.Name != b.Name || len(a.Steps) != len(b.Steps) {
 		t.Fatalf("journey %q with %d steps came back as %q with %d:\n%s", a.Name, len(a.Steps), b.Name, len(b.Steps), imported)
 	}
@@ -207,6 +215,11 @@ func TestExportRoundTrip(t *testing.T) {
 		// A recording has no place for names, touchpoints, budgets and
 		// optional; everything that says what the step does comes back.
 		y.Name, y.Touchpoint, y.Budget, y.Optional = x.Name, x.Touchpoint, x.Budget, x.Optional
+		// A Recorder click always has an offset: one written without
+		// comes back pressed where export pressed it.
+		if x.OffsetX == nil {
+			y.OffsetX, y.OffsetY = nil, nil
+		}
 		xj, _ := json.Marshal(x)
 		yj, _ := json.Marshal(y)
 		if string(xj) != string(yj) {
@@ -303,14 +316,24 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 		t.Errorf("replay of the recording ended at %q with order %q, want an order confirmed", r.URL, r.Order)
 	}
 
-	code, exported, stderr := runCLI(t, "export", "--config", demoJourneyWithoutChat(t, shop), "--journey", "checkout")
+	// The whole demo journey, its chat step too, with the chat widget's
+	// frame named by its src, which a recording can name as a target.
+	journey := strings.Replace(shop.Journey("@every 1m"), `frame = "iframe#chat-frame"`, `frame = 'iframe[src="`+shop.ChatURL()+`widget"]'`, 1)
+	if !strings.Contains(journey, `iframe[src=`) {
+		t.Fatal("the demo journey's chat frame is no longer iframe#chat-frame")
+	}
+	code, exported, stderr := runCLI(t, "export", "--config", writeFile(t, "demo.toml", journey), "--journey", "checkout")
 	if code != 0 {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}
 	before = shop.Requests("confirmation")
+	replies := shop.Requests("chat")
 	r = replay(t, modules, chromium, writeFile(t, "exported.json", exported))
 	if !strings.HasSuffix(r.URL, "/confirmation") || !orderNumber.MatchString(r.Order) || shop.Requests("confirmation") != before+1 {
 		t.Errorf("replay of the exported journey ended at %q with order %q, want an order confirmed", r.URL, r.Order)
+	}
+	if shop.Requests("chat") <= replies {
+		t.Errorf("replay of the exported journey sent no chat message: %d chat requests before, %d after", replies, shop.Requests("chat"))
 	}
 
 	// The recording of a stale selector, a late overlay and a shadow root
@@ -318,7 +341,28 @@ func TestRefereeReplaysTheRecordings(t *testing.T) {
 	// (TestRecordingRunsAsItIs).
 	srv, widget, orders := fixtureShop(t)
 	r = replay(t, modules, chromium, fixtureRecording(t, srv, widget))
-	if !strings.HasSuffix(r.URL, "/done") || r.Order != "TP-1" || orders.Load() != 1 {
+	if !strings.Contains(r.URL, "/done?") || r.Order != "TP-1" || orders.Load() != 1 {
 		t.Errorf("replay of the fixture recording ended at %q with order %q (%d orders), want order TP-1", r.URL, r.Order, orders.Load())
+	}
+
+	// Imported and exported again, its steps in nested frames, in the
+	// popup and in the widget's frame by their targets, its pressed
+	// buttons, offsets, waits for an element gone and for properties,
+	// viewport and network reach the same end.
+	code, imported, stderr := runCLI(t, "import", fixtureRecording(t, srv, widget))
+	if code != 0 {
+		t.Fatalf("import of the fixture recording: exit %d\n%s", code, stderr)
+	}
+	name := regexp.MustCompile(`(?m)^name = "(.*)"$`).FindStringSubmatch(imported)
+	if name == nil {
+		t.Fatalf("the imported fixture recording names no journey:\n%s", imported)
+	}
+	code, exported, stderr = runCLI(t, "export", "--config", writeFile(t, "fixture.toml", imported), "--journey", name[1])
+	if code != 0 {
+		t.Fatalf("export of the imported fixture recording: exit %d\n%s", code, stderr)
+	}
+	r = replay(t, modules, chromium, writeFile(t, "fixture-exported.json", exported))
+	if !strings.Contains(r.URL, "/done?") || r.Order != "TP-2" || orders.Load() != 2 {
+		t.Errorf("replay of the fixture recording imported and exported ended at %q with order %q (%d orders), want order TP-2", r.URL, r.Order, orders.Load())
 	}
 }

@@ -1,0 +1,364 @@
+package probes_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// pressPage logs each press with its button, where it landed in the
+// element (left or right half) and whether a touch made it; a spinner
+// hides late and a banner goes away later; a field and a box change their
+// properties, not their attributes.
+const pressPage = `<!doctype html><meta charset="utf-8"><title>press</title>
+<p id="log"></p>
+<div id="pad" style="width: 200px; height: 60px; background: #eee">pad</div>
+<p class="spinner">loading</p><p id="banner">sale</p>
+<input id="name"><input id="agree" type="checkbox">
+<script>
+const log = (s) => { document.getElementById("log").textContent = s; };
+const pad = document.getElementById("pad");
+let touched = false;
+pad.addEventListener("touchstart", () => { touched = true; });
+const where = (e) => (e.offsetX < 100 ? "left" : "right") + (touched ? " touch" : "");
+pad.addEventListener("click", (e) => log("click " + e.button + " " + where(e)));
+pad.addEventListener("auxclick", (e) => { if (e.detail < 2) log("auxclick " + e.button + " " + where(e)); });
+pad.addEventListener("contextmenu", (e) => { e.preventDefault(); log("contextmenu " + where(e)); });
+pad.addEventListener("dblclick", (e) => log("dblclick " + e.button + " " + where(e)));
+pad.addEventListener("mouseup", (e) => { if (e.detail === 2 && e.button !== 0) log("double " + e.button + " " + where(e)); });
+setTimeout(() => { document.querySelector(".spinner").style.visibility = "hidden"; }, 300);
+setTimeout(() => { document.getElementById("banner").remove(); }, 500);
+setTimeout(() => { document.getElementById("name").value = "Ada"; document.getElementById("agree").checked = true; }, 400);
+</script>`
+
+// TestRecorderWaitsAndPresses: a wait with visible = false ends when its
+// element is hidden or gone; properties are compared as JSON values; a
+// click or double click presses the button the step names, at its offset,
+// and taps for device_type = "touch".
+func TestRecorderWaitsAndPresses(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, pressPage)
+	}))
+	t.Cleanup(srv.Close)
+	press := func(name, action, keys, want string) string {
+		return fmt.Sprintf(`  [[journey.step]]
+  name = %q
+  action = %q
+  selector = "#pad"
+  %s
+  expect = { selector = "#log", text = %q }
+`, name, action, keys, want)
+	}
+	cfg := parse(t, `[[journey]]
+name = "recorder"
+timeout = "90s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "spinner hidden"
+  action = "wait"
+  selector = ".spinner"
+  visible = false
+  [[journey.step]]
+  name = "banner gone"
+  action = "wait"
+  selectors = ["#stale", "#banner"]
+  visible = false
+  [[journey.step]]
+  name = "filled in"
+  action = "wait"
+  selector = "input"
+  operator = "=="
+  count = 2
+  properties = { value = "", checked = false }
+  visible = false
+  [[journey.step]]
+  name = "agreed"
+  action = "wait"
+  selector = "#agree"
+  properties = { checked = true, value = "on" }
+`+press("right click", "click", `button = "secondary"`, "contextmenu right")+
+		press("left corner", "click", `offset_x = 10
+  offset_y = 10`, "click 0 left")+
+		press("right edge", "click", `offset_x = 190
+  offset_y = 30`, "click 0 right")+
+		press("middle double", "double_click", `button = "auxiliary"
+  offset_x = 150
+  offset_y = 5`, "double 1 right")+
+		press("double", "double_click", "", "dblclick 0")+
+		press("tap", "click", `device_type = "touch"
+  offset_x = 20
+  offset_y = 20`, "click 0 left touch")+`
+
+[[journey]]
+name = "still there"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "pad gone"
+  action = "wait"
+  selector = "#pad"
+  visible = false
+  timeout = "1s"
+
+[[journey]]
+name = "wrong property"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "named"
+  action = "wait"
+  selector = "#name"
+  properties = { value = "Bob" }
+  timeout = "1500ms"
+`)
+	r := runJourney(t, cfg, "recorder")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+	r = runJourney(t, cfg, "still there")
+	if s := step(t, r, "pad gone"); s.Status != probes.StepFailed || !strings.Contains(s.Message, `number of shown elements matching "#pad"`) {
+		t.Errorf("a wait for a shown element to go: status %s, message %q; want failed, naming the shown elements", s.Status, s.Message)
+	}
+	r = runJourney(t, cfg, "wrong property")
+	if s := step(t, r, "named"); s.Status != probes.StepFailed || !strings.Contains(s.Message, `Ada`) {
+		t.Errorf("a wrong property: status %s, message %q; want failed, saying the value was \"Ada\"", s.Status, s.Message)
+	}
+}
+
+// TestNestedFrames: a step in a frame of a frame of the page, as the
+// Recorder's frame path [0, 1] names it, finds its element there and
+// presses it where it shows.
+func TestNestedFrames(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	page := func(path, body string) {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, `<!doctype html><meta charset="utf-8">`+body)
+		})
+	}
+	page("/{$}", `<title>outer</title><div style="height: 40px"></div><iframe src="/middle" width="400" height="200"></iframe>`)
+	page("/middle", `<p>middle</p><iframe src="/other" width="100" height="40"></iframe><iframe src="/inner" width="300" height="120" style="margin-left: 50px"></iframe>`)
+	page("/other", `<p>other</p>`)
+	page("/inner", `<button id="deep" style="margin: 20px" onclick="this.textContent = 'pressed'">deep</button>`)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := parse(t, `[[journey]]
+name = "nested"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "deep"
+  action = "click"
+  selector = "#deep"
+  frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
+  expect = { selector = "#deep", text = "pressed" }
+`)
+	r := runJourney(t, cfg, "nested")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+}
+
+// TestPopupTarget: a step whose target is the URL of a window the journey
+// opened runs in that window; target "main" runs in the journey's page
+// again; a target that never appears fails the step, naming its URL.
+func TestPopupTarget(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>main</title><a id="help" href="/help" target="_blank">Help</a><p id="where">main</p>`)
+	})
+	mux.HandleFunc("/help", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>help</title><button id="ask" onclick="this.textContent = 'asked'">Ask</button>`)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	cfg := parse(t, `[[journey]]
+name = "popup"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "help"
+  action = "click"
+  selector = "#help"
+  [[journey.step]]
+  name = "ask"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  expect = { selector = "#ask", text = "asked" }
+  [[journey.step]]
+  name = "back"
+  action = "assert"
+  selector = "#where"
+  text = "main"
+  target = "main"
+
+[[journey]]
+name = "no popup"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "maybe ask"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  optional = true
+  [[journey.step]]
+  name = "ask"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  timeout = "1500ms"
+`)
+	r := runJourney(t, cfg, "popup")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+	r = runJourney(t, cfg, "no popup")
+	want := fmt.Sprintf("no page or frame at %q appeared", srv.URL+"/help")
+	if s := step(t, r, "maybe ask"); s.Status != probes.StepSkipped {
+		t.Errorf("an optional step in a popup that never opens: status %s, want skipped", s.Status)
+	}
+	if s := step(t, r, "ask"); s.Status != probes.StepFailed || s.Reason != probes.ReasonFrame || !strings.Contains(s.Message, want) {
+		t.Errorf("a target that never appears: status %s, reason %s, message %q; want failed, frame, %q", s.Status, s.Reason, s.Message, want)
+	}
+}
+
+// TestViewportAndNetworkSteps: a viewport step sets the page's screen and
+// a network step its network from that step on, as a recording's
+// setViewport and emulateNetworkConditions do; under a profile that sets
+// the screen or throttles the network, the profile's holds.
+func TestViewportAndNetworkSteps(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>screen</title><style>@media (min-width: 500px) { #narrow { display: none } }</style><p id="narrow">narrow</p>`)
+	}))
+	t.Cleanup(srv.Close)
+	journey := func(name, profile, screen, online string) string {
+		return fmt.Sprintf(`
+[[journey]]
+name = %q
+profiles = [%q]
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "%s/"
+  [[journey.step]]
+  name = "set viewport"
+  action = "viewport"
+  width = 400
+  height = 300
+  device_scale_factor = 2
+  mobile = true
+  touch = true
+  wait_for = "#narrow"
+  timeout = "5s"
+  [[journey.step]]
+  name = "screen"
+  action = "wait"
+  expression = %q
+  timeout = "5s"
+  [[journey.step]]
+  name = "go offline"
+  action = "network"
+  offline = true
+  [[journey.step]]
+  name = "network"
+  action = "wait"
+  expression = %q
+  timeout = "5s"
+`, name, profile, srv.URL, screen, online)
+	}
+	const fetchFails = `fetch("/x?" + Math.random()).then(() => false, () => true)`
+	const fetchWorks = `fetch("/x?" + Math.random()).then(() => true, () => false)`
+	cfg := parse(t, journey("recorded", "desktop", "innerWidth === 400 && devicePixelRatio === 2 && navigator.maxTouchPoints > 0", fetchFails)+
+		journey("profile wins", "mobile-4g", "innerWidth === 412 && devicePixelRatio === 1.75", fetchWorks))
+	for _, name := range []string{"recorded", "profile wins"} {
+		if r := runJourney(t, cfg, name); r.Status != probes.StatusSuccess {
+			t.Errorf("journey %q failed:\n%s", name, describe(r))
+		}
+	}
+	// A viewport step waits for its wait_for, as every step does.
+	wide := parse(t, `[[journey]]
+name = "wide"
+timeout = "30s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "wide"
+  action = "viewport"
+  width = 800
+  height = 600
+  wait_for = "#narrow"
+  timeout = "1s"
+`)
+	if s := step(t, runJourney(t, wide, "wide"), "wide"); s.Status != probes.StepFailed || s.Reason != probes.ReasonSelector {
+		t.Errorf("a viewport step whose wait_for never shows: status %s, reason %s; want failed, selector", s.Status, s.Reason)
+	}
+}
+
+// TestNetworkStepReachesLaterFrames: a network step throttles the page and
+// also another site's iframe that the page creates after the step, whose
+// own request at its load waits for the added latency.
+func TestNetworkStepReachesLaterFrames(t *testing.T) {
+	t.Parallel()
+	shop, _ := profileSite(t)
+	const latency = 700
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "network"
+timeout = "60s"
+  [[journey.step]]
+  name = "chat page"
+  action = "navigate"
+  url = "%[1]s/chat?min=%[2]d"
+  [[journey.step]]
+  name = "slow"
+  action = "network"
+  latency = "%[2]dms"
+  [[journey.step]]
+  name = "open chat"
+  action = "click"
+  selector = "#open"
+  expect = { selector = "#verdict", text = "slow" }
+  timeout = "30s"
+  [[journey.step]]
+  name = "ask"
+  action = "click"
+  frame = "#chat"
+  selector = "#ask"
+  expect = { selector = "#answer", text = "slow" }
+  timeout = "30s"
+`, shop, latency))
+	if r := runJourney(t, cfg, "network"); r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+}
