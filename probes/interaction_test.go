@@ -45,7 +45,11 @@ timeout = "2m"
 		min, max time.Duration
 	}{
 		{"desktop", 300 * time.Millisecond, 400 * time.Millisecond},
-		{"mobile-4g", 900 * time.Millisecond, 1600 * time.Millisecond},
+		// 4x on an idle machine; CPU taken by other work makes the
+		// throttling lag (see below) and has measured 2.1x to 2.9x: at
+		// least twice the handler still tells a throttled CPU from an
+		// unthrottled one.
+		{"mobile-4g", 600 * time.Millisecond, 1600 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.profile, func(t *testing.T) {
