@@ -301,10 +301,22 @@ var keyNames = func() map[string]string {
 	return m
 }()
 
+// keyModifiers are chromedp's modifiers by config.KeyModifiers' names.
+var keyModifiers = map[string]chromedp.Modifier{
+	"Alt": chromedp.ModifierAlt, "Control": chromedp.ModifierCtrl, "Meta": chromedp.ModifierMeta, "Shift": chromedp.ModifierShift,
+}
+
+// press presses key in the element sel, or wherever the focus is, with the
+// modifiers the key names held ("Shift+Tab"; see config.SplitKey).
 func press(ctx context.Context, sc scope, sel, key string) error {
+	mods, key := config.SplitKey(key)
 	keys := key
 	if k, ok := keyNames[strings.ToLower(key)]; ok {
 		keys = k
+	}
+	var held []chromedp.Modifier
+	for _, m := range mods {
+		held = append(held, keyModifiers[m])
 	}
 	c := sc.ctxFor(ctx)
 	if sel != "" {
@@ -316,7 +328,7 @@ func press(ctx context.Context, sc scope, sel, key string) error {
 			return err
 		}
 	}
-	return chromedp.Do(c, chromedp.KeyEvent(keys))
+	return chromedp.Do(c, chromedp.KeyEvent(keys, chromedp.KeyModifiers(held...)))
 }
 
 // chat opens the widget, sends the message and ends when a new reply shows.

@@ -362,3 +362,43 @@ timeout = "60s"
 		t.Fatalf("journey failed:\n%s", describe(r))
 	}
 }
+
+// A press may hold modifiers ("Shift+Tab", "Control+b"), as a recorded
+// shortcut does: the page sees the key with its modifier flags, not the
+// text "Shift+Tab" typed.
+func TestPressWithModifiers(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>keys</title><input id="a"><input id="b"><p id="log"></p>
+<script>document.addEventListener("keydown", (e) => {
+  if (["Shift", "Control"].includes(e.key)) return;
+  document.getElementById("log").textContent = e.key + (e.shiftKey ? " shift" : "") + (e.ctrlKey ? " ctrl" : "");
+});</script>`)
+	}))
+	t.Cleanup(srv.Close)
+	r := runJourney(t, parse(t, `
+[[journey]]
+name = "keys"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "`+srv.URL+`/"
+  [[journey.step]]
+  name = "back a field"
+  action = "press"
+  selector = "#b"
+  key = "Shift+Tab"
+  expect = { selector = "#log", text = "Tab shift" }
+  timeout = "10s"
+  [[journey.step]]
+  name = "shortcut"
+  action = "press"
+  key = "Control+b"
+  expect = { selector = "#log", text = "b ctrl" }
+  timeout = "10s"
+`), "keys")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+}

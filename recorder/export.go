@@ -105,8 +105,16 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			if a := alts(s); len(a) > 0 {
 				add(clickOn(a, t))
 			}
-			add(Step{Type: KeyDown, Key: s.Key, Timeout: t})
-			add(Step{Type: KeyUp, Key: s.Key, Timeout: t})
+			// A shortcut holds its modifiers around the key, as recorded.
+			mods, key := config.SplitKey(s.Key)
+			for _, m := range mods {
+				add(Step{Type: KeyDown, Key: m, Timeout: t})
+			}
+			add(Step{Type: KeyDown, Key: key, Timeout: t})
+			add(Step{Type: KeyUp, Key: key, Timeout: t})
+			for _, m := range slices.Backward(mods) {
+				add(Step{Type: KeyUp, Key: m, Timeout: t})
+			}
 		case "wait":
 			if s.Expression != "" {
 				add(Step{Type: WaitForExpression, Expression: masked(s, s.Expression), Timeout: t})

@@ -678,41 +678,77 @@ func lastCompound(css string) string {
 	return strings.TrimSpace(css[start:])
 }
 
-var modifiers = []string{"Shift", "ShiftLeft", "ShiftRight", "Control", "ControlLeft", "ControlRight", "Alt", "AltLeft", "AltRight", "AltGraph", "Meta", "MetaLeft", "MetaRight"}
-
 // press imports a keyDown (and its keyUp) as a press step; css, from a
-// click right before it, is the element to press it in.
+// click right before it, is the element to press it in. A modifier held
+// while other keys are pressed makes a chord (see chord).
 func (im *importer) press(s *Step, css string, before ...*Step) error {
 	if err := where(s); err != nil {
 		return err
 	}
-	from := append(before, s)
-	im.i++
-	if slices.Contains(modifiers, s.Key) {
-		for k := im.i; k < len(im.flow.Steps); k++ {
-			n := im.peek(k)
-			if n.Type == KeyUp && n.Key == s.Key {
-				break
-			}
-			if n.Type == KeyDown {
-				return unsupported(n, fmt.Sprintf("a key pressed while %s is held (%s+%s)", s.Key, s.Key, n.Key))
-			}
+	if _, ok := config.KeyModifierOf(s.Key); ok {
+		if n := im.peek(im.i + 1); n == nil || n.Type != KeyUp || n.Key != s.Key {
+			return im.chord(css, before...)
 		}
 	}
+	im.pressKey(s.Key, css, before, s)
+	return nil
+}
+
+// pressKey adds the press step of key, pressed by the keyDown s at im.i
+// (and its keyUp, when next), in the element css that the click before
+// chose, if any.
+func (im *importer) pressKey(key, css string, before []*Step, s *Step) {
+	from := slices.Concat(before, []*Step{s})
+	im.i++
 	if n := im.peek(im.i); n != nil && n.Type == KeyUp && n.Key == s.Key {
 		from = append(from, n)
 		im.i++
 	}
-	name := "press " + s.Key
+	name := "press " + key
 	if css != "" {
 		name += " in " + cmpOr(Label(before[0].Selectors), css)
 	}
-	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: s.Key, Selector: css, Timeout: im.timeout(from...)}
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: key, Selector: css, Timeout: im.timeout(from...)}
 	if css != "" {
 		alternatives(&st, before[0])
 	}
 	im.add(st, from...)
 	im.follow(from...)
+}
+
+// chord imports the keys pressed while modifiers are held, from the
+// modifier's keyDown at im.i to the release of the last one held: one
+// press step per key, its key naming the modifiers ("Shift+Tab",
+// "Control+a"), as a person reads the shortcut.
+func (im *importer) chord(css string, before ...*Step) error {
+	var held []string
+	for s := im.peek(im.i); s != nil; s = im.peek(im.i) {
+		if err := where(s); err != nil {
+			return err
+		}
+		m, isMod := config.KeyModifierOf(s.Key)
+		switch {
+		case s.Type == KeyDown && isMod:
+			if !slices.Contains(held, m) {
+				held = append(held, m)
+			}
+			im.i++
+		case s.Type == KeyUp && isMod:
+			held = slices.DeleteFunc(held, func(h string) bool { return h == m })
+			im.i++
+			if len(held) == 0 {
+				return nil
+			}
+		case s.Type == KeyDown:
+			im.pressKey(config.JoinKey(held, s.Key), css, before, s)
+			// Only the first key goes to the element clicked before.
+			css, before = "", nil
+		case s.Type == KeyUp:
+			im.i++ // the release of a key pressed before the chord began
+		default:
+			return unsupported(s, fmt.Sprintf("a %s step while %s is held", s.Type, strings.Join(held, "+")))
+		}
+	}
 	return nil
 }
 

@@ -94,6 +94,12 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{}, {Action: "wait", Selector: "li", Attributes: map[string]string{"class": "done"}}}},
 		{"any expression: a wait until it is true", []string{home, `{"type":"waitForExpression","expression":"window.ok"}`},
 			[]config.Step{{}, {Name: "wait until window.ok", Action: "wait", Expression: "window.ok"}}},
+		{"keys pressed while modifiers are held: one press each", []string{home, click(`["#b"]`),
+			`{"type":"keyDown","key":"ShiftLeft"}`, `{"type":"keyDown","key":"Tab"}`, `{"type":"keyUp","key":"Tab"}`, `{"type":"keyUp","key":"ShiftLeft"}`,
+			`{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"Shift"}`, `{"type":"keyDown","key":"z"}`, `{"type":"keyUp","key":"Control"}`, `{"type":"keyUp","key":"z"}`, `{"type":"keyDown","key":"y"}`, `{"type":"keyUp","key":"Shift"}`,
+			`{"type":"keyDown","key":"Shift"}`, `{"type":"keyUp","key":"Shift"}`},
+			[]config.Step{{}, {Name: "press Shift+Tab in #b", Action: "press", Key: "Shift+Tab", Selector: "#b"}, {Name: "press Control+Shift+z", Action: "press", Key: "Control+Shift+z", Selector: ""},
+				{Name: "press Shift+y", Action: "press", Key: "Shift+y"}, {Name: "press Shift", Action: "press", Key: "Shift"}}},
 		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
 			[]config.Step{{}, {Action: "wait", Selector: "li", Count: 3, Operator: ">="}, {Action: "wait", Selector: ".spinner", Count: 0, Operator: "=="}, {Action: "wait", Selector: "li", Count: 1, Operator: "<="}}},
 	}
@@ -205,7 +211,7 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		{"the viewport of a popup", []string{home, `{"type":"setViewport","target":"https://a.example/help","width":400,"height":300,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`}, "step 2 (setViewport): the viewport of another target is not yet supported"},
 		{"a null property", []string{home, `{"type":"waitForElement","selectors":["li"],"properties":{"dataset":{"x":null}}}`}, "step 2 (waitForElement): properties: null is not a value"},
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
-		{"a key combination", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"keyDown","key":"a"}`}, "step 3 (keyDown): a key pressed while Control is held"},
+		{"a click while a key is held", []string{home, `{"type":"keyDown","key":"Control"}`, click(`["#a"]`)}, "step 3 (click): a click step while Control is held"},
 		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
 	}
 	for _, tc := range cases {
@@ -326,6 +332,16 @@ name = "round trip"
   key = "Tab"
 
   [[journey.step]]
+  name = "back a field"
+  action = "press"
+  key = "Shift+Tab"
+
+  [[journey.step]]
+  name = "undo"
+  action = "press"
+  key = "Control+Shift+z"
+
+  [[journey.step]]
   name = "results"
   action = "wait"
   selector = ".results"
@@ -435,6 +451,17 @@ name = "round trip"
 	flow, _, err := Export(&cfg.Journeys[0], cfg.Secrets())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A shortcut is its keys as the Recorder has them: the modifier
+	// held around the key.
+	var keys []string
+	for _, st := range flow.Steps {
+		if st.Type == KeyDown || st.Type == KeyUp {
+			keys = append(keys, string(st.Type)+" "+st.Key)
+		}
+	}
+	if want := "keyDown Shift,keyDown Tab,keyUp Tab,keyUp Shift"; !strings.Contains(strings.Join(keys, ","), want) {
+		t.Errorf("exported keys %q, want %q among them", keys, want)
 	}
 	data, err := flow.MarshalJSON()
 	if err != nil {
