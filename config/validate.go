@@ -340,8 +340,6 @@ func (v *validator) step(w where, m meta, s *Step) {
 			v.add(w, "target", `%q is neither "main" nor an absolute http(s) URL: write the URL of the page or frame the step runs in, such as "https://shop.example.com/help"`, v.written.show(s, "target", s.Target))
 		}
 		switch {
-		case m.present["frame"]:
-			v.add(w, "target", "written with frame: a step runs in another target, or in a frame of the journey's page, not both yet")
 		case s.Action == "chat" || s.Action == "navigate":
 			v.add(w, "target", "not used by %s: a %s step runs in the journey's page; leave target out", s.Action, s.Action)
 		}

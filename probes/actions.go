@@ -81,7 +81,8 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		sc = ts
 	}
 	if st.Frame != "" && st.Action != "chat" {
-		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
+		// In the target's frames when the step names a target.
+		fs, cleanup, err := enterFrameIn(ctx, sc, st.Frame, r.watchFrame)
 		defer cleanup()
 		if err != nil {
 			return time.Time{}, false, err

@@ -473,9 +473,16 @@ func (e *frameError) Unwrap() error { return e.err }
 // one, at the first level, runs in its own renderer and is attached to as
 // a target of its own. The returned cleanup detaches from that target.
 func enterFrame(ctx context.Context, frame string, onAttach func(context.Context)) (scope, func(), error) {
-	sc, cleanup := pageScope, func() {}
+	return enterFrameIn(ctx, pageScope, frame, onAttach)
+}
+
+// enterFrameIn is enterFrame from the scope in: the page, or another target
+// (a popup) whose same-origin frames the step names. Only the tab's own
+// cross-origin frames are attached to.
+func enterFrameIn(ctx context.Context, in scope, frame string, onAttach func(context.Context)) (scope, func(), error) {
+	sc, cleanup := in, func() {}
 	for i, sel := range config.FramePath(frame) {
-		next, done, err := enterOne(ctx, sc, sel, frame, i == 0, onAttach)
+		next, done, err := enterOne(ctx, sc, sel, frame, i == 0 && in.target == nil, onAttach)
 		if done != nil {
 			cleanup = done
 		}

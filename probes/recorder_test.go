@@ -188,7 +188,11 @@ func TestPopupTarget(t *testing.T) {
 		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>main</title><a id="help" href="/help" target="_blank">Help</a><p id="where">main</p>`)
 	})
 	mux.HandleFunc("/help", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>help</title><button id="ask" onclick="this.textContent = 'asked'">Ask</button>`)
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>help</title><button id="ask" onclick="this.textContent = 'asked'">Ask</button><iframe id="form" src="/help-form"></iframe>`)
+	})
+	// A same-origin frame inside the popup.
+	mux.HandleFunc("/help-form", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>form</title><button id="send" onclick="this.textContent = 'sent'">Send</button>`)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -209,6 +213,13 @@ timeout = "60s"
   selector = "#ask"
   target = "`+srv.URL+`/help"
   expect = { selector = "#ask", text = "asked" }
+  [[journey.step]]
+  name = "send in the popup's frame"
+  action = "click"
+  selector = "#send"
+  target = "`+srv.URL+`/help"
+  frame = "xpath/(//iframe | //frame)[1]"
+  expect = { selector = "#send", text = "sent" }
   [[journey.step]]
   name = "back"
   action = "assert"

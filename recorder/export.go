@@ -72,9 +72,13 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			inTarget = s.Target
 		}
 		if s.Frame != "" {
-			var ok bool
-			if inFrame, inTarget, ok = recordedFrame(s.Frame); !ok {
-				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, an iframe by its src) can", s.Name, i+1, s.Frame)
+			path, frameTarget, ok := recordedFrame(s.Frame)
+			if !ok || frameTarget != "" && inTarget != "" {
+				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, of the page or of the step's target, or an iframe of the page by its src) can", s.Name, i+1, s.Frame)
+			}
+			inFrame = path
+			if frameTarget != "" {
+				inTarget = frameTarget
 			}
 		}
 		if s.Optional {

@@ -85,10 +85,9 @@ var secretWords = []string{"password", "passwd", "current-password", "card", "cc
 // emulateNetworkConditions become viewport and network steps, with a note
 // that a profile that sets the screen or the network wins over them. A
 // final close is left out with a note: touchprobe closes the page at the
-// end of every run. What touchprobe cannot replay yet (a child frame of
-// another target, a navigation in another target, a close before the
-// end, a key held while another is pressed) is an *Error naming the
-// step, not a journey that cannot run.
+// end of every run. What touchprobe cannot replay yet (a navigation in
+// another target, a close before the end, a click while a key is held) is
+// an *Error naming the step, not a journey that cannot run.
 func Import(f *Flow, opts Options) (*Imported, error) {
 	im := &importer{flow: f, opts: opts, names: names{}, out: &Imported{Title: f.Title}, secretEnv: map[string]bool{}}
 	name := opts.Name
@@ -211,9 +210,6 @@ func where(s *Step) error {
 		if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("%q is neither \"main\" nor the http(s) URL of a page or frame, which touchprobe finds the step's target by", config.TruncateRunes(t, 80))}
 		}
-	}
-	if s.Target != "" && s.Target != MainTarget && len(s.Frame) > 0 {
-		return &Error{Step: s.Index, Type: s.Type, Key: "frame", Msg: fmt.Sprintf("the step runs in child frame %v of another target (%q): not yet supported by touchprobe", s.Frame, config.TruncateRunes(s.Target, 80))}
 	}
 	return nil
 }

@@ -84,6 +84,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
 		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
 			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
+		{"a child frame of another target", []string{home, `{"type":"click","target":"https://shop.example/help","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`},
+			[]config.Step{{}, {Action: "click", Selector: "#send", Target: "https://shop.example/help", Frame: "xpath/(//iframe | //frame)[1]"}}},
 		{"nested child frames", []string{home, `{"type":"change","frame":[0,2],"selectors":["#q"],"value":"x"}`},
 			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[3]"}}},
 		{"buttons, offsets and a tap", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1.5,"offsetY":2,"button":"secondary"}`, `{"type":"click","selectors":["#t"],"offsetX":3,"offsetY":4,"deviceType":"touch"}`},
@@ -205,7 +207,6 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		want  string
 	}{
 		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
-		{"a child frame of another target", []string{home, `{"type":"click","target":"https://chat.example/w","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`}, `step 2 (click): frame: the step runs in child frame [0] of another target ("https://chat.example/w")`},
 		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
 		{"a target that is no URL", []string{home, `{"type":"click","target":"0","selectors":["#a"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: "0" is neither "main" nor the http(s) URL`},
 		{"the viewport of a popup", []string{home, `{"type":"setViewport","target":"https://a.example/help","width":400,"height":300,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`}, "step 2 (setViewport): the viewport of another target is not yet supported"},
@@ -401,6 +402,13 @@ name = "round trip"
   action = "click"
   selector = "#deep"
   frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
+
+  [[journey.step]]
+  name = "help form"
+  action = "click"
+  selector = "#ask"
+  target = "https://shop.example/help"
+  frame = "xpath/(//iframe | //frame)[1]"
 
   [[journey.step]]
   name = "context menu"
