@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // actionSpec is one action a step can take: the keys it uses beyond those
@@ -168,7 +169,7 @@ func noTarget(v *validator, w where, m meta) {
 
 // pointerKeys are the keys of the actions that press an element with a
 // pointer, as the Recorder's click and doubleClick steps do.
-var pointerKeys = []actionKey{optional("button"), optional("offset_x"), optional("offset_y"), optional("device_type")}
+var pointerKeys = []actionKey{optional("button"), optional("offset_x"), optional("offset_y"), optional("device_type"), optional("modifiers")}
 
 func checkPointer(v *validator, w where, m meta, s *Step) {
 	if m.has("button") && !slices.Contains(MouseButtons, s.Button) {
@@ -183,6 +184,11 @@ func checkPointer(v *validator, w where, m meta, s *Step) {
 			key = "offset_x"
 		}
 		v.add(w, key, "required with %s: write where to press as both offset_x and offset_y, in CSS pixels from the element's top-left corner", map[string]string{"offset_x": "offset_y", "offset_y": "offset_x"}[key])
+	}
+	for i, mod := range s.Modifiers {
+		if !slices.Contains(KeyModifiers, mod) || slices.Contains(s.Modifiers[:i], mod) {
+			v.add(w, "modifiers", "%q is not a modifier key, or is written twice: write each of %s at most once, such as modifiers = [\"Control\"]", mod, strings.Join(KeyModifiers, ", "))
+		}
 	}
 	if m.has("device_type") && s.DeviceType == "touch" && m.has("button") && s.Button != "primary" {
 		v.add(w, "button", "a touch has no %s button: leave button out, or write device_type = \"mouse\"", s.Button)

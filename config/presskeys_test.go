@@ -19,6 +19,10 @@ func TestPressAndWaitKeys(t *testing.T) {
 		{"action = \"wait\"\nselector = \"#a\"\nvisible = \"no\"", "visible: expected true or false"},
 		{"action = \"hover\"\nselector = \"#a\"\nbutton = \"primary\"", "button"},
 		{"action = \"click\"\nselector = \"#a\"\nbutton = \"back\"\noffset_x = 1.5\noffset_y = 0", ""},
+		{"action = \"click\"\nselector = \"#a\"\nmodifiers = [\"Control\", \"Shift\"]", ""},
+		{"action = \"click\"\nselector = \"#a\"\nmodifiers = [\"Ctrl\"]", `modifiers: "Ctrl" is not a modifier key`},
+		{"action = \"double_click\"\nselector = \"#a\"\nmodifiers = [\"Shift\", \"Shift\"]", `"Shift" is not a modifier key, or is written twice`},
+		{"action = \"hover\"\nselector = \"#a\"\nmodifiers = [\"Shift\"]", "modifiers"},
 		{"action = \"wait\"\nselector = \"#a\"\nvisible = false\nproperties = { checked = true, dataset = { n = 1 } }", ""},
 	}
 	for _, tc := range cases {

@@ -256,6 +256,9 @@ type Step struct {
 	OffsetX    *float64 `toml:"offset_x"`
 	OffsetY    *float64 `toml:"offset_y"`
 	DeviceType string   `toml:"device_type"`
+	// click, double_click: the modifier keys held while pressing (of
+	// KeyModifiers), as a Control-click or a Shift-click.
+	Modifiers []string `toml:"modifiers"`
 	// scroll: where to scroll to, in CSS pixels from the left and the top
 	// of the page, or of the element Selector names.
 	Left int `toml:"left"`

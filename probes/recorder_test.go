@@ -376,15 +376,16 @@ timeout = "60s"
 
 // A press may hold modifiers ("Shift+Tab", "Control+b"), as a recorded
 // shortcut does: the page sees the key with its modifier flags, not the
-// text "Shift+Tab" typed.
+// text "Shift+Tab" typed. A click may hold them too.
 func TestPressWithModifiers(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, `<!doctype html><title>keys</title><input id="a"><input id="b"><p id="log"></p>
-<script>document.addEventListener("keydown", (e) => {
-  if (["Shift", "Control"].includes(e.key)) return;
-  document.getElementById("log").textContent = e.key + (e.shiftKey ? " shift" : "") + (e.ctrlKey ? " ctrl" : "");
-});</script>`)
+		fmt.Fprint(w, `<!doctype html><title>keys</title><input id="a"><input id="b"><button id="c">c</button><p id="log"></p>
+<script>const log = (e, what) => {
+  document.getElementById("log").textContent = what + (e.shiftKey ? " shift" : "") + (e.ctrlKey ? " ctrl" : "");
+};
+document.addEventListener("keydown", (e) => { if (!["Shift", "Control"].includes(e.key)) log(e, e.key); });
+document.getElementById("c").addEventListener("click", (e) => log(e, "click"));</script>`)
 	}))
 	t.Cleanup(srv.Close)
 	r := runJourney(t, parse(t, `
@@ -407,6 +408,13 @@ timeout = "60s"
   action = "press"
   key = "Control+b"
   expect = { selector = "#log", text = "b ctrl" }
+  timeout = "10s"
+  [[journey.step]]
+  name = "control-click"
+  action = "click"
+  selector = "#c"
+  modifiers = ["Control", "Shift"]
+  expect = { selector = "#log", text = "click shift ctrl" }
   timeout = "10s"
 `), "keys")
 	if r.Status != probes.StatusSuccess {

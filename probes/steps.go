@@ -34,6 +34,7 @@ type pointer struct {
 	offsetX, offsetY *float64
 	touch            bool
 	count            int
+	modifiers        int64 // the modifier keys held, as the protocol's bit mask
 }
 
 // mouseButtons maps the Recorder's button names (config.MouseButtons) to
@@ -53,7 +54,11 @@ var mouseButtons = map[string]struct {
 // pointerOf reads how the step presses its element, count times.
 func pointerOf(st *config.Step, count int) pointer {
 	b := mouseButtons[st.Button]
-	return pointer{button: b.button, buttons: b.bit, offsetX: st.OffsetX, offsetY: st.OffsetY, touch: st.DeviceType == "touch", count: count}
+	var mods int64
+	for _, m := range st.Modifiers {
+		mods |= int64(keyModifiers[m])
+	}
+	return pointer{button: b.button, buttons: b.bit, offsetX: st.OffsetX, offsetY: st.OffsetY, touch: st.DeviceType == "touch", count: count, modifiers: mods}
 }
 
 // press presses the element as p says, once it can be pressed: at its
@@ -70,7 +75,7 @@ func (s scope) press(ctx context.Context, sel string, p pointer) error {
 	if p.offsetX != nil && p.offsetY != nil {
 		x, y = st.X-st.W/2+*p.offsetX, st.Y-st.H/2+*p.offsetY
 	}
-	tap := p.touch || p.count <= 1 && p.button == input.MouseButtonLeft && touchInput(ctx)
+	tap := p.touch || p.count <= 1 && p.button == input.MouseButtonLeft && p.modifiers == 0 && touchInput(ctx)
 	ctx = s.ctxFor(ctx)
 	for n := 1; n <= max(p.count, 1); n++ {
 		if tap {
@@ -79,7 +84,7 @@ func (s scope) press(ctx context.Context, sel string, p pointer) error {
 			}
 			continue
 		}
-		down := input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMousePressed, X: x, Y: y, Button: p.button, Buttons: p.buttons, ClickCount: int64(n)}
+		down := input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMousePressed, X: x, Y: y, Button: p.button, Buttons: p.buttons, ClickCount: int64(n), Modifiers: p.modifiers}
 		up := down
 		up.Type, up.Buttons = input.DispatchMouseEventTypeMouseReleased, 0
 		for _, ev := range []input.DispatchMouseEventParams{down, up} {

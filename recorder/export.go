@@ -43,6 +43,18 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 		f.Steps = append(f.Steps, s)
 	}
+	// addHolding adds rs with the modifier keys held around it, as the
+	// Recorder records a Control-click: keyDown, the click, keyUp.
+	addHolding := func(mods []string, rs Step, t time.Duration) {
+		for _, m := range mods {
+			add(Step{Type: KeyDown, Key: m, Timeout: t})
+		}
+		add(rs)
+		for _, m := range slices.Backward(mods) {
+			add(Step{Type: KeyUp, Key: m, Timeout: t})
+		}
+	}
+
 	sel := func(css string) []Selector { return []Selector{{css}} }
 	masked := func(step *config.Step, v string) string {
 		if m := secrets.Mask(v); m != v {
@@ -90,7 +102,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			u := masked(s, s.URL)
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
-			add(pressed(clickOn(alts(s), t), s))
+			addHolding(s.Modifiers, pressed(clickOn(alts(s), t), s), t)
 		case "fill":
 			for _, f := range s.FieldOrder {
 				add(click(f, t))
@@ -133,7 +145,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		case "hover":
 			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
 		case "double_click":
-			add(pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s))
+			addHolding(s.Modifiers, pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s), t)
 		case "scroll":
 			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
 		case "chat":

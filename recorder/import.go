@@ -741,6 +741,21 @@ func (im *importer) chord(css string, before ...*Step) error {
 			css, before = "", nil
 		case s.Type == KeyUp:
 			im.i++ // the release of a key pressed before the chord began
+		case (s.Type == Click || s.Type == DoubleClick) && !im.fieldStart(im.i) && !im.keyNext(im.i+1):
+			// A Control-click or Shift-click: the click holds the
+			// modifiers.
+			var err error
+			if s.Type == Click {
+				err = im.click(s)
+			} else {
+				err = im.pointer(s, "double_click", "double-click ")
+			}
+			if err != nil {
+				return err
+			}
+			steps := im.out.Journey.Steps
+			steps[len(steps)-1].Modifiers = slices.Clone(held)
+			css, before = "", nil
 		default:
 			return unsupported(s, fmt.Sprintf("a %s step while %s is held", s.Type, strings.Join(held, "+")))
 		}

@@ -102,6 +102,9 @@ func TestImportMapsSteps(t *testing.T) {
 			`{"type":"keyDown","key":"Shift"}`, `{"type":"keyUp","key":"Shift"}`},
 			[]config.Step{{}, {Name: "press Shift+Tab in #b", Action: "press", Key: "Shift+Tab", Selector: "#b"}, {Name: "press Control+Shift+z", Action: "press", Key: "Control+Shift+z", Selector: ""},
 				{Name: "press Shift+y", Action: "press", Key: "Shift+y"}, {Name: "press Shift", Action: "press", Key: "Shift"}}},
+		{"a Control-click and a Shift-double-click", []string{home, `{"type":"keyDown","key":"ControlLeft"}`, click(`["#a"]`), `{"type":"keyUp","key":"ControlLeft"}`,
+			`{"type":"keyDown","key":"Shift"}`, `{"type":"doubleClick","selectors":["#b"],"offsetX":1,"offsetY":1}`, `{"type":"keyUp","key":"Shift"}`},
+			[]config.Step{{}, {Action: "click", Selector: "#a", Modifiers: []string{"Control"}}, {Action: "double_click", Selector: "#b", Modifiers: []string{"Shift"}}}},
 		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
 			[]config.Step{{}, {Action: "wait", Selector: "li", Count: 3, Operator: ">="}, {Action: "wait", Selector: ".spinner", Count: 0, Operator: "=="}, {Action: "wait", Selector: "li", Count: 1, Operator: "<="}}},
 	}
@@ -212,7 +215,7 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		{"the viewport of a popup", []string{home, `{"type":"setViewport","target":"https://a.example/help","width":400,"height":300,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`}, "step 2 (setViewport): the viewport of another target is not yet supported"},
 		{"a null property", []string{home, `{"type":"waitForElement","selectors":["li"],"properties":{"dataset":{"x":null}}}`}, "step 2 (waitForElement): properties: null is not a value"},
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
-		{"a click while a key is held", []string{home, `{"type":"keyDown","key":"Control"}`, click(`["#a"]`)}, "step 3 (click): a click step while Control is held"},
+		{"a hover while a key is held", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"hover","selectors":["#a"]}`}, "step 3 (hover): a hover step while Control is held"},
 		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
 	}
 	for _, tc := range cases {
@@ -343,6 +346,12 @@ name = "round trip"
   key = "Control+Shift+z"
 
   [[journey.step]]
+  name = "new tab"
+  action = "click"
+  selector = "#link"
+  modifiers = ["Control"]
+
+  [[journey.step]]
   name = "results"
   action = "wait"
   selector = ".results"
@@ -469,6 +478,9 @@ name = "round trip"
 		}
 	}
 	if want := "keyDown Shift,keyDown Tab,keyUp Tab,keyUp Shift"; !strings.Contains(strings.Join(keys, ","), want) {
+		t.Errorf("exported keys %q, want %q among them", keys, want)
+	}
+	if want := "keyDown Control,keyUp Control"; !strings.Contains(strings.Join(keys, ","), want) {
 		t.Errorf("exported keys %q, want %q among them", keys, want)
 	}
 	data, err := flow.MarshalJSON()

@@ -97,6 +97,13 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 			fmt.Fprintf(&b, "  offset_x = %s\n  offset_y = %s\n", tomlValue(*s.OffsetX), tomlValue(*s.OffsetY))
 		}
 		kv("device_type", s.DeviceType)
+		if len(s.Modifiers) > 0 {
+			quoted := make([]string, len(s.Modifiers))
+			for i, m := range s.Modifiers {
+				quoted[i] = quote(m)
+			}
+			fmt.Fprintf(&b, "  modifiers = [%s]\n", strings.Join(quoted, ", "))
+		}
 		if s.Operator != "" {
 			kv("operator", s.Operator)
 			fmt.Fprintf(&b, "  count = %d\n", s.Count)
