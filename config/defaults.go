@@ -114,9 +114,15 @@ func derive(c *Config) {
 		for k := range c.Journeys[i].Steps {
 			s := &c.Journeys[i].Steps[k]
 			// A fill step's Selector is its first field: the element the
-			// runner waits for before it starts typing.
-			if s.Action == "fill" && s.Selector == "" && len(s.FieldOrder) > 0 {
-				s.Selector = s.FieldOrder[0]
+			// runner waits for before it starts typing; a field known by
+			// a chain into shadow roots is the one alternative of its
+			// Selectors.
+			if s.Action == "fill" && s.Selector == "" && len(s.Selectors) == 0 && len(s.FieldOrder) > 0 {
+				if first := FieldSelector(s.FieldOrder[0]); len(first) > 1 {
+					s.Selectors = []Selector{first}
+				} else {
+					s.Selector = s.FieldOrder[0]
+				}
 			}
 			// The profiles a step's budget table leaves out keep the
 			// agent's default (checked first: the table may name only

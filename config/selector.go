@@ -101,7 +101,23 @@ func FramePath(frame string) []string {
 
 // String writes the selector as a person reads it: the parts of a chain
 // joined by " >> ".
-func (s Selector) String() string { return strings.Join(s, " >> ") }
+func (s Selector) String() string { return strings.Join(s, chainSeparator) }
+
+// chainSeparator joins the parts of a selector chain written as one
+// string: no CSS selector has ">>" in it.
+const chainSeparator = " >> "
+
+// FieldSelector reads a key of a fill step's fields: a selector, or a
+// chain of them written as Selector.String writes it ("my-app >> #q": the
+// field #q inside my-app's shadow root), as a field known only that way is
+// imported.
+func FieldSelector(key string) Selector {
+	parts := strings.Split(key, chainSeparator)
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
 
 // Alternatives returns the step's selectors tried in order: those of
 // selectors, or the one selector. It is nil when the step has neither.

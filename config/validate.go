@@ -371,11 +371,16 @@ func (v *validator) step(w where, m meta, s *Step) {
 		if len(s.Fields) == 0 {
 			v.add(w, "fields", `no fields: write at least one CSS selector = value, such as fields = { "#email" = "shopper@example.com" }`)
 		}
-		for n, sel := range s.FieldOrder {
-			if strings.TrimSpace(sel) == "" {
+		for n, key := range s.FieldOrder {
+			if strings.TrimSpace(key) == "" {
 				v.add(w, "fields", "the selector of field #%d is empty or only whitespace: write the CSS selector of the field, such as \"#email\"", n+1)
-			} else if p := SelectorProblem(sel); p != "" {
-				v.add(w, "fields", "the selector of field #%d: %s", n+1, p)
+				continue
+			}
+			for _, part := range FieldSelector(key) {
+				if p := SelectorProblem(part); p != "" {
+					v.add(w, "fields", "the selector of field #%d: %s", n+1, p)
+					break
+				}
 			}
 		}
 	}

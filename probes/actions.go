@@ -218,8 +218,11 @@ func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {
 	return nil
 }
 
-// fillField types into inputs and text areas and chooses in selects.
-func fillField(ctx context.Context, sc scope, sel, value string) error {
+// fillField types into inputs and text areas and chooses in selects. key
+// is the field's key in the step's fields: a selector, or a chain of them
+// into shadow roots (config.FieldSelector).
+func fillField(ctx context.Context, sc scope, key, value string) error {
+	sel := selectorOf([]config.Selector{config.FieldSelector(key)})
 	c := sc.ctxFor(ctx)
 	tag, err := chromedp.Run(c, chromedp.Evaluate[string](fmt.Sprintf(
 		`(() => { const el = %s; return el ? el.tagName : ""; })()`, elementJS(sc.root, sel))))

@@ -30,7 +30,8 @@ const selectorsPage = `<!doctype html><meta charset="utf-8"><title>selectors</ti
 <script>
 function say(s) { document.getElementById("log").textContent = s; }
 const root = document.getElementById("host").attachShadow({mode: "open"});
-root.innerHTML = '<button id="inner">in</button><span><button class="deep">deep</button></span>';
+root.innerHTML = '<button id="inner">in</button><span><button class="deep">deep</button></span><input id="q">';
+root.getElementById("q").oninput = (e) => say("searched " + e.target.value);
 root.getElementById("inner").onclick = () => say("pierce");
 root.querySelector(".deep").onclick = () => say("chain");
 setTimeout(() => { document.getElementById("late").disabled = false; }, 400);
@@ -79,6 +80,15 @@ timeout = "90s"
   action = "fill"
   fields = { "aria/E-mail address[role=\"textbox\"]" = "a@b.c" }
   expect = { selector = "#log", text = "typed a@b.c" }
+  [[journey.step]]
+  name = "fill in the shadow root"
+  action = "fill"
+  fields = { "#host >> #q" = "boots" }
+  expect = { selector = "#log", text = "searched boots" }
+  [[journey.step]]
+  name = "fill by label again"
+  action = "fill"
+  fields = { "aria/E-mail address[role=\"textbox\"]" = "a@b.c" }
   [[journey.step]]
   name = "wait by text"
   action = "wait"

@@ -105,8 +105,9 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			addHolding(s.Modifiers, pressed(clickOn(alts(s), t), s), t)
 		case "fill":
 			for _, f := range s.FieldOrder {
-				add(click(f, t))
-				add(Step{Type: Change, Selectors: sel(f), Value: masked(s, s.Fields[f]), Timeout: t})
+				field := []Selector{Selector(config.FieldSelector(f))}
+				add(clickOn(field, t))
+				add(Step{Type: Change, Selectors: field, Value: masked(s, s.Fields[f]), Timeout: t})
 			}
 			if s.Submit != "" {
 				add(click(s.Submit, t))

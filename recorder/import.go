@@ -263,6 +263,26 @@ func targetOf(s *Step) string {
 	return s.Target
 }
 
+// fieldOf returns the key of a changed field in a fill step's fields: its
+// one selector (see cssOf), or else its first chain of selectors into
+// shadow roots, written as config.FieldSelector reads it.
+func fieldOf(s *Step) (string, error) {
+	css, err := cssOf(s)
+	if err == nil || len(s.Selectors) == 0 || where(s) != nil {
+		return css, err
+	}
+	for _, a := range s.Selectors {
+		ok := len(a) > 1
+		for _, part := range a {
+			ok = ok && config.SelectorProblem(part) == ""
+		}
+		if ok {
+			return a.String(), nil
+		}
+	}
+	return "", err
+}
+
 // cssOf returns the one selector that stands for the step's element where
 // a key holds one: its first plain CSS alternative, else its first of a
 // single part.
@@ -463,7 +483,7 @@ func (im *importer) fill() error {
 		if ch == nil || ch.Type != Change {
 			break
 		}
-		css, err := cssOf(ch)
+		css, err := fieldOf(ch)
 		if err != nil {
 			return err
 		}
@@ -487,7 +507,8 @@ func (im *importer) fill() error {
 		}
 	}
 	first := from[0]
-	if len(fields) == 1 && isSel {
+	// (A select known only by a chain is filled: fill chooses in selects.)
+	if len(fields) == 1 && isSel && len(config.FieldSelector(fields[0].css)) == 1 {
 		f := fields[0]
 		im.add(config.Step{
 			Name: "choose " + cmpOr(f.label, f.css), Touchpoint: im.touchpoint(from...), Action: "select",
@@ -504,6 +525,9 @@ func (im *importer) fill() error {
 		labels = append(labels, cmpOr(f.label, f.css))
 	}
 	st.Selector = fields[0].css
+	if first := config.FieldSelector(fields[0].css); len(first) > 1 {
+		st.Selector, st.Selectors = "", []config.Selector{first}
+	}
 	// A click right after the fields submits them, unless it starts
 	// another field or gives a key press its element.
 	if c := im.peek(im.i); c != nil && c.Type == Click && !im.fieldStart(im.i) && !im.keyNext(im.i+1) {

@@ -105,6 +105,8 @@ func TestImportMapsSteps(t *testing.T) {
 		{"a Control-click and a Shift-double-click", []string{home, `{"type":"keyDown","key":"ControlLeft"}`, click(`["#a"]`), `{"type":"keyUp","key":"ControlLeft"}`,
 			`{"type":"keyDown","key":"Shift"}`, `{"type":"doubleClick","selectors":["#b"],"offsetX":1,"offsetY":1}`, `{"type":"keyUp","key":"Shift"}`},
 			[]config.Step{{}, {Action: "click", Selector: "#a", Modifiers: []string{"Control"}}, {Action: "double_click", Selector: "#b", Modifiers: []string{"Shift"}}}},
+		{"a field known only by a chain into a shadow root", []string{home, change(`[["my-app","#q"]]`, "x")},
+			[]config.Step{{}, {Action: "fill", Fields: map[string]string{"my-app >> #q": "x"}}}},
 		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
 			[]config.Step{{}, {Action: "wait", Selector: "li", Count: 3, Operator: ">="}, {Action: "wait", Selector: ".spinner", Count: 0, Operator: "=="}, {Action: "wait", Selector: "li", Count: 1, Operator: "<="}}},
 	}
@@ -209,7 +211,6 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		steps []string
 		want  string
 	}{
-		{"a field known only by a chain", []string{home, change(`[["my-app","#q"]]`, "x")}, `step 2 (change): selectors: every one of "my-app >> #q" is a chain of selectors`},
 		{"a count that is no whole number", []string{home, `{"type":"waitForElement","selectors":["li"],"count":2.5}`}, "step 2 (waitForElement): waiting for an element with count 2.5"},
 		{"a target that is no URL", []string{home, `{"type":"click","target":"0","selectors":["#a"],"offsetX":1,"offsetY":1}`}, `step 2 (click): target: "0" is neither "main" nor the http(s) URL`},
 		{"the viewport of a popup", []string{home, `{"type":"setViewport","target":"https://a.example/help","width":400,"height":300,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}`}, "step 2 (setViewport): the viewport of another target is not yet supported"},
@@ -344,6 +345,11 @@ name = "round trip"
   name = "undo"
   action = "press"
   key = "Control+Shift+z"
+
+  [[journey.step]]
+  name = "search in the app"
+  action = "fill"
+  fields = { "my-app >> #q" = "boots" }
 
   [[journey.step]]
   name = "new tab"

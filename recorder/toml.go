@@ -51,7 +51,7 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		if s.Action != "fill" {
 			kv("selector", s.Selector)
 		}
-		if len(s.Selectors) > 0 {
+		if len(s.Selectors) > 0 && s.Action != "fill" {
 			alts := make([]string, len(s.Selectors))
 			for k, a := range s.Selectors {
 				if len(a) == 1 {
