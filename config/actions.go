@@ -152,6 +152,17 @@ var actionTable = []actionSpec{
 		}
 		noTarget(v, w, m)
 	}},
+	// close closes a popup the journey opened, as a customer closes a help
+	// window before going on; touchprobe closes the journey's own page at
+	// the end of every run.
+	{Name: "close", check: func(v *validator, w where, m meta, s *Step) {
+		if s.Target == "" || s.Target == MainTarget {
+			v.add(w, "target", `required: write the URL of the popup to close, such as target = "https://shop.example.com/help"; the journey's own page is closed at the end of every run`)
+		}
+		if m.present["frame"] {
+			v.add(w, "frame", "not used by close: it closes the whole popup; leave frame out")
+		}
+	}},
 }
 
 // MaxViewport is the largest width or height a viewport step sets.

@@ -213,7 +213,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: agent: location: must not be empty: write where this agent probes from, such as "eu-north-1", or leave location out to use the host name`,
 		}},
 		{file: "invalid-action-missing.toml", want: []string{
-			`FILE: journey "storefront" (#1), step "landing" (#1): action: required: write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert", "chat", "viewport" or "network"`,
+			`FILE: journey "storefront" (#1), step "landing" (#1): action: required: write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert", "chat", "viewport", "network" or "close"`,
 		}},
 		{file: "invalid-action-unknown.toml", want: []string{
 			`FILE: journey "storefront" (#1), step "buy" (#1): action: unknown action "clik": did you mean "click"?`,
@@ -359,7 +359,7 @@ func TestLoadInvalid(t *testing.T) {
 			`FILE: journey "storefront" (#1), step "product page" (#2): unknown key "wait_fro": did you mean "wait_for"?`,
 			`FILE: journey "storefront" (#1), step "product page" (#2): selector: required by click: write the CSS selector of the element to click, such as "#consent-accept"`,
 			`FILE: journey "storefront" (#2): name: journey #1 is already called "storefront": journey names must be unique`,
-			`FILE: journey "storefront" (#2), step "landing" (#1): action: unknown action "teleport": write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert", "chat", "viewport" or "network"`,
+			`FILE: journey "storefront" (#2), step "landing" (#1): action: unknown action "teleport": write one of "navigate", "click", "fill", "select", "press", "wait", "hover", "double_click", "scroll", "assert", "chat", "viewport", "network" or "close"`,
 		}},
 	}
 	tested := map[string]bool{}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -147,6 +148,21 @@ var actions = map[string]actionFunc{
 		return assert(ctx, sc, st)
 	}),
 	"viewport": setUp((*run).setViewport),
+	// A popup the step's target found is closed; the steps after it run
+	// in the journey's page, or in a target of their own.
+	"close": func(_ *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+		var c *chromedp.Context
+		if sc.target != nil {
+			c = chromedp.FromContext(sc.target)
+		}
+		if c == nil || c.Target == nil {
+			return time.Time{}, false, fmt.Errorf("no popup at %q to close", st.Target)
+		}
+		if _, err := chromedp.CallBrowser(ctx, target.CloseTarget, target.CloseTargetParams{TargetID: c.Target.TargetID}); err != nil {
+			return time.Time{}, false, fmt.Errorf("close the popup at %q: %w", st.Target, err)
+		}
+		return time.Now(), false, nil
+	},
 	"network":  setUp((*run).setNetwork),
 	// The chat widget's frame is entered after its opener is clicked.
 	"chat": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {

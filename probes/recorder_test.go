@@ -221,11 +221,21 @@ timeout = "60s"
   frame = "xpath/(//iframe | //frame)[1]"
   expect = { selector = "#send", text = "sent" }
   [[journey.step]]
+  name = "close help"
+  action = "close"
+  target = "`+srv.URL+`/help"
+  [[journey.step]]
   name = "back"
   action = "assert"
   selector = "#where"
   text = "main"
   target = "main"
+  [[journey.step]]
+  name = "help is gone"
+  action = "click"
+  selector = "#ask"
+  target = "`+srv.URL+`/help"
+  optional = true
 
 [[journey]]
 name = "no popup"
@@ -250,6 +260,9 @@ timeout = "30s"
 	r := runJourney(t, cfg, "popup")
 	if r.Status != probes.StatusSuccess {
 		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+	if s := step(t, r, "help is gone"); s.Status != probes.StepSkipped {
+		t.Errorf("a step in the popup after it was closed: status %s, want skipped", s.Status)
 	}
 	r = runJourney(t, cfg, "no popup")
 	want := fmt.Sprintf("no page or frame at %q appeared", srv.URL+"/help")

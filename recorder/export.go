@@ -166,6 +166,8 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			add(Step{Type: KeyUp, Key: "Enter", Timeout: t})
 			n := 1.0
 			add(Step{Type: WaitForElement, Selectors: sel(s.Reply), Operator: ">=", Count: &n, Timeout: t})
+		case "close":
+			add(Step{Type: Close, Timeout: t})
 		case "viewport":
 			dsf := s.DeviceScaleFactor
 			if dsf == 0 {

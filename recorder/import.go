@@ -153,11 +153,7 @@ func (im *importer) run() error {
 		case Scroll:
 			err = im.scroll(s)
 		case Close:
-			if im.i != len(im.flow.Steps)-1 || !s.OnMain() {
-				return unsupported(s, "closing a page before the end of the recording")
-			}
-			im.note(s, "the final close is left out: touchprobe closes the page at the end of every run")
-			im.i++
+			err = im.close(s)
 		case Navigate:
 			err = im.navigate(s)
 		case Click:
@@ -936,6 +932,33 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 	}
 	im.add(st, s)
 	im.follow(s)
+	return nil
+}
+
+// close imports the close of a popup as a close step; the close of the
+// journey's page at the end is left out with a note, since touchprobe
+// closes it at the end of every run.
+func (im *importer) close(s *Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
+	if t := targetOf(s); t != "" {
+		if len(s.Frame) > 0 {
+			return unsupported(s, "closing a frame")
+		}
+		im.i++
+		name := "close " + t
+		if u, err := url.Parse(t); err == nil && u.Path != "" {
+			name = "close " + u.Path
+		}
+		im.add(config.Step{Name: im.secrets(name), Touchpoint: im.touchpoint(s), Action: "close", Target: t, Timeout: im.timeout(s)}, s)
+		return nil
+	}
+	if im.i != len(im.flow.Steps)-1 {
+		return unsupported(s, "closing the journey's page before the end of the recording")
+	}
+	im.note(s, "the final close is left out: touchprobe closes the page at the end of every run")
+	im.i++
 	return nil
 }
 

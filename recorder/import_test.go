@@ -107,6 +107,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{}, {Action: "click", Selector: "#a", Modifiers: []string{"Control"}}, {Action: "double_click", Selector: "#b", Modifiers: []string{"Shift"}}}},
 		{"a field known only by a chain into a shadow root", []string{home, change(`[["my-app","#q"]]`, "x")},
 			[]config.Step{{}, {Action: "fill", Fields: map[string]string{"my-app >> #q": "x"}}}},
+		{"the close of a popup: a close step", []string{home, `{"type":"close","target":"https://shop.example/help"}`},
+			[]config.Step{{}, {Name: "close /help", Action: "close", Target: "https://shop.example/help"}}},
 		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
 			[]config.Step{{}, {Action: "wait", Selector: "li", Count: 3, Operator: ">="}, {Action: "wait", Selector: ".spinner", Count: 0, Operator: "=="}, {Action: "wait", Selector: "li", Count: 1, Operator: "<="}}},
 	}
@@ -350,6 +352,11 @@ name = "round trip"
   name = "search in the app"
   action = "fill"
   fields = { "my-app >> #q" = "boots" }
+
+  [[journey.step]]
+  name = "close help"
+  action = "close"
+  target = "https://shop.example/help"
 
   [[journey.step]]
   name = "new tab"
