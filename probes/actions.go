@@ -163,7 +163,7 @@ var actions = map[string]actionFunc{
 		}
 		return time.Now(), false, nil
 	},
-	"network":  setUp((*run).setNetwork),
+	"network": setUp((*run).setNetwork),
 	// The chat widget's frame is entered after its opener is clicked.
 	"chat": func(r *run, ctx context.Context, _ scope, st *config.Step) (time.Time, bool, error) {
 		return r.chat(ctx, st)
