@@ -340,8 +340,10 @@ func (v *validator) step(w where, m meta, s *Step) {
 			v.add(w, "target", `%q is neither "main" nor an absolute http(s) URL: write the URL of the page or frame the step runs in, such as "https://shop.example.com/help"`, v.written.show(s, "target", s.Target))
 		}
 		switch {
-		case s.Action == "chat" || s.Action == "navigate":
-			v.add(w, "target", "not used by %s: a %s step runs in the journey's page; leave target out", s.Action, s.Action)
+		case s.Action == "chat":
+			v.add(w, "target", "not used by chat: a chat step runs in the journey's page and opens its widget there; leave target out")
+		case s.Action == "navigate" && m.present["frame"]:
+			v.add(w, "frame", "not used by navigate: a navigate step loads a whole page, the journey's or its target's; leave frame out")
 		}
 	}
 	for _, key := range selectorKeys {

@@ -185,7 +185,7 @@ func settled(do func(r *run, ctx context.Context, sc scope, st *config.Step) err
 // and then waits for wait_for and expect, as every step does.
 func setUp(do func(r *run, ctx context.Context, st *config.Step) error) actionFunc {
 	return func(r *run, ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
-		if err := do(r, ctx, st); err != nil {
+		if err := do(r, sc.ctxFor(ctx), st); err != nil {
 			return time.Time{}, false, err
 		}
 		end, err := r.conditions(ctx, sc, st, time.Time{})
@@ -196,6 +196,9 @@ func setUp(do func(r *run, ctx context.Context, st *config.Step) error) actionFu
 // navigate loads the step's URL and waits for its load event and then for
 // wait_for and expect.
 func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+	if sc.target != nil {
+		return r.navigateTarget(ctx, sc, st)
+	}
 	before := r.nav.mark()
 	resp, err := loadURL(ctx, st.URL)
 	if err != nil {
@@ -414,6 +417,29 @@ func loadURL(ctx context.Context, url string) (*networkResponse, error) {
 		return &networkResponse{}, nil
 	}
 	return &networkResponse{status: int(resp.Status), text: resp.StatusText}, nil
+}
+
+// navigateTarget loads the step's URL in its target, a popup, and waits
+// for its load and then for wait_for and expect there. The journey's own
+// page stays as it was: the step has no page timings of its own.
+func (r *run) navigateTarget(ctx context.Context, sc scope, st *config.Step) (time.Time, bool, error) {
+	tctx := sc.ctxFor(ctx)
+	resp, err := loadURL(tctx, st.URL)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	end := time.Now()
+	if resp.status >= 400 {
+		return end, false, &httpStatusError{status: resp.status, url: st.URL, method: http.MethodGet, statusText: resp.text}
+	}
+	if err := landedOK(tctx); err != nil {
+		return end, false, err
+	}
+	condEnd, err := r.conditions(ctx, sc, st, time.Time{})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	return later(end, condEnd), false, nil
 }
 
 // landedOK checks the document a navigation landed on.

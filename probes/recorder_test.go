@@ -221,9 +221,20 @@ timeout = "60s"
   frame = "xpath/(//iframe | //frame)[1]"
   expect = { selector = "#send", text = "sent" }
   [[journey.step]]
+  name = "help moves on"
+  action = "navigate"
+  url = "`+srv.URL+`/help-form"
+  target = "`+srv.URL+`/help"
+  wait_for = "#send"
+  [[journey.step]]
+  name = "help moved on"
+  action = "assert"
+  url_matches = "/help-form$"
+  target = "`+srv.URL+`/help-form"
+  [[journey.step]]
   name = "close help"
   action = "close"
-  target = "`+srv.URL+`/help"
+  target = "`+srv.URL+`/help-form"
   [[journey.step]]
   name = "back"
   action = "assert"
@@ -233,8 +244,8 @@ timeout = "60s"
   [[journey.step]]
   name = "help is gone"
   action = "click"
-  selector = "#ask"
-  target = "`+srv.URL+`/help"
+  selector = "#send"
+  target = "`+srv.URL+`/help-form"
   optional = true
 
 [[journey]]

@@ -38,7 +38,12 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	var inTarget string
 	add := func(s Step) {
 		s.Index = len(f.Steps) + 1
-		if s.Type != Navigate && s.Type != SetViewport {
+		// A navigation is a whole page's: the journey's, or its target's.
+		switch s.Type {
+		case Navigate:
+			s.Target = inTarget
+		case SetViewport:
+		default:
 			s.Frame, s.Target = inFrame, inTarget
 		}
 		f.Steps = append(f.Steps, s)

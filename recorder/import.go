@@ -403,14 +403,16 @@ func (im *importer) navigate(s *Step) error {
 	if err := where(s); err != nil {
 		return err
 	}
-	if !s.OnMain() {
-		return unsupported(s, "a navigation in another target or a child frame")
+	if len(s.Frame) > 0 {
+		return unsupported(s, "a navigation of a child frame")
 	}
 	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return &Error{Step: s.Index, Type: s.Type, Key: "url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL, which touchprobe needs to start from", config.TruncateRunes(s.URL, 80))}
 	}
 	im.i++
-	im.page = s.URL
+	if targetOf(s) == "" {
+		im.page = s.URL
+	}
 	im.add(config.Step{
 		Name: pathOf(s.URL), Touchpoint: TouchpointOf(s.URL), Action: "navigate",
 		URL: im.secrets(s.URL), Timeout: im.timeout(s),
@@ -965,7 +967,12 @@ func (im *importer) close(s *Step) error {
 // viewport imports a setViewport as a viewport step: the page's screen
 // from that step on, unless a profile the journey runs under sets it.
 func (im *importer) viewport(s *Step) error {
+	if err := where(s); err != nil {
+		return err
+	}
 	if !s.OnMain() {
+		// Emulation holds while touchprobe is attached to a page, and a
+		// step is attached to another target only while it runs.
 		return unsupported(s, "the viewport of another target")
 	}
 	w, h := math.Round(s.Width), math.Round(s.Height)

@@ -107,6 +107,8 @@ func TestImportMapsSteps(t *testing.T) {
 			[]config.Step{{}, {Action: "click", Selector: "#a", Modifiers: []string{"Control"}}, {Action: "double_click", Selector: "#b", Modifiers: []string{"Shift"}}}},
 		{"a field known only by a chain into a shadow root", []string{home, change(`[["my-app","#q"]]`, "x")},
 			[]config.Step{{}, {Action: "fill", Fields: map[string]string{"my-app >> #q": "x"}}}},
+		{"a navigation of a popup", []string{home, `{"type":"navigate","target":"https://shop.example/help","url":"https://shop.example/help/returns"}`},
+			[]config.Step{{}, {Action: "navigate", URL: "https://shop.example/help/returns", Target: "https://shop.example/help"}}},
 		{"the close of a popup: a close step", []string{home, `{"type":"close","target":"https://shop.example/help"}`},
 			[]config.Step{{}, {Name: "close /help", Action: "close", Target: "https://shop.example/help"}}},
 		{"a count", []string{home, `{"type":"waitForElement","selectors":["li"],"count":3}`, `{"type":"waitForElement","selectors":[".spinner"],"operator":"==","count":0}`, `{"type":"waitForElement","selectors":["li"],"operator":"<="}`},
@@ -354,9 +356,15 @@ name = "round trip"
   fields = { "my-app >> #q" = "boots" }
 
   [[journey.step]]
+  name = "help returns"
+  action = "navigate"
+  url = "https://shop.example/help/returns"
+  target = "https://shop.example/help"
+
+  [[journey.step]]
   name = "close help"
   action = "close"
-  target = "https://shop.example/help"
+  target = "https://shop.example/help/returns"
 
   [[journey.step]]
   name = "new tab"
