@@ -111,9 +111,8 @@ func TestImportErrors(t *testing.T) {
 		{"not JSON", "<html>", nil, 1, "not a Recorder JSON export"},
 		{"unknown step type", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"teleport"}]}`, nil, 1, `step 2: type: unknown step type "teleport"`},
 		{"customStep", `{"title":"t","steps":[{"type":"customStep","name":"x","parameters":{}}]}`, nil, 1, "step 1 (customStep)"},
-		{"a field known only by a shadow chain", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"change","selectors":[["my-app","#q"]],"value":"x"}]}`, nil, 1, "step 2 (change): selectors: every one of"},
-		{"a frame of another target", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"click","target":"https://b.example/","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}]}`, nil, 1, "step 2 (click): frame: the step runs in child frame [0] of another target"},
-		{"a navigation in a popup", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"navigate","target":"https://b.example/","url":"https://b.example/x"}]}`, nil, 1, "step 2 (navigate): a navigation in another target"},
+		{"a viewport of a popup", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"setViewport","target":"https://b.example/","width":400,"height":300,"deviceScaleFactor":1,"isMobile":false,"hasTouch":false,"isLandscape":false}]}`, nil, 1, "step 2 (setViewport): the viewport of another target"},
+		{"a hover while a key is held", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"keyDown","key":"Shift"},{"type":"hover","selectors":["#m"]}]}`, nil, 1, "step 3 (hover): a hover step while Shift is held"},
 		{"bad secret flag", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--secret", "nope"}, 2, "--secret"},
 		{"bad schedule", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--schedule", "sometimes"}, 2, "--schedule"},
 	}
