@@ -89,16 +89,16 @@ export default async function () {
       await page.waitForSelector('#name', { state: 'visible' });
     });
     await step('delivery details', async () => {
-      await page.locator('#name').type('Demo Shopper');
-      await page.locator('#email').type('shopper@nordlys.example');
-      await page.locator('#postcode').type('113 51');
+      await page.locator('#name').fill('Demo Shopper');
+      await page.locator('#email').fill('shopper@nordlys.example');
+      await page.locator('#postcode').fill('113 51');
       await clickAndLoad('#to-payment');
       await page.waitForSelector('#card', { state: 'visible' });
     });
     await step('payment', async () => {
-      await page.locator('#card').type('4111 1111 1111 1111');
-      await page.locator('#expiry').type('12/30');
-      await page.locator('#cvc').type('123');
+      await page.locator('#card').fill('4111 1111 1111 1111');
+      await page.locator('#expiry').fill('12/30');
+      await page.locator('#cvc').fill('123');
       await clickAndLoad('#pay');
       await page.waitForSelector('#order-number', { state: 'visible' });
     });
@@ -108,7 +108,7 @@ export default async function () {
       const frameEl = await page.waitForSelector('iframe#chat-frame', { state: 'visible' });
       const frame = await frameEl.contentFrame();
       await frame.waitForSelector('#message', { state: 'visible' });
-      await frame.type('#message', 'Is this in stock?');
+      await frame.fill('#message', 'Is this in stock?');
       await frame.press('#message', 'Enter');
       await frame.waitForSelector('p.reply', { state: 'visible' });
     });

@@ -73,16 +73,16 @@ async function journey(browser) {
       await page.waitForSelector('#name', { state: 'visible' });
     });
     await step('delivery details', async () => {
-      await page.type('#name', 'Demo Shopper');
-      await page.type('#email', 'shopper@nordlys.example');
-      await page.type('#postcode', '113 51');
+      await page.fill('#name', 'Demo Shopper');
+      await page.fill('#email', 'shopper@nordlys.example');
+      await page.fill('#postcode', '113 51');
       await clickAndLoad('#to-payment');
       await page.waitForSelector('#card', { state: 'visible' });
     });
     await step('payment', async () => {
-      await page.type('#card', '4111 1111 1111 1111');
-      await page.type('#expiry', '12/30');
-      await page.type('#cvc', '123');
+      await page.fill('#card', '4111 1111 1111 1111');
+      await page.fill('#expiry', '12/30');
+      await page.fill('#cvc', '123');
       await clickAndLoad('#pay');
       await page.waitForSelector('#order-number', { state: 'visible' });
     });
@@ -91,7 +91,7 @@ async function journey(browser) {
     await step('chat reply', async () => {
       await page.click('#chat-launcher');
       const chat = page.frameLocator('iframe#chat-frame');
-      await chat.locator('#message').type('Is this in stock?');
+      await chat.locator('#message').fill('Is this in stock?');
       await chat.locator('#message').press('Enter');
       await chat.locator('p.reply').waitFor({ state: 'visible' });
     });

@@ -303,7 +303,7 @@ func (r *result) markdown() string {
 	if len(browsers) > 0 {
 		stepTable(w, browsers, "Step times: reported minus injected (ms)",
 			"The shop delays each step by a known amount (injected); what a tool reports beyond it is the page's real work on loopback, "+
-				"typing key by key, and the tool's own overhead.",
+				"filling fields, and the tool's own overhead.",
 			"injected", func(name string) float64 { return ms(injected[name]) }, "%+.0f",
 			func(t toolSummary, name string) (float64, bool) { v, ok := t.StepErr[name]; return v, ok }, false)
 		stepTable(w, browsers, "Measuring error (ms)",

@@ -1,7 +1,8 @@
 // Command floor walks the demo shop's checkout journey with as little
 // chromedp code as will do it: the floor that touchprobe's overhead is
 // measured against in BENCHMARKS.md. It does what touchprobe does for the
-// journey — a fresh browser context per run, real clicks and key presses,
+// journey — a fresh browser context per run, real clicks, fields filled in
+// one insertion each and a real key press to send the chat message,
 // each step timed from its action until its page loaded and the element the
 // step waits for shows — and nothing else: no vitals, no classification of
 // failures, no crash watch.
@@ -21,6 +22,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -141,14 +144,14 @@ func journey(browserCtx context.Context, url string, timeout time.Duration) (rec
 		step("basket", clickAndLoad("#basket-link"), chromedp.WaitVisible(chromedp.CSS("#checkout"))) &&
 		step("checkout", clickAndLoad("#checkout"), chromedp.WaitVisible(chromedp.CSS("#name"))) &&
 		step("delivery details",
-			chromedp.SendKeys(chromedp.CSS("#name"), "Demo Shopper"),
-			chromedp.SendKeys(chromedp.CSS("#email"), "shopper@nordlys.example"),
-			chromedp.SendKeys(chromedp.CSS("#postcode"), "113 51"),
+			fill("#name", "Demo Shopper"),
+			fill("#email", "shopper@nordlys.example"),
+			fill("#postcode", "113 51"),
 			clickAndLoad("#to-payment"), chromedp.WaitVisible(chromedp.CSS("#card"))) &&
 		step("payment",
-			chromedp.SendKeys(chromedp.CSS("#card"), "4111 1111 1111 1111"),
-			chromedp.SendKeys(chromedp.CSS("#expiry"), "12/30"),
-			chromedp.SendKeys(chromedp.CSS("#cvc"), "123"),
+			fill("#card", "4111 1111 1111 1111"),
+			fill("#expiry", "12/30"),
+			fill("#cvc", "123"),
 			clickAndLoad("#pay"), chromedp.WaitVisible(chromedp.CSS("#order-number"))) &&
 		step("confirmation", textHas("#order-number", "TP-"))
 	if !ok {
@@ -161,6 +164,18 @@ func journey(browserCtx context.Context, url string, timeout time.Duration) (rec
 	}
 	rec.Steps = append(rec.Steps, record.Step{Name: "chat reply", MS: ms(time.Since(chatStart))})
 	return rec
+}
+
+// fill focuses a field and enters its text in one insertion, as
+// touchprobe's fill does (and Playwright's and k6's).
+func fill(sel, text string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		if _, err := chromedp.Focus(chromedp.CSS(sel))(ctx, t); err != nil {
+			return chromedp.Void{}, err
+		}
+		_, err := cdp.Call(ctx, t, input.InsertText, input.InsertTextParams{Text: text})
+		return chromedp.Void{}, err
+	}
 }
 
 // chat opens the widget, which lives in an iframe of another site and so in
@@ -183,7 +198,8 @@ func chat(ctx context.Context) error {
 			}
 			frameCtx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID))
 			err := chromedp.Do(frameCtx,
-				chromedp.SendKeys(chromedp.CSS("#message"), "Is this in stock?\r"),
+				fill("#message", "Is this in stock?"),
+				chromedp.KeyEvent("\r"),
 				chromedp.WaitVisible(chromedp.CSS("p.reply")),
 			)
 			cancel()
