@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -72,7 +73,10 @@ func (h *harness) next(journey string) *probes.Result {
 				return r
 			}
 		case <-timeout:
-			h.t.Fatalf("no run of %q within 120s", journey)
+			// What every goroutine waits on says where a run hangs.
+			var stacks strings.Builder
+			pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+			h.t.Fatalf("no run of %q within 120s; goroutines:\n%s", journey, stacks.String())
 			return nil
 		}
 	}
