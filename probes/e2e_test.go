@@ -233,7 +233,9 @@ func TestStepTimeFollowsInjectedDelay(t *testing.T) {
 	// Some pages of the shop serve two steps: "basket" is both the basket
 	// API and the basket page, "checkout" both the checkout page and the
 	// delivery form's submission.
-	const delay = 2 * time.Second
+	// Long enough that a neighbouring step slowed by the machine (another
+	// suite restarting its browser beside this one) does not reach it.
+	const delay = 3 * time.Second
 	cases := []struct {
 		page   string
 		slowed []string
