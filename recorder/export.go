@@ -48,13 +48,16 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		}
 		f.Steps = append(f.Steps, s)
 	}
-	// addHolding adds rs with the modifier keys held around it, as the
-	// Recorder records a Control-click: keyDown, the click, keyUp.
-	addHolding := func(mods []string, rs Step, t time.Duration) {
+	// addHolding adds steps with the modifier keys held around them, as the
+	// Recorder records a Control-click or a shortcut: keyDown, the click or
+	// key, keyUp.
+	addHolding := func(mods []string, t time.Duration, steps ...Step) {
 		for _, m := range mods {
 			add(Step{Type: KeyDown, Key: m, Timeout: t})
 		}
-		add(rs)
+		for _, rs := range steps {
+			add(rs)
+		}
 		for _, m := range slices.Backward(mods) {
 			add(Step{Type: KeyUp, Key: m, Timeout: t})
 		}
@@ -107,7 +110,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			u := masked(s, s.URL)
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
-			addHolding(s.Modifiers, pressed(clickOn(alts(s), t), s), t)
+			addHolding(s.Modifiers, t, pressed(clickOn(alts(s), t), s))
 		case "fill":
 			for _, f := range s.FieldOrder {
 				field := []Selector{Selector(config.FieldSelector(f))}
@@ -129,14 +132,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			}
 			// A shortcut holds its modifiers around the key, as recorded.
 			mods, key := config.SplitKey(s.Key)
-			for _, m := range mods {
-				add(Step{Type: KeyDown, Key: m, Timeout: t})
-			}
-			add(Step{Type: KeyDown, Key: key, Timeout: t})
-			add(Step{Type: KeyUp, Key: key, Timeout: t})
-			for _, m := range slices.Backward(mods) {
-				add(Step{Type: KeyUp, Key: m, Timeout: t})
-			}
+			addHolding(mods, t, Step{Type: KeyDown, Key: key, Timeout: t}, Step{Type: KeyUp, Key: key, Timeout: t})
 		case "wait":
 			if s.Expression != "" {
 				add(Step{Type: WaitForExpression, Expression: masked(s, s.Expression), Timeout: t})
@@ -151,7 +147,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		case "hover":
 			add(Step{Type: Hover, Selectors: alts(s), Timeout: t})
 		case "double_click":
-			addHolding(s.Modifiers, pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s), t)
+			addHolding(s.Modifiers, t, pressed(Step{Type: DoubleClick, Selectors: alts(s), OffsetX: clickOffset, OffsetY: clickOffset, Timeout: t}, s))
 		case "scroll":
 			add(Step{Type: Scroll, Selectors: alts(s), X: float64(s.Left), Y: float64(s.Top), Timeout: t})
 		case "chat":
