@@ -12,9 +12,10 @@ import (
 	"github.com/touchprobe/touchprobe/probes"
 )
 
-// otlpFlush bounds how long the spans still queued may take to reach the
-// collector when the agent stops or the export is reconfigured.
-const otlpFlush = 5 * time.Second
+// OTLPFlush bounds how long the spans still queued may take to reach the
+// collector when the agent stops or the export is reconfigured, and when
+// `once` exits.
+const OTLPFlush = 5 * time.Second
 
 // tracing holds the OTLP export of runs the configuration asks for.
 type tracing struct {
@@ -30,7 +31,7 @@ type tracing struct {
 
 // configureOTLP starts, keeps, replaces or stops the OTLP export as cfg
 // says. An exporter replaced flushes what it holds in the background,
-// within otlpFlush.
+// within OTLPFlush.
 func (a *Agent) configureOTLP(cfg *config.Config) {
 	t := &a.tracing
 	t.mu.Lock()
@@ -43,7 +44,7 @@ func (a *Agent) configureOTLP(cfg *config.Config) {
 		t.closing.Add(1)
 		go func() {
 			defer t.closing.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), otlpFlush)
+			ctx, cancel := context.WithTimeout(context.Background(), OTLPFlush)
 			defer cancel()
 			old.Close(ctx)
 		}()
@@ -76,7 +77,7 @@ func (a *Agent) exportRun(res *probes.Result) {
 	}
 }
 
-// closeOTLP flushes the runs still queued, within otlpFlush, and stops the
+// closeOTLP flushes the runs still queued, within OTLPFlush, and stops the
 // export.
 func (a *Agent) closeOTLP() {
 	t := &a.tracing
@@ -85,7 +86,7 @@ func (a *Agent) closeOTLP() {
 	t.exp = nil
 	t.mu.Unlock()
 	if exp != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), otlpFlush)
+		ctx, cancel := context.WithTimeout(context.Background(), OTLPFlush)
 		defer cancel()
 		exp.Close(ctx)
 	}

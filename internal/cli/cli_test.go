@@ -2,13 +2,22 @@ package cli
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	coltrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 )
@@ -93,6 +102,11 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	// Only the product page's own 2s budget is under test; a loaded test
 	// machine must not push the other steps over theirs.
 	example = strings.Replace(example, `default_budget = "3s"`, `default_budget = "30s"`, 1)
+	// once exports its runs over OTLP as the agent does, and names each
+	// run's trace.
+	collector := httptest.NewServer(&traceReceiver{})
+	defer collector.Close()
+	example += "\n[otlp]\nendpoint = \"" + collector.URL + "\"\n"
 	path := writeFile(t, "touchprobe.toml", example)
 	browserDir := t.TempDir()
 
@@ -104,6 +118,13 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("step table lacks %q:\n%s", want, stdout)
 		}
+	}
+	traceID := regexp.MustCompile(`(?m)^trace ([0-9a-f]{32})$`).FindStringSubmatch(stdout)
+	if traceID == nil {
+		t.Errorf("once with [otlp] does not name the run's trace:\n%s", stdout)
+	} else if spans := collector.Config.Handler.(*traceReceiver).spansOf(traceID[1]); spans < 2 {
+		// The journey's span and one per step, sent before once exits.
+		t.Errorf("the collector holds %d spans of trace %s, want the journey's and its steps'", spans, traceID[1])
 	}
 
 	// A product page slower than its 2s budget fails the pipeline, but the
@@ -173,6 +194,46 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	if entries, _ := os.ReadDir(browserDir); len(entries) > 0 {
 		t.Errorf("once left browser files behind: %d entries", len(entries))
 	}
+}
+
+// traceReceiver is an OTLP/HTTP collector that counts the spans of each
+// trace it receives.
+type traceReceiver struct {
+	mu    sync.Mutex
+	spans map[string]int
+}
+
+func (rc *traceReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(r.Body)
+	var req coltrace.ExportTraceServiceRequest
+	if err == nil {
+		err = proto.Unmarshal(body, &req)
+	}
+	if err != nil || r.URL.Path != "/v1/traces" {
+		http.Error(w, "not an OTLP export", http.StatusBadRequest)
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.spans == nil {
+		rc.spans = map[string]int{}
+	}
+	for _, rs := range req.GetResourceSpans() {
+		for _, ss := range rs.GetScopeSpans() {
+			for _, sp := range ss.GetSpans() {
+				rc.spans[hex.EncodeToString(sp.GetTraceId())]++
+			}
+		}
+	}
+	b, _ := proto.Marshal(&coltrace.ExportTraceServiceResponse{})
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	w.Write(b)
+}
+
+func (rc *traceReceiver) spansOf(traceID string) int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.spans[traceID]
 }
 
 func TestUsageErrors(t *testing.T) {

@@ -93,7 +93,7 @@ func (c *commands) runDemo() int {
 		OnResult: func(r *probes.Result) {
 			mu.Lock()
 			defer mu.Unlock()
-			_ = report.Text(c.stdout, []*probes.Result{r})
+			_ = report.Text(c.stdout, []*probes.Result{r}, nil)
 			if r.Evidence != nil && base != "" {
 				fmt.Fprintf(c.stdout, "run page: %s\n", RunPage(base, r.Journey, r.RunID))
 			}

@@ -3,17 +3,21 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/otlp"
 	"github.com/touchprobe/touchprobe/internal/report"
+	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -75,6 +79,11 @@ func (c *commands) runOnce() int {
 	_ = b.Start(ctx)
 	prober := agent.NewProber(b, logger)
 	keeper := c.evidenceKeeper(cfg)
+	exp, dropped, err := c.onceExporter(cfg, logger)
+	if err != nil {
+		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
 
 	var results []*probes.Result
 	// Each profile of a journey is a run of its own.
@@ -86,17 +95,35 @@ runs:
 		}
 		for _, p := range profiles {
 			jctx, cancel := context.WithTimeout(ctx, j.Timeout.Duration)
-			results = append(results, prober.Run(jctx, j, p, cfg.Secrets(), keeper))
+			res := prober.Run(jctx, j, p, cfg.Secrets(), keeper)
 			cancel()
+			results = append(results, res)
+			if exp != nil {
+				exp.Export(res)
+			}
 			if ctx.Err() != nil {
 				break runs
 			}
 		}
 	}
+	if exp != nil {
+		// The spans of these runs leave before the process does, within
+		// the agent's own bound on a flush.
+		flush, cancel := context.WithTimeout(context.Background(), agent.OTLPFlush)
+		exp.Close(flush)
+		cancel()
+		if n := dropped.Load(); n > 0 {
+			fmt.Fprintf(c.stderr, "%d spans of these runs were not exported over OTLP to %s\n", n, cfg.OTLP.TracesURL())
+		}
+	}
 	if c.onceFormat == "json" {
 		err = report.JSON(c.stdout, results)
 	} else {
-		err = report.Text(c.stdout, results)
+		var trace report.TraceLink
+		if traced(cfg) {
+			trace = cfg.Agent.TraceLink
+		}
+		err = report.Text(c.stdout, results, trace)
 	}
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
@@ -109,6 +136,39 @@ runs:
 		return 1
 	}
 	return 0
+}
+
+// onceExporter exports the runs of once over OTLP when [otlp] asks for it,
+// as the agent does; dropped counts the spans that could not be sent.
+func (c *commands) onceExporter(cfg *config.Config, logger *slog.Logger) (*otlp.Exporter, *atomic.Int64, error) {
+	url := cfg.OTLP.TracesURL()
+	if url == "" {
+		return nil, nil, nil
+	}
+	dropped := new(atomic.Int64)
+	exp, err := otlp.New(otlp.Options{
+		URL: url, Headers: cfg.OTLP.Headers,
+		Location: cfg.Agent.Location, Version: version.Version,
+		OnDrop: func(n int) { dropped.Add(int64(n)) }, Logger: logger,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: otlp: %w", c.configFile, err)
+	}
+	return exp, dropped, nil
+}
+
+// traced reports whether runs of cfg have a trace anyone can look up: their
+// requests carry trace context, or they are exported over OTLP.
+func traced(cfg *config.Config) bool {
+	if cfg.OTLP.Endpoint != "" || len(cfg.Agent.TraceOrigins) > 0 {
+		return true
+	}
+	for _, j := range cfg.Journeys {
+		if len(j.TraceOrigins) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // evidenceKeeper opens the folder where once keeps evidence, the agent's:

@@ -28,8 +28,14 @@ func Verdict(s probes.StepResult) string {
 	}
 }
 
-// Text writes one table per result.
-func Text(w io.Writer, results []*probes.Result) error {
+// TraceLink says where a run's trace is seen: a link made of its trace id,
+// or "" when there is none to make.
+type TraceLink func(traceID string) string
+
+// Text writes one table per result. With a non-nil trace, each run names
+// its trace (and links to it where trace gives a link): the runs of a
+// configuration that sends trace context or exports traces.
+func Text(w io.Writer, results []*probes.Result, trace TraceLink) error {
 	for i, r := range results {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -61,6 +67,13 @@ func Text(w io.Writer, results []*probes.Result) error {
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		if trace != nil && r.TraceID != "" {
+			if link := trace(r.TraceID); link != "" {
+				fmt.Fprintf(w, "trace %s  %s\n", r.TraceID, link)
+			} else {
+				fmt.Fprintf(w, "trace %s\n", r.TraceID)
+			}
 		}
 		if r.Status != probes.StatusSuccess {
 			fmt.Fprintf(w, "failed at step %q: %s: %s\n", r.FailedStep, r.Reason, r.Message)
@@ -117,6 +130,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		Name        string       `json:"name"`
 		Touchpoint  string       `json:"touchpoint"`
 		Action      string       `json:"action"`
+		SpanID      string       `json:"span_id,omitempty"`
 		Status      string       `json:"status"`
 		Verdict     string       `json:"verdict"`
 		Duration    float64      `json:"duration_seconds"`
@@ -136,6 +150,7 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		Journey    string    `json:"journey"`
 		Profile    string    `json:"profile,omitempty"`
 		RunID      string    `json:"run_id"`
+		TraceID    string    `json:"trace_id,omitempty"`
 		Start      time.Time `json:"start"`
 		Duration   float64   `json:"duration_seconds"`
 		Status     string    `json:"status"`
@@ -150,10 +165,10 @@ func JSON(w io.Writer, results []*probes.Result) error {
 		Runs []run `json:"runs"`
 	}{Runs: []run{}}
 	for _, r := range results {
-		jr := run{Journey: r.Journey, Profile: r.Profile, RunID: r.RunID, Start: r.Start, Duration: r.Duration.Seconds(), Status: string(r.Status),
+		jr := run{Journey: r.Journey, Profile: r.Profile, RunID: r.RunID, TraceID: r.TraceID, Start: r.Start, Duration: r.Duration.Seconds(), Status: string(r.Status),
 			OverBudget: r.OverBudget(), Reason: string(r.Reason), FailedStep: r.FailedStep, Message: r.Message, Steps: []step{}}
 		for _, s := range r.Steps {
-			js := step{Name: s.Name, Touchpoint: s.Touchpoint, Action: s.Action, Status: string(s.Status), Verdict: Verdict(s),
+			js := step{Name: s.Name, Touchpoint: s.Touchpoint, Action: s.Action, SpanID: s.SpanID, Status: string(s.Status), Verdict: Verdict(s),
 				Duration: s.Duration.Seconds(), Budget: s.Budget.Seconds(), OverBudget: s.OverBudget(), Reason: string(s.Reason), Message: s.Message}
 			if p := s.Page; p != nil {
 				js.Page = &page{URL: p.URL, Status: p.Status, TTFB: p.TTFB.Seconds(), DOMContentLoaded: p.DOMContentLoaded.Seconds(),

@@ -21,9 +21,10 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 
 // passed: every step within budget; the cookie banner was absent.
 func passed() *probes.Result {
-	return &probes.Result{Journey: "checkout", RunID: "0a1b2c3d4e5f", Start: start, Duration: ms(2500), Status: probes.StatusSuccess,
+	return &probes.Result{Journey: "checkout", RunID: "0a1b2c3d4e5f", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7",
+		Start: start, Duration: ms(2500), Status: probes.StatusSuccess,
 		Steps: []probes.StepResult{
-			{Index: 0, Name: "landing", Touchpoint: "landing", Action: "navigate", Status: probes.StepOK, Duration: ms(812), Budget: ms(3000),
+			{Index: 0, Name: "landing", Touchpoint: "landing", Action: "navigate", SpanID: "53995c3f42cd8ad8", Status: probes.StepOK, Duration: ms(812), Budget: ms(3000),
 				Page: &probes.PageMetrics{URL: "https://shop.example/", Status: 200, TTFB: ms(120), DOMContentLoaded: ms(400), Load: ms(700), FCP: ms(300), LCP: ms(650), CLS: 0.02, TransferBytes: 123456, Requests: 17}},
 			{Index: 1, Name: "accept cookies", Action: "click", Status: probes.StepSkipped, Duration: ms(5), Budget: ms(3000)},
 			{Index: 2, Name: "product page", Touchpoint: "product", Action: "click", Status: probes.StepOK, Duration: ms(1528), Budget: ms(2000),
@@ -81,20 +82,29 @@ func TestVerdict(t *testing.T) {
 // The table for people: compared with testdata/<name>.txt (go test
 // -update rewrites them; read the diff before committing it).
 func TestText(t *testing.T) {
+	tempo := func(id string) string { return "https://tempo.example/trace/" + id }
+	untraced := passed()
+	untraced.TraceID = ""
 	tests := []struct {
 		name    string
 		results []*probes.Result
+		trace   TraceLink
 	}{
-		{"passed", []*probes.Result{passed()}},
-		{"over-budget", []*probes.Result{slow()}},
-		{"failed", []*probes.Result{failed()}},
-		{"two-runs", []*probes.Result{passed(), failed()}},
-		{"none", nil},
+		{"passed", []*probes.Result{passed()}, nil},
+		{"over-budget", []*probes.Result{slow()}, nil},
+		{"failed", []*probes.Result{failed()}, nil},
+		{"two-runs", []*probes.Result{passed(), failed()}, nil},
+		{"none", nil, nil},
+		// A configuration that traces its runs names each run's trace,
+		// with a link where trace_url makes one; a run without a trace
+		// id says nothing of it.
+		{"traced", []*probes.Result{passed(), untraced}, func(string) string { return "" }},
+		{"traced-linked", []*probes.Result{passed()}, tempo},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := Text(&b, tt.results); err != nil {
+			if err := Text(&b, tt.results, tt.trace); err != nil {
 				t.Fatal(err)
 			}
 			golden := filepath.Join("testdata", tt.name+".txt")
@@ -127,6 +137,7 @@ func TestJSON(t *testing.T) {
 	}
 	type step struct {
 		Name        string  `json:"name"`
+		SpanID      string  `json:"span_id"`
 		Status      string  `json:"status"`
 		Verdict     string  `json:"verdict"`
 		Duration    float64 `json:"duration_seconds"`
@@ -153,6 +164,7 @@ func TestJSON(t *testing.T) {
 			Journey    string    `json:"journey"`
 			Profile    string    `json:"profile"`
 			RunID      string    `json:"run_id"`
+			TraceID    *string   `json:"trace_id"`
 			Start      time.Time `json:"start"`
 			Duration   float64   `json:"duration_seconds"`
 			Status     string    `json:"status"`
@@ -185,6 +197,13 @@ func TestJSON(t *testing.T) {
 	p, s, f := d.Runs[0], d.Runs[1], d.Runs[2]
 	if p.Journey != "checkout" || p.Profile != "mobile-4g" || p.RunID != "0a1b2c3d4e5f" || !p.Start.Equal(start) || p.Duration != 2.5 || p.Status != "success" || p.OverBudget || p.Evidence != nil {
 		t.Errorf("passed run: %+v", p)
+	}
+	// The ids the site saw in traceparent, and the trace exported.
+	if p.TraceID == nil || *p.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" || p.Steps[0].SpanID != "53995c3f42cd8ad8" || p.Steps[1].SpanID != "" {
+		t.Errorf("passed run's trace: %v, steps' spans %q and %q", p.TraceID, p.Steps[0].SpanID, p.Steps[1].SpanID)
+	}
+	if f.TraceID != nil {
+		t.Errorf("a run without a trace id has one: %q", *f.TraceID)
 	}
 	if len(p.Steps) != 3 || p.Steps[0].Verdict != "ok" || p.Steps[1].Verdict != "skipped" || p.Steps[1].Status != "skipped" {
 		t.Errorf("passed run's steps: %+v", p.Steps)
@@ -232,7 +251,7 @@ func TestProfileNamed(t *testing.T) {
 	withProfile, without := passed(), passed()
 	withProfile.Profile = "mobile-4g"
 	var b bytes.Buffer
-	if err := Text(&b, []*probes.Result{withProfile, without}); err != nil {
+	if err := Text(&b, []*probes.Result{withProfile, without}, nil); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(b.String(), "\n")
