@@ -307,3 +307,35 @@ func checkNothingLeft(t *testing.T, dir string) {
 		t.Errorf("%d entries left in %s", len(entries), dir)
 	}
 }
+
+// A browser that starts but never answers is a failed start once
+// StartTimeout has passed, however long the caller would wait: it must
+// not hold the agent's start, or a run's, for ever.
+func TestStartGivesUpOnABrowserThatNeverAnswers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chromium")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := browserDir(t)
+	m, err := browser.New(browser.Options{Path: path, Dir: dir, StartTimeout: 2 * time.Second, Logger: testutil.Logger(t, slog.LevelDebug)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startErr := make(chan error, 1)
+	go func() { startErr <- m.Start(context.Background()) }()
+	select {
+	case err := <-startErr:
+		if err == nil || !strings.Contains(err.Error(), "did not answer within 2s") {
+			t.Errorf("Start: %v, want it to say the browser did not answer within 2s", err)
+		}
+	case <-time.After(patience):
+		m.Close(context.Background()) // ends the start
+		<-startErr
+		t.Fatalf("Start still waited %v after a StartTimeout of 2s", patience)
+	}
+	if m.Up() {
+		t.Error("Up after a start that gave up")
+	}
+	m.Close(context.Background())
+	checkNothingLeft(t, dir)
+}
