@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -335,6 +336,59 @@ func TestStartGivesUpOnABrowserThatNeverAnswers(t *testing.T) {
 	}
 	if m.Up() {
 		t.Error("Up after a start that gave up")
+	}
+	m.Close(context.Background())
+	checkNothingLeft(t, dir)
+}
+
+// A browser killed while it starts ends the start, and with it the wait
+// of every caller: the one that launched it and one that waits for that
+// launch. Neither waits for its own deadline.
+func TestKillDuringALaunchEndsEveryWait(t *testing.T) {
+	path, started, release := stalledBrowser(t, "/bin/false")
+	dir := browserDir(t)
+	m, err := browser.New(browser.Options{Path: path, Dir: dir, Logger: testutil.Logger(t, slog.LevelDebug)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(release, nil, 0o600)
+		m.Close(context.Background())
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*patience)
+	defer cancel()
+	tabErrs := make(chan error, 2)
+	tab := func() {
+		_, closeTab, err := m.Tab(ctx)
+		if err == nil {
+			closeTab()
+		}
+		tabErrs <- err
+	}
+	go tab()
+	testutil.WaitFor(t, patience, "the browser's start to begin", func() bool { return exists(started) })
+	go tab() // waits for the launch in progress
+	var launching []proc
+	testutil.WaitFor(t, patience, "the starting browser's process", func() bool {
+		launching = children()
+		return len(launching) > 0
+	})
+	for _, p := range launching {
+		syscall.Kill(-p.pgid, syscall.SIGKILL)
+	}
+	for range 2 {
+		select {
+		case err := <-tabErrs:
+			t.Logf("Tab: %v", err)
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Tab: %v, want the failed start's error", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("a Tab still waited for a browser killed during its start")
+		}
+	}
+	if m.Up() {
+		t.Error("Up after a start that was killed")
 	}
 	m.Close(context.Background())
 	checkNothingLeft(t, dir)
