@@ -108,6 +108,11 @@ type Agent struct {
 
 	reloadMu sync.Mutex
 
+	// handOffs holds, per job (scheduler.Job.Key), the lock that hands
+	// over its results one at a time, in the order its runs ended (see
+	// runJourney).
+	handOffs sync.Map
+
 	// tracing exports runs over OTLP when [otlp] says so.
 	tracing tracing
 }
@@ -485,6 +490,7 @@ type prepared struct {
 	cfg       *config.Config
 	plan      *scheduler.Plan
 	intervals map[string]time.Duration
+	keys      map[string]bool // every job's scheduler.Job.Key
 }
 
 // prepare checks cfg against everything that could still reject it once
@@ -493,11 +499,15 @@ func (a *Agent) prepare(cfg *config.Config) (*prepared, error) {
 	now := time.Now()
 	jobs := make([]scheduler.Job, 0, len(cfg.Journeys))
 	intervals := make(map[string]time.Duration, len(cfg.Journeys))
+	keys := make(map[string]bool, len(cfg.Journeys))
 	for i := range cfg.Journeys {
 		j := &cfg.Journeys[i]
 		// Each profile is a run of its own, with its own schedule offset.
 		profileJobs := scheduler.JobsFor(cfg, j)
 		jobs = append(jobs, profileJobs...)
+		for _, job := range profileJobs {
+			keys[job.Key()] = true
+		}
 		if iv, ok := scheduler.Interval(profileJobs[0], now); ok {
 			intervals[j.Name] = iv
 		}
@@ -506,7 +516,7 @@ func (a *Agent) prepare(cfg *config.Config) (*prepared, error) {
 	if err != nil {
 		return nil, fmt.Errorf("configuration not applied: %w", err)
 	}
-	return &prepared{cfg: cfg, plan: plan, intervals: intervals}, nil
+	return &prepared{cfg: cfg, plan: plan, intervals: intervals, keys: keys}, nil
 }
 
 // apply prepares cfg and, only if nothing rejects it, puts it in force.
@@ -545,6 +555,12 @@ func (a *Agent) swap(p *prepared) {
 	a.updateMuted(time.Now())
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
 	a.sched.Apply(p.plan)
+	a.handOffs.Range(func(key, _ any) bool {
+		if !p.keys[key.(string)] {
+			a.handOffs.Delete(key)
+		}
+		return true
+	})
 }
 
 // configureEvidence opens the evidence folder the configuration names (or
@@ -649,6 +665,15 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		// Shutdown or removal interrupted the run: it measured nothing.
 		return
 	}
+	// The run leaves the scheduler before anyone sees its result, so that
+	// whoever sees it (a test, a manual run) can start the next run at
+	// once rather than be refused as the run is still in flight. The next
+	// run may then end before this hand-off does: the job's lock, taken
+	// before leaving, keeps its results in the order the runs ended.
+	lock, _ := a.handOffs.LoadOrStore(job.Key(), new(sync.Mutex))
+	lock.(*sync.Mutex).Lock()
+	defer lock.(*sync.Mutex).Unlock()
+	scheduler.Finished(ctx)
 	a.metrics.ObserveRun(res)
 	a.exportRun(res)
 	a.runs.Add(res)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/metrics"
+	"github.com/touchprobe/touchprobe/internal/scheduler"
 	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -164,7 +166,7 @@ func TestAgentRecoversFromABrowserCrash(t *testing.T) {
 		t.Fatalf("run during the crash: %s %s, want error browser_crash", r.Status, r.Reason)
 	}
 	h.shop.SetSlow("product", 0)
-	h.agent.Scheduler().RunNow("checkout")
+	h.runNow("checkout")
 	if r := h.next("checkout"); r.Status != probes.StatusSuccess {
 		t.Fatalf("run after the crash: %s %s %s", r.Status, r.Reason, r.Message)
 	}
@@ -284,5 +286,45 @@ touch = true
 	}
 	if logs := h.logs.String(); !strings.Contains(logs, "profile=phone") {
 		t.Error("the logs do not name the phone profile")
+	}
+}
+
+// A run's result is handed over (OnResult, the runs store, /metrics) only
+// once the run has left the scheduler, so that whoever sees it can start
+// the next run at once. A RunNow that found the run still in flight was
+// refused, and no run came: the next of an hourly journey an hour later.
+// Without a browser every run ends at once.
+func TestResultIsHandedOverOnceTheRunIsOver(t *testing.T) {
+	t.Parallel()
+	load, _ := fileLoader(t, twoJourneys)
+	type handOff struct {
+		running  []string
+		accepted bool // a RunNow of the journey, as its result was seen
+	}
+	var sched atomic.Pointer[scheduler.Scheduler]
+	seen := make(chan handOff, 10)
+	var first sync.Once
+	r := serve(t, agent.Options{Load: load, BrowserPath: "/bin/false",
+		OnResult: func(res *probes.Result) {
+			first.Do(func() {
+				s := sched.Load()
+				seen <- handOff{running: s.Running(), accepted: s.RunNow(res.Journey)}
+			})
+		}})
+	sched.Store(r.Scheduler())
+	if !r.Scheduler().RunNow("kept") {
+		t.Fatal("RunNow(kept) refused on an idle agent")
+	}
+	var h handOff
+	select {
+	case h = <-seen:
+	case <-time.After(time.Minute):
+		t.Fatal("no run of kept within a minute")
+	}
+	if len(h.running) > 0 || !h.accepted {
+		t.Errorf("as the result was handed over, running %q and RunNow accepted: %v; want none running and the next run started", h.running, h.accepted)
+	}
+	if h.accepted {
+		testutil.WaitFor(t, time.Minute, "the second run of kept", func() bool { return len(r.Results()) >= 2 })
 	}
 }

@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/evidence"
-	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -186,11 +184,12 @@ func TestReloadChangesEvidenceFolder(t *testing.T) {
 	}
 }
 
-// runNow starts a run of journey as soon as the previous one is done: a
-// result reaches the test just before its run is over.
+// runNow starts a run of journey. A run has left the scheduler by the
+// time its result is seen, so a test that has the last result can start
+// the next run at once.
 func (h *harness) runNow(journey string) {
 	h.t.Helper()
-	testutil.WaitFor(h.t, time.Minute, "a manual run of "+journey+" to start", func() bool {
-		return h.agent.Scheduler().RunNow(journey)
-	})
+	if !h.agent.Scheduler().RunNow(journey) {
+		h.t.Fatalf("RunNow(%q) refused: the run whose result the test saw is still in flight (running: %q)", journey, h.agent.Scheduler().Running())
+	}
 }

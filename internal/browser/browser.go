@@ -40,6 +40,11 @@ type Options struct {
 	OnUp func(up bool)
 	// MinBackoff and MaxBackoff bound the wait between failed starts.
 	MinBackoff, MaxBackoff time.Duration
+	// StartTimeout bounds one start, however long its caller would wait:
+	// a Chromium that never answers (stuck at start) is then a failed
+	// start, as one that exits is, rather than holding the agent's start,
+	// or every run, until their own ends. Zero means a minute.
+	StartTimeout time.Duration
 
 	Logger *slog.Logger
 }
@@ -107,6 +112,9 @@ func New(opts Options) (*Manager, error) {
 	}
 	if opts.MaxBackoff == 0 {
 		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = time.Minute
 	}
 	if opts.WindowWidth == 0 || opts.WindowHeight == 0 {
 		opts.WindowWidth, opts.WindowHeight = 1280, 800
@@ -325,7 +333,8 @@ func (m *Manager) ensure(ctx context.Context) (*instance, error) {
 // launchAndInstall starts a browser and makes it the current one, or stops
 // it again if the manager was closed meanwhile.
 func (m *Manager) launchAndInstall(ctx context.Context, restart bool) (*instance, error) {
-	launchCtx, cancel := context.WithCancel(ctx)
+	launchCtx, cancel := context.WithTimeoutCause(ctx, m.opts.StartTimeout,
+		fmt.Errorf("Chromium did not answer within %s of its start", m.opts.StartTimeout))
 	defer cancel()
 	stopOnClose := context.AfterFunc(m.closing, cancel)
 	defer stopOnClose()
@@ -461,7 +470,12 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 	case <-ctx.Done():
 		browserCancel()
 		<-done
-		err = ctx.Err()
+		err = context.Cause(ctx)
+	}
+	if err != nil && ctx.Err() != nil {
+		// The start failed because the wait for it ended: say why (the
+		// start's own timeout, the caller's deadline, a Close).
+		err = context.Cause(ctx)
 	}
 	if err == nil {
 		if p := chromedp.FromContext(browserCtx).Browser.Process(); p != nil {

@@ -2,6 +2,7 @@ package browser_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -306,4 +307,89 @@ func checkNothingLeft(t *testing.T, dir string) {
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("%d entries left in %s", len(entries), dir)
 	}
+}
+
+// A browser that starts but never answers is a failed start once
+// StartTimeout has passed, however long the caller would wait: it must
+// not hold the agent's start, or a run's, for ever.
+func TestStartGivesUpOnABrowserThatNeverAnswers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "chromium")
+	if err := os.WriteFile(path, []byte("#!/bin/sh\nexec sleep 600\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := browserDir(t)
+	m, err := browser.New(browser.Options{Path: path, Dir: dir, StartTimeout: 2 * time.Second, Logger: testutil.Logger(t, slog.LevelDebug)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	startErr := make(chan error, 1)
+	go func() { startErr <- m.Start(context.Background()) }()
+	select {
+	case err := <-startErr:
+		if err == nil || !strings.Contains(err.Error(), "did not answer within 2s") {
+			t.Errorf("Start: %v, want it to say the browser did not answer within 2s", err)
+		}
+	case <-time.After(patience):
+		m.Close(context.Background()) // ends the start
+		<-startErr
+		t.Fatalf("Start still waited %v after a StartTimeout of 2s", patience)
+	}
+	if m.Up() {
+		t.Error("Up after a start that gave up")
+	}
+	m.Close(context.Background())
+	checkNothingLeft(t, dir)
+}
+
+// A browser killed while it starts ends the start, and with it the wait
+// of every caller: the one that launched it and one that waits for that
+// launch. Neither waits for its own deadline.
+func TestKillDuringALaunchEndsEveryWait(t *testing.T) {
+	path, started, release := stalledBrowser(t, "/bin/false")
+	dir := browserDir(t)
+	m, err := browser.New(browser.Options{Path: path, Dir: dir, Logger: testutil.Logger(t, slog.LevelDebug)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		os.WriteFile(release, nil, 0o600)
+		m.Close(context.Background())
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*patience)
+	defer cancel()
+	tabErrs := make(chan error, 2)
+	tab := func() {
+		_, closeTab, err := m.Tab(ctx)
+		if err == nil {
+			closeTab()
+		}
+		tabErrs <- err
+	}
+	go tab()
+	testutil.WaitFor(t, patience, "the browser's start to begin", func() bool { return exists(started) })
+	go tab() // waits for the launch in progress
+	var launching []proc
+	testutil.WaitFor(t, patience, "the starting browser's process", func() bool {
+		launching = children()
+		return len(launching) > 0
+	})
+	for _, p := range launching {
+		syscall.Kill(-p.pgid, syscall.SIGKILL)
+	}
+	for range 2 {
+		select {
+		case err := <-tabErrs:
+			t.Logf("Tab: %v", err)
+			if err == nil || errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("Tab: %v, want the failed start's error", err)
+			}
+		case <-ctx.Done():
+			t.Fatal("a Tab still waited for a browser killed during its start")
+		}
+	}
+	if m.Up() {
+		t.Error("Up after a start that was killed")
+	}
+	m.Close(context.Background())
+	checkNothingLeft(t, dir)
 }

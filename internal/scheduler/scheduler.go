@@ -81,7 +81,8 @@ func (j Job) quoted() string {
 
 // RunFunc runs one job once. ctx carries the run's deadline and is
 // cancelled when the job is removed or the scheduler stops; RunFunc must
-// return soon after. scheduled is the activation the run belongs to.
+// return soon after. scheduled is the activation the run belongs to. A
+// RunFunc that hands over a result calls Finished(ctx) first.
 type RunFunc func(ctx context.Context, job Job, scheduled time.Time)
 
 // Hooks report what the scheduler did, for metrics. They are called from
@@ -142,9 +143,29 @@ type jobState struct {
 }
 
 // runState is a run in flight, from the tick that started it (possibly
-// still waiting for a slot) until RunFunc returns.
+// still waiting for a slot) until RunFunc returns or calls Finished.
 type runState struct {
 	cancel context.CancelFunc
+	// finish takes the run out of flight and frees its slot, once.
+	finish func()
+}
+
+// runKey is the context key under which a run's ctx carries its runState.
+type runKey struct{}
+
+// Finished tells the scheduler that the run of ctx, a RunFunc's context,
+// is over but for handing over its result: the job is no longer in flight
+// and the run's concurrency slot is free, so that a tick or a RunNow from
+// now on starts the job's next run. A RunFunc calls it before anyone can
+// see the result (metrics, stores, callbacks), so that whoever sees the
+// result can start the next run at once; otherwise the run would still be
+// in flight for a moment and a RunNow refused. The run's goroutine counts
+// for Stop until RunFunc returns. Calling it again, or with any other
+// context, does nothing.
+func Finished(ctx context.Context) {
+	if r, ok := ctx.Value(runKey{}).(*runState); ok {
+		r.finish()
+	}
 }
 
 // New returns a scheduler with no jobs that runs at most concurrency runs
@@ -472,12 +493,22 @@ func (s *Scheduler) trigger(js *jobState, scheduled time.Time, manual bool) bool
 
 func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled time.Time) {
 	defer s.runs.Done()
+	slot := false // set once the slot is acquired, before RunFunc can call Finished
+	var once sync.Once
+	r.finish = func() {
+		once.Do(func() {
+			if slot {
+				s.slots.release()
+			}
+			s.mu.Lock()
+			if s.inflight[job.Key()] == r {
+				delete(s.inflight, job.Key())
+			}
+			s.mu.Unlock()
+		})
+	}
 	defer func() {
-		s.mu.Lock()
-		if s.inflight[job.Key()] == r {
-			delete(s.inflight, job.Key())
-		}
-		s.mu.Unlock()
+		r.finish()
 		r.cancel()
 	}()
 
@@ -485,7 +516,7 @@ func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled
 		s.logger.Debug("run abandoned while waiting for a concurrency slot", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled)
 		return
 	}
-	defer s.slots.release()
+	slot = true
 	// The slot may have been granted just as the job was removed or
 	// scheduling ended; both happen under s.mu, so checking here decides
 	// once and for all whether this run starts.
@@ -502,7 +533,7 @@ func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled
 		s.hooks.OnLag(job, lag)
 	}
 	s.logger.Debug("run starting", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled, "lag", lag)
-	ctx, cancel := context.WithTimeout(ctx, job.Timeout)
+	ctx, cancel := context.WithTimeout(context.WithValue(ctx, runKey{}, r), job.Timeout)
 	defer cancel()
 	s.run(ctx, job, scheduled)
 }

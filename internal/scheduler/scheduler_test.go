@@ -680,3 +680,61 @@ func TestProfilesAreJobsOfTheirOwn(t *testing.T) {
 		t.Errorf("a profile listed twice: got %v", err)
 	}
 }
+
+// A run that called Finished is out of flight and holds no slot while it
+// hands over its result: the job's next run, and another job waiting for
+// the one slot, start; Stop still waits for the run to return.
+func TestFinishedFreesTheJobAndTheSlot(t *testing.T) {
+	t.Parallel()
+	handing := make(chan struct{})
+	release := make(chan struct{})
+	var runs, bRuns atomic.Int32
+	s := New(1, func(ctx context.Context, job Job, _ time.Time) {
+		if job.Name == "b" {
+			bRuns.Add(1)
+			return
+		}
+		if runs.Add(1) > 1 {
+			return
+		}
+		Finished(ctx)
+		Finished(ctx) // a second call does nothing
+		close(handing)
+		<-release
+	}, Hooks{}, nil)
+	if err := s.Update([]Job{job("a", "@yearly"), job("b", "@yearly")}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, s)
+	Finished(context.Background()) // not a run's context: nothing happens
+
+	if !s.RunNow("a") {
+		t.Fatal("RunNow(a) refused on an idle scheduler")
+	}
+	<-handing
+	if got := s.Running(); len(got) != 0 {
+		t.Errorf("Running() = %v while a hands over its result, want none", got)
+	}
+	if !s.RunNow("a") {
+		t.Error("RunNow(a) refused while its previous run hands over its result")
+	}
+	if !s.RunNow("b") {
+		t.Fatal("RunNow(b) refused")
+	}
+	waitFor(t, "a's next run and b to take the slot and end", func() bool {
+		return runs.Load() == 2 && bRuns.Load() == 1 && len(s.Running()) == 0
+	})
+
+	stopped := make(chan struct{})
+	go func() {
+		s.Stop(time.Minute)
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+		t.Fatal("Stop returned while a run was still handing over its result")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	<-stopped
+}
