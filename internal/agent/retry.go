@@ -29,8 +29,8 @@ type retryPolicy struct {
 // run runs the attempts and returns the run's result: the last attempt's,
 // with the earlier ones in Retried, and StatusFlaky when it failed and then
 // passed. A retry starts only when there is time for it before the
-// journey's timeout, so a run never outlasts its timeout (and so never
-// overlaps its next one, which the scheduler skips instead).
+// journey's timeout (see retryable), so a run never outlasts its timeout
+// (and so never overlaps its next one, which the scheduler skips instead).
 func (p retryPolicy) run(ctx context.Context) *probes.Result {
 	var earlier []*probes.Result
 	for n := 1; ; n++ {
@@ -68,16 +68,19 @@ func (p retryPolicy) run(ctx context.Context) *probes.Result {
 	}
 }
 
-// retryable reports whether there is time left for another attempt: the
-// delay must end before the journey's timeout does.
+// retryable reports whether there is time left for another attempt: after
+// the delay, at least as much as the failed attempt took. A retry cut short
+// by the journey's timeout would replace the failure it retries (a selector
+// at "pay") with a timeout at an earlier step, which is not what the site
+// did.
 func (p retryPolicy) retryable(ctx context.Context, res *probes.Result) bool {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return true
 	}
-	if left := time.Until(deadline); left <= p.delay {
+	if left := time.Until(deadline); left <= p.delay+res.Duration {
 		p.logger.Warn("not retrying: the journey's timeout leaves no time for another attempt", "journey", res.Journey, "run_id", res.RunID,
-			"time_left", left.Round(time.Millisecond), "retry_delay", p.delay)
+			"time_left", left.Round(time.Millisecond), "retry_delay", p.delay, "attempt_duration", res.Duration.Round(time.Millisecond))
 		return false
 	}
 	return true

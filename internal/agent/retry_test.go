@@ -30,6 +30,7 @@ func TestRetryPolicy(t *testing.T) {
 		attempts   []outcome
 		restartErr error
 		timeout    time.Duration // 0: no deadline
+		took       time.Duration // how long each attempt says it took
 		want       probes.Status
 		// events is what happened, in order: attempt, wait, restart.
 		events   string
@@ -53,6 +54,14 @@ func TestRetryPolicy(t *testing.T) {
 			want: probes.StatusError, events: "attempt wait restart", observed: []probes.Status{probes.StatusError}},
 		{name: "no retry when the timeout leaves no time for one", retries: 1, attempts: []outcome{fail}, timeout: 50 * time.Millisecond,
 			want: probes.StatusFailure, events: "attempt", observed: []probes.Status{probes.StatusFailure}},
+		// A retry must have as long as the failed attempt took: one with
+		// 1s left after its delay, after an attempt of 5s, would only
+		// turn the failure into a timeout at an earlier step.
+		{name: "no retry when the time left is shorter than the failed attempt", retries: 1, attempts: []outcome{fail}, timeout: 3 * time.Second,
+			took: 5 * time.Second, want: probes.StatusFailure, events: "attempt", observed: []probes.Status{probes.StatusFailure}},
+		{name: "a quick failure is retried with time to spare", retries: 1, attempts: []outcome{fail, pass}, timeout: time.Minute,
+			took: 5 * time.Second, want: probes.StatusFlaky, events: "attempt wait attempt", retried: 1,
+			observed: []probes.Status{probes.StatusFailure, probes.StatusSuccess}},
 		{name: "a cancelled run is neither retried nor counted", retries: 1, attempts: []outcome{canceled},
 			want: probes.StatusError, events: "attempt"},
 	}
@@ -78,7 +87,7 @@ func TestRetryPolicy(t *testing.T) {
 					}
 					o := tt.attempts[n]
 					n++
-					return &probes.Result{Journey: "checkout", RunID: fmt.Sprint("run", n), Status: o.status, Reason: o.reason}
+					return &probes.Result{Journey: "checkout", RunID: fmt.Sprint("run", n), Status: o.status, Reason: o.reason, Duration: tt.took}
 				},
 				observe: func(r *probes.Result) { observed = append(observed, r.Status) },
 				restart: func(context.Context) error { events = append(events, "restart"); return tt.restartErr },
