@@ -27,6 +27,9 @@ type tracing struct {
 	// closing are exporters a reload replaced, flushing in the
 	// background; the agent waits for them when it stops.
 	closing sync.WaitGroup
+	// stopped is set once the agent has closed the export: a reload
+	// that comes while the agent shuts down starts none again.
+	stopped bool
 }
 
 // configureOTLP starts, keeps, replaces or stops the OTLP export as cfg
@@ -36,6 +39,9 @@ func (a *Agent) configureOTLP(cfg *config.Config) {
 	t := &a.tracing
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.stopped {
+		return
+	}
 	url := cfg.OTLP.TracesURL()
 	if t.exp != nil && url == t.url && maps.Equal(cfg.OTLP.Headers, t.headers) && cfg.Agent.Location == t.location {
 		return
@@ -83,7 +89,7 @@ func (a *Agent) closeOTLP() {
 	t := &a.tracing
 	t.mu.Lock()
 	exp := t.exp
-	t.exp = nil
+	t.exp, t.stopped = nil, true
 	t.mu.Unlock()
 	if exp != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), OTLPFlush)

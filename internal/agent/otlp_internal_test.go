@@ -61,3 +61,27 @@ url = "http://127.0.0.1:1/"
 		t.Error("[otlp] removed: the export goes on, or the counter is still exposed")
 	}
 }
+
+// A reload that comes while the agent shuts down, after the export was
+// closed, starts no exporter that nobody would close.
+func TestNoOTLPExportAfterClose(t *testing.T) {
+	a := &Agent{logger: slog.New(slog.DiscardHandler), metrics: metrics.New()}
+	cfg, err := config.Parse([]byte(`[otlp]
+endpoint = "http://127.0.0.1:1"
+[[journey]]
+name = "storefront"
+[[journey.step]]
+name = "landing"
+action = "navigate"
+url = "http://127.0.0.1:1/"
+`), "f.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.closeOTLP()
+	a.configureOTLP(cfg)
+	if exp := a.tracing.exp; exp != nil {
+		exp.Close(t.Context())
+		t.Error("a reload after the export was closed started an exporter")
+	}
+}
