@@ -86,3 +86,48 @@ func TestMaintenanceEndpoints(t *testing.T) {
 		t.Errorf("DELETE: %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
 	}
 }
+
+// A page of another site cannot make an operator's browser start a window
+// or reload the configuration: the form it posts is refused, whatever
+// credentials the browser holds. A deploy pipeline's curl sends no Origin
+// and passes; a page of the agent itself passes too.
+func TestCrossSitePostsAreRefused(t *testing.T) {
+	fx := newFixture(t)
+	started := 0
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		started++
+		return maintenance.Occurrence{}, nil
+	}
+	h := New(fx.deps)
+	tests := []struct {
+		name    string
+		path    string
+		headers map[string]string
+		status  int
+	}{
+		{"maintenance, another site", "/-/maintenance", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"maintenance, another site, old browser", "/-/maintenance", map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"reload, another site", "/-/reload", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"maintenance, curl", "/-/maintenance", nil, http.StatusOK},
+		{"maintenance, the agent's own page", "/-/maintenance", map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}, http.StatusOK},
+		{"reload, curl", "/-/reload", nil, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			started = 0
+			req := httptest.NewRequest("POST", tt.path, strings.NewReader("journeys=checkout&duration=15m"))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Errorf("POST %s: %d %q, want %d", tt.path, rec.Code, rec.Body.String(), tt.status)
+			}
+			if tt.status == http.StatusForbidden && started != 0 {
+				t.Errorf("a refused POST started %d windows", started)
+			}
+		})
+	}
+}

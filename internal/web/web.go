@@ -54,6 +54,12 @@ type server struct {
 	// prefix is the escaped path of the external URL without its trailing
 	// slash, "" when the agent is served at the root.
 	prefix string
+	// crossOrigin refuses what a page of another site makes a browser
+	// send: a form posted to /-/maintenance or /-/reload from any page an
+	// operator opens would otherwise mute every journey, with the
+	// browser's saved basic-auth credentials. curl, Prometheus and deploy
+	// pipelines send no Origin or Sec-Fetch-Site and pass.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // New returns the handler for every endpoint.
@@ -61,7 +67,7 @@ func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &server{Deps: d, mux: http.NewServeMux(), prefix: routePrefix(d.ExternalURL)}
+	s := &server{Deps: d, mux: http.NewServeMux(), prefix: routePrefix(d.ExternalURL), crossOrigin: http.NewCrossOriginProtection()}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{
 		Registry:          d.Registry,
 		EnableOpenMetrics: true,
@@ -128,6 +134,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("Referrer-Policy", "no-referrer")
+	if err := s.crossOrigin.Check(r); err != nil {
+		http.Error(w, "refused: a browser sent this "+r.Method+" from a page of another site (only GET and HEAD are served across sites)", http.StatusForbidden)
+		return
+	}
 	if s.prefix == "" {
 		s.mux.ServeHTTP(w, r)
 		return
