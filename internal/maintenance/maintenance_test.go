@@ -119,3 +119,41 @@ func TestFromConfig(t *testing.T) {
 		t.Errorf("FromConfig = %+v", ws)
 	}
 }
+
+// A weekly window at a time the clock skips when summer time begins opens
+// when the clock jumps, for its whole duration, and not a week late; on
+// the night the clock goes back, a daily window opens once.
+func TestWindowsAcrossDaylightSaving(t *testing.T) {
+	spring := time.Date(2026, 3, 29, 0, 0, 0, 0, time.UTC) // Berlin jumps 02:00 -> 03:00 at 01:00 UTC
+	weekly, err := config.ParseSchedule("CRON_TZ=Europe/Berlin 30 2 * * 0", spring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fall := time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC) // Berlin goes 03:00 -> 02:00 at 01:00 UTC
+	daily, err := config.ParseSchedule("CRON_TZ=Europe/Berlin 30 2 * * *", fall)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewSet()
+	s.SetConfigured([]Window{
+		{Name: "deploy", Mode: config.MaintenanceMute, Journeys: []string{"checkout"}, Schedule: weekly, Duration: time.Hour},
+		{Name: "backup", Mode: config.MaintenanceSkip, Journeys: []string{"search"}, Schedule: daily, Duration: 20 * time.Minute},
+	})
+	tests := []struct {
+		journey string
+		now     time.Time
+		mode    string
+	}{
+		{"checkout", spring.Add(59 * time.Minute), ""},
+		{"checkout", spring.Add(61 * time.Minute), config.MaintenanceMute},
+		{"checkout", spring.Add(119 * time.Minute), config.MaintenanceMute},
+		{"checkout", spring.Add(121 * time.Minute), ""},
+		{"search", fall.Add(40 * time.Minute), config.MaintenanceSkip}, // 02:40 summer time
+		{"search", fall.Add(100 * time.Minute), ""},                    // 02:40 again, winter time
+	}
+	for _, tt := range tests {
+		if got := s.Mode(tt.journey, tt.now); got != tt.mode {
+			t.Errorf("%s at %s: mode %q, want %q", tt.journey, tt.now.Format(time.RFC3339), got, tt.mode)
+		}
+	}
+}
