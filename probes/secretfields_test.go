@@ -2,6 +2,7 @@ package probes_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/draw"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -113,4 +115,73 @@ func samePixels(a, b image.Image) bool {
 		return out
 	}
 	return bytes.Equal(rgba(a).Pix, rgba(b).Pix)
+}
+
+// TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown: when a field
+// holding a secret cannot be hidden (here the cross-origin frame's script
+// breaks the lookup of its fields once typed into), the run keeps no
+// screenshot rather than one showing the secret, and run.json says why.
+func TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	frameURL := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/frame"
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>fields</title><iframe id="widget" src=%q width="400" height="80"></iframe>`, frameURL)
+	})
+	mux.HandleFunc("/frame", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>widget</title><input id="email">
+<script>document.getElementById("email").addEventListener("input", () => {
+  Document.prototype.querySelectorAll = () => { throw new Error("no fields here"); };
+});</script>`)
+	})
+	const secret = "kappa-KKKK-5555"
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "fields"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "type"
+  action = "fill"
+  frame = "#widget"
+  fields = { "#email" = "${file:%s}" }
+  [[journey.step]]
+  name = "never"
+  action = "wait"
+  selector = "#never"
+  timeout = "2s"
+`, srv.URL+"/page", path))
+	r, c := runCapturing(t, cfg, "fields")
+	if r.FailedStep != "never" || r.Reason != probes.ReasonSelector {
+		t.Fatalf("want a selector failure at the step after typing:\n%s", describe(r))
+	}
+	if c == nil {
+		t.Fatalf("no evidence kept:\n%s", describe(r))
+	}
+	if len(c.Screenshot) > 0 {
+		t.Errorf("a screenshot was kept although the field holding the secret could not be hidden")
+	}
+	if len(c.HTML) == 0 {
+		t.Errorf("no page.html kept")
+	}
+	var summary probes.RunSummary
+	if err := json.Unmarshal(c.Files()[probes.RunFile], &summary); err != nil {
+		t.Fatalf("run.json: %v", err)
+	}
+	if !slices.ContainsFunc(summary.Notes, func(n string) bool { return strings.Contains(n, "no screenshot") }) {
+		t.Errorf("run.json does not say why there is no screenshot: notes %q", summary.Notes)
+	}
+	for name, b := range c.Files() {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s holds the secret", name)
+		}
+	}
 }

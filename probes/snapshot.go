@@ -150,7 +150,8 @@ func (r *run) takeSnapshot(i int) *snapshot {
 		if err := r.hideSecretFields(ctx); err != nil {
 			// Without the fields hidden, a screenshot could show a
 			// secret: keep none, and say so.
-			r.logger.Warn("could not hide the fields holding a secret; no screenshot kept", "err", err)
+			// The error may quote the page (an exception it threw).
+			r.logger.Warn("could not hide the fields holding a secret; no screenshot kept", "err", r.secrets.Mask(err.Error()))
 			snap.note = noScreenshotNote
 			return r.snapshotHTML(ctx, snap)
 		}
@@ -226,6 +227,10 @@ func (r *run) hideSecretFields(ctx context.Context) error {
 // hideInTarget hides the fields holding a secret in the target id, an
 // out-of-process iframe, attached to for as long as it takes.
 func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) error {
+	// A frame that does not answer leaves the rest of the snapshot's time
+	// for the page's HTML.
+	ctx, stop := context.WithTimeout(ctx, snapshotTimeout/4)
+	defer stop()
 	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer cancel()
 	return hideFieldsIn(tctx, secrets)
