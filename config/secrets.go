@@ -326,3 +326,86 @@ func (f *filler) fillFields(c *collector, w where, s *Step) bool {
 	s.Fields, s.FieldOrder = fields, order
 	return len(c.errs) == before
 }
+
+// MaskStep returns a copy of step with every secret masked in every string
+// it holds: each key that references are filled in (see stepStrings), the
+// fields of a fill step (selectors and values), the selector alternatives,
+// and the expression, attributes and properties of a wait. What writes a step out of
+// the agent (an exported recording, a message) writes the copy. It reports
+// whether anything was masked. step itself is not changed.
+func (s *Secrets) MaskStep(step *Step) (Step, bool) {
+	out := *step
+	if s.Values() == 0 {
+		return out, false
+	}
+	masked := false
+	mask := func(v string) string {
+		m := s.Mask(v)
+		if m != v {
+			masked = true
+		}
+		return m
+	}
+	if step.Expect != nil {
+		e := *step.Expect
+		out.Expect = &e
+	}
+	for _, str := range stepStrings(&out) {
+		*str.p = mask(*str.p)
+	}
+	// Not filled, but JavaScript may spell a secret out.
+	out.Expression = mask(out.Expression)
+	if step.Fields != nil {
+		out.Fields = make(map[string]string, len(step.Fields))
+		out.FieldOrder = make([]string, 0, len(step.FieldOrder))
+		for _, k := range step.FieldOrder {
+			mk := mask(k)
+			// Two selectors that differ only in a secret become one,
+			// written once, with the later one's value.
+			if _, dup := out.Fields[mk]; !dup {
+				out.FieldOrder = append(out.FieldOrder, mk)
+			}
+			out.Fields[mk] = mask(step.Fields[k])
+		}
+	}
+	if step.Selectors != nil {
+		out.Selectors = make([]Selector, len(step.Selectors))
+		for i, alt := range step.Selectors {
+			out.Selectors[i] = make(Selector, len(alt))
+			for k, part := range alt {
+				out.Selectors[i][k] = mask(part)
+			}
+		}
+	}
+	if step.Attributes != nil {
+		out.Attributes = make(map[string]string, len(step.Attributes))
+		for k, v := range step.Attributes {
+			out.Attributes[mask(k)] = mask(v)
+		}
+	}
+	if step.Properties != nil {
+		out.Properties = maskAny(mask, step.Properties).(map[string]any)
+	}
+	return out, masked
+}
+
+// maskAny masks every string in a decoded TOML value, keys included.
+func maskAny(mask func(string) string, v any) any {
+	switch v := v.(type) {
+	case string:
+		return mask(v)
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[mask(k)] = maskAny(mask, x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = maskAny(mask, x)
+		}
+		return out
+	}
+	return v
+}

@@ -29,6 +29,10 @@ type RunSummary struct {
 	Start   time.Time     `json:"start"`
 	Status  Status        `json:"status"`
 	Steps   []StepSummary `json:"steps"`
+	// Notes say what the evidence leaves out and why, such as a
+	// screenshot not kept because a field showing a secret could not be
+	// hidden.
+	Notes []string `json:"notes,omitempty"`
 }
 
 // StepSummary is one step of a RunSummary, durations in seconds.

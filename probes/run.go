@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -184,6 +185,19 @@ type run struct {
 	// iframes attached later get too (see childCommands); nil before one.
 	netMu       sync.Mutex
 	stepNetwork *network.Conditions
+
+	// frameTargets are the out-of-process iframes and pages the run
+	// attached to, where a step may have typed a secret (see
+	// hideSecretFields).
+	targetsMu    sync.Mutex
+	frameTargets []target.ID
+}
+
+// attachedTargets returns the targets the run attached to so far.
+func (r *run) attachedTargets() []target.ID {
+	r.targetsMu.Lock()
+	defer r.targetsMu.Unlock()
+	return slices.Clone(r.frameTargets)
 }
 
 func (r *run) execute(ctx context.Context) {
@@ -426,6 +440,13 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 // origin), which the tab's own events do not include, and switches off
 // there what a run does not need (see lighten).
 func (r *run) watchFrame(frameCtx context.Context) {
+	if c := chromedp.FromContext(frameCtx); c != nil && c.Target != nil {
+		r.targetsMu.Lock()
+		if !slices.Contains(r.frameTargets, c.Target.TargetID) {
+			r.frameTargets = append(r.frameTargets, c.Target.TargetID)
+		}
+		r.targetsMu.Unlock()
+	}
 	if err := lighten(frameCtx); err != nil {
 		r.logger.Debug("iframe not lightened", "err", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -22,7 +23,14 @@ type snapshot struct {
 	step int
 	png  []byte
 	html []byte
+	// note says why there is no screenshot, when it was left out on
+	// purpose.
+	note string
 }
+
+// noScreenshotNote is the evidence's note for a screenshot left out
+// because a field holding a secret could not be hidden in it.
+const noScreenshotNote = "no screenshot kept: a field holding a secret could not be hidden in the page or in one of its frames"
 
 // capture is the evidence of one run that failed or went over budget,
 // ready to be kept. Secrets are masked in all of it.
@@ -34,6 +42,7 @@ type capture struct {
 	html       []byte
 	console    []byte // JSON []ConsoleEntry
 	har        []byte // HAR 1.2 JSON
+	notes      []string
 }
 
 // files returns the capture as file name → content, leaving out what was
@@ -62,7 +71,9 @@ func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
 	}
 	// What the folder is the evidence of, and what each step's
 	// interactions did, for whoever opens it later.
-	if b, err := json.MarshalIndent(res.Summary(), "", "  "); err == nil {
+	summary := res.Summary()
+	summary.Notes = c.notes
+	if b, err := json.MarshalIndent(summary, "", "  "); err == nil {
 		files[RunFile] = b
 	}
 	logger := p.logger().With("journey", res.Journey, "run_id", res.RunID)
@@ -82,45 +93,46 @@ func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
 	}
 }
 
-// fieldValuesJS lists the values of the text fields of the page and of
-// its same-origin iframes, in document order. Password fields already
-// show dots.
-const fieldValuesJS = `(() => {
-  const out = [];
-  const walk = (doc) => {
-    for (const el of doc.querySelectorAll("input, textarea")) {
-      if (el.type === "password" || el.type === "hidden") continue;
-      out.push(String(el.value || ""));
-    }
-    for (const f of doc.querySelectorAll("iframe")) {
-      let d = null; try { d = f.contentDocument; } catch (e) {}
-      if (d) walk(d);
+// walkFieldsJS calls visit(el) for each text field of the page in
+// document order: in the document, in every open shadow root (nested ones
+// too) and in every same-origin iframe, wherever it sits. Password and
+// hidden fields are left out: they show no text. fieldValuesJS and
+// hideFieldsJS walk the same way, so that positions agree.
+const walkFieldsJS = `const walkFields = (visit) => {
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      if ((el.tagName === "INPUT" || el.tagName === "TEXTAREA") && el.type !== "password" && el.type !== "hidden") visit(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (el.tagName === "IFRAME" || el.tagName === "FRAME") {
+        let d = null; try { d = el.contentDocument; } catch (e) {}
+        if (d) walk(d);
+      }
     }
   };
   walk(document);
+};`
+
+// fieldValuesJS lists the values of the text fields (see walkFieldsJS).
+const fieldValuesJS = `(() => {
+  ` + walkFieldsJS + `
+  const out = [];
+  walkFields((el) => out.push(String(el.value || "")));
   return out;
 })()`
 
 // hideFieldsJS shows the fields at the given positions (in the order of
 // fieldValuesJS) as dots, as a password field shows its value.
 const hideFieldsJS = `((hide) => {
+  ` + walkFieldsJS + `
   let i = 0, n = 0;
-  const walk = (doc) => {
-    for (const el of doc.querySelectorAll("input, textarea")) {
-      if (el.type === "password" || el.type === "hidden") continue;
-      if (hide.includes(i)) {
-        el.style.setProperty("-webkit-text-security", "disc", "important");
-        el.setAttribute("data-touchprobe-masked", "secret");
-        n++;
-      }
-      i++;
+  walkFields((el) => {
+    if (hide.includes(i)) {
+      el.style.setProperty("-webkit-text-security", "disc", "important");
+      el.setAttribute("data-touchprobe-masked", "secret");
+      n++;
     }
-    for (const f of doc.querySelectorAll("iframe")) {
-      let d = null; try { d = f.contentDocument; } catch (e) {}
-      if (d) walk(d);
-    }
-  };
-  walk(document);
+    i++;
+  });
   return n;
 })`
 
@@ -135,10 +147,12 @@ func (r *run) takeSnapshot(i int) *snapshot {
 	defer cancel()
 	snap := &snapshot{step: i}
 	if r.secrets.Values() > 0 {
-		if err := hideSecretFields(ctx, r.secrets); err != nil {
+		if err := r.hideSecretFields(ctx); err != nil {
 			// Without the fields hidden, a screenshot could show a
-			// secret: keep none.
-			r.logger.Debug("could not hide secret fields; no screenshot kept", "err", err)
+			// secret: keep none, and say so.
+			// The error may quote the page (an exception it threw).
+			r.logger.Warn("could not hide the fields holding a secret; no screenshot kept", "err", r.secrets.Mask(err.Error()))
+			snap.note = noScreenshotNote
 			return r.snapshotHTML(ctx, snap)
 		}
 	}
@@ -169,16 +183,63 @@ func (r *run) snapshotHTML(ctx context.Context, snap *snapshot) *snapshot {
 		}
 		snap.html = []byte(html)
 	}
-	if snap.png == nil && snap.html == nil {
+	if snap.png == nil && snap.html == nil && snap.note == "" {
 		return nil
 	}
 	return snap
 }
 
-// hideSecretFields finds the fields whose value holds a secret and shows
-// them as dots. The values come to the agent to be checked; no secret is
-// sent to the page.
-func hideSecretFields(ctx context.Context, secrets *config.Secrets) error {
+// hideSecretFields shows as dots every field holding a secret in the
+// page and in the out-of-process iframes the run attached to (see
+// watchFrame): a frame of another site is a target of its own, which the
+// page's scripts cannot reach into, yet the screenshot shows it. A frame
+// that is gone shows nothing; one that is still there but whose fields
+// cannot be hidden is an error.
+func (r *run) hideSecretFields(ctx context.Context) error {
+	if err := hideFieldsIn(ctx, r.secrets); err != nil {
+		return err
+	}
+	ids := r.attachedTargets()
+	if len(ids) == 0 {
+		return nil
+	}
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		return fmt.Errorf("listing the frames: %w", err)
+	}
+	live := map[target.ID]bool{}
+	for _, info := range infos {
+		if info.Type == "iframe" {
+			live[info.TargetID] = true
+		}
+	}
+	for _, id := range ids {
+		if !live[id] {
+			continue
+		}
+		if err := hideInTarget(ctx, id, r.secrets); err != nil {
+			return fmt.Errorf("in frame %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// hideInTarget hides the fields holding a secret in the target id, an
+// out-of-process iframe, attached to for as long as it takes.
+func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) error {
+	// A frame that does not answer leaves the rest of the snapshot's time
+	// for the page's HTML.
+	ctx, stop := context.WithTimeout(ctx, snapshotTimeout/4)
+	defer stop()
+	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
+	defer cancel()
+	return hideFieldsIn(tctx, secrets)
+}
+
+// hideFieldsIn finds the fields of the document of ctx whose value holds
+// a secret and shows them as dots. The values come to the agent to be
+// checked; no secret is sent to the page.
+func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
 	values, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS))
 	if err != nil {
 		return err
@@ -209,6 +270,9 @@ func (r *run) capture() *capture {
 	c := &capture{step: -1}
 	if r.snap != nil {
 		c.step, c.screenshot, c.html = r.snap.step, r.snap.png, r.snap.html
+		if r.snap.note != "" {
+			c.notes = append(c.notes, r.snap.note)
+		}
 	}
 	if c.step < 0 {
 		c.step = evidenceStep(res)

@@ -64,13 +64,6 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	}
 
 	sel := func(css string) []Selector { return []Selector{{css}} }
-	masked := func(step *config.Step, v string) string {
-		if m := secrets.Mask(v); m != v {
-			notes = append(notes, fmt.Sprintf("step %q: a secret is written as %s: type it in before replaying", step.Name, config.Masked))
-			return m
-		}
-		return v
-	}
 	alts := func(st *config.Step) []Selector {
 		var out []Selector
 		for _, a := range st.Alternatives() {
@@ -86,7 +79,14 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 	// touchprobe sees them (Puppeteer's own default is 800x600).
 	add(Step{Type: SetViewport, Width: ExportWidth, Height: ExportHeight, DeviceScaleFactor: 1})
 	for i := range j.Steps {
-		s := &j.Steps[i]
+		// Every string of the step is masked before any of it is
+		// written: selectors, fields, keys, target and frame as much as
+		// values and text.
+		step, hasSecret := secrets.MaskStep(&j.Steps[i])
+		s := &step
+		if hasSecret {
+			notes = append(notes, fmt.Sprintf("step %q: a secret is written as %s: type it in before replaying", s.Name, config.Masked))
+		}
 		inFrame, inTarget = nil, ""
 		if s.Target != "" && s.Target != MainTarget {
 			inTarget = s.Target
@@ -107,7 +107,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		t := recorderTimeout(s.Timeout.Duration)
 		switch s.Action {
 		case "navigate":
-			u := masked(s, s.URL)
+			u := s.URL
 			add(Step{Type: Navigate, URL: u, Timeout: t, AssertedEvents: []AssertedEvent{{Type: "navigation", URL: u}}})
 		case "click":
 			addHolding(s.Modifiers, t, pressed(clickOn(alts(s), t), s))
@@ -115,7 +115,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			for _, f := range s.FieldOrder {
 				field := []Selector{Selector(config.FieldSelector(f))}
 				add(clickOn(field, t))
-				add(Step{Type: Change, Selectors: field, Value: masked(s, s.Fields[f]), Timeout: t})
+				add(Step{Type: Change, Selectors: field, Value: s.Fields[f], Timeout: t})
 			}
 			if s.Submit != "" {
 				add(click(s.Submit, t))
@@ -125,7 +125,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 				return nil, nil, fmt.Errorf("step %q (#%d): a select step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
 			}
 			// The second alternative tells Import the element is a <select>.
-			add(Step{Type: Change, Selectors: []Selector{{s.Selector}, {"select:is(" + s.Selector + ")"}}, Value: masked(s, s.Value), Timeout: t})
+			add(Step{Type: Change, Selectors: []Selector{{s.Selector}, {"select:is(" + s.Selector + ")"}}, Value: s.Value, Timeout: t})
 		case "press":
 			if a := alts(s); len(a) > 0 {
 				add(clickOn(a, t))
@@ -135,7 +135,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 			addHolding(mods, t, Step{Type: KeyDown, Key: key, Timeout: t}, Step{Type: KeyUp, Key: key, Timeout: t})
 		case "wait":
 			if s.Expression != "" {
-				add(Step{Type: WaitForExpression, Expression: masked(s, s.Expression), Timeout: t})
+				add(Step{Type: WaitForExpression, Expression: s.Expression, Timeout: t})
 				break
 			}
 			// An explicit operator keeps it a step of its own on import.
@@ -162,7 +162,7 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 				inFrame, inTarget = frame, target
 			}
 			add(click(s.Input, t))
-			add(Step{Type: Change, Selectors: sel(s.Input), Value: masked(s, s.Message), Timeout: t})
+			add(Step{Type: Change, Selectors: sel(s.Input), Value: s.Message, Timeout: t})
 			add(Step{Type: KeyDown, Key: "Enter", Timeout: t})
 			add(Step{Type: KeyUp, Key: "Enter", Timeout: t})
 			n := 1.0
@@ -195,10 +195,10 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 				return nil, nil, fmt.Errorf("step %q (#%d): an assert step with selectors cannot be written as a Recorder step yet: give it one CSS selector", s.Name, i+1)
 			}
 			if s.Selector != "" {
-				add(Step{Type: WaitForExpression, Expression: expression{selector: s.Selector, text: masked(s, s.Text)}.String(), Timeout: t})
+				add(Step{Type: WaitForExpression, Expression: expression{selector: s.Selector, text: s.Text}.String(), Timeout: t})
 			}
 			if s.URLMatches != "" {
-				add(Step{Type: WaitForExpression, Expression: expression{urlMatches: masked(s, s.URLMatches)}.String(), Timeout: t})
+				add(Step{Type: WaitForExpression, Expression: expression{urlMatches: s.URLMatches}.String(), Timeout: t})
 			}
 		default:
 			return nil, nil, fmt.Errorf("step %q (#%d): %s steps cannot be written as Recorder steps yet", s.Name, i+1, s.Action)
@@ -212,13 +212,13 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 				last.AssertedEvents = append(last.AssertedEvents, AssertedEvent{Type: "navigation"})
 				k = len(last.AssertedEvents) - 1
 			}
-			last.AssertedEvents[k].Title = masked(s, s.Title)
+			last.AssertedEvents[k].Title = s.Title
 		}
 		if s.WaitFor != "" {
 			add(Step{Type: WaitForExpression, Expression: expression{waitFor: true, selector: s.WaitFor}.String(), Timeout: t})
 		}
 		if s.Expect != nil {
-			add(Step{Type: WaitForExpression, Expression: expression{expect: true, selector: s.Expect.Selector, text: masked(s, s.Expect.Text)}.String(), Timeout: t})
+			add(Step{Type: WaitForExpression, Expression: expression{expect: true, selector: s.Expect.Selector, text: s.Expect.Text}.String(), Timeout: t})
 		}
 	}
 	return f, notes, nil

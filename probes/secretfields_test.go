@@ -1,0 +1,187 @@
+package probes_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/draw"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// TestEvidenceHidesSecretFieldsInShadowRootsAndFrames: a secret typed into
+// a field inside an open shadow root, and into a field of a cross-origin
+// iframe (a renderer and target of its own), shows as dots in the evidence
+// screenshot, as it does in a field of the page.
+//
+// The test runs the same journey twice with two secrets of the same length
+// and compares the screenshots pixel for pixel: dots of the same number
+// look the same, the secrets' own letters do not. The pages hide the caret
+// and have nothing that moves, so the two are the same wherever no secret
+// shows, however loaded the machine.
+func TestEvidenceHidesSecretFieldsInShadowRootsAndFrames(t *testing.T) {
+	t.Parallel()
+	const style = `<style>input { caret-color: transparent; font: 18px monospace; width: 320px; outline: none; }</style>`
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	// Another host name: Chromium runs the frame in a renderer of its own.
+	frameURL := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/frame"
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>fields</title>%s
+<div id="host"></div>
+<script>document.getElementById("host").attachShadow({mode: "open"}).innerHTML = %q;</script>
+<iframe id="widget" src=%q width="400" height="80"></iframe>`, style, style+`<input id="email">`, frameURL)
+	})
+	mux.HandleFunc("/frame", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>widget</title>%s<input id="email">`, style)
+	})
+
+	cases := []struct{ name, step string }{
+		{"open shadow root", `fields = { "#host >> #email" = "${file:%s}" }`},
+		{"cross-origin frame", `frame = "#widget"
+  fields = { "#email" = "${file:%s}" }`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			shot := func(secret string) image.Image {
+				t.Helper()
+				path := filepath.Join(dir, secret)
+				if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "fields"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "type"
+  action = "fill"
+  `+tc.step+`
+  [[journey.step]]
+  name = "never"
+  action = "wait"
+  selector = "#never"
+  timeout = "2s"
+`, srv.URL+"/page", path))
+				r, c := runCapturing(t, cfg, "fields")
+				if r.FailedStep != "never" || r.Reason != probes.ReasonSelector {
+					t.Fatalf("want a selector failure at the step after typing:\n%s", describe(r))
+				}
+				if c == nil || len(c.Screenshot) == 0 {
+					t.Fatalf("no screenshot kept:\n%s", describe(r))
+				}
+				for name, b := range c.Files() {
+					if bytes.Contains(b, []byte(secret)) {
+						t.Errorf("%s holds the secret", name)
+					}
+				}
+				img, err := png.Decode(bytes.NewReader(c.Screenshot))
+				if err != nil {
+					t.Fatalf("screenshot: %v", err)
+				}
+				return img
+			}
+			a, b := shot("alpha-AAAA-1111"), shot("omega-WWWW-9999")
+			if !samePixels(a, b) {
+				t.Errorf("the screenshots of two runs that typed different secrets differ: a secret shows in at least one of them")
+			}
+		})
+	}
+}
+
+// samePixels reports whether a and b show the same image.
+func samePixels(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	rgba := func(m image.Image) *image.RGBA {
+		out := image.NewRGBA(m.Bounds())
+		draw.Draw(out, out.Bounds(), m, m.Bounds().Min, draw.Src)
+		return out
+	}
+	return bytes.Equal(rgba(a).Pix, rgba(b).Pix)
+}
+
+// TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown: when a field
+// holding a secret cannot be hidden (here the cross-origin frame's script
+// breaks the lookup of its fields once typed into), the run keeps no
+// screenshot rather than one showing the secret, and run.json says why.
+func TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	frameURL := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1) + "/frame"
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>fields</title><iframe id="widget" src=%q width="400" height="80"></iframe>`, frameURL)
+	})
+	mux.HandleFunc("/frame", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>widget</title><input id="email">
+<script>document.getElementById("email").addEventListener("input", () => {
+  Document.prototype.querySelectorAll = () => { throw new Error("no fields here"); };
+});</script>`)
+	})
+	const secret = "kappa-KKKK-5555"
+	path := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "fields"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "type"
+  action = "fill"
+  frame = "#widget"
+  fields = { "#email" = "${file:%s}" }
+  [[journey.step]]
+  name = "never"
+  action = "wait"
+  selector = "#never"
+  timeout = "2s"
+`, srv.URL+"/page", path))
+	r, c := runCapturing(t, cfg, "fields")
+	if r.FailedStep != "never" || r.Reason != probes.ReasonSelector {
+		t.Fatalf("want a selector failure at the step after typing:\n%s", describe(r))
+	}
+	if c == nil {
+		t.Fatalf("no evidence kept:\n%s", describe(r))
+	}
+	if len(c.Screenshot) > 0 {
+		t.Errorf("a screenshot was kept although the field holding the secret could not be hidden")
+	}
+	if len(c.HTML) == 0 {
+		t.Errorf("no page.html kept")
+	}
+	var summary probes.RunSummary
+	if err := json.Unmarshal(c.Files()[probes.RunFile], &summary); err != nil {
+		t.Fatalf("run.json: %v", err)
+	}
+	if !slices.ContainsFunc(summary.Notes, func(n string) bool { return strings.Contains(n, "no screenshot") }) {
+		t.Errorf("run.json does not say why there is no screenshot: notes %q", summary.Notes)
+	}
+	for name, b := range c.Files() {
+		if bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s holds the secret", name)
+		}
+	}
+}
