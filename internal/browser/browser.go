@@ -457,7 +457,7 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 	// debug, and only as their format: the arguments can hold a protocol
 	// message, and with it a URL that carries a secret.
 	cdpLog := func(format string, _ ...any) { m.logger.Debug("chromedp reported", "format", format) }
-	browserCtx, browserCancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(cdpLog), chromedp.WithLogf(cdpLog))
+	browserCtx, browserCancel := newBrowserContext(allocCtx, chromedp.WithErrorf(cdpLog), chromedp.WithLogf(cdpLog))
 	inst.allocCancel, inst.browserCtx, inst.browserCancel = allocCancel, browserCtx, browserCancel
 
 	// Until the browser's pid is known, nothing may reap a child of ours:
@@ -589,6 +589,18 @@ func (m *Manager) cleanup(inst *instance) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
+}
+
+// newBrowserContext is chromedp.NewContext for the browser's own context,
+// with a cancel that may be called more than once: a start that is given
+// up and then cleaned up, a watcher and a stop may each call it. chromedp's
+// cancel waits for the browser's allocation to end by taking a token that
+// an allocation given up before it began leaves in place of closing: the
+// first cancel takes it, and a second one waited forever, which is how a
+// Close during a stalled start hung.
+func newBrowserContext(allocCtx context.Context, opts ...chromedp.ContextOption) (context.Context, context.CancelFunc) {
+	ctx, cancel := chromedp.NewContext(allocCtx, opts...)
+	return ctx, sync.OnceFunc(cancel)
 }
 
 // explain turns chromedp's error after a browser death into one that says so.
