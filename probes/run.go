@@ -327,12 +327,14 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 
 	// Where the step starts on the page's clock, taken before it starts.
+	// A step in an iframe or a popup is measured there (see act), not in
+	// the page, which does not see its input.
 	var mark timelineMark
 	marked := false
-	if r.timeline && isInteraction(st.Action) {
+	if r.timeline && isInteraction(st.Action) && (st.Action == "chat" || inPage(st)) {
 		mctx, mcancel := context.WithTimeout(runCtx, measureTimeline)
 		var merr error
-		mark, merr = markTimeline(mctx)
+		mark, merr = markTimeline(mctx, windowOf(pageScope))
 		mcancel()
 		marked = merr == nil
 	}
@@ -382,7 +384,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 	if marked && err == nil {
 		ictx, icancel := context.WithTimeout(runCtx, measureTimeline)
-		im, ierr := readInteraction(ictx, mark, deepMask(r.secrets))
+		im, ierr := readInteraction(ictx, windowOf(pageScope), mark, deepMask(r.secrets))
 		icancel()
 		if ierr != nil {
 			logger.Debug("interactions not read", "err", ierr)
