@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ const scopeBlock = 350 * time.Millisecond
 
 // scopeSite has a page with two same-origin iframes, #f with a button
 // whose handler blocks for scopeBlock, #g with one that removes its own
-// frame, and a link that opens a popup holding a frame like #f.
+// frame, #x like #f from another site (localhost), in a renderer of its
+// own, and a link that opens a popup holding a frame like #f.
 func scopeSite(t *testing.T) *httptest.Server {
 	t.Helper()
 	mux := http.NewServeMux()
@@ -26,8 +28,12 @@ func scopeSite(t *testing.T) *httptest.Server {
 			fmt.Fprint(w, `<!doctype html><meta charset="utf-8">`+body)
 		})
 	}
-	page("/{$}", `<title>main</title><a id="help" href="/help" target="_blank">Help</a>
-<iframe id="f" src="/block"></iframe><iframe id="g" src="/gone"></iframe>`)
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		other := "http://" + strings.Replace(r.Host, "127.0.0.1", "localhost", 1) + "/block"
+		fmt.Fprintf(w, `<!doctype html><meta charset="utf-8"><title>main</title><a id="help" href="/help" target="_blank">Help</a>
+<iframe id="f" src="/block"></iframe><iframe id="g" src="/gone"></iframe><iframe id="x" src=%q></iframe>`, other)
+	})
 	page("/help", `<title>help</title><iframe id="pf" src="/block"></iframe>`)
 	page("/block", fmt.Sprintf(`<button id="block" onclick="const u = performance.now() + %d; while (performance.now() < u) {} this.textContent = 'done'">block</button>`, scopeBlock.Milliseconds()))
 	page("/gone", `<button id="gone" onclick="parent.document.getElementById('g').remove()">gone</button>`)
@@ -36,8 +42,8 @@ func scopeSite(t *testing.T) *httptest.Server {
 	return srv
 }
 
-// TestStepsInFramesAndPopups: a step in a same-origin iframe, or in a
-// frame of a popup, measures the input in the document it acted on; an
+// TestStepsInFramesAndPopups: a step in a same-origin iframe, in a
+// cross-origin one, or in a frame of a popup, measures the input in the document it acted on; an
 // optional step naming a popup and a frame in it runs when both are
 // there; a step whose document is gone before it is read has no
 // interaction metrics rather than an INP of 0.
@@ -56,6 +62,13 @@ timeout = "90s"
   action = "click"
   selector = "#block"
   frame = "#f"
+  expect = { selector = "#block", text = "done" }
+  timeout = "30s"
+  [[journey.step]]
+  name = "block in other site's frame"
+  action = "click"
+  selector = "#block"
+  frame = "#x"
   expect = { selector = "#block", text = "done" }
   timeout = "30s"
   [[journey.step]]
@@ -91,6 +104,9 @@ timeout = "90s"
 	least := scopeBlock - 8*time.Millisecond
 	if im := step(t, r, "block in frame").Interaction; im == nil || im.INP < least || im.Interactions < 1 {
 		t.Errorf("click in a same-origin iframe: interactions %+v, want an INP of at least %v", im, least)
+	}
+	if im := step(t, r, "block in other site's frame").Interaction; im == nil || im.INP < least || im.Interactions < 1 {
+		t.Errorf("click in a cross-origin iframe: interactions %+v, want an INP of at least %v", im, least)
 	}
 	if im := step(t, r, "frame removes itself").Interaction; im != nil {
 		t.Errorf("click whose frame is gone before it is read: interactions %+v, want none", im)
