@@ -110,13 +110,28 @@ const chainSeparator = " >> "
 // FieldSelector reads a key of a fill step's fields: a selector, or a
 // chain of them written as Selector.String writes it ("my-app >> #q": the
 // field #q inside my-app's shadow root), as a field known only that way is
-// imported.
+// imported. An aria/ or text/ part names its element by text, which may
+// hold " >> " ("aria/Next >> page"): the rest of the key is that part's
+// (see textPart).
 func FieldSelector(key string) Selector {
-	parts := strings.Split(key, chainSeparator)
-	for i := range parts {
-		parts[i] = strings.TrimSpace(parts[i])
+	var parts Selector
+	rest := key
+	for {
+		part, after, found := strings.Cut(rest, chainSeparator)
+		if !found || textPart(strings.TrimSpace(part)) {
+			return append(parts, strings.TrimSpace(rest))
+		}
+		parts = append(parts, strings.TrimSpace(part))
+		rest = after
 	}
-	return parts
+}
+
+// textPart reports whether a selector part names its element by free
+// text, " >> " included: an aria/ or text/ part. In a chain written as
+// one string, it is the last part.
+func textPart(part string) bool {
+	kind, _ := SelectorKindOf(part)
+	return kind == SelectorARIA || kind == SelectorText
 }
 
 // Alternatives returns the step's selectors tried in order: those of

@@ -95,3 +95,28 @@ func TestARIAParts(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldSelector: a fields key is a chain split at " >> ", except in the
+// text of an aria/ or text/ part, which may hold " >> " and ends the chain.
+func TestFieldSelector(t *testing.T) {
+	tests := []struct {
+		key  string
+		want Selector
+	}{
+		{"#q", Selector{"#q"}},
+		{"my-app >> #q", Selector{"my-app", "#q"}},
+		{"my-app >> search-box >> input", Selector{"my-app", "search-box", "input"}},
+		{"aria/Search", Selector{"aria/Search"}},
+		{"aria/Next >> page", Selector{"aria/Next >> page"}},
+		{"text/Home >> Shop >> Shoes", Selector{"text/Home >> Shop >> Shoes"}},
+		{"my-app >> aria/Next >> page", Selector{"my-app", "aria/Next >> page"}},
+		{"my-app >> text/A >> B", Selector{"my-app", "text/A >> B"}},
+		{"xpath///input >> #x", Selector{"xpath///input", "#x"}},
+		{" my-app  >> #q ", Selector{"my-app", "#q"}},
+	}
+	for _, tt := range tests {
+		if got := FieldSelector(tt.key); !slices.Equal(got, tt.want) {
+			t.Errorf("FieldSelector(%q) = %q, want %q", tt.key, []string(got), []string(tt.want))
+		}
+	}
+}

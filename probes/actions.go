@@ -51,18 +51,7 @@ func presentSoon(ctx context.Context, sc scope, sel string, grace time.Duration)
 // when the step ended for the customer, and whether a new page loaded.
 func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error) {
 	sc := pageScope
-	if st.Optional && st.Frame != "" {
-		// An optional pop-up often lives in its own iframe: when the frame
-		// itself is absent, so is the step.
-		present, err := presentSoon(ctx, pageScope, config.FramePath(st.Frame)[0], min(optionalGrace, st.Timeout.Duration))
-		if err != nil {
-			return time.Time{}, false, err
-		}
-		if !present {
-			return time.Time{}, false, errSkipped
-		}
-	}
-	if st.Target != "" && st.Target != config.MainTarget {
+	if !inPageTarget(st) {
 		if st.Optional {
 			// An optional step in a popup: when the popup does not
 			// open, the step is skipped.
@@ -80,6 +69,18 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 			return time.Time{}, false, err
 		}
 		sc = ts
+	}
+	if st.Optional && st.Frame != "" {
+		// An optional pop-up often lives in its own iframe: when the frame
+		// itself is absent, so is the step. The frame is looked for in the
+		// step's target, a popup's frame in the popup.
+		present, err := presentSoon(ctx, sc, config.FramePath(st.Frame)[0], min(optionalGrace, st.Timeout.Duration))
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if !present {
+			return time.Time{}, false, errSkipped
+		}
 	}
 	if st.Frame != "" && st.Action != "chat" {
 		// In the target's frames when the step names a target.
@@ -110,8 +111,28 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 	if !ok {
 		return time.Time{}, false, fmt.Errorf("unknown action %q", st.Action)
 	}
-	return run(r, ctx, sc, st)
+	// The input of a step in an iframe or a popup is measured in that
+	// document, while the step is still attached to it (the chat action
+	// measures its widget itself).
+	var fmark timelineMark
+	fmarked := false
+	if isInteraction(st.Action) && st.Action != "chat" {
+		fmark, fmarked = r.markFrame(ctx, sc)
+	}
+	end, landed, err := run(r, ctx, sc, st)
+	if err == nil && fmarked {
+		r.readFrame(ctx, sc, fmark)
+	}
+	return end, landed, err
 }
+
+// inPageTarget reports whether the step runs in the tab's page rather than
+// in a popup or a frame its target names.
+func inPageTarget(st *config.Step) bool { return st.Target == "" || st.Target == config.MainTarget }
+
+// inPage reports whether the step acts on the tab's own document: no
+// target other than the page, and no frame.
+func inPage(st *config.Step) bool { return inPageTarget(st) && st.Frame == "" }
 
 // actionFunc performs a step's action in scope sc and waits until it
 // settles. It returns when the step ended for the customer, and whether a

@@ -22,9 +22,9 @@ import (
 // and keeps them under a symbol the page does not know. Only the input of
 // a trusted event (CDP's Input domain, which is how touchprobe clicks,
 // taps and types) produces event timing; el.click() would not.
-const timelineJS = `(() => { try {
+const timelineFn = `(w) => { try {
   const key = Symbol.for("touchprobe.timeline");
-  if (window[key]) return;
+  if (!w || w[key]) return;
   const t = {event: [], longtask: [], loaf: [], observers: []};
   t.add = (type, e) => {
     if (type === "event") t.event.push({start: e.startTime, duration: e.duration, id: e.interactionId || 0});
@@ -32,35 +32,39 @@ const timelineJS = `(() => { try {
     else t.loaf.push({start: e.startTime, duration: e.duration, blocking: e.blockingDuration || 0,
       scripts: (e.scripts || []).map((s) => ({url: s.sourceURL || "", fn: s.sourceFunctionName || "", invoker: s.invoker || "", duration: s.duration}))});
   };
-  Object.defineProperty(window, key, {value: t});
+  Object.defineProperty(w, key, {value: t});
   for (const type of ["event", "longtask", "long-animation-frame"]) {
     try {
-      const po = new PerformanceObserver((list) => { for (const e of list.getEntries()) t.add(type, e); });
+      const po = new w.PerformanceObserver((list) => { for (const e of list.getEntries()) t.add(type, e); });
       const opts = {type, buffered: true};
       if (type === "event") opts.durationThreshold = 16;
       po.observe(opts);
       t.observers.push([po, type]);
     } catch (e) {}
   }
-} catch (e) {} })()`
+} catch (e) {} }`
 
-// markJS is where a step starts on the document's own clock.
-const markJS = `({origin: performance.timeOrigin, now: performance.now()})`
+// timelineJS is timelineFn in the document it runs in.
+const timelineJS = "(" + timelineFn + ")(window)"
 
-// readInteractionJS returns what the timeline saw since the mark (%v, %v:
-// time origin and time of the mark; a new document since then counts from
-// its start). It first lets the page present a frame, since an event's
+// markJS is where a step starts on the clock of the document whose window
+// %s is.
+const markJS = `((w) => ({origin: w.performance.timeOrigin, now: w.performance.now()}))(%s)`
+
+// readInteractionJS returns what the timeline of the document whose window
+// is w saw since the mark (%v, %v: time origin and time of the mark; a new
+// document since then counts from its start). It first lets the page present a frame, since an event's
 // timing is known only once the frame after it is, and takes what the
 // observers hold but have not delivered yet, waiting up to 400 ms for the
 // long animation frame of each long task.
-const readInteractionJS = `(async (origin, since) => {
-  const t = window[Symbol.for("touchprobe.timeline")];
+const readInteractionJS = `(async (w, origin, since) => {
+  const t = w && w[Symbol.for("touchprobe.timeline")];
   if (!t) return {measured: false};
   await new Promise((resolve) => {
     const timer = setTimeout(resolve, 250);
-    requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); setTimeout(resolve, 0); }));
+    w.requestAnimationFrame(() => w.requestAnimationFrame(() => { clearTimeout(timer); setTimeout(resolve, 0); }));
   });
-  const from = performance.timeOrigin === origin ? since : 0;
+  const from = w.performance.timeOrigin === origin ? since : 0;
   // A long animation frame is reported once the frame has ended, after
   // the long task in it: wait, a little, for every long task's frame.
   for (let i = 0; i < 20; i++) {
@@ -84,7 +88,7 @@ const readInteractionJS = `(async (origin, since) => {
     tbt: tbt,
     frames: t.loaf.filter((f) => f.start >= from).sort((a, b) => b.duration - a.duration).slice(0, %d),
   };
-})(%s, %s)`
+})(%s, %s, %s)`
 
 // maxLongFrames bounds the long animation frames a step keeps: the
 // longest, which are the ones to look at.
@@ -113,9 +117,14 @@ type timelineMark struct {
 	Now    float64 `json:"now"`
 }
 
-// markTimeline returns where the step starts on the document's clock.
-func markTimeline(ctx context.Context) (timelineMark, error) {
-	return chromedp.Run(ctx, chromedp.Evaluate[timelineMark](markJS))
+// windowOf is the JavaScript expression of the window of the scope's
+// document: the tab's or target's own, or a same-origin iframe's.
+func windowOf(sc scope) string { return "(" + sc.root + ").defaultView" }
+
+// markTimeline returns where the step starts on the clock of the document
+// whose window is win.
+func markTimeline(ctx context.Context, win string) (timelineMark, error) {
+	return chromedp.Run(ctx, chromedp.Evaluate[timelineMark](fmt.Sprintf(markJS, win)))
 }
 
 type interactionRead struct {
@@ -138,11 +147,11 @@ type longFrame struct {
 	} `json:"scripts"`
 }
 
-// readInteraction returns the step's interaction metrics since mark, or
-// nil when the document has no timeline (a page the tab did not load, an
-// error page).
-func readInteraction(ctx context.Context, mark timelineMark, mask func(string) string) (*InteractionMetrics, error) {
-	js := fmt.Sprintf(readInteractionJS, maxLongFrames, jsNumber(mark.Origin), jsNumber(mark.Now))
+// readInteraction returns the step's interaction metrics since mark in the
+// document whose window is win, or nil when the document has no timeline
+// (a page the tab did not load, an error page).
+func readInteraction(ctx context.Context, win string, mark timelineMark, mask func(string) string) (*InteractionMetrics, error) {
+	js := fmt.Sprintf(readInteractionJS, maxLongFrames, win, jsNumber(mark.Origin), jsNumber(mark.Now))
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[interactionRead](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		return nil, err
@@ -168,21 +177,25 @@ func jsNumber(f float64) string { return fmt.Sprintf("%.6f", f) }
 // frame or two, and the evaluation.
 const measureTimeline = 3 * time.Second
 
-// markFrame starts measuring the input of a step in an out-of-process
-// iframe, whose renderer the tab's timeline does not see. The frame's
-// document loaded before the step, so its timeline starts now, before the
-// step's own input.
+// markFrame starts measuring the input of a step in the document of scope
+// sc other than the tab's own: an iframe or a popup, whose timeline the
+// tab's does not include. A same-origin iframe of the tab has its
+// timeline from its start; an out-of-process iframe's or a popup's
+// document loaded before the step without one, so its timeline starts
+// now, before the step's own input. It reports false for the tab's own
+// document, which the step measures itself (see step).
 func (r *run) markFrame(ctx context.Context, sc scope) (timelineMark, bool) {
-	if !r.timeline || sc.target == nil {
+	if !r.timeline || sc.isPage() {
 		return timelineMark{}, false
 	}
 	fctx, cancel := context.WithTimeout(sc.ctxFor(ctx), measureTimeline)
 	defer cancel()
-	if err := chromedp.Do(fctx, chromedp.Evaluate[chromedp.Void](timelineJS)); err != nil {
+	install := "(" + timelineFn + ")(" + windowOf(sc) + ")"
+	if err := chromedp.Do(fctx, chromedp.Evaluate[chromedp.Void](install)); err != nil {
 		r.logger.Debug("iframe interactions not measured", "err", err)
 		return timelineMark{}, false
 	}
-	m, err := markTimeline(fctx)
+	m, err := markTimeline(fctx, windowOf(sc))
 	if err != nil {
 		r.logger.Debug("iframe interactions not measured", "err", err)
 		return timelineMark{}, false
@@ -190,14 +203,16 @@ func (r *run) markFrame(ctx context.Context, sc scope) (timelineMark, bool) {
 	return m, true
 }
 
-// readFrame reads what the step's input did in the iframe since mark, for
-// the step to merge with the tab's.
+// readFrame reads what the step's input did in the document of sc since
+// mark, for the step to merge with the tab's. When it cannot be read (the
+// frame is gone), the step has none rather than an INP of 0.
 func (r *run) readFrame(ctx context.Context, sc scope, mark timelineMark) {
 	fctx, cancel := context.WithTimeout(sc.ctxFor(ctx), measureTimeline)
 	defer cancel()
-	im, err := readInteraction(fctx, mark, deepMask(r.secrets))
+	im, err := readInteraction(fctx, windowOf(sc), mark, deepMask(r.secrets))
 	if err != nil {
 		r.logger.Debug("iframe interactions not read", "err", err)
+		r.frameInteraction = nil
 		return
 	}
 	r.frameInteraction = im

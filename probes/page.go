@@ -211,6 +211,9 @@ type scope struct {
 
 var pageScope = scope{root: "document"}
 
+// isPage reports whether s is the tab's own document.
+func (s scope) isPage() bool { return s.target == nil && s.root == pageScope.root }
+
 // ctxFor returns the context that talks to the scope's target: the step's
 // own for the tab, the attached frame's (a child of the step's, so with its
 // deadline) for an out-of-process iframe.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -180,19 +181,14 @@ func followChildren(tab context.Context, commands func(kind string) []rawMessage
 	session := res.SessionID
 
 	// Listeners must not call the browser: they hand messages to the
-	// goroutine below, which answers them. Messages beyond the buffer
-	// would be children that stay held, so it is generous.
+	// goroutine below, which answers them, every one (see childQueue).
 	ctx, cancel := context.WithCancel(tab)
-	inbox := make(chan string, 256)
+	inbox := newChildQueue()
 	if err := chromedp.ListenBrowser(ctx, func(ev any) {
 		// Only new children matter; the children's own traffic (their
 		// network events) is dropped here.
 		if e, ok := ev.(*target.EventReceivedMessageFromTarget); ok && e.SessionID == session && strings.Contains(e.Message, `"Target.attachedToTarget"`) {
-			select {
-			case inbox <- e.Message:
-			default:
-				logger.Warn("profile: too many new frames at once; one runs without the profile")
-			}
+			inbox.push(e.Message)
 		}
 	}); err != nil {
 		cancel()
@@ -233,29 +229,31 @@ func followChildren(tab context.Context, commands func(kind string) []rawMessage
 	go func() {
 		defer close(done)
 		for {
-			var msg string
 			select {
 			case <-ctx.Done():
 				return
-			case msg = <-inbox:
+			case <-inbox.ready:
 			}
-			var m rawMessage
-			if json.Unmarshal([]byte(msg), &m) != nil || m.Method != "Target.attachedToTarget" {
-				continue
-			}
-			var ev target.EventAttachedToTarget
-			if json.Unmarshal(m.Params, &ev) != nil || ev.TargetInfo == nil {
-				continue
-			}
-			// Commands of one session run in order: the child gets the
-			// whole profile before it runs.
-			for _, cmd := range commands(ev.TargetInfo.Type) {
-				if err := send(ev.SessionID, cmd); err != nil {
-					logger.Debug("profile not applied to a frame", "target_type", ev.TargetInfo.Type, "err", err)
+			for _, msg := range inbox.take() {
+				var m rawMessage
+				if json.Unmarshal([]byte(msg), &m) != nil || m.Method != "Target.attachedToTarget" {
+					continue
 				}
-			}
-			if err := send(ev.SessionID, rawMessage{Method: runtime.CommandRunIfWaitingForDebugger}); err != nil {
-				logger.Debug("frame not resumed", "target_type", ev.TargetInfo.Type, "err", err)
+				var ev target.EventAttachedToTarget
+				if json.Unmarshal(m.Params, &ev) != nil || ev.TargetInfo == nil {
+					continue
+				}
+				// Commands of one session run in order: the child gets
+				// the whole profile before it runs. A command that fails
+				// costs the child its profile, never its resumption.
+				for _, cmd := range commands(ev.TargetInfo.Type) {
+					if err := send(ev.SessionID, cmd); err != nil {
+						logger.Debug("profile not applied to a frame", "target_type", ev.TargetInfo.Type, "err", err)
+					}
+				}
+				if err := send(ev.SessionID, rawMessage{Method: runtime.CommandRunIfWaitingForDebugger}); err != nil && ctx.Err() == nil {
+					logger.Warn("frame not resumed", "target_type", ev.TargetInfo.Type, "err", err)
+				}
 			}
 		}
 	}()
@@ -270,6 +268,40 @@ func followChildren(tab context.Context, commands func(kind string) []rawMessage
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// childQueue holds the messages of children attached and not yet taken
+// by the goroutine that applies the profile and resumes them. A listener
+// must not block, and a child it dropped would stay paused for ever
+// (auto-attach waits for the debugger), so push never blocks and never
+// drops: the queue grows with the frames and workers the page starts.
+type childQueue struct {
+	mu    sync.Mutex
+	queue []string
+	// ready has a value when the queue may hold messages.
+	ready chan struct{}
+}
+
+func newChildQueue() *childQueue { return &childQueue{ready: make(chan struct{}, 1)} }
+
+// push adds msg to the queue.
+func (q *childQueue) push(msg string) {
+	q.mu.Lock()
+	q.queue = append(q.queue, msg)
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+}
+
+// take empties the queue and returns what it held, oldest first.
+func (q *childQueue) take() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := q.queue
+	q.queue = nil
+	return out
+}
 
 // childCommands are the commands a child target gets: the profile's, then
 // the network a network step set, if one did.

@@ -92,10 +92,12 @@ type StepResult struct {
 	Interaction *InteractionMetrics
 }
 
-// InteractionMetrics are how the page responded to a step's input, on the
-// top-level document: what the Event Timing and Long Tasks APIs reported
-// between the step's start and its end. Interactions inside an iframe of
-// another site (a chat widget) are in that site's document and not here.
+// InteractionMetrics are how the page responded to a step's input, in the
+// document the step acted on (the page, or the iframe or popup its frame
+// and target name; a chat step adds its widget's to the page's): what the
+// Event Timing and Long Tasks APIs reported between the step's start and
+// its end. A step whose document could not be read (an iframe its own
+// input removed) has none rather than zeros.
 type InteractionMetrics struct {
 	// Interactions is how many distinct interactions (a click, a tap, a
 	// key press) of 16 ms or more the page reported.

@@ -95,6 +95,9 @@ type Keeper interface {
 // The run is made under profile, the customer's device and network: it is
 // applied to the tab and to every out-of-process iframe the run enters. A
 // nil profile runs in the browser as it opened the tab.
+//
+// A nil journey, or one without steps, is not run: its Result has status
+// error, reason internal, and a message that says why.
 func (p *Prober) Run(ctx context.Context, j *config.Journey, profile *config.Profile, secrets *config.Secrets, keeper Keeper) *Result {
 	res, c := p.run(ctx, j, profile, secrets, keeper != nil)
 	if c != nil {
@@ -113,6 +116,17 @@ func (p *Prober) logger() *slog.Logger {
 // run runs the journey and, when capturing and the run failed or was slow,
 // assembles its evidence.
 func (p *Prober) run(ctx context.Context, j *config.Journey, profile *config.Profile, secrets *config.Secrets, capturing bool) (*Result, *capture) {
+	if msg := unrunnable(j); msg != "" {
+		res := &Result{RunID: newRunID(), TraceID: newTraceID(), SpanID: newSpanID(), Start: time.Now(), Status: StatusError, Reason: ReasonInternal, Message: msg}
+		if j != nil {
+			res.Journey = j.Name
+		}
+		if profile != nil {
+			res.Profile = profile.Name
+		}
+		p.logger().Warn("journey not run", "journey", res.Journey, "profile", res.Profile, "run_id", res.RunID, "message", msg)
+		return res, nil
+	}
 	res := &Result{Journey: j.Name, RunID: newRunID(), TraceID: newTraceID(), SpanID: newSpanID(), Start: time.Now(), Status: StatusSuccess}
 	if profile != nil {
 		res.Profile = profile.Name
@@ -142,6 +156,18 @@ func (p *Prober) run(ctx context.Context, j *config.Journey, profile *config.Pro
 		return res, nil
 	}
 	return res, r.capture()
+}
+
+// unrunnable says why Run cannot run j, or "": a run measures its steps,
+// and reports a failure at one of them.
+func unrunnable(j *config.Journey) string {
+	switch {
+	case j == nil:
+		return "no journey to run: pass the journey of a loaded configuration"
+	case len(j.Steps) == 0:
+		return fmt.Sprintf("journey %q has no steps: give it at least one [[journey.step]]", j.Name)
+	}
+	return ""
 }
 
 func newRunID() string {
@@ -341,12 +367,14 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 
 	// Where the step starts on the page's clock, taken before it starts.
+	// A step in an iframe or a popup is measured there (see act), not in
+	// the page, which does not see its input.
 	var mark timelineMark
 	marked := false
-	if r.timeline && isInteraction(st.Action) {
+	if r.timeline && isInteraction(st.Action) && (st.Action == "chat" || inPage(st)) {
 		mctx, mcancel := context.WithTimeout(runCtx, measureTimeline)
 		var merr error
-		mark, merr = markTimeline(mctx)
+		mark, merr = markTimeline(mctx, windowOf(pageScope))
 		mcancel()
 		marked = merr == nil
 	}
@@ -396,7 +424,7 @@ func (r *run) step(parent, runCtx context.Context, i int, st *config.Step) bool 
 	}
 	if marked && err == nil {
 		ictx, icancel := context.WithTimeout(runCtx, measureTimeline)
-		im, ierr := readInteraction(ictx, mark, deepMask(r.secrets))
+		im, ierr := readInteraction(ictx, windowOf(pageScope), mark, deepMask(r.secrets))
 		icancel()
 		if ierr != nil {
 			logger.Debug("interactions not read", "err", ierr)

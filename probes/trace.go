@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -109,17 +111,40 @@ type tracer struct {
 	step    atomic.Int64
 	logger  *slog.Logger
 
+	// requests lets the paused requests go: the tab's Fetch domain.
+	requests pausedRequests
+
 	mu      sync.Mutex
 	stopped bool
 	pending sync.WaitGroup // requests being continued
 }
 
+// pausedRequests lets a request paused by the Fetch domain go on, or fail.
+type pausedRequests interface {
+	continueRequest(ctx context.Context, p fetch.ContinueRequestParams) error
+	failRequest(ctx context.Context, id fetch.RequestID) error
+}
+
+// fetchDomain is pausedRequests of the tab of the context.
+type fetchDomain struct{}
+
+func (fetchDomain) continueRequest(ctx context.Context, p fetch.ContinueRequestParams) error {
+	_, err := chromedp.Call(ctx, fetch.ContinueRequest, p)
+	return err
+}
+
+func (fetchDomain) failRequest(ctx context.Context, id fetch.RequestID) error {
+	_, err := chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonFailed})
+	return err
+}
+
 func newTracer(res *Result, origins []string, logger *slog.Logger) *tracer {
 	t := &tracer{
-		traceID: res.TraceID,
-		state:   TracestateKey + "=" + TracestateValue(res.Journey),
-		origins: origins,
-		logger:  logger,
+		requests: fetchDomain{},
+		traceID:  res.TraceID,
+		state:    TracestateKey + "=" + TracestateValue(res.Journey),
+		origins:  origins,
+		logger:   logger,
 	}
 	for _, s := range res.Steps {
 		t.spans = append(t.spans, s.SpanID)
@@ -224,9 +249,41 @@ func (t *tracer) resume(tab context.Context, e *fetch.EventRequestPaused) {
 			&fetch.HeaderEntry{Name: TraceparentHeader, Value: t.traceparent()},
 			&fetch.HeaderEntry{Name: TracestateHeader, Value: t.state})
 	}
-	ctx, cancel := context.WithTimeout(tab, resumeTimeout)
-	defer cancel()
-	if _, err := chromedp.Call(ctx, fetch.ContinueRequest, p); err != nil && tab.Err() == nil {
-		t.logger.Debug("paused request not continued", "err", err)
+	t.release(tab, p)
+}
+
+// release lets the paused request of p go, whatever the browser answers: a
+// request left paused stalls the page until the step times out. When it
+// cannot be continued as p says, it is continued as the page sent it, and
+// when that fails too, failed. A request of a tab that is closing goes
+// with the tab.
+func (t *tracer) release(tab context.Context, p fetch.ContinueRequestParams) {
+	type attempt struct {
+		how string
+		do  func(ctx context.Context) error
 	}
+	attempts := []attempt{{"continued", func(ctx context.Context) error { return t.requests.continueRequest(ctx, p) }}}
+	if p.Headers != nil {
+		attempts = append(attempts, attempt{"continued without trace context", func(ctx context.Context) error {
+			return t.requests.continueRequest(ctx, fetch.ContinueRequestParams{RequestID: p.RequestID})
+		}})
+	}
+	attempts = append(attempts, attempt{"failed", func(ctx context.Context) error { return t.requests.failRequest(ctx, p.RequestID) }})
+	var errs []error
+	for _, a := range attempts {
+		ctx, cancel := context.WithTimeout(tab, resumeTimeout)
+		err := a.do(ctx)
+		cancel()
+		if err == nil {
+			if len(errs) > 0 {
+				t.logger.Warn("paused request not continued as intended", "request_id", p.RequestID, "outcome", a.how, "err", errors.Join(errs...))
+			}
+			return
+		}
+		if tab.Err() != nil {
+			return
+		}
+		errs = append(errs, err)
+	}
+	t.logger.Warn("paused request not let go", "request_id", p.RequestID, "err", errors.Join(errs...))
 }
