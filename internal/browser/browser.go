@@ -415,6 +415,10 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-first-run", true),
 		chromedp.Flag("no-default-browser-check", true),
+		// No first tab: nothing uses it (every run opens its own, in a
+		// browser context of its own), and opening it started a renderer
+		// at every start that stayed for the browser's whole life.
+		chromedp.Flag("no-startup-window", true),
 		// Each window, and every run opens one, would otherwise start the
 		// omnibox popup's WebUI pages: two renderers of browser UI that no
 		// customer sees, about a third of a short run's CPU.
@@ -459,11 +463,11 @@ func (m *Manager) launch(ctx context.Context) (*instance, error) {
 	// it could be this browser, whose exit status the allocator waits for.
 	started := beginStart()
 	done := make(chan error, 1)
-	// Only the connection to the browser is needed: the first tab that
-	// Chromium opens is never used (every run opens its own, in a browser
-	// context of its own), so nothing attaches to it. Attaching enabled
-	// seven protocol domains in its renderer, 140 to 270 ms of the start,
-	// and left a session that heard of every target of every run.
+	// Only the connection to the browser is needed, not a tab: chromedp
+	// would otherwise wait for a first tab (there is none, see
+	// no-startup-window) and attach to it, enabling seven protocol
+	// domains in its renderer, 140 to 270 ms of the start, and leaving a
+	// session that heard of every target of every run.
 	go func() {
 		_, err := chromedp.CallBrowser(browserCtx, cdpbrowser.GetVersion, cdp.Empty{})
 		done <- err

@@ -20,7 +20,7 @@ const oldCloseGrace = 5 * time.Second
 
 // The browser's profile and temp files are thrown away when it stops, so
 // neither its start nor its end spends time on what nobody keeps: the start
-// attaches to no tab (the first tab Chromium opens is never used), and Close
+// opens no first tab and attaches to none (every run opens its own), and Close
 // ends the browser at once instead of asking it to close and waiting, and
 // still leaves no process, zombie or file behind.
 func TestStartAndCloseSkipWhatIsThrownAway(t *testing.T) {
@@ -47,11 +47,21 @@ func TestStartAndCloseSkipWhatIsThrownAway(t *testing.T) {
 	}
 	own := chromedp.FromContext(tab).Target.TargetID
 	for _, ti := range infos {
-		if ti.Type == "page" && ti.TargetID != own && ti.Attached {
-			t.Errorf("the browser's first tab (%s) has a client attached: the start attached to a tab nobody uses", ti.URL)
+		if ti.Type == "page" && ti.TargetID != own {
+			t.Errorf("a tab besides the run's (%s, attached %t): the browser opened a first tab nobody uses", ti.URL, ti.Attached)
 		}
 	}
 	closeTab()
+	// With its only tab closed the browser has no window at all, and
+	// stays up for the next run.
+	if _, closeTab, err = m.Tab(ctx); err != nil {
+		t.Errorf("a tab after the only one closed: %v", err)
+	} else {
+		closeTab()
+	}
+	if !m.Up() {
+		t.Error("the browser is down after its only tab closed")
+	}
 
 	// A browser that cannot answer, as one that hangs would not: Close
 	// must not wait for it.
