@@ -552,10 +552,9 @@ func (m *Manager) stop(inst *instance) {
 	m.mu.Lock()
 	inst.stopping = true
 	m.mu.Unlock()
-	// The allocator has not waited for the group's leader yet (the
-	// watcher waits for that after the browser context ends), so its pid
-	// still names this browser's group.
-	if inst.pgid > 0 {
+	// A browser that already died is the watcher's to clean up: its
+	// group's pid may no longer name its group.
+	if inst.pgid > 0 && inst.browserCtx.Err() == nil {
 		_ = syscall.Kill(-inst.pgid, syscall.SIGKILL)
 	}
 	inst.browserCancel()
