@@ -329,6 +329,11 @@ func TestRendererOutOfMemory(t *testing.T) {
 		r, captured = runKeeping(ctx, p, cfg.Journey("fault"), cfg.Secrets(), true)
 		return r
 	}
+	// The processes of a browser that has run a journey: Chromium starts
+	// its GPU, network and storage helpers with the first tab, not before.
+	if warm := run(oneStep(site.URL+"/ok", "10s")); warm.Status != probes.StatusSuccess {
+		t.Fatalf("a run before the crash failed:\n%s", describe(warm))
+	}
 	base := len(browser.GroupPIDs(pgid))
 	r := run(oneStep(site.URL+"/hog", "20s") + `
   [[journey.step]]

@@ -82,6 +82,9 @@ func isChromium(exe string) bool {
 type procStat struct {
 	ppid int
 	cpu  time.Duration // utime + stime of the process itself (its threads)
+	// reaped is cutime + cstime: the CPU time of the children it has
+	// waited for (and of theirs), which no live process shows any more.
+	reaped time.Duration
 	// start is the process's start time in clock ticks after boot: with the
 	// pid, it tells a process from a later one that got the same pid.
 	start uint64
@@ -110,10 +113,13 @@ func parseStat(b []byte) (procStat, bool) {
 	ut, err2 := strconv.ParseInt(f[11], 10, 64)
 	st, err3 := strconv.ParseInt(f[12], 10, 64)
 	start, err4 := strconv.ParseUint(f[19], 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || err4 != nil {
+	cut, err5 := strconv.ParseInt(f[13], 10, 64)
+	cst, err6 := strconv.ParseInt(f[14], 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || err6 != nil {
 		return procStat{}, false
 	}
-	return procStat{ppid: ppid, cpu: time.Duration(ut+st) * time.Second / clockTicks, start: start}, true
+	return procStat{ppid: ppid, cpu: time.Duration(ut+st) * time.Second / clockTicks,
+		reaped: time.Duration(cut+cst) * time.Second / clockTicks, start: start}, true
 }
 
 func readStat(pid int) (procStat, bool) {

@@ -261,12 +261,6 @@ func pss(pid int) int64 {
 	return 0
 }
 
-// procCPU reads a live process's user and system time from /proc.
-func procCPU(pid int) time.Duration {
-	st, _ := readStat(pid)
-	return st.cpu
-}
-
 // rss reads a process's resident set size in bytes.
 func rss(pid int) int64 {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")

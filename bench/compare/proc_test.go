@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -158,8 +160,9 @@ func TestClassify(t *testing.T) {
 
 func TestParseStat(t *testing.T) {
 	st, ok := parseStat(readFixture(t, "renderer.stat"))
-	// utime 137 and stime 42 ticks of 10 ms; starttime 8812345.
-	want := procStat{ppid: 4200, cpu: 1790 * time.Millisecond, start: 8812345}
+	// utime 137 and stime 42 ticks of 10 ms, its reaped children's 25 and
+	// 5; starttime 8812345.
+	want := procStat{ppid: 4200, cpu: 1790 * time.Millisecond, reaped: 300 * time.Millisecond, start: 8812345}
 	if !ok || st != want {
 		t.Errorf("parseStat = %+v, %t; want %+v", st, ok, want)
 	}
@@ -274,5 +277,40 @@ func TestWriteBetweenMarkers(t *testing.T) {
 	want := "# Benchmarks\n\nWhy we measure.\n\n" + beginMarker + "\nnew figures\n" + endMarker + "\n\nHow to read them.\n"
 	if string(got) != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A daemon's window sees processes start, work and be reaped (a renderer
+// per run, reaped by Chromium's zygote): their CPU time counts, from the
+// reaping parent's account, though no live process shows it any more.
+func TestTreeCPUCountsReapedChildren(t *testing.T) {
+	// A subshell that burns CPU and exits, reaped by its shell, which then
+	// becomes a sleep that keeps the account.
+	cmd := exec.Command("/bin/sh", "-c", `(i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done); exec sleep 60`)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	pid := cmd.Process.Pid
+	deadline := time.Now().Add(time.Minute)
+	for {
+		comm, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+		if strings.TrimSpace(string(comm)) == "sleep" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the subshell did not finish within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(descendants(pid)); n != 0 {
+		t.Fatalf("%d processes below the shell, want none left", n)
+	}
+	// 300,000 turns of a shell loop take well over 50 ms of CPU.
+	if got := treeCPU(pid); got < 50*time.Millisecond {
+		t.Errorf("treeCPU = %v, want the reaped subshell's CPU time (at least 50ms)", got)
 	}
 }

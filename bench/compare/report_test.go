@@ -113,3 +113,26 @@ func TestParseTouchprobePages(t *testing.T) {
 		t.Errorf("page %+v: first byte to DOMContentLoaded %v, to load %v; want 180 and 230 ms", p, dcl, load)
 	}
 }
+
+// Start-up plus shut-down is each run's own process time minus its journey:
+// on a loaded machine the median process and the median journey come from
+// different runs, and their difference says little.
+func TestOutsideTheJourneyIsPerRun(t *testing.T) {
+	run := func(journeyMS, processMS float64) sample {
+		return sample{rec: record.Journey{JourneyMS: journeyMS}, usage: Usage{Wall: time.Duration(processMS * float64(time.Millisecond))}}
+	}
+	tp := &tool{name: "touchprobe", label: "touchprobe", browser: true}
+	samples := map[string][]sample{"touchprobe": {
+		run(5000, 5600), // 600 outside
+		run(9000, 9500), // 500
+		run(6000, 7000), // 1000
+	}}
+	got := summarize([]*tool{tp}, samples, nil).tool("touchprobe")
+	if got.OutsideMS != 600 {
+		t.Errorf("outside the journey %v ms, want the median of 600, 500 and 1000 ms", got.OutsideMS)
+	}
+	// The medians' difference would say 1000 ms.
+	if got.ProcessMS-got.JourneyMS != 1000 {
+		t.Fatalf("process %v ms, journey %v ms: the fixture no longer shows the difference", got.ProcessMS, got.JourneyMS)
+	}
+}

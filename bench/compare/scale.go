@@ -191,12 +191,17 @@ func (e *environment) throughput(ctx context.Context, bin string, concurrency, j
 }
 
 // treeCPU reads the CPU time so far of pid and every process below it,
-// from /proc: live processes only, which is what a window in the middle of
-// a daemon's life needs.
+// from /proc: each live process's own time and the time of the children it
+// has reaped. In a daemon's window Chromium's renderers start and exit
+// (each run has its own), and their zygote reaps them: without its reaped
+// time they would count for nothing, and the agent would look cheaper per
+// journey than it is.
 func treeCPU(pid int) time.Duration {
 	var total time.Duration
 	for _, p := range append([]int{pid}, descendants(pid)...) {
-		total += procCPU(p)
+		if st, ok := readStat(p); ok {
+			total += st.cpu + st.reaped
+		}
 	}
 	return total
 }

@@ -137,8 +137,9 @@ timeout = "60s"
 		}
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
-		// The bound: the grace for runs, then the browser's graceful
-		// close (at most 10s) and a margin for a loaded machine.
+		// The bound: the grace for runs, then the browser's close (a
+		// kill, its cleanup bounded by the agent's 10s) and a margin for
+		// a loaded machine.
 		limit := grace + 10*time.Second + 20*time.Second
 		select {
 		case err := <-exited:

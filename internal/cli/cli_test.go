@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/touchprobe/touchprobe/internal/demoshop"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -194,6 +196,31 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	if entries, _ := os.ReadDir(browserDir); len(entries) > 0 {
 		t.Errorf("once left browser files behind: %d entries", len(entries))
 	}
+	// once kills its browser rather than wait for it to close: what it
+	// killed is gone, its helpers outside the browser's group too. A
+	// killed process takes a moment to exit; the wait is bounded.
+	testutil.WaitFor(t, 30*time.Second, "no process of once's browser to be left", func() bool { return len(processesUsing(browserDir)) == 0 })
+}
+
+// processesUsing lists the processes whose command line or environment
+// mentions dir: the Chromium of a once run with --browser.dir=dir and the
+// helpers it started, which inherit its TMPDIR.
+func processesUsing(dir string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var found []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		for _, f := range []string{"cmdline", "environ"} {
+			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), f))
+			if err == nil && bytes.Contains(b, []byte(dir)) {
+				found = append(found, e.Name())
+				break
+			}
+		}
+	}
+	return found
 }
 
 // traceReceiver is an OTLP/HTTP collector that counts the spans of each
@@ -245,5 +272,37 @@ func TestUsageErrors(t *testing.T) {
 	}
 	if code, stdout, _ := runCLI(t, "version"); code != 0 || !strings.Contains(stdout, "touchprobe, version") {
 		t.Errorf("version: exit %d, %q", code, stdout)
+	}
+}
+
+// The evidence folder is opened while Chromium starts; a folder that cannot
+// be used is still reported, after the start, and costs only the evidence.
+func TestOnceReportsAnUnusableArtifactsDir(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "touchprobe.toml")
+	conf := `[agent]
+artifacts_dir = "` + dir + `"
+
+[[journey]]
+name = "landing"
+schedule = "@every 1m"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:1/"
+`
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A browser that exits at once: the run fails without Chromium.
+	code, stdout, stderr := runCLI(t, "once", "--config", path, "--browser.path", "/bin/false", "--browser.dir", t.TempDir())
+	if code != 1 {
+		t.Errorf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{path + ": artifacts_dir: ", "the configuration file's folder", "no evidence kept"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
 	}
 }

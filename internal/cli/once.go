@@ -73,12 +73,27 @@ func (c *commands) runOnce() int {
 		return 1
 	}
 	defer b.Close(context.Background())
+	// The evidence folder is opened, and its retention pass walks it,
+	// while Chromium starts rather than after.
+	type opened struct {
+		keeper probes.Keeper
+		err    error
+	}
+	keeperCh := make(chan opened, 1)
+	go func() {
+		k, err := evidenceKeeper(cfg)
+		keeperCh <- opened{k, err}
+	}()
 	// Start Chromium before the first journey, as the daemon does, so that
 	// the journey's time is the journey's and not Chromium's start-up. A
 	// browser that cannot start is reported by the run that needs it.
 	_ = b.Start(ctx)
+	o := <-keeperCh
+	keeper := o.keeper
+	if o.err != nil {
+		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, o.err)
+	}
 	prober := agent.NewProber(b, logger)
-	keeper := c.evidenceKeeper(cfg)
 	exp, dropped, err := c.onceExporter(cfg, logger)
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
@@ -172,19 +187,17 @@ func traced(cfg *config.Config) bool {
 }
 
 // evidenceKeeper opens the folder where once keeps evidence, the agent's:
-// artifacts_dir, else systemd's STATE_DIRECTORY. nil means none.
-func (c *commands) evidenceKeeper(cfg *config.Config) probes.Keeper {
+// artifacts_dir, else systemd's STATE_DIRECTORY. A nil keeper means none;
+// an error with a keeper means it opened but its retention pass failed.
+func evidenceKeeper(cfg *config.Config) (probes.Keeper, error) {
 	dir := evidence.DefaultDir(cfg.Agent.ArtifactsDir, os.Getenv)
 	if dir == "" {
-		return nil
+		return nil, nil
 	}
 	store, err := evidence.NewStore(dir, cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes), evidence.ConfigFolder(cfg.File)...)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: artifacts_dir: %v\n", c.configFile, err)
-	}
 	if store == nil {
 		// A nil *Store in the interface would not be a nil Keeper.
-		return nil
+		return nil, err
 	}
-	return store
+	return store, err
 }
