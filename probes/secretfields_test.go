@@ -57,38 +57,9 @@ func TestEvidenceHidesSecretFieldsInShadowRootsAndFrames(t *testing.T) {
 			dir := t.TempDir()
 			shot := func(secret string) image.Image {
 				t.Helper()
-				path := filepath.Join(dir, secret)
-				if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				cfg := parse(t, fmt.Sprintf(`[[journey]]
-name = "fields"
-timeout = "60s"
-  [[journey.step]]
-  name = "open"
-  action = "navigate"
-  url = %q
-  [[journey.step]]
-  name = "type"
-  action = "fill"
-  `+tc.step+`
-  [[journey.step]]
-  name = "never"
-  action = "wait"
-  selector = "#never"
-  timeout = "2s"
-`, srv.URL+"/page", path))
-				r, c := runCapturing(t, cfg, "fields")
-				if r.FailedStep != "never" || r.Reason != probes.ReasonSelector {
-					t.Fatalf("want a selector failure at the step after typing:\n%s", describe(r))
-				}
-				if c == nil || len(c.Screenshot) == 0 {
-					t.Fatalf("no screenshot kept:\n%s", describe(r))
-				}
-				for name, b := range c.Files() {
-					if bytes.Contains(b, []byte(secret)) {
-						t.Errorf("%s holds the secret", name)
-					}
+				c := typeSecretThenFail(t, srv.URL+"/page", tc.step, filepath.Join(dir, secret), secret)
+				if len(c.Screenshot) == 0 {
+					t.Fatal("no screenshot kept")
 				}
 				img, err := png.Decode(bytes.NewReader(c.Screenshot))
 				if err != nil {
@@ -137,35 +108,8 @@ func TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown(t *testing.T) {
 });</script>`)
 	})
 	const secret = "kappa-KKKK-5555"
-	path := filepath.Join(t.TempDir(), "secret")
-	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg := parse(t, fmt.Sprintf(`[[journey]]
-name = "fields"
-timeout = "60s"
-  [[journey.step]]
-  name = "open"
-  action = "navigate"
-  url = %q
-  [[journey.step]]
-  name = "type"
-  action = "fill"
-  frame = "#widget"
-  fields = { "#email" = "${file:%s}" }
-  [[journey.step]]
-  name = "never"
-  action = "wait"
-  selector = "#never"
-  timeout = "2s"
-`, srv.URL+"/page", path))
-	r, c := runCapturing(t, cfg, "fields")
-	if r.FailedStep != "never" || r.Reason != probes.ReasonSelector {
-		t.Fatalf("want a selector failure at the step after typing:\n%s", describe(r))
-	}
-	if c == nil {
-		t.Fatalf("no evidence kept:\n%s", describe(r))
-	}
+	c := typeSecretThenFail(t, srv.URL+"/page", `frame = "#widget"
+  fields = { "#email" = "${file:%s}" }`, filepath.Join(t.TempDir(), "secret"), secret)
 	if len(c.Screenshot) > 0 {
 		t.Errorf("a screenshot was kept although the field holding the secret could not be hidden")
 	}
@@ -179,9 +123,46 @@ timeout = "60s"
 	if !slices.ContainsFunc(summary.Notes, func(n string) bool { return strings.Contains(n, "no screenshot") }) {
 		t.Errorf("run.json does not say why there is no screenshot: notes %q", summary.Notes)
 	}
+}
+
+// typeSecretThenFail writes secret to the file path, runs a journey that
+// opens page, fills with fill (the step's keys after its action, with %s
+// where the file goes) and then fails waiting for an element, and returns
+// the run's evidence. It fails the test unless the run failed at that
+// wait, kept evidence, and no file of it holds the secret.
+func typeSecretThenFail(t *testing.T, page, fill, path, secret string) *kept {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := parse(t, fmt.Sprintf(`[[journey]]
+name = "fields"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = %q
+  [[journey.step]]
+  name = "type"
+  action = "fill"
+  `+fill+`
+  [[journey.step]]
+  name = "never"
+  action = "wait"
+  selector = "#never"
+  timeout = "2s"
+`, page, path))
+	r, c := runCapturing(t, cfg, "fields")
+	if r.FailedStep != "never" || r.Reason != probes.ReasonSelector {
+		t.Fatalf("want a selector failure at the step after typing:\n%s", describe(r))
+	}
+	if c == nil {
+		t.Fatalf("no evidence kept:\n%s", describe(r))
+	}
 	for name, b := range c.Files() {
 		if bytes.Contains(b, []byte(secret)) {
 			t.Errorf("%s holds the secret", name)
 		}
 	}
+	return c
 }
