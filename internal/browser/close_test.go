@@ -70,17 +70,7 @@ func TestStartAndCloseSkipWhatIsThrownAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	closed := make(chan struct{})
-	go func() {
-		m.Close(context.Background())
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(patience):
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		t.Fatal("Close did not return")
-	}
+	startClose(t, m)(func() { syscall.Kill(-pgid, syscall.SIGKILL) }, "Close did not return")
 	// Not a judgement of speed: the old graceful close could not return
 	// before its grace ran out, whatever the machine's load.
 	if took := time.Since(start); took >= oldCloseGrace {

@@ -61,6 +61,28 @@ exec %[3]q "$@"
 	return path, started, release
 }
 
+// startClose calls m.Close in the background and returns a function that
+// waits for it to return, at most patience; past that, it runs onTimeout
+// (if any) and fails the test with msg.
+func startClose(t *testing.T, m *browser.Manager) func(onTimeout func(), msg string) {
+	closed := make(chan struct{})
+	go func() {
+		m.Close(context.Background())
+		close(closed)
+	}()
+	return func(onTimeout func(), msg string) {
+		t.Helper()
+		select {
+		case <-closed:
+		case <-time.After(patience):
+			if onTimeout != nil {
+				onTimeout()
+			}
+			t.Fatal(msg)
+		}
+	}
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -143,17 +165,7 @@ func TestCloseDuringALaunch(t *testing.T) {
 	startErr := make(chan error, 1)
 	go func() { startErr <- m.Start(context.Background()) }()
 	testutil.WaitFor(t, patience, "the browser's start to begin", func() bool { return exists(started) })
-	closed := make(chan struct{})
-	go func() {
-		m.Close(context.Background())
-		close(closed)
-	}()
-	select {
-	case <-closed:
-	case <-time.After(patience):
-		os.WriteFile(release, nil, 0o600)
-		t.Fatal("Close did not end a stalled launch")
-	}
+	startClose(t, m)(func() { os.WriteFile(release, nil, 0o600) }, "Close did not end a stalled launch")
 	if err := <-startErr; err == nil {
 		t.Error("Start succeeded although the manager was closed during it")
 	}
@@ -174,17 +186,9 @@ func TestKillDuringClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		pgid := m.PGID()
-		closed := make(chan struct{})
-		go func() {
-			m.Close(context.Background())
-			close(closed)
-		}()
+		closed := startClose(t, m)
 		syscall.Kill(-pgid, syscall.SIGKILL)
-		select {
-		case <-closed:
-		case <-time.After(patience):
-			t.Fatal("Close did not return")
-		}
+		closed(nil, "Close did not return")
 		if m.Up() {
 			t.Error("Up after Close")
 		}
