@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -53,23 +52,6 @@ func freePort(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
-}
-
-// processesUsing lists the processes whose command line mentions dir: the
-// Chromium of an agent started with --browser.dir=dir.
-func processesUsing(dir string) []string {
-	entries, _ := os.ReadDir("/proc")
-	var found []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(b, []byte(dir)) {
-			found = append(found, e.Name()+" "+strings.ReplaceAll(string(b[:min(len(b), 80)]), "\x00", " "))
-		}
-	}
-	return found
 }
 
 // TestSIGTERMDuringARunAndRestart runs touchprobe as a daemon, a process
@@ -154,7 +136,7 @@ timeout = "60s"
 		took := time.Since(sent)
 		var left []string
 		for range 50 { // orphans would be reparented and live on
-			if left = processesUsing(browserDir); len(left) == 0 {
+			if left = testutil.ProcessesUsing(browserDir); len(left) == 0 {
 				break
 			}
 			time.Sleep(20 * time.Millisecond)

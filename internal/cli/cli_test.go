@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -199,28 +198,7 @@ func TestOnceAgainstTheDemoShop(t *testing.T) {
 	// once kills its browser rather than wait for it to close: what it
 	// killed is gone, its helpers outside the browser's group too. A
 	// killed process takes a moment to exit; the wait is bounded.
-	testutil.WaitFor(t, 30*time.Second, "no process of once's browser to be left", func() bool { return len(processesUsing(browserDir)) == 0 })
-}
-
-// processesUsing lists the processes whose command line or environment
-// mentions dir: the Chromium of a once run with --browser.dir=dir and the
-// helpers it started, which inherit its TMPDIR.
-func processesUsing(dir string) []string {
-	entries, _ := os.ReadDir("/proc")
-	var found []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		for _, f := range []string{"cmdline", "environ"} {
-			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), f))
-			if err == nil && bytes.Contains(b, []byte(dir)) {
-				found = append(found, e.Name())
-				break
-			}
-		}
-	}
-	return found
+	testutil.WaitFor(t, 30*time.Second, "no process of once's browser to be left", func() bool { return len(testutil.ProcessesUsing(browserDir)) == 0 })
 }
 
 // traceReceiver is an OTLP/HTTP collector that counts the spans of each
