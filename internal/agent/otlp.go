@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"sync"
 	"time"
@@ -32,6 +33,21 @@ type tracing struct {
 	stopped bool
 }
 
+// NewOTLPExporter starts the export of runs over OTLP that cfg's [otlp]
+// asks for, as the agent and `once` do, or returns nil when it asks for
+// none. onDrop is told how many spans were dropped.
+func NewOTLPExporter(cfg *config.Config, onDrop func(spans int), logger *slog.Logger) (*otlp.Exporter, error) {
+	url := cfg.OTLP.TracesURL()
+	if url == "" {
+		return nil, nil
+	}
+	return otlp.New(otlp.Options{
+		URL: url, Headers: cfg.OTLP.Headers,
+		Location: cfg.Agent.Location, Version: version.Version,
+		OnDrop: onDrop, Logger: logger,
+	})
+}
+
 // configureOTLP starts, keeps, replaces or stops the OTLP export as cfg
 // says. An exporter replaced flushes what it holds in the background,
 // within OTLPFlush.
@@ -60,11 +76,7 @@ func (a *Agent) configureOTLP(cfg *config.Config) {
 	if url == "" {
 		return
 	}
-	exp, err := otlp.New(otlp.Options{
-		URL: url, Headers: cfg.OTLP.Headers,
-		Location: cfg.Agent.Location, Version: version.Version,
-		OnDrop: a.metrics.OTLPSpansDropped, Logger: a.logger,
-	})
+	exp, err := NewOTLPExporter(cfg, a.metrics.OTLPSpansDropped, a.logger)
 	if err != nil {
 		a.logger.Error("runs are not exported over OTLP", "url", url, "err", err)
 		return

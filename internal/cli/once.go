@@ -17,7 +17,6 @@ import (
 	"github.com/touchprobe/touchprobe/internal/evidence"
 	"github.com/touchprobe/touchprobe/internal/otlp"
 	"github.com/touchprobe/touchprobe/internal/report"
-	"github.com/touchprobe/touchprobe/internal/version"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -156,16 +155,8 @@ runs:
 // onceExporter exports the runs of once over OTLP when [otlp] asks for it,
 // as the agent does; dropped counts the spans that could not be sent.
 func (c *commands) onceExporter(cfg *config.Config, logger *slog.Logger) (*otlp.Exporter, *atomic.Int64, error) {
-	url := cfg.OTLP.TracesURL()
-	if url == "" {
-		return nil, nil, nil
-	}
 	dropped := new(atomic.Int64)
-	exp, err := otlp.New(otlp.Options{
-		URL: url, Headers: cfg.OTLP.Headers,
-		Location: cfg.Agent.Location, Version: version.Version,
-		OnDrop: func(n int) { dropped.Add(int64(n)) }, Logger: logger,
-	})
+	exp, err := agent.NewOTLPExporter(cfg, func(n int) { dropped.Add(int64(n)) }, logger)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: otlp: %w", c.configFile, err)
 	}
@@ -173,9 +164,10 @@ func (c *commands) onceExporter(cfg *config.Config, logger *slog.Logger) (*otlp.
 }
 
 // traced reports whether runs of cfg have a trace anyone can look up: their
-// requests carry trace context, or they are exported over OTLP.
+// requests carry trace context (a journey's trace_origins, which are the
+// agent's unless it names its own), or they are exported over OTLP.
 func traced(cfg *config.Config) bool {
-	if cfg.OTLP.Endpoint != "" || len(cfg.Agent.TraceOrigins) > 0 {
+	if cfg.OTLP.Endpoint != "" {
 		return true
 	}
 	for _, j := range cfg.Journeys {
