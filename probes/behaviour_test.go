@@ -166,7 +166,7 @@ func TestRendererOutOfMemoryWhileLoading(t *testing.T) {
 	if err := m.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { m.Close(context.Background()) })
+	t.Cleanup(m.Close)
 	site := behaviourSite(t)
 	journey := func(open, step string) string {
 		return fmt.Sprintf(`[[journey]]

@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 
 	pgid := shared.PGID()
-	shared.Close(context.Background())
+	shared.Close()
 	if pgid != 0 {
 		if left := browser.GroupPIDs(pgid); len(left) > 0 {
 			fmt.Fprintf(os.Stderr, "Chromium processes left after Close: %v\n", left)

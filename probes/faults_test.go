@@ -313,7 +313,7 @@ func TestRendererOutOfMemory(t *testing.T) {
 	}
 	pgid := m.PGID()
 	t.Cleanup(func() {
-		m.Close(context.Background())
+		m.Close()
 		if left := browser.GroupPIDs(pgid); len(left) > 0 {
 			t.Errorf("Chromium processes left after Close: %v", left)
 		}

@@ -82,7 +82,7 @@ func referee(lighthouse, chromium string, runs int) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer b.Close(context.Background())
+	defer b.Close()
 	prober := &probes.Prober{Browser: b}
 
 	pages := []struct{ name, url string }{

@@ -333,7 +333,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.closeOTLP()
 	closeCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	a.browser.Close(closeCtx)
+	a.browser.Close()
 	if err := srv.Shutdown(closeCtx); err != nil {
 		a.logger.Warn("web server did not shut down cleanly; closing its connections", "err", err)
 		srv.Close()

@@ -262,9 +262,9 @@ func (m *Manager) PGID() int {
 // Close ends the browser at once, kills anything left of its process
 // group, reaps it and removes its files. A launch in progress is cancelled.
 // Callers close it once nothing uses it any more: a tab still open dies
-// with the browser. ctx bounds nothing: Close does not wait on the browser
-// (see stop), and the cleanup has bounds of its own.
-func (m *Manager) Close(_ context.Context) {
+// with the browser. Close does not wait on the browser (see stop), and the
+// cleanup has bounds of its own.
+func (m *Manager) Close() {
 	m.mu.Lock()
 	m.closed = true
 	inst := m.cur

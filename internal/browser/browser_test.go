@@ -34,7 +34,7 @@ func TestLongBrowserDir(t *testing.T) {
 	}
 	cancel()
 	pgid := m.PGID()
-	m.Close(context.Background())
+	m.Close()
 	if left := GroupPIDs(pgid); len(left) > 0 {
 		t.Errorf("processes left: %v", left)
 	}

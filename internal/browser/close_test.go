@@ -33,12 +33,12 @@ func TestStartAndCloseSkipWhatIsThrownAway(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
 	if err := m.Start(ctx); err != nil {
-		m.Close(ctx)
+		m.Close()
 		t.Fatal(err)
 	}
 	tab, closeTab, err := m.Tab(ctx)
 	if err != nil {
-		m.Close(ctx)
+		m.Close()
 		t.Fatal(err)
 	}
 	infos, err := chromedp.Targets(tab)

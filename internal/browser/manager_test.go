@@ -67,7 +67,7 @@ exec %[3]q "$@"
 func startClose(t *testing.T, m *browser.Manager) func(onTimeout func(), msg string) {
 	closed := make(chan struct{})
 	go func() {
-		m.Close(context.Background())
+		m.Close()
 		close(closed)
 	}()
 	return func(onTimeout func(), msg string) {
@@ -101,7 +101,7 @@ func TestUpAnswersDuringALaunch(t *testing.T) {
 	t.Cleanup(func() {
 		os.WriteFile(release, nil, 0o600)
 		<-startErr
-		m.Close(context.Background())
+		m.Close()
 	})
 	testutil.WaitFor(t, patience, "the browser's start to begin", func() bool { return exists(started) })
 
@@ -205,7 +205,7 @@ func TestNoZombiesAfterKills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer m.Close(context.Background())
+	defer m.Close()
 	for i := range 4 {
 		if err := startRetrying(m); err != nil {
 			t.Fatal(err)
@@ -246,7 +246,7 @@ func TestNoZombiesAfterKills(t *testing.T) {
 	if err := startRetrying(m); err != nil {
 		t.Fatal(err)
 	}
-	m.Close(context.Background())
+	m.Close()
 	// Chromium's orphans may take a moment to exit; the wait is bounded.
 	testutil.WaitFor(t, 30*time.Second, "no child of the test to be left", func() bool { return len(children()) == 0 })
 	checkNothingLeft(t, dir)
@@ -334,14 +334,14 @@ func TestStartGivesUpOnABrowserThatNeverAnswers(t *testing.T) {
 			t.Errorf("Start: %v, want it to say the browser did not answer within 2s", err)
 		}
 	case <-time.After(patience):
-		m.Close(context.Background()) // ends the start
+		m.Close() // ends the start
 		<-startErr
 		t.Fatalf("Start still waited %v after a StartTimeout of 2s", patience)
 	}
 	if m.Up() {
 		t.Error("Up after a start that gave up")
 	}
-	m.Close(context.Background())
+	m.Close()
 	checkNothingLeft(t, dir)
 }
 
@@ -357,7 +357,7 @@ func TestKillDuringALaunchEndsEveryWait(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		os.WriteFile(release, nil, 0o600)
-		m.Close(context.Background())
+		m.Close()
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*patience)
 	defer cancel()
@@ -394,6 +394,6 @@ func TestKillDuringALaunchEndsEveryWait(t *testing.T) {
 	if m.Up() {
 		t.Error("Up after a start that was killed")
 	}
-	m.Close(context.Background())
+	m.Close()
 	checkNothingLeft(t, dir)
 }

@@ -22,7 +22,7 @@ func TestTabStartsNoBrowserUI(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	defer m.Close(ctx)
+	defer m.Close()
 	for i := 0; i < 2; i++ {
 		tab, closeTab, err := m.Tab(ctx)
 		if err != nil {

@@ -71,7 +71,7 @@ func (c *commands) runOnce() int {
 		fmt.Fprintln(c.stderr, err)
 		return 1
 	}
-	defer b.Close(context.Background())
+	defer b.Close()
 	// The evidence folder is opened, and its retention pass walks it,
 	// while Chromium starts rather than after.
 	type opened struct {

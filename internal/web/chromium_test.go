@@ -77,7 +77,7 @@ func startBrowser(t *testing.T) *browser.Manager {
 	}
 	t.Cleanup(func() {
 		pgid := m.PGID()
-		m.Close(context.Background())
+		m.Close()
 		if left := browser.GroupPIDs(pgid); len(left) > 0 {
 			t.Errorf("Chromium processes left: %v", left)
 		}
