@@ -116,22 +116,19 @@ func (p *Prober) logger() *slog.Logger {
 // run runs the journey and, when capturing and the run failed or was slow,
 // assembles its evidence.
 func (p *Prober) run(ctx context.Context, j *config.Journey, profile *config.Profile, secrets *config.Secrets, capturing bool) (*Result, *capture) {
-	if msg := unrunnable(j); msg != "" {
-		res := &Result{RunID: newRunID(), TraceID: newTraceID(), SpanID: newSpanID(), Start: time.Now(), Status: StatusError, Reason: ReasonInternal, Message: msg}
-		if j != nil {
-			res.Journey = j.Name
-		}
-		if profile != nil {
-			res.Profile = profile.Name
-		}
-		p.logger().Warn("journey not run", "journey", res.Journey, "profile", res.Profile, "run_id", res.RunID, "message", msg)
-		return res, nil
+	res := &Result{RunID: newRunID(), TraceID: newTraceID(), SpanID: newSpanID(), Start: time.Now(), Status: StatusSuccess}
+	if j != nil {
+		res.Journey = j.Name
 	}
-	res := &Result{Journey: j.Name, RunID: newRunID(), TraceID: newTraceID(), SpanID: newSpanID(), Start: time.Now(), Status: StatusSuccess}
 	if profile != nil {
 		res.Profile = profile.Name
 	}
-	logger := p.logger().With("journey", j.Name, "profile", res.Profile, "run_id", res.RunID, "trace_id", res.TraceID)
+	logger := p.logger().With("journey", res.Journey, "profile", res.Profile, "run_id", res.RunID, "trace_id", res.TraceID)
+	if msg := unrunnable(j); msg != "" {
+		res.Status, res.Reason, res.Message = StatusError, ReasonInternal, msg
+		logger.Warn("journey not run", "message", msg)
+		return res, nil
+	}
 	r := &run{prober: p, journey: j, profile: profile, secrets: secrets, result: res, logger: logger, capturing: capturing}
 	r.execute(ctx)
 	res.Duration = time.Since(res.Start)
