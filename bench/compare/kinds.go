@@ -214,3 +214,44 @@ func (t *procTable) byKind() map[string]KindUsage {
 	}
 	return out
 }
+
+// sampleTree samples every process below the benchmark (see descendants):
+// the measured tree and any orphan of it.
+func (t *procTable) sampleTree() {
+	for _, pid := range descendants(os.Getpid()) {
+		t.sample(pid)
+	}
+}
+
+// snapshot returns each process's CPU time at its last sample, to split
+// the CPU time of a window of a long-running tree by kind (kindsBetween).
+func (t *procTable) snapshot() map[procKey]procEntry {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[procKey]procEntry, len(t.procs))
+	for k, e := range t.procs {
+		out[k] = *e
+	}
+	return out
+}
+
+// kindsBetween splits what the processes of two snapshots of one table
+// spent between them by kind: each process's time at the later one minus
+// its time at the earlier (nothing for a process born since). A process
+// counts as one of its kind when it was born in the window or spent time
+// in it.
+func kindsBetween(from, to map[procKey]procEntry) map[string]KindUsage {
+	out := map[string]KindUsage{}
+	for k, e := range to {
+		before, existed := from[k]
+		spent := e.cpu - before.cpu
+		if existed && spent <= 0 {
+			continue
+		}
+		u := out[e.kind]
+		u.CPU += spent
+		u.Processes++
+		out[e.kind] = u
+	}
+	return out
+}

@@ -61,7 +61,8 @@ func (u Usage) Unsampled() time.Duration {
 
 // measure starts cmd, samples the PSS and the CPU time of every process of
 // its tree every interval, runs during (if set) while the command runs, and
-// waits for it. The tree's CPU time comes from the kernel's accounting of
+// waits for it. during gets the table of the tree's processes, to split a
+// window of a long-running command by kind (see procTable.snapshot). The tree's CPU time comes from the kernel's accounting of
 // reaped children, so it includes Chromium's helpers, which a sample of
 // /proc would miss when they exit between samples; the split by kind comes
 // from the samples. The command itself, and any orphan reparented here, is
@@ -69,7 +70,7 @@ func (u Usage) Unsampled() time.Duration {
 // Processes the command leaves behind are killed after grace and counted.
 // measure must not run concurrently with itself or with other children of
 // this process.
-func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, during func(pid int) error) (Usage, error) {
+func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, during func(pid int, procs *procTable) error) (Usage, error) {
 	var before syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &before); err != nil {
 		return Usage{}, fmt.Errorf("getrusage: %w", err)
@@ -105,7 +106,7 @@ func measure(ctx context.Context, cmd *exec.Cmd, interval, grace time.Duration, 
 	})
 	var duringErr error
 	if during != nil {
-		duringErr = during(cmd.Process.Pid)
+		duringErr = during(cmd.Process.Pid, procs)
 	}
 	// The command's last CPU time, read while it is a zombie.
 	if waitExited(cmd.Process.Pid) {

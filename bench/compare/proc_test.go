@@ -232,6 +232,48 @@ func TestProcTableAccounting(t *testing.T) {
 	}
 }
 
+// TestKindsOfAWindow splits a window of a long-running tree: what each
+// process spent in it, with processes born in it counted whole and those
+// gone or idle before it not at all.
+func TestKindsOfAWindow(t *testing.T) {
+	const root = 10
+	browser, renderer := readFixture(t, "browser.cmdline"), readFixture(t, "renderer.cmdline")
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	tab := newProcTable(root)
+	observe := func(pid int, start uint64, cpu float64, cmdline []byte) {
+		tab.observe(pid, procStat{cpu: sec(cpu), start: start}, func() []byte { return cmdline })
+	}
+	observe(root, 1, 0.2, nil)
+	observe(20, 2, 1.0, browser)
+	observe(31, 3, 0.4, renderer) // the run before the window
+	from := tab.snapshot()
+	observe(31, 3, 0.5, renderer) // ends in the window, having spent 0.1 in it
+	observe(32, 4, 0.7, renderer) // a run's renderer, born in the window
+	observe(20, 2, 1.6, browser)
+	observe(root, 1, 0.3, nil)
+	to := tab.snapshot()
+	observe(33, 5, 9, renderer) // after the window
+	observe(20, 2, 9, browser)
+
+	got := kindsBetween(from, to)
+	want := map[string]KindUsage{
+		kindTool:     {CPU: sec(0.1), Processes: 1},
+		kindBrowser:  {CPU: sec(0.6), Processes: 1},
+		kindRenderer: {CPU: sec(0.8), Processes: 2},
+	}
+	if len(got) != len(want) {
+		t.Errorf("kinds %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if d := got[k].CPU - w.CPU; d < -time.Microsecond || d > time.Microsecond || got[k].Processes != w.Processes {
+			t.Errorf("%s: %+v, want %+v", k, got[k], w)
+		}
+	}
+	if idle := kindsBetween(to, to); len(idle) != 0 {
+		t.Errorf("a window in which nothing ran: %v, want nothing", idle)
+	}
+}
+
 func TestParsers(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -321,7 +321,7 @@ func (r *result) markdown() string {
 			func(t toolSummary, name string) (float64, bool) { v, ok := t.StepDelta[name]; return v, ok }, true)
 	}
 	if r.Scale != nil {
-		r.Scale.markdown(w)
+		r.Scale.markdown(w, r.Tools)
 	}
 	if r.Exposition != nil {
 		r.Exposition.markdown(w)
@@ -342,7 +342,13 @@ func kindTable(w func(string, ...any), tools []toolSummary) {
 		"Chromium's processes are told apart by the `--type=` of their command line. Each process counts with its CPU time at its last sample "+
 		"(every %s; the tool's own process and orphans exactly, read before they are reaped); *not sampled* is the rest of the tree's time: "+
 		"what helpers spent after their last sample, and helpers that lived less than a sample.\n\n", sampleInterval)
-	w("| tool |")
+	kindRows(w, "tool", tools)
+}
+
+// kindRows writes a table of CPU time by kind of process, a row for each
+// of rows (its Label, Kinds and Unsampled), headed by first.
+func kindRows(w func(string, ...any), first string, rows []toolSummary) {
+	w("| %s |", first)
 	for _, k := range processKinds {
 		w(" %s |", kindLabels[k])
 	}
@@ -351,7 +357,7 @@ func kindTable(w func(string, ...any), tools []toolSummary) {
 		w(" ---: |")
 	}
 	w(" ---: | ---: |\n")
-	for _, t := range tools {
+	for _, t := range rows {
 		w("| %s |", t.Label)
 		total := 0.0
 		for _, k := range processKinds {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -134,5 +135,37 @@ func TestOutsideTheJourneyIsPerRun(t *testing.T) {
 	// The medians' difference would say 1000 ms.
 	if got.ProcessMS-got.JourneyMS != 1000 {
 		t.Fatalf("process %v ms, journey %v ms: the fixture no longer shows the difference", got.ProcessMS, got.JourneyMS)
+	}
+}
+
+// The agent's CPU per journey is split by kind and set against a journey
+// in a process of its own, for each browser tool.
+func TestAgentCPUAgainstPerProcess(t *testing.T) {
+	sc := &scaleResult{Window: time.Minute, Throughput: []throughput{{
+		Concurrency: 1, Runs: 10, Ended: 10, PerMinute: 10, CPUPerJourneyS: 3,
+		Kinds: map[string]kindSummary{
+			kindTool:     {CPU: 0.2, Processes: 1},
+			kindRenderer: {CPU: 1.5, Processes: 25},
+		},
+		Unsampled: 0.05,
+	}}}
+	var b strings.Builder
+	sc.markdown(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, []toolSummary{
+		{Label: "k6 browser", Browser: true, CPU: 6},
+		{Label: "Playwright", Browser: true, CPU: 5},
+		{Label: "blackbox_exporter", CPU: 0.02},
+	})
+	text := b.String()
+	for _, want := range []string{
+		"| concurrency 1, 10 runs | 0.20 (1) | – | 1.50 (25) |",
+		"| 0.05 | 26 |",
+		"costs 0.50 of k6 browser's, 0.60 of Playwright's CPU",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "blackbox") {
+		t.Errorf("report sets the agent against a tool without a browser:\n%s", text)
 	}
 }

@@ -28,6 +28,13 @@ type throughput struct {
 	WorstStep      string
 	PeakPSS        float64 // MiB, agent and Chromium
 	CPUPerJourneyS float64
+	// Kinds splits CPUPerJourneyS by kind of process, with how many
+	// processes of the kind ran in the window; Unsampled is the part no
+	// sample of a process saw (see Usage.Unsampled). Ended counts the runs
+	// that ended in the window, whatever their result.
+	Kinds     map[string]kindSummary
+	Unsampled float64
+	Ended     float64
 }
 
 // growth is the agent with n journeys configured.
@@ -93,7 +100,7 @@ func (e *environment) agentConfig(n, concurrency int, schedule string) (string, 
 
 // agent runs `touchprobe run` under measure and calls drive while it
 // serves; drive gets the agent's address.
-func (e *environment) agent(ctx context.Context, bin, cfg string, drive func(addr string, pid int) error) (Usage, error) {
+func (e *environment) agent(ctx context.Context, bin, cfg string, drive func(addr string, pid int, procs *procTable) error) (Usage, error) {
 	port, err := freePort()
 	if err != nil {
 		return Usage{}, err
@@ -101,12 +108,12 @@ func (e *environment) agent(ctx context.Context, bin, cfg string, drive func(add
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cmd, _ := stdoutCmd(ctx, nil, bin, "run", "--config", cfg, "--web.listen-address", addr,
 		"--browser.dir", e.work, "--log.level", "error", "--shutdown.grace", "10s")
-	return measure(ctx, cmd, 200*time.Millisecond, 15*time.Second, func(pid int) error {
+	return measure(ctx, cmd, 200*time.Millisecond, 15*time.Second, func(pid int, procs *procTable) error {
 		defer syscall.Kill(pid, syscall.SIGTERM)
 		if err := waitReady(ctx, addr); err != nil {
 			return err
 		}
-		return drive(addr, pid)
+		return drive(addr, pid, procs)
 	})
 }
 
@@ -146,17 +153,28 @@ func (e *environment) throughput(ctx context.Context, bin string, concurrency, j
 	}
 	var before, after map[string]*dto.MetricFamily
 	var cpu0, cpu1 time.Duration
-	u, err := e.agent(ctx, bin, cfg, func(addr string, pid int) error {
+	var kinds0, kinds1 map[procKey]procEntry
+	u, err := e.agent(ctx, bin, cfg, func(addr string, pid int, procs *procTable) error {
+		// The window opens and closes as a run ends. Opened at any moment,
+		// it would count a part of the runs in flight at either end and
+		// none of them in the number of runs: with some ten runs in a
+		// window, that moved the CPU per journey by a tenth or more.
+		mark := func() (map[string]*dto.MetricFamily, time.Duration, map[procKey]procEntry, error) {
+			fams, err := afterARunEnds(ctx, addr)
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			procs.sampleTree()
+			return fams, treeCPU(pid), procs.snapshot(), nil
+		}
 		var err error
-		if before, err = scrape(addr); err != nil {
+		if before, cpu0, kinds0, err = mark(); err != nil {
 			return err
 		}
-		cpu0 = treeCPU(pid)
 		if err := sleepCtx(ctx, window); err != nil {
 			return err
 		}
-		cpu1 = treeCPU(pid)
-		after, err = scrape(addr)
+		after, cpu1, kinds1, err = mark()
 		return err
 	})
 	if err != nil {
@@ -168,10 +186,19 @@ func (e *environment) throughput(ctx context.Context, bin string, concurrency, j
 	tp.Runs = runs("success")
 	tp.Failed = runs("failure") + runs("error")
 	tp.PerMinute = tp.Runs / window.Minutes()
-	tp.PeakPSS = float64(u.PeakPSS) / (1 << 20)
-	if tp.Runs > 0 {
-		tp.CPUPerJourneyS = (cpu1 - cpu0).Seconds() / tp.Runs
+	tp.Ended = finishedRuns(after) - finishedRuns(before)
+	if ended := tp.Ended; ended > 0 {
+		// Every run ended in the window costs CPU, whatever its result.
+		tp.CPUPerJourneyS = (cpu1 - cpu0).Seconds() / ended
+		tp.Kinds = map[string]kindSummary{}
+		var split time.Duration
+		for k, ku := range kindsBetween(kinds0, kinds1) {
+			tp.Kinds[k] = kindSummary{CPU: ku.CPU.Seconds() / ended, Processes: float64(ku.Processes)}
+			split += ku.CPU
+		}
+		tp.Unsampled = max(0, (cpu1-cpu0-split).Seconds()/ended)
 	}
+	tp.PeakPSS = float64(u.PeakPSS) / (1 << 20)
 	dsum := histSum(after, "touchprobe_journey_duration_seconds", "") - histSum(before, "touchprobe_journey_duration_seconds", "")
 	dcount := histCount(after, "touchprobe_journey_duration_seconds", "") - histCount(before, "touchprobe_journey_duration_seconds", "")
 	tp.JourneyMS = 1000 * dsum / dcount
@@ -215,7 +242,7 @@ func (e *environment) growth(ctx context.Context, bin string, n int, window time
 		return g, err
 	}
 	var last map[string]*dto.MetricFamily
-	u, err := e.agent(ctx, bin, cfg, func(addr string, pid int) error {
+	u, err := e.agent(ctx, bin, cfg, func(addr string, pid int, _ *procTable) error {
 		if err := sleepCtx(ctx, window); err != nil {
 			return err
 		}
@@ -238,6 +265,48 @@ func (e *environment) growth(ctx context.Context, bin string, n int, window time
 		}
 	}
 	return g, nil
+}
+
+// runEndPoll is how often afterARunEnds looks at the agent's metrics. A
+// scrape costs the agent a few milliseconds; the polls happen only while
+// a window waits for a run to end.
+const runEndPoll = 100 * time.Millisecond
+
+// afterARunEnds waits until the agent finishes a run and returns its
+// metrics just after. It gives up after runEndWait.
+func afterARunEnds(ctx context.Context, addr string) (map[string]*dto.MetricFamily, error) {
+	first, err := scrape(addr)
+	if err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(runEndWait)
+	for time.Now().Before(deadline) {
+		if err := sleepCtx(ctx, runEndPoll); err != nil {
+			return nil, err
+		}
+		fams, err := scrape(addr)
+		if err != nil {
+			return nil, err
+		}
+		if finishedRuns(fams) > finishedRuns(first) {
+			return fams, nil
+		}
+	}
+	return nil, fmt.Errorf("the agent at %s finished no run in %s", addr, runEndWait)
+}
+
+// runEndWait bounds the wait for a run to end: far longer than the
+// benchmark's journey takes.
+const runEndWait = 2 * time.Minute
+
+// finishedRuns counts the runs the agent has finished, whatever their
+// result; skipped runs never started.
+func finishedRuns(fams map[string]*dto.MetricFamily) float64 {
+	var n float64
+	for _, result := range []string{"success", "flaky", "failure", "error"} {
+		n += sum(fams, "touchprobe_journey_runs_total", "result", result)
+	}
+	return n
 }
 
 func scrape(addr string) (map[string]*dto.MetricFamily, error) {
@@ -302,15 +371,46 @@ func histCount(fams map[string]*dto.MetricFamily, name, step string) float64 {
 	return s
 }
 
-func (s *scaleResult) markdown(w func(string, ...any)) {
+// daemonGoal is the goal for a journey's CPU in the agent: at most
+// this share of a per-check process's.
+const daemonGoal = 0.5
+
+func (s *scaleResult) markdown(w func(string, ...any), perProcess []toolSummary) {
 	w("\n#### The agent at concurrency 1 and 2\n\n")
-	w("`touchprobe run` with one journey more than slots, each due every second, so that every slot is always busy, for %s. "+
+	w("`touchprobe run` with one journey more than slots, each due every second, so that every slot is always busy, for about %s: "+
+		"the window opens and closes as a run ends, so that it holds whole runs only. "+
+		"CPU per journey is the tree's CPU time in the window over the runs that ended in it. "+
 		"Step error is the largest mean step time minus its injected delay (page work included, as in the first step table).\n\n", s.Window)
 	w("| concurrency | journeys/minute | failed | mean journey | largest step time − injected | CPU per journey | peak PSS, agent and Chromium |\n")
 	w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, t := range s.Throughput {
 		w("| %d | %.1f | %.0f | %.0f ms | %+.0f ms (%s) | %.2f s | %.0f MiB |\n", t.Concurrency, t.PerMinute, t.Failed,
 			t.JourneyMS, t.WorstResidual, t.WorstStep, t.CPUPerJourneyS, t.PeakPSS)
+	}
+	var rows []toolSummary
+	for _, t := range s.Throughput {
+		if t.Kinds != nil {
+			rows = append(rows, toolSummary{Label: fmt.Sprintf("concurrency %d, %.0f runs", t.Concurrency, t.Ended), Kinds: t.Kinds, Unsampled: t.Unsampled})
+		}
+	}
+	if len(rows) > 0 {
+		w("\nCPU per journey in the agent by kind of process, in seconds, and in brackets how many processes of the kind ran in the window " +
+			"(as in the per-process table; the agent's own process is the tool's). " +
+			"Every run has a browser context and renderers of its own; the browser, GPU and network processes serve all runs.\n\n")
+		kindRows(w, "agent", rows)
+	}
+	if len(s.Throughput) > 0 && s.Throughput[0].CPUPerJourneyS > 0 {
+		one := s.Throughput[0]
+		var parts []string
+		for _, t := range perProcess {
+			if t.Browser && t.CPU > 0 {
+				parts = append(parts, fmt.Sprintf("%s of %s's", ratio(one.CPUPerJourneyS, t.CPU), t.Label))
+			}
+		}
+		if len(parts) > 0 {
+			w("\nA journey in the agent at concurrency %d costs %s CPU for a journey in a process of its own (goal: at most %.1f of a per-check process of k6 browser or Playwright).\n",
+				one.Concurrency, strings.Join(parts, ", "), daemonGoal)
+		}
 	}
 	w("\n#### Cost of configured journeys\n\n")
 	w("`touchprobe run` with 1, 10 and 100 copies of the journey, each due every 5 minutes (spread over them by the agent's offsets), concurrency 1, for %s.\n\n", s.GrowthFor)

@@ -66,9 +66,9 @@ func (e *environment) measure(ctx context.Context, t *tool) sample {
 	cmd.Stderr = &stderr
 	var rec record.Journey
 	var duringErr error
-	var during func(pid int) error
+	var during func(pid int, procs *procTable) error
 	if t.during != nil {
-		during = func(pid int) error {
+		during = func(pid int, _ *procTable) error {
 			rec, duringErr = t.during(ctx, pid)
 			return nil
 		}
