@@ -94,7 +94,7 @@ func firstOf(f []string) string {
 
 func (x *exposition) markdown(w func(string, ...any)) {
 	w("\n#### /metrics with 10, 100 and 1,000 journeys of 8 steps\n\n")
-	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey with one successful run, every step on a page. One scrape as Prometheus 2.x asks by default (text format, gzip), and the size of one in each format.\n\n")
+	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey after 12 successful runs with step times spread over the buckets, every step on a page, so that a scrape holds the exemplars it holds once an agent has run a while. One scrape as Prometheus 2.x asks by default (text format, gzip), and the size of one in each format.\n\n")
 	w("| journeys | one scrape | text | gzip (on the wire) | OpenMetrics | protobuf | allocated per scrape |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range x.Rows {
 		w("| %d | %.0f ms | %s | %s | %s | %s | %s |\n", r.Journeys, r.PerScrapeMS, mib(r.Text), mib(r.Gzip), mib(r.OpenMetrics), mib(r.Protobuf), mib(r.AllocBytes))

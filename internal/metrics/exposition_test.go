@@ -13,8 +13,15 @@ import (
 	"github.com/touchprobe/touchprobe/probes"
 )
 
+// steadyRuns is how many runs manyJourneys observes of each journey: enough
+// for a scrape to hold what it holds once an agent has run a while, an
+// exemplar in every classic bucket a step's time fell in and as many
+// native exemplars as a histogram keeps.
+const steadyRuns = 12
+
 // manyJourneys returns Metrics with n journeys of steps steps, each with
-// one successful run observed, every step landing on a page.
+// steadyRuns successful runs observed, every step landing on a page, and
+// step times spread over the classic buckets.
 func manyJourneys(n, steps int) *Metrics {
 	journeys := make([]config.Journey, n)
 	for i := range journeys {
@@ -33,30 +40,35 @@ func manyJourneys(n, steps int) *Metrics {
 	}
 	m := New()
 	m.SetJourneys("oslo", journeys, intervals(journeys))
-	for _, j := range journeys {
-		r := &probes.Result{Journey: j.Name, RunID: "0123456789ab", Start: start, Duration: 4 * time.Second, Status: probes.StatusSuccess}
-		for s, st := range j.Steps {
-			r.Steps = append(r.Steps, probes.StepResult{
-				Index: s, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action,
-				Status: probes.StepOK, Duration: 400 * time.Millisecond, Budget: 3 * time.Second,
-				Page: &probes.PageMetrics{
-					URL: "http://shop.example/", Status: 200, TTFB: 20 * time.Millisecond,
-					DOMContentLoaded: 80 * time.Millisecond, Load: 120 * time.Millisecond,
-					FCP: 90 * time.Millisecond, LCP: 150 * time.Millisecond, CLS: 0.01,
-					TransferBytes: 40000, Requests: 12,
-				},
-			})
+	for run := range steadyRuns {
+		// 0.3 s to 7 s: every classic bucket up to 10 s sees a run.
+		stepTime := 300*time.Millisecond + time.Duration(run)*600*time.Millisecond
+		for _, j := range journeys {
+			r := &probes.Result{Journey: j.Name, RunID: fmt.Sprintf("%012x", run), TraceID: fmt.Sprintf("%032x", run),
+				Start: start, Duration: time.Duration(len(j.Steps)) * stepTime, Status: probes.StatusSuccess}
+			for s, st := range j.Steps {
+				r.Steps = append(r.Steps, probes.StepResult{
+					Index: s, Name: st.Name, Touchpoint: st.Touchpoint, Action: st.Action,
+					Status: probes.StepOK, Duration: stepTime, Budget: 3 * time.Second,
+					Page: &probes.PageMetrics{
+						URL: "http://shop.example/", Status: 200, TTFB: 20 * time.Millisecond,
+						DOMContentLoaded: 80 * time.Millisecond, Load: 120 * time.Millisecond,
+						FCP: 90 * time.Millisecond, LCP: 150 * time.Millisecond, CLS: 0.01,
+						TransferBytes: 40000, Requests: 12,
+					},
+				})
+			}
+			m.ObserveRun(r)
+			m.ObserveLag(j.Name, "", 20*time.Millisecond)
 		}
-		m.ObserveRun(r)
-		m.ObserveLag(j.Name, "", 20*time.Millisecond)
 	}
 	return m
 }
 
 // BenchmarkExposition serves /metrics of an agent with 10, 100 and 1,000
-// journeys of 8 steps, as Prometheus 2.x scrapes it by default (text
-// format, gzip), and reports the size of a scrape in bytes, uncompressed
-// and on the wire.
+// journeys of 8 steps that have run a while (see manyJourneys), as
+// Prometheus 2.x scrapes it by default (text format, gzip), and reports
+// the size of a scrape in bytes, uncompressed and on the wire.
 //
 //	go test -run '^$' -bench Exposition ./internal/metrics
 func BenchmarkExposition(b *testing.B) {
