@@ -54,6 +54,7 @@ var (
 	throughputType = reflect.TypeFor[Throughput]()
 	timestampType  = reflect.TypeFor[Timestamp]()
 	selectorsType  = reflect.TypeFor[[]Selector]()
+	framesType     = reflect.TypeFor[Frames]()
 	propertiesType = reflect.TypeFor[map[string]any]()
 )
 
@@ -290,6 +291,13 @@ func setValue(fv reflect.Value, v any) string {
 		alts, msg := decodeSelectors(v)
 		if msg == "" {
 			fv.Set(reflect.ValueOf(alts))
+		}
+		return msg
+	}
+	if fv.Type() == framesType {
+		frames, msg := decodeFrames(v)
+		if msg == "" {
+			fv.Set(reflect.ValueOf(frames))
 		}
 		return msg
 	}

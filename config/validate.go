@@ -21,7 +21,8 @@ const (
 )
 
 // selectorKeys hold CSS selectors, which must say something when written.
-var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "frame", "wait_for", "expect.selector"}
+// The frame key holds selectors too: see framesProblems.
+var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "wait_for", "expect.selector"}
 
 type validator struct {
 	*collector
@@ -348,17 +349,19 @@ func (v *validator) step(w where, m meta, s *Step) {
 	}
 	for _, key := range selectorKeys {
 		if m.has(key) && !v.unused(m, s, key) {
-			if parts := strings.Split(v.get(s, key), FrameSeparator); key == "frame" && len(parts) > 1 {
-				for i, part := range parts {
-					if p := SelectorProblem(part); p != "" {
-						v.add(w, key, "frame #%d of %q: %s", i+1, v.get(s, key), p)
-					}
-				}
-				continue
-			}
 			if p := SelectorProblem(v.get(s, key)); p != "" {
 				v.add(w, key, "%s", p)
 			}
+		}
+	}
+	if m.has("frame") {
+		// Checked as filled in, shown as the file wrote it.
+		shown := make(Frames, len(s.Frame))
+		for i, f := range s.Frame {
+			shown[i] = v.written.show(s, frameAs(i), f)
+		}
+		for _, p := range framesProblems(s.Frame, shown) {
+			v.add(w, "frame", "%s", p)
 		}
 	}
 	if m.has("selectors") && !v.unused(m, s, "selectors") {
