@@ -280,13 +280,18 @@ func framesProblems(f, shown Frames) []string {
 			out = append(out, p)
 			continue
 		}
-		out = append(out, fmt.Sprintf("frame #%d of %s: %s", i+1, framesList(shown), p))
+		out = append(out, fmt.Sprintf("frame #%d of %s: %s", i+1, shown.Key(), p))
 	}
 	return out
 }
 
-// framesList writes frames as the array form of the frame key.
-func framesList(f Frames) string {
+// Key writes the frames for a message as the frame key would hold them:
+// one string in quotes where that reads back to the same frames (see
+// OneString), else an array of them.
+func (f Frames) Key() string {
+	if s, ok := f.OneString(); ok {
+		return fmt.Sprintf("%q", s)
+	}
 	quoted := make([]string, len(f))
 	for i, s := range f {
 		quoted[i] = fmt.Sprintf("%q", s)

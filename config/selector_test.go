@@ -183,7 +183,7 @@ name = "j"
 		{name: "empty string", frame: `""`, errs: []string{`step "s" (#2): frame: no frame: write the selector of the iframe the step runs in`}},
 		{name: "empty array", frame: `[]`, errs: []string{`step "s" (#2): frame: no frame: write the selector of the iframe the step runs in`}},
 		{name: "empty entry", frame: `["#outer", " "]`, errs: []string{`step "s" (#2): frame: frame #2 of ["#outer", " "]: must not be empty or only whitespace`}},
-		{name: "bad part of a string", frame: `"#outer >> aria/"`, errs: []string{`frame: frame #2 of ["#outer", "aria/"]: "aria/" says nothing after aria/`}},
+		{name: "bad part of a string", frame: `"#outer >> aria/"`, errs: []string{`frame: frame #2 of "#outer >> aria/": "aria/" says nothing after aria/`}},
 		{name: "bad one frame", frame: `"text/"`, errs: []string{`frame: "text/" says nothing after text/`}},
 		{name: "entry not a string", frame: `["#outer", 2]`, errs: []string{`step "s" (#2): frame: entry #2: expected a frame's selector in quotes, got integer 2: write each frame as a string, outermost first, such as frame = ["aria/Chat >> support", "#inner"]`}},
 		{name: "nested array", frame: `[["#a", "#b"]]`, errs: []string{`frame: entry #1: expected a frame's selector in quotes, got an array`}},
@@ -223,13 +223,14 @@ func TestFramesString(t *testing.T) {
 		frames Frames
 		str    string
 		ok     bool
+		key    string
 	}{
-		{Frames{"#f"}, "#f", true},
-		{Frames{"#outer", "#inner"}, "#outer >> #inner", true},
-		{Frames{"#outer", "aria/Chat >> support"}, "#outer >> aria/Chat >> support", true},
-		{Frames{"aria/Chat >> support"}, "aria/Chat >> support", true},
-		{Frames{"aria/Chat", "#inner"}, "aria/Chat >> #inner", false},
-		{Frames{`iframe[title="a >> b"]`}, `iframe[title="a >> b"]`, false},
+		{Frames{"#f"}, "#f", true, `"#f"`},
+		{Frames{"#outer", "#inner"}, "#outer >> #inner", true, `"#outer >> #inner"`},
+		{Frames{"#outer", "aria/Chat >> support"}, "#outer >> aria/Chat >> support", true, `"#outer >> aria/Chat >> support"`},
+		{Frames{"aria/Chat >> support"}, "aria/Chat >> support", true, `"aria/Chat >> support"`},
+		{Frames{"aria/Chat", "#inner"}, "aria/Chat >> #inner", false, `["aria/Chat", "#inner"]`},
+		{Frames{`iframe[title="a >> b"]`}, `iframe[title="a >> b"]`, false, `["iframe[title=\"a >> b\"]"]`},
 	}
 	for _, tt := range tests {
 		if got := tt.frames.String(); got != tt.str {
@@ -242,5 +243,36 @@ func TestFramesString(t *testing.T) {
 		if ok && !slices.Equal(FramePath(str), tt.frames) {
 			t.Errorf("FramePath(%q) = %q, want %q", str, FramePath(str), []string(tt.frames))
 		}
+		if got := tt.frames.Key(); got != tt.key {
+			t.Errorf("%q.Key() = %s, want %s", []string(tt.frames), got, tt.key)
+		}
+	}
+}
+
+// TestFrameErrorsHideSecrets: a message about one frame of a frame key
+// quotes the others as the file wrote them, not with a secret filled in.
+func TestFrameErrorsHideSecrets(t *testing.T) {
+	t.Setenv("TP_TEST_FRAME_TOKEN", "Zq7frameSecret")
+	src := `[[journey]]
+name = "j"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "http://127.0.0.1/"
+  [[journey.step]]
+  name = "s"
+  action = "click"
+  selector = "#send"
+  frame = ['iframe[src="/w?k=${env:TP_TEST_FRAME_TOKEN}"]', "aria/"]
+`
+	_, err := Parse([]byte(src), "FILE")
+	if err == nil {
+		t.Fatal("accepted a frame with nothing after aria/")
+	}
+	if strings.Contains(err.Error(), "Zq7frameSecret") {
+		t.Errorf("the error shows the secret:\n%v", err)
+	}
+	if want := `frame: frame #2 of "iframe[src=\"/w?k=${env:TP_TEST_FRAME_TOKEN}\"] >> aria/": "aria/" says nothing after aria/`; !strings.Contains(err.Error(), want) {
+		t.Errorf("error\n%v\nwant it to contain %q", err, want)
 	}
 }

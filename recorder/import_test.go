@@ -437,6 +437,12 @@ name = "round trip"
   frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
 
   [[journey.step]]
+  name = "deep, as an array"
+  action = "click"
+  selector = "#deeper"
+  frame = ["xpath/(//iframe | //frame)[2]", "xpath/(//iframe | //frame)[3]"]
+
+  [[journey.step]]
   name = "help form"
   action = "click"
   selector = "#ask"
@@ -550,6 +556,52 @@ name = "round trip"
 		if string(xj) != string(yj) {
 			t.Errorf("step %d: %+v\ncame back as %+v", i+1, x, y)
 		}
+	}
+}
+
+// TestFramesReadBack: the file import writes holds each step's frames as
+// one string where that reads back to the same frames, else as an array;
+// either way config reads the same frames back. A frame Export cannot
+// write as a Recorder frame is named as the file would write it.
+func TestFramesReadBack(t *testing.T) {
+	tests := []struct {
+		frames config.Frames
+		line   string
+	}{
+		{config.Frames{"xpath/(//iframe | //frame)[1]", "xpath/(//iframe | //frame)[2]"}, `frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"`},
+		{config.Frames{"aria/Chat >> support"}, `frame = "aria/Chat >> support"`},
+		{config.Frames{"#outer", "text/Chat >> support"}, `frame = "#outer >> text/Chat >> support"`},
+		{config.Frames{"aria/Chat >> support", "#inner"}, `frame = ["aria/Chat >> support", "#inner"]`},
+		{config.Frames{`iframe[title="a >> b"]`}, `frame = ["iframe[title=\"a >> b\"]"]`},
+	}
+	im := &Imported{Title: "frames", Journey: config.Journey{Name: "frames", Schedule: "@every 5m", Steps: []config.Step{
+		{Name: "home", Touchpoint: config.DefaultTouchpoint, Action: "navigate", URL: "https://shop.example/"},
+	}}}
+	for i, tt := range tests {
+		im.Journey.Steps = append(im.Journey.Steps, config.Step{Name: fmt.Sprintf("send %d", i+1), Touchpoint: config.DefaultTouchpoint, Action: "click", Selector: "#send", Frame: tt.frames})
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(out.Bytes(), "imported.toml")
+	if err != nil {
+		t.Fatalf("config.Parse: %v\n%s", err, out.String())
+	}
+	for i, tt := range tests {
+		if !strings.Contains(out.String(), "\n  "+tt.line+"\n") {
+			t.Errorf("frames %q written without the line %s:\n%s", tt.frames, tt.line, out.String())
+		}
+		if got := cfg.Journeys[0].Steps[i+1].Frame; !slices.Equal(got, tt.frames) {
+			t.Errorf("frames %q read back as %q", tt.frames, got)
+		}
+	}
+
+	j := cfg.Journeys[0]
+	j.Steps = []config.Step{j.Steps[0], j.Steps[4]}
+	_, _, err = Export(&j, cfg.Secrets())
+	if err == nil || !strings.Contains(err.Error(), `step "send 4" (#2): the frame ["aria/Chat >> support", "#inner"] cannot be written as a Recorder frame`) {
+		t.Errorf("Export: %v, want the frame of step #2 named", err)
 	}
 }
 
