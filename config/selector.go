@@ -86,15 +86,11 @@ var selectorExample = map[SelectorKind]string{
 // MainTarget is the target of a step in the journey's own page.
 const MainTarget = "main"
 
-// FrameSeparator separates the frames of a step's frame key written as
-// one string: "#outer >> #inner" enters #outer, then the frame #inner
-// inside it, as the Recorder's frame path [i, j] does.
-const FrameSeparator = chainSeparator
-
 // Frames is a step's frame key: the selectors of the frames the step runs
-// in, outermost first; nil for a step in the page. The key is written as
-// one string, split by FramePath, or as an array of strings, each one
-// frame's selector taken as is.
+// in, outermost first, as the Recorder's frame path [i, j] enters frame
+// i, then frame j inside it; nil for a step in the page. The key is
+// written as one string, split by FramePath ("#outer >> #inner"), or as
+// an array of strings, each one frame's selector taken as is.
 type Frames []string
 
 // FramePath reads a frame key written as one string by the rule of
@@ -108,7 +104,7 @@ func FramePath(frame string) []string {
 }
 
 // String writes the frames as a person reads them, joined by " >> ".
-func (f Frames) String() string { return strings.Join(f, FrameSeparator) }
+func (f Frames) String() string { return strings.Join(f, chainSeparator) }
 
 // OneString returns the frames written as one string, and whether that
 // string reads back to the same frames (see FramePath): when it does not
@@ -123,8 +119,9 @@ func (f Frames) OneString() (string, bool) {
 // joined by " >> ".
 func (s Selector) String() string { return strings.Join(s, chainSeparator) }
 
-// chainSeparator joins the parts of a selector chain written as one
-// string: no CSS selector has ">>" in it.
+// chainSeparator joins the parts of a selector chain, or the frames of a
+// frame path, written as one string: no CSS selector has ">>" in it
+// outside a quoted attribute value.
 const chainSeparator = " >> "
 
 // FieldSelector reads a key of a fill step's fields: a selector, or a
