@@ -297,6 +297,9 @@ func (f *filler) fillSteps(c *collector, d *decoded) written {
 					raw[str.as], *str.p = *str.p, v
 				}
 			}
+			if m.joined["frame"] {
+				s.Frame = splitJoined(s.Frame)
+			}
 			if !f.fillFields(c, w, s) {
 				m.bad["fields"] = true
 			}

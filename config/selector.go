@@ -231,12 +231,13 @@ func decodeSelectors(v any) ([]Selector, string) {
 // framesWant says how the frame key is written.
 const framesWant = `the selector of a frame in quotes, or an array of them outermost first, such as frame = "iframe#chat" or frame = ["aria/Chat >> support", "#inner"]`
 
-// decodeFrames reads the TOML value of frame: a string, split by
-// FramePath, or an array of strings, each one frame's selector as is.
+// decodeFrames reads the TOML value of frame: a string, kept whole until
+// its references are filled in and then split by FramePath (see
+// splitJoined), or an array of strings, each one frame's selector as is.
 func decodeFrames(v any) (Frames, string) {
 	switch v := v.(type) {
 	case string:
-		return Frames(FramePath(v)), ""
+		return Frames{v}, ""
 	case []any:
 		out := make(Frames, 0, len(v))
 		var problems []string
@@ -257,10 +258,19 @@ func decodeFrames(v any) (Frames, string) {
 	}
 }
 
+// splitJoined splits a frame key written as one string, whole until its
+// references were filled in, into its frames.
+func splitJoined(f Frames) Frames {
+	if len(f) != 1 {
+		return f
+	}
+	return Frames(FramePath(f[0]))
+}
+
 // framesProblems checks the frames of a frame key, each by
-// SelectorProblem; shown is the frames as the file wrote them, which the
-// messages quote.
-func framesProblems(f, shown Frames) []string {
+// SelectorProblem. shown is the frames as the file wrote them, and key
+// the whole key so, which the messages quote.
+func framesProblems(f, shown Frames, key string) []string {
 	if len(f) == 0 {
 		return []string{`no frame: write the selector of the iframe the step runs in, such as frame = "iframe#chat", or the selectors of nested frames, outermost first, such as frame = ["aria/Chat >> support", "#inner"]; or leave frame out for a step in the page`}
 	}
@@ -277,7 +287,7 @@ func framesProblems(f, shown Frames) []string {
 			out = append(out, p)
 			continue
 		}
-		out = append(out, fmt.Sprintf("frame #%d of %s: %s", i+1, shown.Key(), p))
+		out = append(out, fmt.Sprintf("frame #%d of %s: %s", i+1, key, p))
 	}
 	return out
 }
@@ -289,6 +299,11 @@ func (f Frames) Key() string {
 	if s, ok := f.OneString(); ok {
 		return fmt.Sprintf("%q", s)
 	}
+	return framesList(f)
+}
+
+// framesList writes frames in the array form of the frame key.
+func framesList(f Frames) string {
 	quoted := make([]string, len(f))
 	for i, s := range f {
 		quoted[i] = fmt.Sprintf("%q", s)

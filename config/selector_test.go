@@ -210,7 +210,7 @@ name = "j"
 				t.Fatal(err)
 			}
 			if got := cfg.Journeys[0].Steps[1].Frame; !slices.Equal(got, tt.want) {
-				t.Errorf("Frame = %q, want %q", got, tt.want)
+				t.Errorf("Frame = %q, want %q", []string(got), []string(tt.want))
 			}
 		})
 	}
@@ -250,7 +250,8 @@ func TestFramesString(t *testing.T) {
 }
 
 // TestFrameErrorsHideSecrets: a message about one frame of a frame key
-// quotes the others as the file wrote them, not with a secret filled in.
+// quotes the key as the file wrote it, in its form, not with a secret
+// filled in.
 func TestFrameErrorsHideSecrets(t *testing.T) {
 	t.Setenv("TP_TEST_FRAME_TOKEN", "Zq7frameSecret")
 	src := `[[journey]]
@@ -264,6 +265,11 @@ name = "j"
   action = "click"
   selector = "#send"
   frame = ['iframe[src="/w?k=${env:TP_TEST_FRAME_TOKEN}"]', "aria/"]
+  [[journey.step]]
+  name = "t"
+  action = "click"
+  selector = "#send"
+  frame = 'iframe[src="/w?k=${env:TP_TEST_FRAME_TOKEN}"] >> text/'
 `
 	_, err := Parse([]byte(src), "FILE")
 	if err == nil {
@@ -272,7 +278,43 @@ name = "j"
 	if strings.Contains(err.Error(), "Zq7frameSecret") {
 		t.Errorf("the error shows the secret:\n%v", err)
 	}
-	if want := `frame: frame #2 of "iframe[src=\"/w?k=${env:TP_TEST_FRAME_TOKEN}\"] >> aria/": "aria/" says nothing after aria/`; !strings.Contains(err.Error(), want) {
+	if want := `frame: frame #2 of ["iframe[src=\"/w?k=${env:TP_TEST_FRAME_TOKEN}\"]", "aria/"]: "aria/" says nothing after aria/`; !strings.Contains(err.Error(), want) {
 		t.Errorf("error\n%v\nwant it to contain %q", err, want)
+	}
+	if want := `step "t" (#3): frame: frame #2 of "iframe[src=\"/w?k=${env:TP_TEST_FRAME_TOKEN}\"] >> text/": "text/" says nothing after text/`; !strings.Contains(err.Error(), want) {
+		t.Errorf("error\n%v\nwant it to contain %q", err, want)
+	}
+}
+
+// TestFrameReferences: a frame key written as one string is split once
+// its references are filled in, as it was when the probe split it; an
+// entry of the array form is one frame whatever its reference holds.
+func TestFrameReferences(t *testing.T) {
+	t.Setenv("TP_TEST_FRAME_PATH", "#outer >> #inner")
+	for _, tt := range []struct {
+		frame string
+		want  Frames
+	}{
+		{`"${env:TP_TEST_FRAME_PATH}"`, Frames{"#outer", "#inner"}},
+		{`"#top >> ${env:TP_TEST_FRAME_PATH}"`, Frames{"#top", "#outer", "#inner"}},
+		{`["${env:TP_TEST_FRAME_PATH}"]`, Frames{"#outer >> #inner"}},
+	} {
+		cfg, err := Parse([]byte(`[[journey]]
+name = "j"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "http://127.0.0.1/"
+  [[journey.step]]
+  name = "s"
+  action = "click"
+  selector = "#send"
+  frame = `+tt.frame+"\n"), "FILE")
+		if err != nil {
+			t.Fatalf("frame = %s: %v", tt.frame, err)
+		}
+		if got := cfg.Journeys[0].Steps[1].Frame; !slices.Equal(got, tt.want) {
+			t.Errorf("frame = %s: Frame = %q, want %q", tt.frame, []string(got), []string(tt.want))
+		}
 	}
 }

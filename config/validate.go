@@ -356,11 +356,22 @@ func (v *validator) step(w where, m meta, s *Step) {
 	}
 	if m.has("frame") {
 		// Checked as filled in, shown as the file wrote it.
-		shown := make(Frames, len(s.Frame))
-		for i, f := range s.Frame {
-			shown[i] = v.written.show(s, frameAs(i), f)
+		var shown Frames
+		var key string
+		if m.joined["frame"] {
+			raw := v.written.show(s, frameAs(0), s.Frame.String())
+			shown, key = FramePath(raw), fmt.Sprintf("%q", raw)
+		} else {
+			shown = make(Frames, len(s.Frame))
+			for i, f := range s.Frame {
+				shown[i] = v.written.show(s, frameAs(i), f)
+			}
+			key = framesList(shown)
 		}
-		for _, p := range framesProblems(s.Frame, shown) {
+		if len(shown) != len(s.Frame) { // a reference held " >> "
+			shown = s.Frame
+		}
+		for _, p := range framesProblems(s.Frame, shown, key) {
 			v.add(w, "frame", "%s", p)
 		}
 	}
