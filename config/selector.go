@@ -89,8 +89,9 @@ const MainTarget = "main"
 // Frames is a step's frame key: the selectors of the frames the step runs
 // in, outermost first, as the Recorder's frame path [i, j] enters frame
 // i, then frame j inside it; nil for a step in the page. The key is
-// written as one string, split by FramePath ("#outer >> #inner"), or as
-// an array of strings, each one frame's selector taken as is.
+// written as one string, split by FramePath ("#outer >> #inner") once its
+// references are filled in, or as an array of strings, each one frame's
+// selector taken as is.
 type Frames []string
 
 // FramePath reads a frame key written as one string by the rule of
