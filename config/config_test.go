@@ -615,7 +615,7 @@ func TestExample(t *testing.T) {
 	if s := j.Steps[4]; s.Fields["#email"] != "shopper@example.com" {
 		t.Errorf("delivery details fields = %q", s.Fields)
 	}
-	if s := j.Steps[5]; s.Open != "#chat-launcher" || s.Frame != "iframe#chat-frame" || s.Input != "#message" || s.Message != "Is this in stock?" || s.Reply != "p.reply" {
+	if s := j.Steps[5]; s.Open != "#chat-launcher" || s.Frame.String() != "iframe#chat-frame" || s.Input != "#message" || s.Message != "Is this in stock?" || s.Reply != "p.reply" {
 		t.Errorf("chat reply = %+v", s)
 	}
 	if n := cfg.Secrets().Values(); n != 1 {

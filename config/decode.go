@@ -25,6 +25,9 @@ import (
 type meta struct {
 	present map[string]bool // keys written in the file ("budget", "expect.selector")
 	bad     map[string]bool // keys written with a value of the wrong type
+	// joined are the keys of Frames written as one string, which
+	// splitChain splits once references are filled in (see FramePath).
+	joined map[string]bool
 }
 
 // has reports whether key was written with a value of the right type.
@@ -54,6 +57,7 @@ var (
 	throughputType = reflect.TypeFor[Throughput]()
 	timestampType  = reflect.TypeFor[Timestamp]()
 	selectorsType  = reflect.TypeFor[[]Selector]()
+	framesType     = reflect.TypeFor[Frames]()
 	propertiesType = reflect.TypeFor[map[string]any]()
 )
 
@@ -179,7 +183,7 @@ func (d *decoder) tables(w where, key string, raw any, header string) ([]map[str
 // the table's key path in the file (array indexes left out); skip lists keys
 // the caller decodes itself.
 func (d *decoder) table(w where, path []string, m map[string]any, rv reflect.Value, skip ...string) meta {
-	md := meta{present: map[string]bool{}, bad: map[string]bool{}}
+	md := meta{present: map[string]bool{}, bad: map[string]bool{}, joined: map[string]bool{}}
 	d.into(w, path, nil, m, rv, md, skip)
 	return md
 }
@@ -223,6 +227,9 @@ func (d *decoder) into(w where, path, prefix []string, m map[string]any, rv refl
 		if msg := setValue(fv, v); msg != "" {
 			md.bad[key] = true
 			d.add(w, key, "%s", msg)
+		}
+		if _, one := v.(string); one && fv.Type() == framesType {
+			md.joined[key] = true
 		}
 	}
 }
@@ -290,6 +297,13 @@ func setValue(fv reflect.Value, v any) string {
 		alts, msg := decodeSelectors(v)
 		if msg == "" {
 			fv.Set(reflect.ValueOf(alts))
+		}
+		return msg
+	}
+	if fv.Type() == framesType {
+		frames, msg := decodeFrames(v)
+		if msg == "" {
+			fv.Set(reflect.ValueOf(frames))
 		}
 		return msg
 	}

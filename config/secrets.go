@@ -232,27 +232,35 @@ func validEnvName(s string) bool {
 	return true
 }
 
-// stepString is one step string that references are filled in.
+// stepString is one step string that references are filled in: key is
+// the key that holds it, and written records it under as; they differ
+// for the frames of a frame key, which are recorded one by one.
 type stepString struct {
-	key string
-	p   *string
+	key, as string
+	p       *string
 }
 
 // stepStrings lists the strings of s that references are filled in: all but
 // the name, touchpoint and action, which are metric labels or keywords.
 func stepStrings(s *Step) []stepString {
 	out := []stepString{
-		{"url", &s.URL}, {"selector", &s.Selector}, {"submit", &s.Submit},
-		{"value", &s.Value}, {"key", &s.Key}, {"text", &s.Text},
-		{"url_matches", &s.URLMatches}, {"open", &s.Open}, {"input", &s.Input},
-		{"message", &s.Message}, {"reply", &s.Reply}, {"frame", &s.Frame},
-		{"target", &s.Target}, {"wait_for", &s.WaitFor}, {"title", &s.Title},
+		{"url", "url", &s.URL}, {"selector", "selector", &s.Selector}, {"submit", "submit", &s.Submit},
+		{"value", "value", &s.Value}, {"key", "key", &s.Key}, {"text", "text", &s.Text},
+		{"url_matches", "url_matches", &s.URLMatches}, {"open", "open", &s.Open}, {"input", "input", &s.Input},
+		{"message", "message", &s.Message}, {"reply", "reply", &s.Reply},
+		{"target", "target", &s.Target}, {"wait_for", "wait_for", &s.WaitFor}, {"title", "title", &s.Title},
+	}
+	for i := range s.Frame {
+		out = append(out, stepString{"frame", frameAs(i), &s.Frame[i]})
 	}
 	if s.Expect != nil {
-		out = append(out, stepString{"expect.selector", &s.Expect.Selector}, stepString{"expect.text", &s.Expect.Text})
+		out = append(out, stepString{"expect.selector", "expect.selector", &s.Expect.Selector}, stepString{"expect.text", "expect.text", &s.Expect.Text})
 	}
 	return out
 }
+
+// frameAs is what written records frame i (from 0) of a frame key as.
+func frameAs(i int) string { return fmt.Sprintf("frame #%d", i+1) }
 
 // written maps a step to the strings as the file wrote them, for the keys
 // that held references, so that messages can quote the file instead of a
@@ -286,8 +294,11 @@ func (f *filler) fillSteps(c *collector, d *decoded) written {
 					m.bad[str.key] = true
 				}
 				if v != *str.p {
-					raw[str.key], *str.p = *str.p, v
+					raw[str.as], *str.p = *str.p, v
 				}
+			}
+			if m.joined["frame"] {
+				s.Frame = splitJoined(s.Frame)
 			}
 			if !f.fillFields(c, w, s) {
 				m.bad["fields"] = true
@@ -350,6 +361,7 @@ func (s *Secrets) MaskStep(step *Step) (Step, bool) {
 		e := *step.Expect
 		out.Expect = &e
 	}
+	out.Frame = slices.Clone(step.Frame)
 	for _, str := range stepStrings(&out) {
 		*str.p = mask(*str.p)
 	}

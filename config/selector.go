@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -85,36 +86,59 @@ var selectorExample = map[SelectorKind]string{
 // MainTarget is the target of a step in the journey's own page.
 const MainTarget = "main"
 
-// FrameSeparator separates the frames of a step's frame key: "#outer >>
-// #inner" enters #outer, then the frame #inner inside it, as the
-// Recorder's frame path [i, j] does.
-const FrameSeparator = " >> "
+// Frames is a step's frame key: the selectors of the frames the step runs
+// in, outermost first, as the Recorder's frame path [i, j] enters frame
+// i, then frame j inside it; nil for a step in the page. The key is
+// written as one string, split by FramePath ("#outer >> #inner") once its
+// references are filled in, or as an array of strings, each one frame's
+// selector taken as is.
+type Frames []string
 
-// FramePath returns the frames a step's frame key names, outermost first;
-// nil for a step in the page.
+// FramePath reads a frame key written as one string by the rule of
+// splitChain, which fields keys follow too: "#outer >> #inner" is two
+// frames, "aria/Chat >> support" one. nil for "".
 func FramePath(frame string) []string {
 	if frame == "" {
 		return nil
 	}
-	return strings.Split(frame, FrameSeparator)
+	return splitChain(frame)
+}
+
+// String writes the frames as a person reads them, joined by " >> ".
+func (f Frames) String() string { return strings.Join(f, chainSeparator) }
+
+// OneString returns the frames written as one string, and whether that
+// string reads back to the same frames (see FramePath): when it does not
+// (an aria/ or text/ frame with a frame inside it, a selector holding
+// " >> "), the key must be written as an array.
+func (f Frames) OneString() (string, bool) {
+	s := f.String()
+	return s, len(f) > 0 && slices.Equal(FramePath(s), f)
 }
 
 // String writes the selector as a person reads it: the parts of a chain
 // joined by " >> ".
 func (s Selector) String() string { return strings.Join(s, chainSeparator) }
 
-// chainSeparator joins the parts of a selector chain written as one
-// string: no CSS selector has ">>" in it.
+// chainSeparator joins the parts of a selector chain, or the frames of a
+// frame path, written as one string: no CSS selector has ">>" in it
+// outside a quoted attribute value.
 const chainSeparator = " >> "
 
 // FieldSelector reads a key of a fill step's fields: a selector, or a
 // chain of them written as Selector.String writes it ("my-app >> #q": the
 // field #q inside my-app's shadow root), as a field known only that way is
-// imported. An aria/ or text/ part names its element by text, which may
-// hold " >> " ("aria/Next >> page"): the rest of the key is that part's
-// (see textPart).
-func FieldSelector(key string) Selector {
-	var parts Selector
+// imported. It is split by splitChain.
+func FieldSelector(key string) Selector { return splitChain(key) }
+
+// splitChain is the one rule for a key that holds several selectors
+// written as one string, a chain of them (a fields key) or a path of
+// frames (a frame key): they are split at " >> " and trimmed. An aria/ or
+// text/ part names its element by text, which may hold " >> "
+// ("aria/Next >> page"): the rest of the key is that part's (see
+// textPart).
+func splitChain(key string) []string {
+	var parts []string
 	rest := key
 	for {
 		part, after, found := strings.Cut(rest, chainSeparator)
@@ -203,4 +227,87 @@ func decodeSelectors(v any) ([]Selector, string) {
 		return nil, strings.Join(problems, "; ")
 	}
 	return out, ""
+}
+
+// framesWant says how the frame key is written.
+const framesWant = `the selector of a frame in quotes, or an array of them outermost first, such as frame = "iframe#chat" or frame = ["aria/Chat >> support", "#inner"]`
+
+// decodeFrames reads the TOML value of frame: a string, kept whole until
+// its references are filled in and then split by FramePath (see
+// splitJoined), or an array of strings, each one frame's selector as is.
+func decodeFrames(v any) (Frames, string) {
+	switch v := v.(type) {
+	case string:
+		return Frames{v}, ""
+	case []any:
+		out := make(Frames, 0, len(v))
+		var problems []string
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				problems = append(problems, fmt.Sprintf(`entry #%d: expected a frame's selector in quotes, got %s: write each frame as a string, outermost first, such as frame = ["aria/Chat >> support", "#inner"]`, i+1, describe(e)))
+				continue
+			}
+			out = append(out, s)
+		}
+		if len(problems) > 0 {
+			return nil, strings.Join(problems, "; ")
+		}
+		return out, ""
+	default:
+		return nil, "expected " + framesWant + ", got " + describe(v)
+	}
+}
+
+// splitJoined splits a frame key written as one string, whole until its
+// references were filled in, into its frames.
+func splitJoined(f Frames) Frames {
+	if len(f) != 1 {
+		return f
+	}
+	return Frames(FramePath(f[0]))
+}
+
+// framesProblems checks the frames of a frame key, each by
+// SelectorProblem. shown is the frames as the file wrote them, and key
+// the whole key so, which the messages quote.
+func framesProblems(f, shown Frames, key string) []string {
+	if len(f) == 0 {
+		return []string{`no frame: write the selector of the iframe the step runs in, such as frame = "iframe#chat", or the selectors of nested frames, outermost first, such as frame = ["aria/Chat >> support", "#inner"]; or leave frame out for a step in the page`}
+	}
+	var out []string
+	for i, part := range f {
+		if SelectorProblem(part) == "" {
+			continue
+		}
+		p := SelectorProblem(shown[i])
+		if p == "" { // a reference filled in with nothing
+			p = SelectorProblem(part)
+		}
+		if len(f) == 1 {
+			out = append(out, p)
+			continue
+		}
+		out = append(out, fmt.Sprintf("frame #%d of %s: %s", i+1, key, p))
+	}
+	return out
+}
+
+// Key writes the frames for a message as the frame key would hold them:
+// one string in quotes where that reads back to the same frames (see
+// OneString), else an array of them.
+func (f Frames) Key() string {
+	if s, ok := f.OneString(); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	return framesList(f)
+}
+
+// framesList writes frames in the array form of the frame key.
+func framesList(f Frames) string {
+	quoted := make([]string, len(f))
+	for i, s := range f {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	return "[" + strings.Join(quoted, ", ") + "]"
 }

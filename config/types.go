@@ -290,8 +290,8 @@ type Step struct {
 	Latency  Duration   `toml:"latency"`
 	Offline  bool       `toml:"offline"`
 
-	// Any step.
-	Frame string `toml:"frame"`
+	// Any step: the frames the step runs in (see Frames).
+	Frame Frames `toml:"frame"`
 	// Target is the URL of another page (a popup the journey opened) or
 	// of an out-of-process iframe that the step runs in, found by its URL
 	// as the Recorder's replay finds a step's target; empty or "main" is

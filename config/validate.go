@@ -21,7 +21,8 @@ const (
 )
 
 // selectorKeys hold CSS selectors, which must say something when written.
-var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "frame", "wait_for", "expect.selector"}
+// The frame key holds selectors too: see framesProblems.
+var selectorKeys = []string{"selector", "submit", "open", "input", "reply", "wait_for", "expect.selector"}
 
 type validator struct {
 	*collector
@@ -348,17 +349,30 @@ func (v *validator) step(w where, m meta, s *Step) {
 	}
 	for _, key := range selectorKeys {
 		if m.has(key) && !v.unused(m, s, key) {
-			if parts := strings.Split(v.get(s, key), FrameSeparator); key == "frame" && len(parts) > 1 {
-				for i, part := range parts {
-					if p := SelectorProblem(part); p != "" {
-						v.add(w, key, "frame #%d of %q: %s", i+1, v.get(s, key), p)
-					}
-				}
-				continue
-			}
 			if p := SelectorProblem(v.get(s, key)); p != "" {
 				v.add(w, key, "%s", p)
 			}
+		}
+	}
+	if m.has("frame") {
+		// Checked as filled in, shown as the file wrote it.
+		var shown Frames
+		var key string
+		if m.joined["frame"] {
+			raw := v.written.show(s, frameAs(0), s.Frame.String())
+			shown, key = FramePath(raw), fmt.Sprintf("%q", raw)
+		} else {
+			shown = make(Frames, len(s.Frame))
+			for i, f := range s.Frame {
+				shown[i] = v.written.show(s, frameAs(i), f)
+			}
+			key = framesList(shown)
+		}
+		if len(shown) != len(s.Frame) { // a reference held " >> "
+			shown = s.Frame
+		}
+		for _, p := range framesProblems(s.Frame, shown, key) {
+			v.add(w, "frame", "%s", p)
 		}
 	}
 	if m.has("selectors") && !v.unused(m, s, "selectors") {

@@ -70,11 +70,11 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		}
 		sc = ts
 	}
-	if st.Optional && st.Frame != "" {
+	if st.Optional && len(st.Frame) > 0 {
 		// An optional pop-up often lives in its own iframe: when the frame
 		// itself is absent, so is the step. The frame is looked for in the
 		// step's target, a popup's frame in the popup.
-		present, err := presentSoon(ctx, sc, config.FramePath(st.Frame)[0], min(optionalGrace, st.Timeout.Duration))
+		present, err := presentSoon(ctx, sc, st.Frame[0], min(optionalGrace, st.Timeout.Duration))
 		if err != nil {
 			return time.Time{}, false, err
 		}
@@ -82,7 +82,7 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 			return time.Time{}, false, errSkipped
 		}
 	}
-	if st.Frame != "" && st.Action != "chat" {
+	if len(st.Frame) > 0 && st.Action != "chat" {
 		// In the target's frames when the step names a target.
 		fs, cleanup, err := enterFrameIn(ctx, sc, st.Frame, r.watchFrame)
 		defer cleanup()
@@ -132,7 +132,7 @@ func inPageTarget(st *config.Step) bool { return st.Target == "" || st.Target ==
 
 // inPage reports whether the step acts on the tab's own document: no
 // target other than the page, and no frame.
-func inPage(st *config.Step) bool { return inPageTarget(st) && st.Frame == "" }
+func inPage(st *config.Step) bool { return inPageTarget(st) && len(st.Frame) == 0 }
 
 // actionFunc performs a step's action in scope sc and waits until it
 // settles. It returns when the step ended for the customer, and whether a
@@ -383,7 +383,7 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 		}
 	}
 	sc := pageScope
-	if st.Frame != "" {
+	if len(st.Frame) > 0 {
 		fs, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
 		defer cleanup()
 		if err != nil {
@@ -411,7 +411,7 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	if err != nil {
 		var se *selectorError
 		if errors.As(err, &se) && errors.Is(err, context.DeadlineExceeded) {
-			return time.Time{}, false, &chatTimeoutError{reply: st.Reply, frame: st.Frame}
+			return time.Time{}, false, &chatTimeoutError{reply: st.Reply, frame: st.Frame.String()}
 		}
 		return time.Time{}, false, err
 	}

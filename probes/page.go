@@ -471,21 +471,21 @@ func (e *frameError) Error() string {
 func (e *frameError) Unwrap() error { return e.err }
 
 // enterFrame enters the frames the step's frame key names in turn (see
-// config.FramePath) and returns a scope inside the innermost. A
+// config.Frames) and returns a scope inside the innermost. A
 // same-origin iframe is reached through contentDocument; a cross-origin
 // one, at the first level, runs in its own renderer and is attached to as
 // a target of its own. The returned cleanup detaches from that target.
-func enterFrame(ctx context.Context, frame string, onAttach func(context.Context)) (scope, func(), error) {
+func enterFrame(ctx context.Context, frame config.Frames, onAttach func(context.Context)) (scope, func(), error) {
 	return enterFrameIn(ctx, pageScope, frame, onAttach)
 }
 
 // enterFrameIn is enterFrame from the scope in: the page, or another target
 // (a popup) whose same-origin frames the step names. Only the tab's own
 // cross-origin frames are attached to.
-func enterFrameIn(ctx context.Context, in scope, frame string, onAttach func(context.Context)) (scope, func(), error) {
+func enterFrameIn(ctx context.Context, in scope, frame config.Frames, onAttach func(context.Context)) (scope, func(), error) {
 	sc, cleanup := in, func() {}
-	for i, sel := range config.FramePath(frame) {
-		next, done, err := enterOne(ctx, sc, sel, frame, i == 0 && in.target == nil, onAttach)
+	for i, sel := range frame {
+		next, done, err := enterOne(ctx, sc, sel, frame.String(), i == 0 && in.target == nil, onAttach)
 		if done != nil {
 			cleanup = done
 		}
@@ -569,7 +569,7 @@ func enterTarget(ctx context.Context, url string, onAttach func(context.Context)
 			return scope{target: tctx, root: "document", name: url}, cancel, nil
 		}
 		if st, err := pageScope.inspect(ctx, inPage, false); err == nil && st.Found {
-			return enterFrame(ctx, inPage, onAttach)
+			return enterFrame(ctx, config.Frames{inPage}, onAttach)
 		}
 		if err := sleep(ctx, pollInterval); err != nil {
 			return scope{}, func() {}, &frameError{frame: url, err: err, target: true}

@@ -142,7 +142,9 @@ timeout = "30s"
 
 // TestNestedFrames: a step in a frame of a frame of the page, as the
 // Recorder's frame path [0, 1] names it, finds its element there and
-// presses it where it shows.
+// presses it where it shows. A frame named by an accessible name that
+// holds " >> " is one frame, whether the key is that one string or an
+// array whose first entry it is.
 func TestNestedFrames(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
@@ -152,10 +154,10 @@ func TestNestedFrames(t *testing.T) {
 			fmt.Fprint(w, `<!doctype html><meta charset="utf-8">`+body)
 		})
 	}
-	page("/{$}", `<title>outer</title><div style="height: 40px"></div><iframe src="/middle" width="400" height="200"></iframe>`)
-	page("/middle", `<p>middle</p><iframe src="/other" width="100" height="40"></iframe><iframe src="/inner" width="300" height="120" style="margin-left: 50px"></iframe>`)
+	page("/{$}", `<title>outer</title><div style="height: 40px"></div><iframe title="Chat >> support" src="/middle" width="400" height="200"></iframe>`)
+	page("/middle", `<button id="hello" onclick="this.textContent = 'hi'">hello</button><iframe src="/other" width="100" height="40"></iframe><iframe src="/inner" width="300" height="120" style="margin-left: 50px"></iframe>`)
 	page("/other", `<p>other</p>`)
-	page("/inner", `<button id="deep" style="margin: 20px" onclick="this.textContent = 'pressed'">deep</button>`)
+	page("/inner", `<button id="deep" style="margin: 20px" onclick="this.textContent += '!'">deep</button>`)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	cfg := parse(t, `[[journey]]
@@ -170,7 +172,19 @@ timeout = "60s"
   action = "click"
   selector = "#deep"
   frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
-  expect = { selector = "#deep", text = "pressed" }
+  expect = { selector = "#deep", text = "deep!" }
+  [[journey.step]]
+  name = "in the frame named by text"
+  action = "click"
+  selector = "#hello"
+  frame = "aria/Chat >> support"
+  expect = { selector = "#hello", text = "hi" }
+  [[journey.step]]
+  name = "deep below it"
+  action = "click"
+  selector = "#deep"
+  frame = ["aria/Chat >> support", "xpath/(//iframe | //frame)[2]"]
+  expect = { selector = "#deep", text = "deep!!" }
 `)
 	r := runJourney(t, cfg, "nested")
 	if r.Status != probes.StatusSuccess {

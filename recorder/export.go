@@ -91,10 +91,10 @@ func Export(j *config.Journey, secrets *config.Secrets) (*Flow, []string, error)
 		if s.Target != "" && s.Target != MainTarget {
 			inTarget = s.Target
 		}
-		if s.Frame != "" {
+		if len(s.Frame) > 0 {
 			path, frameTarget, ok := recordedFrame(s.Frame)
 			if !ok || frameTarget != "" && inTarget != "" {
-				return nil, nil, fmt.Errorf("step %q (#%d): the frame %q cannot be written as a Recorder frame: only frames that import writes (a child frame by position, of the page or of the step's target, or an iframe of the page by its src) can", s.Name, i+1, s.Frame)
+				return nil, nil, fmt.Errorf("step %q (#%d): the frame %s cannot be written as a Recorder frame: only frames that import writes (a child frame by position, of the page or of the step's target, or an iframe of the page by its src) can", s.Name, i+1, s.Frame.Key())
 			}
 			inFrame = path
 			if frameTarget != "" {

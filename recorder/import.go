@@ -215,11 +215,11 @@ var (
 	frameSrc      = regexp.MustCompile(`^iframe\[src="((?:[^"\\]|\\.)*)"\]$`)
 )
 
-// recordedFrame reads a frame selector that frameOf wrote, or an iframe
-// known by its src, back into the Recorder's frame path or target.
-func recordedFrame(sel string) ([]int, string, bool) {
+// recordedFrame reads frames that frameOf wrote, or an iframe known by
+// its src, back into the Recorder's frame path or target.
+func recordedFrame(frames config.Frames) ([]int, string, bool) {
 	var path []int
-	for _, part := range config.FramePath(sel) {
+	for _, part := range frames {
 		m := framePosition.FindStringSubmatch(part)
 		if m == nil {
 			path = nil
@@ -231,21 +231,24 @@ func recordedFrame(sel string) ([]int, string, bool) {
 	if path != nil {
 		return path, "", true
 	}
-	if m := frameSrc.FindStringSubmatch(sel); m != nil {
+	if len(frames) != 1 {
+		return nil, "", false
+	}
+	if m := frameSrc.FindStringSubmatch(frames[0]); m != nil {
 		return nil, strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(m[1]), true
 	}
 	return nil, "", false
 }
 
-// frameOf returns the frame selector of the step: the n-th frame of the
-// page in document order for frame [n] (and for [n, m], the m-th frame
-// in that one's document, and so on). "" for a step in the main frame.
-func frameOf(s *Step) string {
-	parts := make([]string, len(s.Frame))
-	for i, n := range s.Frame {
-		parts[i] = fmt.Sprintf("xpath/(//iframe | //frame)[%d]", n+1)
+// frameOf returns the frames of the step: the n-th frame of the page in
+// document order for frame [n] (and for [n, m], the m-th frame in that
+// one's document, and so on). nil for a step in the main frame.
+func frameOf(s *Step) config.Frames {
+	var frames config.Frames
+	for _, n := range s.Frame {
+		frames = append(frames, fmt.Sprintf("xpath/(//iframe | //frame)[%d]", n+1))
 	}
-	return strings.Join(parts, config.FrameSeparator)
+	return frames
 }
 
 // targetOf returns the step's target: "" for the main page, else the URL
@@ -375,7 +378,7 @@ func (im *importer) add(st config.Step, from ...*Step) {
 		}
 	}
 	st.Name = im.names.unique(st.Name)
-	if len(from) > 0 && st.Frame == "" && st.Target == "" {
+	if len(from) > 0 && len(st.Frame) == 0 && st.Target == "" {
 		st.Frame, st.Target = frameOf(from[0]), targetOf(from[0])
 	}
 	// The title a navigation of the step asserted is checked when it ends.
@@ -804,7 +807,7 @@ func (im *importer) waitForElement(s *Step) error {
 		prev := &im.out.Journey.Steps[im.merge]
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
-		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && prev.Frame == frameOf(s) && prev.Target == targetOf(s) {
+		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && slices.Equal(prev.Frame, frameOf(s)) && prev.Target == targetOf(s) {
 			prev.WaitFor = single
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -81,13 +82,13 @@ func TestImportMapsSteps(t *testing.T) {
 		{"another target, by its URL", []string{home, `{"type":"click","target":"https://chat.example/w?a=\"b\"","selectors":["#send"],"offsetX":1,"offsetY":1}`, `{"type":"click","target":"main","selectors":["#back"],"offsetX":1,"offsetY":1}`},
 			[]config.Step{{}, {Action: "click", Selector: "#send", Target: `https://chat.example/w?a="b"`}, {Action: "click", Selector: "#back", Target: ""}}},
 		{"a child frame by its position", []string{home, `{"type":"change","frame":[1],"selectors":["#q"],"value":"x"}`},
-			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[2]", Fields: map[string]string{"#q": "x"}}}},
+			[]config.Step{{}, {Action: "fill", Frame: config.Frames{"xpath/(//iframe | //frame)[2]"}, Fields: map[string]string{"#q": "x"}}}},
 		{"hover and double click", []string{home, `{"type":"hover","selectors":[["aria/Menu"],["#m"]]}`, `{"type":"doubleClick","selectors":["#item"],"offsetX":1,"offsetY":1}`},
 			[]config.Step{{}, {Name: "hover over Menu", Action: "hover", Selectors: []config.Selector{{"aria/Menu"}, {"#m"}}}, {Name: "double-click #item", Action: "double_click", Selector: "#item"}}},
 		{"a child frame of another target", []string{home, `{"type":"click","target":"https://shop.example/help","frame":[0],"selectors":["#send"],"offsetX":1,"offsetY":1}`},
-			[]config.Step{{}, {Action: "click", Selector: "#send", Target: "https://shop.example/help", Frame: "xpath/(//iframe | //frame)[1]"}}},
+			[]config.Step{{}, {Action: "click", Selector: "#send", Target: "https://shop.example/help", Frame: config.Frames{"xpath/(//iframe | //frame)[1]"}}}},
 		{"nested child frames", []string{home, `{"type":"change","frame":[0,2],"selectors":["#q"],"value":"x"}`},
-			[]config.Step{{}, {Action: "fill", Frame: "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[3]"}}},
+			[]config.Step{{}, {Action: "fill", Frame: config.Frames{"xpath/(//iframe | //frame)[1]", "xpath/(//iframe | //frame)[3]"}}}},
 		{"buttons, offsets and a tap", []string{home, `{"type":"doubleClick","selectors":["#m"],"offsetX":1.5,"offsetY":2,"button":"secondary"}`, `{"type":"click","selectors":["#t"],"offsetX":3,"offsetY":4,"deviceType":"touch"}`},
 			[]config.Step{{}, {Action: "double_click", Selector: "#m", Button: "secondary", OffsetX: ptr(1.5), OffsetY: ptr(2.0)}, {Action: "click", Selector: "#t", DeviceType: "touch", OffsetX: ptr(3.0), OffsetY: ptr(4.0)}}},
 		{"gone, and properties", []string{home, `{"type":"waitForElement","selectors":[".spinner"],"visible":false}`, `{"type":"waitForElement","selectors":["#agree"],"properties":{"checked":true,"value":"on","dataset":{"n":2}}}`},
@@ -163,7 +164,9 @@ func TestImportMapsSteps(t *testing.T) {
 				check("wait_for", g.WaitFor, w.WaitFor)
 				check("operator", g.Operator, w.Operator)
 				check("title", g.Title, w.Title)
-				check("frame", g.Frame, w.Frame)
+				if w.Frame != nil && !slices.Equal(g.Frame, w.Frame) {
+					t.Errorf("step %d frame = %q, want %q", i+1, g.Frame, w.Frame)
+				}
 				check("target", g.Target, w.Target)
 				if w.Target == "" && g.Target != "" && g.Action != "" && w.Action != "" {
 					t.Errorf("step %d target = %q, want the main page", i+1, g.Target)
@@ -434,6 +437,12 @@ name = "round trip"
   frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"
 
   [[journey.step]]
+  name = "deep, as an array"
+  action = "click"
+  selector = "#deeper"
+  frame = ["xpath/(//iframe | //frame)[2]", "xpath/(//iframe | //frame)[3]"]
+
+  [[journey.step]]
   name = "help form"
   action = "click"
   selector = "#ask"
@@ -547,6 +556,52 @@ name = "round trip"
 		if string(xj) != string(yj) {
 			t.Errorf("step %d: %+v\ncame back as %+v", i+1, x, y)
 		}
+	}
+}
+
+// TestFramesReadBack: the file import writes holds each step's frames as
+// one string where that reads back to the same frames, else as an array;
+// either way config reads the same frames back. A frame Export cannot
+// write as a Recorder frame is named as the file would write it.
+func TestFramesReadBack(t *testing.T) {
+	tests := []struct {
+		frames config.Frames
+		line   string
+	}{
+		{config.Frames{"xpath/(//iframe | //frame)[1]", "xpath/(//iframe | //frame)[2]"}, `frame = "xpath/(//iframe | //frame)[1] >> xpath/(//iframe | //frame)[2]"`},
+		{config.Frames{"aria/Chat >> support"}, `frame = "aria/Chat >> support"`},
+		{config.Frames{"#outer", "text/Chat >> support"}, `frame = "#outer >> text/Chat >> support"`},
+		{config.Frames{"aria/Chat >> support", "#inner"}, `frame = ["aria/Chat >> support", "#inner"]`},
+		{config.Frames{`iframe[title="a >> b"]`}, `frame = ["iframe[title=\"a >> b\"]"]`},
+	}
+	im := &Imported{Title: "frames", Journey: config.Journey{Name: "frames", Schedule: "@every 5m", Steps: []config.Step{
+		{Name: "home", Touchpoint: config.DefaultTouchpoint, Action: "navigate", URL: "https://shop.example/"},
+	}}}
+	for i, tt := range tests {
+		im.Journey.Steps = append(im.Journey.Steps, config.Step{Name: fmt.Sprintf("send %d", i+1), Touchpoint: config.DefaultTouchpoint, Action: "click", Selector: "#send", Frame: tt.frames})
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(out.Bytes(), "imported.toml")
+	if err != nil {
+		t.Fatalf("config.Parse: %v\n%s", err, out.String())
+	}
+	for i, tt := range tests {
+		if !strings.Contains(out.String(), "\n  "+tt.line+"\n") {
+			t.Errorf("frames %q written without the line %s:\n%s", tt.frames, tt.line, out.String())
+		}
+		if got := cfg.Journeys[0].Steps[i+1].Frame; !slices.Equal(got, tt.frames) {
+			t.Errorf("frames %q read back as %q", tt.frames, got)
+		}
+	}
+
+	j := cfg.Journeys[0]
+	j.Steps = []config.Step{j.Steps[0], j.Steps[4]}
+	_, _, err = Export(&j, cfg.Secrets())
+	if err == nil || !strings.Contains(err.Error(), `step "send 4" (#2): the frame ["aria/Chat >> support", "#inner"] cannot be written as a Recorder frame`) {
+		t.Errorf("Export: %v, want the frame of step #2 named", err)
 	}
 }
 

@@ -137,7 +137,16 @@ func (im *Imported) WriteTOML(w io.Writer) error {
 		if s.Action == "scroll" {
 			fmt.Fprintf(&b, "  left = %d\n  top = %d\n", s.Left, s.Top)
 		}
-		kv("frame", s.Frame)
+		if one, ok := s.Frame.OneString(); ok {
+			kv("frame", one)
+		} else if len(s.Frame) > 0 {
+			// Frames one string would not read back as: see config.Frames.
+			quoted := make([]string, len(s.Frame))
+			for i, f := range s.Frame {
+				quoted[i] = quote(f)
+			}
+			fmt.Fprintf(&b, "  frame = [%s]\n", strings.Join(quoted, ", "))
+		}
 		kv("target", s.Target)
 		kv("wait_for", s.WaitFor)
 		kv("title", s.Title)
