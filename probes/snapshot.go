@@ -3,10 +3,14 @@ package probes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -93,12 +97,14 @@ func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
 	}
 }
 
-// walkFieldsJS calls visit(el) for each text field of the page in
-// document order: in the document, in every open shadow root (nested ones
-// too) and in every same-origin iframe, wherever it sits. Password and
-// hidden fields are left out: they show no text. fieldValuesJS and
-// hideFieldsJS walk the same way, so that positions agree.
-const walkFieldsJS = `const walkFields = (visit) => {
+// walkFieldsJS calls visit(el) for each text field under root (a document
+// or a shadow root) in document order: in root, in every open shadow root
+// (nested ones too) and in every same-origin iframe, wherever it sits.
+// Password and hidden fields are left out: they show no text.
+// fieldValuesJS and hideFieldsJS walk the same way, so that positions
+// agree. A closed shadow root is not walked into: the page's scripts
+// cannot see it (see closedShadowRoots).
+const walkFieldsJS = `const walkFields = (root, visit) => {
   const walk = (root) => {
     for (const el of root.querySelectorAll("*")) {
       if ((el.tagName === "INPUT" || el.tagName === "TEXTAREA") && el.type !== "password" && el.type !== "hidden") visit(el);
@@ -109,23 +115,24 @@ const walkFieldsJS = `const walkFields = (visit) => {
       }
     }
   };
-  walk(document);
+  walk(root);
 };`
 
-// fieldValuesJS lists the values of the text fields (see walkFieldsJS).
-const fieldValuesJS = `(() => {
+// fieldValuesJS lists the values of the text fields under root (see
+// walkFieldsJS).
+const fieldValuesJS = `((root) => {
   ` + walkFieldsJS + `
   const out = [];
-  walkFields((el) => out.push(String(el.value || "")));
+  walkFields(root, (el) => out.push(String(el.value || "")));
   return out;
-})()`
+})`
 
-// hideFieldsJS shows the fields at the given positions (in the order of
-// fieldValuesJS) as dots, as a password field shows its value.
-const hideFieldsJS = `((hide) => {
+// hideFieldsJS shows the fields under root at the given positions (in the
+// order of fieldValuesJS) as dots, as a password field shows its value.
+const hideFieldsJS = `((root, hide) => {
   ` + walkFieldsJS + `
   let i = 0, n = 0;
-  walkFields((el) => {
+  walkFields(root, (el) => {
     if (hide.includes(i)) {
       el.style.setProperty("-webkit-text-security", "disc", "important");
       el.setAttribute("data-touchprobe-masked", "secret");
@@ -237,31 +244,130 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 }
 
 // hideFieldsIn finds the fields of the document of ctx whose value holds
-// a secret and shows them as dots. The values come to the agent to be
+// a secret and shows them as dots: those the page's scripts can reach, and
+// those in its closed shadow roots. The values come to the agent to be
 // checked; no secret is sent to the page.
 func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
-	values, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS))
-	if err != nil {
+	values := func() ([]string, error) {
+		return chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS+"(document)"))
+	}
+	hide := func(at []int) (int, error) {
+		arg, _ := json.Marshal(at)
+		return chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("%s(document, %s)", hideFieldsJS, arg)))
+	}
+	if err := hideSecretValues(secrets, values, hide); err != nil {
 		return err
 	}
-	hide := []int{}
-	for i, v := range values {
-		if secrets.Mask(v) != v {
-			hide = append(hide, i)
-		}
-	}
-	if len(hide) == 0 {
-		return nil
-	}
-	arg, _ := json.Marshal(hide)
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("%s(%s)", hideFieldsJS, arg)))
-	if err != nil {
-		return err
-	}
-	if n != len(hide) {
-		return fmt.Errorf("hid %d of %d fields holding a secret", n, len(hide))
+	if err := hideInClosedRoots(ctx, secrets); err != nil {
+		return fmt.Errorf("in a closed shadow root: %w", err)
 	}
 	return nil
+}
+
+// hideSecretValues asks values for the values of a set of fields, in the
+// order of fieldValuesJS, and hide to show those at the positions at as
+// dots, if any holds a secret.
+func hideSecretValues(secrets *config.Secrets, values func() ([]string, error), hide func(at []int) (int, error)) error {
+	vs, err := values()
+	if err != nil {
+		return err
+	}
+	at := []int{}
+	for i, v := range vs {
+		if secrets.Mask(v) != v {
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	n, err := hide(at)
+	if err != nil {
+		return err
+	}
+	if n != len(at) {
+		return fmt.Errorf("hid %d of %d fields holding a secret", n, len(at))
+	}
+	return nil
+}
+
+// closedRootsGroup is the object group of the objects hideInClosedRoots
+// asks for, released when it is done.
+const closedRootsGroup = "touchprobe-closed-roots"
+
+// hideInClosedRoots hides the fields holding a secret in the closed shadow
+// roots of the document of ctx, and of the iframes that run in its
+// renderer. A page's scripts cannot see into a closed root
+// (el.shadowRoot is null), yet a secret gets there: typed into a field a
+// custom element passes focus on to, or copied there by the page. The
+// DevTools protocol sees them: DOM.describeNode of the whole document with
+// pierce lists every shadow root, closed ones too, and DOM.resolveNode
+// hands each to a function that walks it as fieldValuesJS walks the
+// document. Neither needs the DOM domain, which a run keeps off (see
+// lighten). A closed root inside another is listed and walked on its own,
+// as the walk does not enter it.
+func hideInClosedRoots(ctx context.Context, secrets *config.Secrets) error {
+	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: closedRootsGroup}) //nolint:errcheck // the page may be gone
+	doc, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: "document", ObjectGroup: closedRootsGroup})
+	switch {
+	case err != nil:
+		return fmt.Errorf("the document: %w", err)
+	case doc.ExceptionDetails != nil || doc.Result == nil || doc.Result.ObjectID == "":
+		return errors.New("the document: no object for it")
+	}
+	depth, pierce := int64(-1), true
+	tree, err := chromedp.Call(ctx, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: doc.Result.ObjectID, Depth: &depth, Pierce: &pierce})
+	if err != nil {
+		return fmt.Errorf("describing the document: %w", err)
+	}
+	if tree.Node == nil {
+		return errors.New("describing the document: no node")
+	}
+	for _, root := range closedShadowRoots(tree.Node) {
+		obj, err := chromedp.Call(ctx, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: root, ObjectGroup: closedRootsGroup})
+		switch {
+		case err != nil:
+			return fmt.Errorf("resolving a closed shadow root: %w", err)
+		case obj.Object == nil || obj.Object.ObjectID == "":
+			return errors.New("resolving a closed shadow root: no object for it")
+		}
+		on := func(p *cdpruntime.CallFunctionOnParams) { p.ObjectID = obj.Object.ObjectID }
+		values := func() ([]string, error) {
+			return chromedp.Run(ctx, chromedp.CallFunctionOn[[]string](`function() { return `+fieldValuesJS+`(this); }`, on))
+		}
+		hide := func(at []int) (int, error) {
+			return chromedp.Run(ctx, chromedp.CallFunctionOn[int](`function(hide) { return `+hideFieldsJS+`(this, hide); }`, on, at))
+		}
+		if err := hideSecretValues(secrets, values, hide); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closedShadowRoots returns the backend node IDs of the closed shadow roots
+// in the tree of n (as DOM.describeNode gives it with pierce), in the
+// documents of its iframes and in shadow roots of any kind.
+func closedShadowRoots(n *cdp.Node) []cdp.BackendNodeID {
+	var out []cdp.BackendNodeID
+	var walk func(n *cdp.Node)
+	walk = func(n *cdp.Node) {
+		if n == nil {
+			return
+		}
+		if n.ShadowRootType == cdp.ShadowRootTypeClosed {
+			out = append(out, n.BackendNodeID)
+		}
+		for _, c := range n.ShadowRoots {
+			walk(c)
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+		walk(n.ContentDocument)
+	}
+	walk(n)
+	return out
 }
 
 // capture assembles the evidence of a finished run.
