@@ -155,6 +155,54 @@ func TestEvidenceHidesSecretFieldsInClosedShadowRoots(t *testing.T) {
 	}
 }
 
+// TestEvidenceHidesSecretFieldsInFramesOfAnotherOriginOnTheSameSite: an
+// iframe of another origin on the same site (another port) runs in the
+// page's renderer, so it is no target of its own, and the page's scripts
+// cannot look into it either. A secret the page posts to it, which the
+// frame shows in a field and in a field of a closed shadow root, shows as
+// dots in the evidence screenshot.
+func TestEvidenceHidesSecretFieldsInFramesOfAnotherOriginOnTheSameSite(t *testing.T) {
+	t.Parallel()
+	frame := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>widget</title>
+<style>input { caret-color: transparent; font: 18px monospace; width: 320px; outline: none; }</style>
+<input id="shown"><div id="host"></div>
+<script>const root = document.getElementById("host").attachShadow({mode: "closed"});
+root.innerHTML = document.querySelector("style").outerHTML + "<input>";
+addEventListener("message", (e) => {
+  document.getElementById("shown").value = e.data;
+  root.querySelector("input").value = e.data;
+});</script>`)
+	}))
+	t.Cleanup(frame.Close)
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>fields</title>
+<style>input { caret-color: transparent; font: 18px monospace; width: 320px; outline: none; }</style>
+<input id="email"><br><iframe id="widget" src=%q width="400" height="100"></iframe>
+<script>document.getElementById("email").addEventListener("input", (e) => {
+  document.getElementById("widget").contentWindow.postMessage(e.target.value, "*");
+});</script>`, frame.URL+"/frame")
+	}))
+	t.Cleanup(page.Close)
+	dir := t.TempDir()
+	shot := func(secret string) image.Image {
+		t.Helper()
+		c := typeSecretThenFail(t, page.URL, `fields = { "#email" = "${file:%s}" }`, filepath.Join(dir, secret), secret)
+		if len(c.Screenshot) == 0 {
+			t.Fatal("no screenshot kept")
+		}
+		img, err := png.Decode(bytes.NewReader(c.Screenshot))
+		if err != nil {
+			t.Fatalf("screenshot: %v", err)
+		}
+		return img
+	}
+	a, b := shot("alpha-AAAA-1111"), shot("omega-WWWW-9999")
+	if !samePixels(a, b) {
+		t.Errorf("the screenshots of two runs that typed different secrets differ: a secret shows in at least one of them")
+	}
+}
+
 // samePixels reports whether a and b show the same image.
 func samePixels(a, b image.Image) bool {
 	if a.Bounds() != b.Bounds() {

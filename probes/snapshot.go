@@ -102,8 +102,9 @@ func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
 // (nested ones too) and in every same-origin iframe, wherever it sits.
 // Password and hidden fields are left out: they show no text.
 // fieldValuesJS and hideFieldsJS walk the same way, so that positions
-// agree. A closed shadow root is not walked into: the page's scripts
-// cannot see it (see closedShadowRoots).
+// agree. A closed shadow root, and the document of an iframe of another
+// origin, are not walked into: the page's scripts cannot see them (see
+// unseenRoots).
 const walkFieldsJS = `const walkFields = (root, visit) => {
   const walk = (root) => {
     for (const el of root.querySelectorAll("*")) {
@@ -245,8 +246,8 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 
 // hideFieldsIn finds the fields of the document of ctx whose value holds
 // a secret and shows them as dots: those the page's scripts can reach, and
-// those in its closed shadow roots. The values come to the agent to be
-// checked; no secret is sent to the page.
+// those they cannot (see hideInUnseenRoots). The values come to the agent
+// to be checked; no secret is sent to the page.
 func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
 	values := func() ([]string, error) {
 		return chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS+"(document)"))
@@ -258,8 +259,8 @@ func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
 	if err := hideSecretValues(secrets, values, hide); err != nil {
 		return err
 	}
-	if err := hideInClosedRoots(ctx, secrets); err != nil {
-		return fmt.Errorf("in a closed shadow root: %w", err)
+	if err := hideInUnseenRoots(ctx, secrets); err != nil {
+		return fmt.Errorf("in a closed shadow root or a frame of another origin: %w", err)
 	}
 	return nil
 }
@@ -291,24 +292,38 @@ func hideSecretValues(secrets *config.Secrets, values func() ([]string, error), 
 	return nil
 }
 
-// closedRootsGroup is the object group of the objects hideInClosedRoots
+// unseenRootsGroup is the object group of the objects hideInUnseenRoots
 // asks for, released when it is done.
-const closedRootsGroup = "touchprobe-closed-roots"
+const unseenRootsGroup = "touchprobe-unseen-roots"
 
-// hideInClosedRoots hides the fields holding a secret in the closed shadow
-// roots of the document of ctx, and of the iframes that run in its
-// renderer. A page's scripts cannot see into a closed root
-// (el.shadowRoot is null), yet a secret gets there: typed into a field a
-// custom element passes focus on to, or copied there by the page. The
-// DevTools protocol sees them: DOM.describeNode of the whole document with
-// pierce lists every shadow root, closed ones too, and DOM.resolveNode
-// hands each to a function that walks it as fieldValuesJS walks the
-// document. Neither needs the DOM domain, which a run keeps off (see
-// lighten). A closed root inside another is listed and walked on its own,
-// as the walk does not enter it.
-func hideInClosedRoots(ctx context.Context, secrets *config.Secrets) error {
-	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: closedRootsGroup}) //nolint:errcheck // the page may be gone
-	doc, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: "document", ObjectGroup: closedRootsGroup})
+// hideInUnseenRoots hides the fields holding a secret where the scripts
+// of the document of ctx cannot look (see unseenRoots), yet the screenshot
+// shows them: a closed shadow root (el.shadowRoot is null), where a secret
+// gets typed into a field a custom element passes focus on to, or copied
+// by the page; and an iframe of another origin that runs in the page's
+// renderer, so is no target of its own (another port of the same site, a
+// sandboxed frame), where the page may post it. The DevTools protocol sees
+// both: DOM.describeNode of the whole document with pierce lists every
+// shadow root, closed ones too, and the documents of the frames in the
+// renderer; DOM.resolveNode hands each to a function that walks it as
+// fieldValuesJS walks the document. Neither needs the DOM domain, which a
+// run keeps off (see lighten), nor switches it on, as DOM.getDocument
+// would. A root gone between the two (a frame that navigated) makes it
+// look again, once.
+func hideInUnseenRoots(ctx context.Context, secrets *config.Secrets) error {
+	err := hideInUnseenRootsOnce(ctx, secrets)
+	if errors.Is(err, errRootGone) {
+		err = hideInUnseenRootsOnce(ctx, secrets)
+	}
+	return err
+}
+
+// errRootGone is the error of a root that DOM.resolveNode no longer finds.
+var errRootGone = errors.New("a root changed while its fields were looked up")
+
+func hideInUnseenRootsOnce(ctx context.Context, secrets *config.Secrets) error {
+	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: unseenRootsGroup}) //nolint:errcheck // the page may be gone
+	doc, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: "document", ObjectGroup: unseenRootsGroup})
 	switch {
 	case err != nil:
 		return fmt.Errorf("the document: %w", err)
@@ -323,13 +338,13 @@ func hideInClosedRoots(ctx context.Context, secrets *config.Secrets) error {
 	if tree.Node == nil {
 		return errors.New("describing the document: no node")
 	}
-	for _, root := range closedShadowRoots(tree.Node) {
-		obj, err := chromedp.Call(ctx, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: root, ObjectGroup: closedRootsGroup})
-		switch {
-		case err != nil:
-			return fmt.Errorf("resolving a closed shadow root: %w", err)
-		case obj.Object == nil || obj.Object.ObjectID == "":
-			return errors.New("resolving a closed shadow root: no object for it")
+	for _, root := range unseenRoots(tree.Node) {
+		obj, err := chromedp.Call(ctx, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: root, ObjectGroup: unseenRootsGroup})
+		if err == nil && (obj.Object == nil || obj.Object.ObjectID == "") {
+			err = errors.New("no object for it")
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errRootGone, err)
 		}
 		on := func(p *cdpruntime.CallFunctionOnParams) { p.ObjectID = obj.Object.ObjectID }
 		values := func() ([]string, error) {
@@ -345,10 +360,16 @@ func hideInClosedRoots(ctx context.Context, secrets *config.Secrets) error {
 	return nil
 }
 
-// closedShadowRoots returns the backend node IDs of the closed shadow roots
-// in the tree of n (as DOM.describeNode gives it with pierce), in the
-// documents of its iframes and in shadow roots of any kind.
-func closedShadowRoots(n *cdp.Node) []cdp.BackendNodeID {
+// unseenRoots returns the backend node IDs of the roots under n (a tree as
+// DOM.describeNode gives it with pierce) that a walk of fieldValuesJS from
+// n may not enter: every closed shadow root, and the document of every
+// iframe in n's renderer. The walks from n and from these roots between
+// them visit every field: no walk enters a closed root, each of which is
+// listed, wherever it sits. The fields of an iframe of the same origin are
+// visited twice, from its parent and from its own document: hiding a field
+// twice does no harm, and telling such frames from the others would cost
+// a question to the page per frame.
+func unseenRoots(n *cdp.Node) []cdp.BackendNodeID {
 	var out []cdp.BackendNodeID
 	var walk func(n *cdp.Node)
 	walk = func(n *cdp.Node) {
@@ -364,7 +385,10 @@ func closedShadowRoots(n *cdp.Node) []cdp.BackendNodeID {
 		for _, c := range n.Children {
 			walk(c)
 		}
-		walk(n.ContentDocument)
+		if d := n.ContentDocument; d != nil {
+			out = append(out, d.BackendNodeID)
+			walk(d)
+		}
 	}
 	walk(n)
 	return out
