@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,17 +199,23 @@ func (r *run) snapshotHTML(ctx context.Context, snap *snapshot) *snapshot {
 }
 
 // hideSecretFields shows as dots every field holding a secret in the
-// page and in the out-of-process iframes the run attached to (see
-// watchFrame): a frame of another site is a target of its own, which the
-// page's scripts cannot reach into, yet the screenshot shows it. A frame
-// that is gone shows nothing; one that is still there but whose fields
-// cannot be hidden is an error.
+// page and in its out-of-process iframes: a frame of another site is a
+// target of its own, which the page's scripts cannot reach into, yet the
+// screenshot shows it. Those are the iframes the run attached to (see
+// watchFrame), where a step may have typed a secret, and every other
+// iframe of the tab's browser context, where the page may have posted one.
+// A frame that is gone shows nothing; one that is still there but whose
+// fields cannot be hidden is an error.
 func (r *run) hideSecretFields(ctx context.Context) error {
 	if err := hideFieldsIn(ctx, r.secrets); err != nil {
 		return err
 	}
+	var browserContext cdp.BrowserContextID
+	if c := chromedp.FromContext(ctx); c != nil {
+		browserContext = c.BrowserContextID
+	}
 	ids := r.attachedTargets()
-	if len(ids) == 0 {
+	if len(ids) == 0 && browserContext == "" {
 		return nil
 	}
 	infos, err := chromedp.Targets(ctx)
@@ -217,8 +224,12 @@ func (r *run) hideSecretFields(ctx context.Context) error {
 	}
 	live := map[target.ID]bool{}
 	for _, info := range infos {
-		if info.Type == "iframe" {
-			live[info.TargetID] = true
+		if info.Type != "iframe" {
+			continue
+		}
+		live[info.TargetID] = true
+		if browserContext != "" && info.BrowserContextID == browserContext && !slices.Contains(ids, info.TargetID) {
+			ids = append(ids, info.TargetID)
 		}
 	}
 	for _, id := range ids {
