@@ -3,10 +3,15 @@ package probes
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
@@ -93,12 +98,15 @@ func (p *Prober) keep(keeper Keeper, res *Result, c *capture) {
 	}
 }
 
-// walkFieldsJS calls visit(el) for each text field of the page in
-// document order: in the document, in every open shadow root (nested ones
-// too) and in every same-origin iframe, wherever it sits. Password and
-// hidden fields are left out: they show no text. fieldValuesJS and
-// hideFieldsJS walk the same way, so that positions agree.
-const walkFieldsJS = `const walkFields = (visit) => {
+// walkFieldsJS calls visit(el) for each text field under root (a document
+// or a shadow root) in document order: in root, in every open shadow root
+// (nested ones too) and in every same-origin iframe, wherever it sits.
+// Password and hidden fields are left out: they show no text.
+// fieldValuesJS and hideFieldsJS walk the same way, so that positions
+// agree. A closed shadow root, and the document of an iframe of another
+// origin, are not walked into: the page's scripts cannot see them (see
+// unseenRoots).
+const walkFieldsJS = `const walkFields = (root, visit) => {
   const walk = (root) => {
     for (const el of root.querySelectorAll("*")) {
       if ((el.tagName === "INPUT" || el.tagName === "TEXTAREA") && el.type !== "password" && el.type !== "hidden") visit(el);
@@ -109,23 +117,24 @@ const walkFieldsJS = `const walkFields = (visit) => {
       }
     }
   };
-  walk(document);
+  walk(root);
 };`
 
-// fieldValuesJS lists the values of the text fields (see walkFieldsJS).
-const fieldValuesJS = `(() => {
+// fieldValuesJS lists the values of the text fields under root (see
+// walkFieldsJS).
+const fieldValuesJS = `((root) => {
   ` + walkFieldsJS + `
   const out = [];
-  walkFields((el) => out.push(String(el.value || "")));
+  walkFields(root, (el) => out.push(String(el.value || "")));
   return out;
-})()`
+})`
 
-// hideFieldsJS shows the fields at the given positions (in the order of
-// fieldValuesJS) as dots, as a password field shows its value.
-const hideFieldsJS = `((hide) => {
+// hideFieldsJS shows the fields under root at the given positions (in the
+// order of fieldValuesJS) as dots, as a password field shows its value.
+const hideFieldsJS = `((root, hide) => {
   ` + walkFieldsJS + `
   let i = 0, n = 0;
-  walkFields((el) => {
+  walkFields(root, (el) => {
     if (hide.includes(i)) {
       el.style.setProperty("-webkit-text-security", "disc", "important");
       el.setAttribute("data-touchprobe-masked", "secret");
@@ -190,17 +199,23 @@ func (r *run) snapshotHTML(ctx context.Context, snap *snapshot) *snapshot {
 }
 
 // hideSecretFields shows as dots every field holding a secret in the
-// page and in the out-of-process iframes the run attached to (see
-// watchFrame): a frame of another site is a target of its own, which the
-// page's scripts cannot reach into, yet the screenshot shows it. A frame
-// that is gone shows nothing; one that is still there but whose fields
-// cannot be hidden is an error.
+// page and in its out-of-process iframes: a frame of another site is a
+// target of its own, which the page's scripts cannot reach into, yet the
+// screenshot shows it. Those are the iframes the run attached to (see
+// watchFrame), where a step may have typed a secret, and every other
+// iframe of the tab's browser context, where the page may have posted one.
+// A frame that is gone shows nothing; one that is still there but whose
+// fields cannot be hidden is an error.
 func (r *run) hideSecretFields(ctx context.Context) error {
 	if err := hideFieldsIn(ctx, r.secrets); err != nil {
 		return err
 	}
+	var browserContext cdp.BrowserContextID
+	if c := chromedp.FromContext(ctx); c != nil {
+		browserContext = c.BrowserContextID
+	}
 	ids := r.attachedTargets()
-	if len(ids) == 0 {
+	if len(ids) == 0 && browserContext == "" {
 		return nil
 	}
 	infos, err := chromedp.Targets(ctx)
@@ -209,8 +224,12 @@ func (r *run) hideSecretFields(ctx context.Context) error {
 	}
 	live := map[target.ID]bool{}
 	for _, info := range infos {
-		if info.Type == "iframe" {
-			live[info.TargetID] = true
+		if info.Type != "iframe" {
+			continue
+		}
+		live[info.TargetID] = true
+		if browserContext != "" && info.BrowserContextID == browserContext && !slices.Contains(ids, info.TargetID) {
+			ids = append(ids, info.TargetID)
 		}
 	}
 	for _, id := range ids {
@@ -237,31 +256,153 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 }
 
 // hideFieldsIn finds the fields of the document of ctx whose value holds
-// a secret and shows them as dots. The values come to the agent to be
-// checked; no secret is sent to the page.
+// a secret and shows them as dots: those the page's scripts can reach, and
+// those they cannot (see hideInUnseenRoots). The values come to the agent
+// to be checked; no secret is sent to the page.
 func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
-	values, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS))
-	if err != nil {
+	values := func() ([]string, error) {
+		return chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS+"(document)"))
+	}
+	hide := func(at []int) (int, error) {
+		arg, _ := json.Marshal(at)
+		return chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("%s(document, %s)", hideFieldsJS, arg)))
+	}
+	if err := hideSecretValues(secrets, values, hide); err != nil {
 		return err
 	}
-	hide := []int{}
-	for i, v := range values {
-		if secrets.Mask(v) != v {
-			hide = append(hide, i)
-		}
-	}
-	if len(hide) == 0 {
-		return nil
-	}
-	arg, _ := json.Marshal(hide)
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("%s(%s)", hideFieldsJS, arg)))
-	if err != nil {
-		return err
-	}
-	if n != len(hide) {
-		return fmt.Errorf("hid %d of %d fields holding a secret", n, len(hide))
+	if err := hideInUnseenRoots(ctx, secrets); err != nil {
+		return fmt.Errorf("in a closed shadow root or a frame of another origin: %w", err)
 	}
 	return nil
+}
+
+// hideSecretValues asks values for the values of a set of fields, in the
+// order of fieldValuesJS, and hide to show those at the positions at as
+// dots, if any holds a secret.
+func hideSecretValues(secrets *config.Secrets, values func() ([]string, error), hide func(at []int) (int, error)) error {
+	vs, err := values()
+	if err != nil {
+		return err
+	}
+	at := []int{}
+	for i, v := range vs {
+		if secrets.Mask(v) != v {
+			at = append(at, i)
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	n, err := hide(at)
+	if err != nil {
+		return err
+	}
+	if n != len(at) {
+		return fmt.Errorf("hid %d of %d fields holding a secret", n, len(at))
+	}
+	return nil
+}
+
+// unseenRootsGroup is the object group of the objects hideInUnseenRoots
+// asks for, released when it is done.
+const unseenRootsGroup = "touchprobe-unseen-roots"
+
+// hideInUnseenRoots hides the fields holding a secret where the scripts
+// of the document of ctx cannot look (see unseenRoots), yet the screenshot
+// shows them: a closed shadow root (el.shadowRoot is null), where a secret
+// gets typed into a field a custom element passes focus on to, or copied
+// by the page; and an iframe of another origin that runs in the page's
+// renderer, so is no target of its own (another port of the same site, a
+// sandboxed frame), where the page may post it. The DevTools protocol sees
+// both: DOM.describeNode of the whole document with pierce lists every
+// shadow root, closed ones too, and the documents of the frames in the
+// renderer; DOM.resolveNode hands each to a function that walks it as
+// fieldValuesJS walks the document. Neither needs the DOM domain, which a
+// run keeps off (see lighten), nor switches it on, as DOM.getDocument
+// would. A root gone between the two (a frame that navigated) makes it
+// look again, once.
+func hideInUnseenRoots(ctx context.Context, secrets *config.Secrets) error {
+	err := hideInUnseenRootsOnce(ctx, secrets)
+	if errors.Is(err, errRootGone) {
+		err = hideInUnseenRootsOnce(ctx, secrets)
+	}
+	return err
+}
+
+// errRootGone is the error of a root that DOM.resolveNode no longer finds.
+var errRootGone = errors.New("a root changed while its fields were looked up")
+
+func hideInUnseenRootsOnce(ctx context.Context, secrets *config.Secrets) error {
+	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: unseenRootsGroup}) //nolint:errcheck // the page may be gone
+	doc, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: "document", ObjectGroup: unseenRootsGroup})
+	switch {
+	case err != nil:
+		return fmt.Errorf("the document: %w", err)
+	case doc.ExceptionDetails != nil || doc.Result == nil || doc.Result.ObjectID == "":
+		return errors.New("the document: no object for it")
+	}
+	depth, pierce := int64(-1), true
+	tree, err := chromedp.Call(ctx, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: doc.Result.ObjectID, Depth: &depth, Pierce: &pierce})
+	if err != nil {
+		return fmt.Errorf("describing the document: %w", err)
+	}
+	if tree.Node == nil {
+		return errors.New("describing the document: no node")
+	}
+	for _, root := range unseenRoots(tree.Node) {
+		obj, err := chromedp.Call(ctx, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: root, ObjectGroup: unseenRootsGroup})
+		if err == nil && (obj.Object == nil || obj.Object.ObjectID == "") {
+			err = errors.New("no object for it")
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %w", errRootGone, err)
+		}
+		on := func(p *cdpruntime.CallFunctionOnParams) { p.ObjectID = obj.Object.ObjectID }
+		values := func() ([]string, error) {
+			return chromedp.Run(ctx, chromedp.CallFunctionOn[[]string](`function() { return `+fieldValuesJS+`(this); }`, on))
+		}
+		hide := func(at []int) (int, error) {
+			return chromedp.Run(ctx, chromedp.CallFunctionOn[int](`function(hide) { return `+hideFieldsJS+`(this, hide); }`, on, at))
+		}
+		if err := hideSecretValues(secrets, values, hide); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unseenRoots returns the backend node IDs of the roots under n (a tree as
+// DOM.describeNode gives it with pierce) that a walk of fieldValuesJS from
+// n may not enter: every closed shadow root, and the document of every
+// iframe in n's renderer. The walks from n and from these roots between
+// them visit every field: no walk enters a closed root, each of which is
+// listed, wherever it sits. The fields of an iframe of the same origin are
+// visited twice, from its parent and from its own document: hiding a field
+// twice does no harm, and telling such frames from the others would cost
+// a question to the page per frame.
+func unseenRoots(n *cdp.Node) []cdp.BackendNodeID {
+	var out []cdp.BackendNodeID
+	var walk func(n *cdp.Node)
+	walk = func(n *cdp.Node) {
+		if n == nil {
+			return
+		}
+		if n.ShadowRootType == cdp.ShadowRootTypeClosed {
+			out = append(out, n.BackendNodeID)
+		}
+		for _, c := range n.ShadowRoots {
+			walk(c)
+		}
+		for _, c := range n.Children {
+			walk(c)
+		}
+		if d := n.ContentDocument; d != nil {
+			out = append(out, d.BackendNodeID)
+			walk(d)
+		}
+	}
+	walk(n)
+	return out
 }
 
 // capture assembles the evidence of a finished run.
