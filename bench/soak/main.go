@@ -385,13 +385,18 @@ func (d *driver) quiesce(ctx context.Context) error {
 	return nil
 }
 
+// settledReads is how many reads in a row, 250 ms apart, must agree for
+// the counts of a sample to be taken: on a starved machine a closed tab's
+// renderers can take more than one interval to go.
+const settledReads = 4
+
 // sample measures at a quiet moment. Chromium ends the processes and
 // targets of closed tabs shortly after the tab closes, so the counts are
 // taken once they have stopped falling, within SettleTimeout.
 func (d *driver) sample(ctx context.Context, label string, elapsed time.Duration) (Sample, error) {
 	b := d.agent.Browser()
 	settleEnd := time.Now().Add(d.opts.SettleTimeout)
-	var procs, targets int
+	var procs, targets, same int
 	for {
 		p := len(browser.GroupPIDs(b.PGID()))
 		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -400,11 +405,15 @@ func (d *driver) sample(ctx context.Context, label string, elapsed time.Duration
 		if err != nil {
 			return Sample{}, err
 		}
-		if p == procs && t == targets || time.Now().After(settleEnd) {
-			procs, targets = p, t
-			break
+		if p == procs && t == targets {
+			same++
+		} else {
+			same = 1
 		}
 		procs, targets = p, t
+		if same >= settledReads || time.Now().After(settleEnd) {
+			break
+		}
 		time.Sleep(250 * time.Millisecond)
 	}
 	s := Sample{

@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -123,13 +124,21 @@ func TestAgentServesMetricsOfARealRun(t *testing.T) {
 			t.Errorf("documented metric %s is not exposed", d.Name)
 		}
 	}
+	// The budget bucket holds the landing step's run if it kept to its
+	// budget, which a loaded machine need not.
+	withinBudget := 0
+	for _, s := range r.Steps {
+		if s.Name == "landing" && s.Duration <= 3*time.Second {
+			withinBudget = 1
+		}
+	}
 	for _, want := range []string{
 		`touchprobe_step_success{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",touchpoint="landing"} 1`,
 		`touchprobe_journey_success{brand="nordlys",journey="checkout",location="demo",profile="desktop"} 1`,
 		`touchprobe_journey_runs_total{brand="nordlys",journey="checkout",location="demo",profile="desktop",result="success"} 1`,
 		`touchprobe_step_budget_seconds{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="product page",touchpoint="product"} 3`,
 		`touchprobe_page_timing_seconds{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",timing="lcp"}`,
-		`touchprobe_step_duration_seconds_bucket{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",touchpoint="landing",le="3"} 1`,
+		fmt.Sprintf(`touchprobe_step_duration_seconds_bucket{brand="nordlys",journey="checkout",location="demo",profile="desktop",step="landing",touchpoint="landing",le="3"} %d`, withinBudget),
 		`touchprobe_config_last_reload_successful{location="demo"} 1`,
 		`touchprobe_build_info{`,
 	} {
