@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -41,6 +43,10 @@ func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			http.Error(w, fmt.Sprintf("the form is larger than %d bytes: send only journeys, duration, mode and name", maxFormBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, "cannot read the form: "+err.Error(), http.StatusBadRequest)
 		return
 	}

@@ -131,3 +131,33 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 		})
 	}
 }
+
+// A form over the limit is refused as too large, not as malformed, and
+// starts nothing.
+func TestMaintenanceFormTooLarge(t *testing.T) {
+	fx := newFixture(t)
+	started := 0
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		started++
+		return maintenance.Occurrence{}, nil
+	}
+	h := New(fx.deps)
+	for _, tt := range []struct {
+		form   string
+		status int
+	}{
+		{"duration=1m&name=" + strings.Repeat("a", maxFormBytes), http.StatusRequestEntityTooLarge},
+		{"duration=1m&%zz=1", http.StatusBadRequest},
+	} {
+		req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader(tt.form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.status {
+			t.Errorf("POST of %d bytes: %d %q, want %d", len(tt.form), rec.Code, rec.Body.String(), tt.status)
+		}
+	}
+	if started != 0 {
+		t.Errorf("%d windows started", started)
+	}
+}
