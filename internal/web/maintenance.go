@@ -32,8 +32,8 @@ func (s *server) listMaintenance(w http.ResponseWriter, r *http.Request) {
 }
 
 // startMaintenance opens an ad hoc window from the form fields journeys
-// (repeated or comma-separated; none for all), duration, and optionally
-// mode and name, as a deploy pipeline would:
+// (repeated or comma-separated, or one name that holds a comma; none for
+// all), duration, and optionally mode and name, as a deploy pipeline would:
 //
 //	curl -XPOST .../-/maintenance -d 'journeys=checkout&duration=15m'
 func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
@@ -50,8 +50,15 @@ func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot read the form: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	cfg := s.Config()
 	var journeys []string
 	for _, v := range r.PostForm["journeys"] {
+		// A value that names a configured journey whole is that journey,
+		// whose name may hold a comma.
+		if name := strings.TrimSpace(v); findJourney(cfg, name) != nil {
+			journeys = append(journeys, name)
+			continue
+		}
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				journeys = append(journeys, name)

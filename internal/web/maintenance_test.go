@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/maintenance"
 )
 
@@ -159,5 +160,59 @@ func TestMaintenanceFormTooLarge(t *testing.T) {
 	}
 	if started != 0 {
 		t.Errorf("%d windows started", started)
+	}
+}
+
+// A journey whose name holds a comma can be named: a value that names a
+// configured journey whole is not split.
+func TestMaintenanceJourneyNamedWithComma(t *testing.T) {
+	fx := newFixture(t)
+	cfg, err := config.Parse([]byte(`
+[[journey]]
+name = "Checkout, EU"
+schedule = "@every 1m"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:1/"
+
+[[journey]]
+name = "search"
+schedule = "@every 1m"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:1/"
+`), "comma.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.deps.Config = func() *config.Config { return cfg }
+	var got []string
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		got = journeys
+		return maintenance.Occurrence{Journeys: journeys}, nil
+	}
+	h := New(fx.deps)
+	for _, tt := range []struct {
+		form string
+		want []string
+	}{
+		{"duration=1m&journeys=" + url.QueryEscape("Checkout, EU"), []string{"Checkout, EU"}},
+		{"duration=1m&journeys=" + url.QueryEscape("Checkout, EU") + "&journeys=search", []string{"Checkout, EU", "search"}},
+		{"duration=1m&journeys=" + url.QueryEscape(" Checkout, EU "), []string{"Checkout, EU"}},
+		// Comma-separated names are still split.
+		{"duration=1m&journeys=search,x", []string{"search", "x"}},
+	} {
+		got = nil
+		req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader(tt.form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !slices.Equal(got, tt.want) {
+			t.Errorf("POST %s: %d, journeys %q, want %q", tt.form, rec.Code, got, tt.want)
+		}
 	}
 }
