@@ -77,7 +77,13 @@ func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := s.StartMaintenance(r.PostForm.Get("name"), r.PostForm.Get("mode"), journeys, d)
 	if err != nil {
-		http.Error(w, "maintenance window not started: "+err.Error(), http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if errors.Is(err, maintenance.ErrTooMany) {
+			// Not the request's fault: it may be sent again once a
+			// window has ended.
+			status = http.StatusTooManyRequests
+		}
+		http.Error(w, "maintenance window not started: "+err.Error(), status)
 		return
 	}
 	writeJSON(w, http.StatusOK, o)

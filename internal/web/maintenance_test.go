@@ -216,3 +216,19 @@ schedule = "@every 1m"
 		}
 	}
 }
+
+// A window refused because too many are open is not the request's fault:
+// it is answered 429, which a pipeline may retry, not 400.
+func TestMaintenanceTooManyWindows(t *testing.T) {
+	fx := newFixture(t)
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		return maintenance.Occurrence{}, maintenance.ErrTooMany
+	}
+	req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader("duration=1m"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	New(fx.deps).ServeHTTP(rec, req)
+	if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), maintenance.ErrTooMany.Error()) {
+		t.Errorf("%d %q, want 429 saying why", rec.Code, rec.Body.String())
+	}
+}
