@@ -183,6 +183,10 @@ func TestEvidenceFiles(t *testing.T) {
 			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Error("no nosniff")
 			}
+			// As every page, no evidence file may be framed by another site.
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("may be framed: Content-Security-Policy %q", csp)
+			}
 		})
 	}
 }
