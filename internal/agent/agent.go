@@ -411,6 +411,11 @@ func normalizeExternalURL(s string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("--web.external-url %q: want an absolute http or https URL such as https://touchprobe.example.com/ or http://host:9747/touchprobe", s)
 	}
+	// The URL is shown on /metrics and in every alert link: a password in
+	// it would be too, so it is refused, and not repeated in the error.
+	if u.User != nil {
+		return "", fmt.Errorf("--web.external-url %q: a URL that links are built under cannot hold a user name or password: they would be shown on /metrics and in every alert link; write %q", u.Redacted(), (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String())
+	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", fmt.Errorf("--web.external-url %q: a URL that links are built under cannot have a query or fragment", s)
 	}

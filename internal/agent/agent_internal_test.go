@@ -173,9 +173,17 @@ func TestNormalizeExternalURL(t *testing.T) {
 		{in: "ftp://ops.example", wantErr: "want an absolute http or https URL"},
 		{in: "http://", wantErr: "want an absolute http or https URL"},
 		{in: "http://ops.example/?a=b", wantErr: "cannot have a query or fragment"},
+		// A password would be shown on /metrics and in every alert link;
+		// the error must not show it either.
+		{in: "https://admin:hunter2@ops.example/touchprobe", wantErr: "user name or password"},
+		{in: "https://admin@ops.example/", wantErr: "user name or password"},
+		{in: "https://admin:hunter2@ops.example/?a=b", wantErr: "user name or password"},
 	}
 	for _, tt := range tests {
 		got, err := normalizeExternalURL(tt.in)
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error shows the password: %v", tt.in, err)
+		}
 		switch {
 		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
 			t.Errorf("%q: error %v, want one saying %q", tt.in, err, tt.wantErr)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -30,8 +32,8 @@ func (s *server) listMaintenance(w http.ResponseWriter, r *http.Request) {
 }
 
 // startMaintenance opens an ad hoc window from the form fields journeys
-// (repeated or comma-separated; none for all), duration, and optionally
-// mode and name, as a deploy pipeline would:
+// (repeated or comma-separated, or one name that holds a comma; none for
+// all), duration, and optionally mode and name, as a deploy pipeline would:
 //
 //	curl -XPOST .../-/maintenance -d 'journeys=checkout&duration=15m'
 func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
@@ -41,11 +43,22 @@ func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			http.Error(w, fmt.Sprintf("the form is larger than %d bytes: send only journeys, duration, mode and name", maxFormBytes), http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, "cannot read the form: "+err.Error(), http.StatusBadRequest)
 		return
 	}
+	cfg := s.Config()
 	var journeys []string
 	for _, v := range r.PostForm["journeys"] {
+		// A value that names a configured journey whole is that journey,
+		// whose name may hold a comma.
+		if name := strings.TrimSpace(v); findJourney(cfg, name) != nil {
+			journeys = append(journeys, name)
+			continue
+		}
 		for _, name := range strings.Split(v, ",") {
 			if name = strings.TrimSpace(name); name != "" {
 				journeys = append(journeys, name)
@@ -64,7 +77,13 @@ func (s *server) startMaintenance(w http.ResponseWriter, r *http.Request) {
 	}
 	o, err := s.StartMaintenance(r.PostForm.Get("name"), r.PostForm.Get("mode"), journeys, d)
 	if err != nil {
-		http.Error(w, "maintenance window not started: "+err.Error(), http.StatusBadRequest)
+		status := http.StatusBadRequest
+		if errors.Is(err, maintenance.ErrTooMany) {
+			// Not the request's fault: it may be sent again once a
+			// window has ended.
+			status = http.StatusTooManyRequests
+		}
+		http.Error(w, "maintenance window not started: "+err.Error(), status)
 		return
 	}
 	writeJSON(w, http.StatusOK, o)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/maintenance"
 )
 
@@ -129,5 +130,105 @@ func TestCrossSitePostsAreRefused(t *testing.T) {
 				t.Errorf("a refused POST started %d windows", started)
 			}
 		})
+	}
+}
+
+// A form over the limit is refused as too large, not as malformed, and
+// starts nothing.
+func TestMaintenanceFormTooLarge(t *testing.T) {
+	fx := newFixture(t)
+	started := 0
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		started++
+		return maintenance.Occurrence{}, nil
+	}
+	h := New(fx.deps)
+	for _, tt := range []struct {
+		form   string
+		status int
+	}{
+		{"duration=1m&name=" + strings.Repeat("a", maxFormBytes), http.StatusRequestEntityTooLarge},
+		{"duration=1m&%zz=1", http.StatusBadRequest},
+	} {
+		req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader(tt.form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tt.status {
+			t.Errorf("POST of %d bytes: %d %q, want %d", len(tt.form), rec.Code, rec.Body.String(), tt.status)
+		}
+	}
+	if started != 0 {
+		t.Errorf("%d windows started", started)
+	}
+}
+
+// A journey whose name holds a comma can be named: a value that names a
+// configured journey whole is not split.
+func TestMaintenanceJourneyNamedWithComma(t *testing.T) {
+	fx := newFixture(t)
+	cfg, err := config.Parse([]byte(`
+[[journey]]
+name = "Checkout, EU"
+schedule = "@every 1m"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:1/"
+
+[[journey]]
+name = "search"
+schedule = "@every 1m"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:1/"
+`), "comma.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx.deps.Config = func() *config.Config { return cfg }
+	var got []string
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		got = journeys
+		return maintenance.Occurrence{Journeys: journeys}, nil
+	}
+	h := New(fx.deps)
+	for _, tt := range []struct {
+		form string
+		want []string
+	}{
+		{"duration=1m&journeys=" + url.QueryEscape("Checkout, EU"), []string{"Checkout, EU"}},
+		{"duration=1m&journeys=" + url.QueryEscape("Checkout, EU") + "&journeys=search", []string{"Checkout, EU", "search"}},
+		{"duration=1m&journeys=" + url.QueryEscape(" Checkout, EU "), []string{"Checkout, EU"}},
+		// Comma-separated names are still split.
+		{"duration=1m&journeys=search,x", []string{"search", "x"}},
+	} {
+		got = nil
+		req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader(tt.form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 || !slices.Equal(got, tt.want) {
+			t.Errorf("POST %s: %d, journeys %q, want %q", tt.form, rec.Code, got, tt.want)
+		}
+	}
+}
+
+// A window refused because too many are open is not the request's fault:
+// it is answered 429, which a pipeline may retry, not 400.
+func TestMaintenanceTooManyWindows(t *testing.T) {
+	fx := newFixture(t)
+	fx.deps.StartMaintenance = func(name, mode string, journeys []string, d time.Duration) (maintenance.Occurrence, error) {
+		return maintenance.Occurrence{}, maintenance.ErrTooMany
+	}
+	req := httptest.NewRequest("POST", "/-/maintenance", strings.NewReader("duration=1m"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	New(fx.deps).ServeHTTP(rec, req)
+	if rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), maintenance.ErrTooMany.Error()) {
+		t.Errorf("%d %q, want 429 saying why", rec.Code, rec.Body.String())
 	}
 }

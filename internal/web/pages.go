@@ -302,8 +302,9 @@ func (s *server) file(w http.ResponseWriter, r *http.Request) {
 	if how.attachment {
 		h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": res.RunID + "-" + file}))
 		// Should a browser render it anyway, it runs in a sandbox of
-		// its own origin, with nothing allowed.
-		h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
+		// its own origin, with nothing allowed, and no other site may
+		// frame it, as no page may be.
+		h.Set("Content-Security-Policy", "sandbox; default-src 'none'; frame-ancestors 'none'")
 	}
 	http.ServeContent(w, r, "", info.ModTime(), f)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -138,12 +139,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "refused: a browser sent this "+r.Method+" from a page of another site (only GET and HEAD are served across sites)", http.StatusForbidden)
 		return
 	}
-	if s.prefix == "" {
-		s.mux.ServeHTTP(w, r)
-		return
-	}
 	p := r.URL.EscapedPath()
+	rest := p
 	switch {
+	case s.prefix == "":
 	case p == s.prefix:
 		// The pages link relative to the root, which therefore needs its
 		// trailing slash.
@@ -153,8 +152,21 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// An external URL written with a trailing slash makes the alert
 		// rules' links ".../touchprobe//journeys/x"; ServeMux would
 		// redirect that out of the prefix.
-		raw := "/" + strings.TrimLeft(strings.TrimPrefix(p, s.prefix), "/")
-		path, err := url.PathUnescape(raw)
+		rest = "/" + strings.TrimLeft(strings.TrimPrefix(p, s.prefix), "/")
+	}
+	// ServeMux redirects a path it would clean ("//", "." or "..") to the
+	// clean path without the prefix, and escapes its escapes again, so
+	// that a journey named "a/b" would be sent to "a%252Fb". Clean it
+	// here instead, as the external URL's path, with its escaping kept.
+	if c := cleanPath(rest); c != rest && r.Method != http.MethodConnect {
+		if r.URL.RawQuery != "" {
+			c += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, s.prefix+c, http.StatusTemporaryRedirect)
+		return
+	}
+	if rest != p {
+		path, err := url.PathUnescape(rest)
 		if err != nil {
 			s.notFound(w, r)
 			return
@@ -163,10 +175,23 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		*r2 = *r
 		r2.URL = new(url.URL)
 		*r2.URL = *r.URL
-		r2.URL.Path, r2.URL.RawPath = path, raw
+		r2.URL.Path, r2.URL.RawPath = path, rest
 		r = r2
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cleanPath is the path without "." and ".." segments and doubled
+// slashes, keeping a trailing slash, as ServeMux cleans it.
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c
 }
 
 func (s *server) render(w http.ResponseWriter, status int, name string, data any) {

@@ -183,6 +183,10 @@ func TestEvidenceFiles(t *testing.T) {
 			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Error("no nosniff")
 			}
+			// As every page, no evidence file may be framed by another site.
+			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+				t.Errorf("may be framed: Content-Security-Policy %q", csp)
+			}
 		})
 	}
 }
@@ -513,6 +517,40 @@ func TestEvidenceSymlinkIsNotFollowed(t *testing.T) {
 		resp := get(t, h, "/journeys/checkout/runs/"+failedRun+"/"+name)
 		if got := body(t, resp); resp.StatusCode == 200 || strings.Contains(got, "not evidence") {
 			t.Errorf("%s, a link out of the folder: %d %q", name, resp.StatusCode, got)
+		}
+	}
+}
+
+// A path ServeMux would clean (a doubled slash, a "." or ".." segment) is
+// redirected to its clean form under the external URL's path, with its
+// escaping kept: a "/" inside a journey's name stays %2F.
+func TestNonCanonicalPathsRedirectUnderThePrefix(t *testing.T) {
+	spaced := url.PathEscape(spacedJourney)
+	for _, tt := range []struct {
+		external, target, location string
+	}{
+		{"https://example.test/touchprobe", "/touchprobe/journeys//checkout", "/touchprobe/journeys/checkout"},
+		{"https://example.test/touchprobe", "/touchprobe/journeys/./checkout?x=1", "/touchprobe/journeys/checkout?x=1"},
+		{"https://example.test/touchprobe", "/touchprobe/journeys/x/../checkout", "/touchprobe/journeys/checkout"},
+		{"https://example.test/touchprobe", "/touchprobe/journeys//" + spaced, "/touchprobe/journeys/" + spaced},
+		// Through a proxy that strips the prefix.
+		{"https://example.test/touchprobe", "/journeys//checkout", "/touchprobe/journeys/checkout"},
+		{"http://probe-1.example:9747", "/journeys//" + spaced, "/journeys/" + spaced},
+		{"http://probe-1.example:9747", "/journeys/" + spaced + "/runs/./x", "/journeys/" + spaced + "/runs/x"},
+	} {
+		fx := newFixture(t)
+		fx.deps.ExternalURL = tt.external
+		h := New(fx.deps)
+		resp := get(t, h, tt.target)
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode/100 != 3 || loc != tt.location {
+			t.Errorf("%s under %s: %d to %q, want a redirect to %q", tt.target, tt.external, resp.StatusCode, loc, tt.location)
+			continue
+		}
+		if !strings.HasSuffix(tt.target, "/x") {
+			if resp := get(t, h, loc); resp.StatusCode != 200 {
+				t.Errorf("%s under %s: the redirect to %s answers %d", tt.target, tt.external, loc, resp.StatusCode)
+			}
 		}
 	}
 }
