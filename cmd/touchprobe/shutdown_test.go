@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,15 +42,6 @@ func newHangSite(t *testing.T) *hangSite {
 	}))
 	t.Cleanup(s.Close)
 	return s
-}
-
-func freePort(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // TestSIGTERMDuringARunAndRestart runs touchprobe as a daemon, a process
@@ -95,7 +85,7 @@ timeout = "60s"
 	const grace = 2 * time.Second
 
 	start := func(out io.Writer) (*exec.Cmd, string) {
-		addr := freePort(t)
+		addr := testutil.FreeAddr(t)
 		cmd := exec.Command(os.Args[0], "run", "--config", cfgPath, "--web.listen-address", addr,
 			"--browser.dir", browserDir, "--shutdown.grace", grace.String(), "--log.level", "debug")
 		cmd.Env = append(os.Environ(), asMain+"=1")

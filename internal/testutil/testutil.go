@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -67,16 +69,39 @@ func WaitFor(t testing.TB, limit time.Duration, what string, cond func() bool) {
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment
-// ago, for a program under test that must be told where to listen.
+// ago, for a program under test that must be told where to listen. The
+// port lies below the kernel's ephemeral range, from which every
+// outgoing connection and every listen on port 0 takes its port: one of
+// those (a scrape by a Prometheus under test, a parallel test's server)
+// could otherwise take it before the program listens on it.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	low, high := belowEphemeral()
+	for range 200 {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", low+rand.IntN(high-low)))
+		if err == nil {
+			addr := l.Addr().String()
+			l.Close()
+			return addr
+		}
 	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
+	t.Fatalf("no free port between %d and %d in 200 tries", low, high)
+	return ""
+}
+
+// belowEphemeral returns the ports FreeAddr picks from: the range below
+// the kernel's ephemeral ports (ip_local_port_range), down to half its
+// start.
+func belowEphemeral() (low, high int) {
+	start := 32768 // Linux's default
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 2048 {
+				start = n
+			}
+		}
+	}
+	return start / 2, start
 }
 
 // LockedBuffer collects what a process or a logger writes while the test

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -52,6 +53,13 @@ func TestFreeAddrCanBeListenedOn(t *testing.T) {
 		t.Fatalf("FreeAddr gave %s, which cannot be listened on: %v", addr, err)
 	}
 	l.Close()
+	// Below the ephemeral ports, where no outgoing connection and no
+	// listen on port 0 takes it first.
+	_, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	if low, high := belowEphemeral(); n < low || n >= high {
+		t.Errorf("FreeAddr gave port %d, want one in [%d, %d), below the ephemeral range", n, low, high)
+	}
 }
 
 // A run the test gave up on may log after the test ended; testing panics on
