@@ -317,10 +317,11 @@ func anyOf(s *Step) (string, error) {
 
 // alternatives sets the step's selector, or its selectors when the
 // recording gave more than one alternative: touchprobe tries them in
-// order, as the Recorder's replay does.
-func alternatives(st *config.Step, s *Step) {
+// order, as the Recorder's replay does. References are filled in the
+// selector, not in the alternatives.
+func (im *importer) alternatives(st *config.Step, s *Step) {
 	if len(s.Selectors) == 1 && len(s.Selectors[0]) == 1 {
-		st.Selector = s.Selectors[0][0]
+		st.Selector = im.secrets(s.Selectors[0][0])
 		return
 	}
 	st.Selector = ""
@@ -379,7 +380,7 @@ func (im *importer) add(st config.Step, from ...*Step) {
 	}
 	st.Name = im.names.unique(st.Name)
 	if len(from) > 0 && len(st.Frame) == 0 && st.Target == "" {
-		st.Frame, st.Target = frameOf(from[0]), targetOf(from[0])
+		st.Frame, st.Target = frameOf(from[0]), im.secrets(targetOf(from[0]))
 	}
 	// The title a navigation of the step asserted is checked when it ends.
 	for _, s := range from {
@@ -455,7 +456,7 @@ func (im *importer) click(s *Step) error {
 		name = "click " + css
 	}
 	st := config.Step{Name: name, Touchpoint: im.touchpoint(s), Action: "click", Timeout: im.timeout(s)}
-	alternatives(&st, s)
+	im.alternatives(&st, s)
 	pressAs(&st, s)
 	im.add(st, s)
 	im.follow(s)
@@ -513,7 +514,7 @@ func (im *importer) fill() error {
 		f := fields[0]
 		im.add(config.Step{
 			Name: "choose " + cmpOr(f.label, f.css), Touchpoint: im.touchpoint(from...), Action: "select",
-			Selector: f.css, Value: f.value, Timeout: im.timeout(from...),
+			Selector: im.secrets(f.css), Value: f.value, Timeout: im.timeout(from...),
 		}, from...)
 		im.follow(from...)
 		return nil
@@ -521,11 +522,12 @@ func (im *importer) fill() error {
 	st := config.Step{Action: "fill", Fields: map[string]string{}}
 	var labels []string
 	for _, f := range fields {
-		st.Fields[f.css] = f.value
-		st.FieldOrder = append(st.FieldOrder, f.css)
+		key := im.secrets(f.css)
+		st.Fields[key] = f.value
+		st.FieldOrder = append(st.FieldOrder, key)
 		labels = append(labels, cmpOr(f.label, f.css))
 	}
-	st.Selector = fields[0].css
+	st.Selector = st.FieldOrder[0]
 	if first := config.FieldSelector(fields[0].css); len(first) > 1 {
 		st.Selector, st.Selectors = "", []config.Selector{first}
 	}
@@ -536,7 +538,7 @@ func (im *importer) fill() error {
 		if err != nil {
 			return err
 		}
-		st.Submit = css
+		st.Submit = im.secrets(css)
 		from = append(from, c)
 		im.i++
 	}
@@ -649,6 +651,42 @@ func (im *importer) secrets(v string) string {
 	return v
 }
 
+// unfilled returns a recorded value of a key that references are not
+// filled in (expression, attributes, properties) as recorded, and an
+// error naming the step and key if a --secret value occurs in it: a
+// reference there would be compared as text, and the value itself must
+// not be written.
+func (im *importer) unfilled(s *Step, key, v string) (string, error) {
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" && strings.Contains(v, sec.Value) {
+			return "", &Error{Step: s.Index, Type: s.Type, Key: key, Msg: fmt.Sprintf("holds the value of --secret %s, and touchprobe fills ${env:...} references in no %s: take the value out of the step in the recording, or write the step by hand", sec.Env, key)}
+		}
+	}
+	return v, nil
+}
+
+// unfilledJSON is unfilled for every key and string of a JSON value.
+func (im *importer) unfilledJSON(s *Step, key string, v any) error {
+	switch v := v.(type) {
+	case string:
+		_, err := im.unfilled(s, key, v)
+		return err
+	case []any:
+		for _, e := range v {
+			if err := im.unfilledJSON(s, key, e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if err := firstErr(im.unfilledJSON(s, key, k), im.unfilledJSON(s, key, e)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // isSelect reports whether an alternative shows the element is a <select>:
 // a CSS selector whose last compound starts with the type "select", or an
 // XPath ending in a select element.
@@ -729,9 +767,9 @@ func (im *importer) pressKey(key, css string, before []*Step, s *Step) {
 	if css != "" {
 		name += " in " + cmpOr(Label(before[0].Selectors), css)
 	}
-	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: key, Selector: css, Timeout: im.timeout(from...)}
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: im.secrets(key), Selector: im.secrets(css), Timeout: im.timeout(from...)}
 	if css != "" {
-		alternatives(&st, before[0])
+		im.alternatives(&st, before[0])
 	}
 	im.add(st, from...)
 	im.follow(from...)
@@ -799,6 +837,9 @@ func (im *importer) waitForElement(s *Step) error {
 	if err := tomlValues(s, "properties", s.Properties); err != nil {
 		return err
 	}
+	if err := im.unfilledJSON(s, "properties", s.Properties); err != nil {
+		return err
+	}
 	hidden := s.Visible != nil && !*s.Visible
 	im.i++
 	// A wait written without operator and count right after an action is
@@ -808,7 +849,7 @@ func (im *importer) waitForElement(s *Step) error {
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
 		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && slices.Equal(prev.Frame, frameOf(s)) && prev.Target == targetOf(s) {
-			prev.WaitFor = single
+			prev.WaitFor = im.secrets(single)
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 			im.merge = -1
@@ -823,14 +864,19 @@ func (im *importer) waitForElement(s *Step) error {
 		st.Name = "wait until " + cmpOr(Label(s.Selectors), css) + " is gone"
 		st.Visible = s.Visible
 	}
-	alternatives(&st, s)
+	im.alternatives(&st, s)
 	if len(s.Properties) > 0 {
 		st.Properties = s.Properties
 	}
 	if len(s.Attributes) > 0 {
 		st.Attributes = make(map[string]string, len(s.Attributes))
 		for k, v := range s.Attributes {
-			st.Attributes[k] = im.secrets(v)
+			if _, err := im.unfilled(s, "attributes", k); err != nil {
+				return err
+			}
+			if st.Attributes[k], err = im.unfilled(s, "attributes", v); err != nil {
+				return err
+			}
 		}
 	}
 	if s.Count != nil && (*s.Count != 1 || s.Operator != "" && s.Operator != ">=") {
@@ -849,17 +895,21 @@ func (im *importer) waitForExpression(s *Step) error {
 	e, ok := parseExpression(s.Expression)
 	im.i++
 	if !ok {
+		expr, err := im.unfilled(s, "expression", s.Expression)
+		if err != nil {
+			return err
+		}
 		im.add(config.Step{Name: "wait until " + config.TruncateRunes(strings.Join(strings.Fields(s.Expression), " "), 60), Touchpoint: im.touchpoint(s), Action: "wait",
-			Expression: im.secrets(s.Expression), Timeout: im.timeout(s)}, s)
+			Expression: expr, Timeout: im.timeout(s)}, s)
 		return nil
 	}
 	if e.waitFor {
 		if im.merge < 0 || im.out.Journey.Steps[im.merge].WaitFor != "" {
-			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: e.selector, Timeout: im.timeout(s)}, s)
+			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: im.secrets(e.selector), Timeout: im.timeout(s)}, s)
 			return nil
 		}
 		prev := &im.out.Journey.Steps[im.merge]
-		prev.WaitFor = e.selector
+		prev.WaitFor = im.secrets(e.selector)
 		prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 		if prev.Expect != nil {
@@ -872,7 +922,7 @@ func (im *importer) waitForExpression(s *Step) error {
 			return unsupported(s, "an expectation that follows no action")
 		}
 		prev := &im.out.Journey.Steps[im.merge]
-		prev.Expect = &config.Expect{Selector: e.selector, Text: im.secrets(e.text)}
+		prev.Expect = &config.Expect{Selector: im.secrets(e.selector), Text: im.secrets(e.text)}
 		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 		im.merge = -1
 		return nil
@@ -886,7 +936,7 @@ func (im *importer) waitForExpression(s *Step) error {
 		st.URLMatches = escapeRefs(e.urlMatches)
 	} else {
 		st.Name = "check " + e.selector
-		st.Selector, st.Text = e.selector, im.secrets(e.text)
+		st.Selector, st.Text = im.secrets(e.selector), im.secrets(e.text)
 	}
 	im.add(st, s)
 	return nil
@@ -931,7 +981,7 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 	}
 	im.i++
 	st := config.Step{Name: verb + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: action, Timeout: im.timeout(s)}
-	alternatives(&st, s)
+	im.alternatives(&st, s)
 	if s.Type == DoubleClick {
 		pressAs(&st, s)
 	}
@@ -956,7 +1006,7 @@ func (im *importer) close(s *Step) error {
 		if u, err := url.Parse(t); err == nil && u.Path != "" {
 			name = "close " + u.Path
 		}
-		im.add(config.Step{Name: im.secrets(name), Touchpoint: im.touchpoint(s), Action: "close", Target: t, Timeout: im.timeout(s)}, s)
+		im.add(config.Step{Name: im.secrets(name), Touchpoint: im.touchpoint(s), Action: "close", Target: im.secrets(t), Timeout: im.timeout(s)}, s)
 		return nil
 	}
 	if im.i != len(im.flow.Steps)-1 {
@@ -1060,7 +1110,7 @@ func (im *importer) scroll(s *Step) error {
 	if len(s.Selectors) > 0 {
 		css, _ := anyOf(s)
 		st.Name = "scroll " + cmpOr(Label(s.Selectors), css)
-		alternatives(&st, s)
+		im.alternatives(&st, s)
 	}
 	im.add(st, s)
 	return nil

@@ -1,0 +1,81 @@
+package recorder
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// TestImportKeepsRecordedDollarBraces: a recorded "${" is text, not a
+// reference. In the keys config fills references in (selector, fields,
+// submit, key, target, wait_for) import writes it as "$${", so that the
+// configuration reads back what was recorded instead of an environment
+// variable or a file; in the keys it does not fill (expression,
+// attributes) it writes it as recorded.
+func TestImportKeepsRecordedDollarBraces(t *testing.T) {
+	t.Setenv("TP_IMPORT_LEAK", "/filled/in")
+	const ref = "${env:TP_IMPORT_LEAK}"
+	f := mustParse(t, home,
+		click(`["[data-v='`+ref+`']"]`),
+		click(`["#f`+ref+`"]`), change(`["#f`+ref+`"]`, "v"), click(`["#s`+ref+`"]`),
+		click(`["#k`+ref+`"]`), `{"type":"keyDown","key":"Enter"}`, `{"type":"keyUp","key":"Enter"}`,
+		`{"type":"click","selectors":["#p"],"offsetX":1,"offsetY":1,"target":"https://chat.example/`+ref+`"}`,
+		click(`["#w"]`), `{"type":"waitForElement","selectors":["#done`+ref+`"]}`,
+		`{"type":"waitForElement","selectors":["#a"],"attributes":{"data-v":"`+ref+`"}}`,
+		`{"type":"waitForExpression","expression":"`+"`${location.pathname}`"+` === '/done'"}`,
+	)
+	im, err := Import(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(out.Bytes(), "imported.toml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := cfg.Journeys[0].Steps
+	if len(s) != 8 {
+		t.Fatalf("%d steps, want 8:\n%s", len(s), out.String())
+	}
+	for _, c := range []struct{ key, got, want string }{
+		{"selector", s[1].Selector, "[data-v='" + ref + "']"},
+		{"fields", s[2].FieldOrder[0], "#f" + ref},
+		{"submit", s[2].Submit, "#s" + ref},
+		{"press selector", s[3].Selector, "#k" + ref},
+		{"target", s[4].Target, "https://chat.example/" + ref},
+		{"wait_for", s[5].WaitFor, "#done" + ref},
+		{"attributes", s[6].Attributes["data-v"], ref},
+		{"expression", s[7].Expression, "`${location.pathname}` === '/done'"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q as recorded\n%s", c.key, c.got, c.want, out.String())
+		}
+	}
+}
+
+// TestImportSecretInUnfilledKey: a --secret value in an expression,
+// attributes or properties, where no reference is filled in, is an error
+// naming the step and key, neither written nor turned into a reference
+// that the wait would compare as text.
+func TestImportSecretInUnfilledKey(t *testing.T) {
+	for _, c := range []struct{ step, key string }{
+		{`{"type":"waitForExpression","expression":"document.title.includes('me@example.com')"}`, "expression"},
+		{`{"type":"waitForElement","selectors":["#a"],"attributes":{"data-user":"me@example.com"}}`, "attributes"},
+		{`{"type":"waitForElement","selectors":["#a"],"properties":{"dataset":{"user":"me@example.com"}}}`, "properties"},
+	} {
+		t.Run(c.key, func(t *testing.T) {
+			_, err := Import(mustParse(t, home, c.step), Options{Secrets: []Secret{{Env: "EMAIL", Value: "me@example.com"}}})
+			var e *Error
+			if !errors.As(err, &e) || e.Step != 2 || e.Key != c.key || strings.Contains(err.Error(), "me@example.com") ||
+				!strings.Contains(e.Msg, "--secret EMAIL") {
+				t.Errorf("got %v, want an error at step 2, key %s, naming --secret EMAIL and not its value", err, c.key)
+			}
+		})
+	}
+}
