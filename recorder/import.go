@@ -105,6 +105,9 @@ func Import(f *Flow, opts Options) (*Imported, error) {
 		sched = config.DefaultSchedule
 	}
 	im.out.Journey = config.Journey{Name: name, Schedule: sched}
+	if err := im.secretSelectors(); err != nil {
+		return nil, err
+	}
 	if err := im.run(); err != nil {
 		return nil, err
 	}
@@ -131,6 +134,73 @@ type importer struct {
 	// merge is the step a waitForElement may still become the wait_for
 	// of, or -1.
 	merge int
+}
+
+// secretOf returns the --secret whose value s holds, if any.
+func (im *importer) secretOf(s string) (Secret, bool) {
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" && strings.Contains(s, sec.Value) {
+			return sec, true
+		}
+	}
+	return Secret{}, false
+}
+
+// secretSelectors leaves out the selector alternatives that hold a
+// --secret value, which would be written as they are: references are
+// filled in a step's one selector, not in its alternatives. A step whose
+// every alternative holds one keeps its first single selector, written
+// with the reference. The flow given to Import is not changed.
+func (im *importer) secretSelectors() error {
+	if len(im.opts.Secrets) == 0 {
+		return nil
+	}
+	var steps []Step
+	for i := range im.flow.Steps {
+		s := &im.flow.Steps[i]
+		var kept []Selector
+		var held Secret
+		for _, a := range s.Selectors {
+			if sec, ok := im.secretOf(a.String()); ok {
+				held = sec
+			} else {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) == len(s.Selectors) {
+			continue
+		}
+		if len(kept) == 0 {
+			one, ok := FirstSingle(s.Selectors)
+			if !ok {
+				return &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("every alternative holds the value of --secret %s, and references are filled only in a step's single selector: add a selector without it in the Recorder (such as one by a selector attribute), or remove the step", held.Env)}
+			}
+			kept = []Selector{{one}}
+		} else {
+			im.out.Notes = append(im.out.Notes, fmt.Sprintf("step %d (%s): the selector alternatives that hold the value of --secret %s are left out", s.Index, s.Type, held.Env))
+		}
+		if steps == nil {
+			steps = slices.Clone(im.flow.Steps)
+		}
+		steps[i].Selectors = kept
+	}
+	if steps != nil {
+		f := *im.flow
+		f.Steps = steps
+		im.flow = &f
+	}
+	return nil
+}
+
+// named writes a recorded value for a comment: every --secret value in it
+// is the reference that stands for it.
+func (im *importer) named(v string) string {
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" {
+			v = strings.ReplaceAll(v, sec.Value, "${env:"+sec.Env+"}")
+		}
+	}
+	return v
 }
 
 func (im *importer) steps() []Step { return im.flow.Steps }
@@ -947,7 +1017,11 @@ func (im *importer) describe(s *Step) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "recorder step %d: %s", s.Index, s.Type)
 	if len(s.Selectors) > 0 {
-		b.WriteString(" " + quoteSelectors(s.Selectors))
+		q := make([]string, len(s.Selectors))
+		for i, a := range s.Selectors {
+			q[i] = strconv.Quote(im.named(a.String()))
+		}
+		b.WriteString(" " + strings.Join(q, ", "))
 	}
 	switch s.Type {
 	case Navigate:
@@ -959,7 +1033,7 @@ func (im *importer) describe(s *Step) string {
 		}
 		b.WriteString(" value " + strconv.Quote(v))
 	case KeyDown, KeyUp:
-		b.WriteString(" " + strconv.Quote(s.Key))
+		b.WriteString(" " + strconv.Quote(im.named(s.Key)))
 	case WaitForExpression:
 		b.WriteString(" " + strconv.Quote(config.TruncateRunes(im.secrets(s.Expression), 200)))
 	}

@@ -79,3 +79,46 @@ func TestImportSecretInUnfilledKey(t *testing.T) {
 		})
 	}
 }
+
+// TestImportSecretInSelectors: a --secret value that a selector
+// alternative spells out (the account name in an ARIA label, say) is
+// written nowhere: not in the selectors, which are not filled in, nor in
+// the comment naming the Recorder step. The alternatives without it are
+// kept; a step whose every alternative holds it keeps one single
+// selector, written with the reference, and fails when there is none.
+func TestImportSecretInSelectors(t *testing.T) {
+	secrets := Options{Secrets: []Secret{{Env: "EMAIL", Value: "me@example.com"}}}
+	t.Setenv("EMAIL", "me@example.com")
+	f := mustParse(t, home,
+		click(`[["aria/Signed in as me@example.com"],["#user"]]`),
+		click(`[["aria/me@example.com"],["[title='me@example.com']"]]`),
+	)
+	im, err := Import(f, secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "me@example.com") {
+		t.Errorf("the configuration holds the secret:\n%s", out.String())
+	}
+	cfg, err := config.Parse(out.Bytes(), "imported.toml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := cfg.Journeys[0].Steps
+	if s[1].Selector != "#user" || len(s[1].Selectors) != 0 || s[2].Selector != "[title='me@example.com']" || len(s[2].Selectors) != 0 {
+		t.Errorf("selectors: %q %q, %q %q\n%s", s[1].Selector, s[1].Selectors, s[2].Selector, s[2].Selectors, out.String())
+	}
+	if f.Steps[1].Selectors[0].String() != "aria/Signed in as me@example.com" {
+		t.Errorf("Import changed the flow: %q", f.Steps[1].Selectors)
+	}
+
+	_, err = Import(mustParse(t, home, click(`[["host","aria/me@example.com"],["host","[title='me@example.com']"]]`)), secrets)
+	var e *Error
+	if !errors.As(err, &e) || e.Step != 2 || e.Key != "selectors" || strings.Contains(err.Error(), "me@example.com") {
+		t.Errorf("got %v, want an error at step 2, key selectors, without the secret", err)
+	}
+}
