@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -96,7 +97,7 @@ func Import(f *Flow, opts Options) (*Imported, error) {
 	}
 	if p := config.JourneyNameProblem(name); p != "" {
 		if opts.Name == "" {
-			return nil, &Error{Key: "title", Msg: fmt.Sprintf("the title %q cannot be the journey's name (it %s): give one with --name", config.TruncateRunes(f.Title, 40), p)}
+			return nil, &Error{Key: "title", Msg: im.named(fmt.Sprintf("the title %q cannot be the journey's name (it %s): give one with --name", config.TruncateRunes(f.Title, 40), p))}
 		}
 		return nil, fmt.Errorf("journey name %q %s", name, p)
 	}
@@ -109,6 +110,11 @@ func Import(f *Flow, opts Options) (*Imported, error) {
 		return nil, err
 	}
 	if err := im.run(); err != nil {
+		// Messages quote recorded values, which may hold a secret.
+		var e *Error
+		if errors.As(err, &e) {
+			e.Msg = im.named(e.Msg)
+		}
 		return nil, err
 	}
 	if len(im.out.Journey.Steps) == 0 {
@@ -192,12 +198,17 @@ func (im *importer) secretSelectors() error {
 	return nil
 }
 
-// named writes a recorded value for a comment: every --secret value in it
-// is the reference that stands for it.
+// named writes a recorded value for a comment or a message: every
+// --secret value in it, as it is or as %q quotes it, is the reference that
+// stands for it.
 func (im *importer) named(v string) string {
 	for _, sec := range im.opts.Secrets {
 		if sec.Value != "" {
-			v = strings.ReplaceAll(v, sec.Value, "${env:"+sec.Env+"}")
+			ref := "${env:" + sec.Env + "}"
+			v = strings.ReplaceAll(v, sec.Value, ref)
+			if q := strconv.Quote(sec.Value); q[1:len(q)-1] != sec.Value {
+				v = strings.ReplaceAll(v, q[1:len(q)-1], ref)
+			}
 		}
 	}
 	return v

@@ -122,3 +122,19 @@ func TestImportSecretInSelectors(t *testing.T) {
 		t.Errorf("got %v, want an error at step 2, key selectors, without the secret", err)
 	}
 }
+
+// TestImportErrorsHideSecrets: an error that quotes a recorded value
+// names a --secret value in it by its variable, never the value.
+func TestImportErrorsHideSecrets(t *testing.T) {
+	secrets := Options{Secrets: []Secret{{Env: "TOKEN", Value: "s3cr3t"}}}
+	for _, step := range []string{
+		`{"type":"navigate","url":"ftp://shop.example/?t=s3cr3t"}`,
+		`{"type":"click","selectors":["#a"],"offsetX":1,"offsetY":1,"target":"chat-s3cr3t"}`,
+		`{"type":"waitForExpression","expression":"new RegExp(\"/(s3cr3t\").test(location.href)"}`,
+	} {
+		_, err := Import(mustParse(t, home, step), secrets)
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "step 2") {
+			t.Errorf("%s: got %v, want an error naming step 2 without the secret", step, err)
+		}
+	}
+}
