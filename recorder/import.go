@@ -1189,6 +1189,15 @@ func (im *importer) scroll(s *Step) error {
 	if err := where(s); err != nil {
 		return err
 	}
+	// A page is no larger; an int of a larger float is not defined.
+	for _, c := range []struct {
+		key string
+		v   float64
+	}{{"x", s.X}, {"y", s.Y}} {
+		if c.v > math.MaxInt32 {
+			return &Error{Step: s.Index, Type: s.Type, Key: c.key, Msg: fmt.Sprintf("%g is not a position in CSS pixels between 0 and %d: write where the page or element was scrolled to", c.v, math.MaxInt32)}
+		}
+	}
 	im.i++
 	st := config.Step{Name: "scroll", Touchpoint: im.touchpoint(s), Action: "scroll", Timeout: im.timeout(s),
 		Left: int(math.Round(max(s.X, 0))), Top: int(math.Round(max(s.Y, 0)))}
