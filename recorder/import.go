@@ -915,6 +915,10 @@ func (im *importer) waitForElement(s *Step) error {
 	if s.Count != nil && (*s.Count != math.Trunc(*s.Count) || *s.Count < 0) {
 		return unsupported(s, fmt.Sprintf("waiting for an element with count %g", *s.Count))
 	}
+	if s.Count != nil && *s.Count > math.MaxInt32 {
+		// An int of a larger float is not defined.
+		return &Error{Step: s.Index, Type: s.Type, Key: "count", Msg: fmt.Sprintf("%g is more elements than a page has: write how many elements to wait for", *s.Count)}
+	}
 	if err := tomlValues(s, "properties", s.Properties); err != nil {
 		return err
 	}
