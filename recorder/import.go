@@ -153,22 +153,22 @@ func (im *importer) secretOf(s string) (Secret, bool) {
 }
 
 // secretSelectors leaves out the selector alternatives that hold a
-// --secret value, which would be written as they are: references are
-// filled in a step's one selector, not in its alternatives. A step whose
+// --secret value, which would be written as they are, or "${", which the
+// configuration refuses there: references are filled (and "$${" read as
+// "${") in a step's one selector, not in its alternatives. A step whose
 // every alternative holds one keeps its first single selector, written
-// with the reference. The flow given to Import is not changed.
+// with the reference or "$${". The flow given to Import is not changed.
 func (im *importer) secretSelectors() error {
-	if len(im.opts.Secrets) == 0 {
-		return nil
-	}
 	var steps []Step
 	for i := range im.flow.Steps {
 		s := &im.flow.Steps[i]
 		var kept []Selector
-		var held Secret
+		why := ""
 		for _, a := range s.Selectors {
 			if sec, ok := im.secretOf(a.String()); ok {
-				held = sec
+				why = "the value of --secret " + sec.Env
+			} else if strings.Contains(a.String(), "${") {
+				why = `"${"`
 			} else {
 				kept = append(kept, a)
 			}
@@ -179,11 +179,11 @@ func (im *importer) secretSelectors() error {
 		if len(kept) == 0 {
 			one, ok := FirstSingle(s.Selectors)
 			if !ok {
-				return &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("every alternative holds the value of --secret %s, and references are filled only in a step's single selector: add a selector without it in the Recorder (such as one by a selector attribute), or remove the step", held.Env)}
+				return &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("every alternative holds %s, which a chain of selectors cannot: add a selector without it in the Recorder (such as one by a selector attribute), or remove the step", why)}
 			}
 			kept = []Selector{{one}}
 		} else {
-			im.out.Notes = append(im.out.Notes, fmt.Sprintf("step %d (%s): the selector alternatives that hold the value of --secret %s are left out", s.Index, s.Type, held.Env))
+			im.out.Notes = append(im.out.Notes, fmt.Sprintf("step %d (%s): the selector alternatives that hold %s are left out", s.Index, s.Type, why))
 		}
 		if steps == nil {
 			steps = slices.Clone(im.flow.Steps)

@@ -138,3 +138,30 @@ func TestImportErrorsHideSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestImportDollarBraceInAlternatives: selectors alternatives cannot hold
+// "${" (config refuses it there, since nothing is filled in them): import
+// leaves such an alternative out while others remain, and otherwise
+// writes the step's single selector, where "$${" reads back as recorded.
+func TestImportDollarBraceInAlternatives(t *testing.T) {
+	f := mustParse(t, home,
+		click(`[["#a${x}"],["#b"]]`),
+		click(`[["aria/Pay ${total}"],["host","#c${x}"]]`),
+	)
+	im, err := Import(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := im.WriteTOML(&out); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(out.Bytes(), "imported.toml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	s := cfg.Journeys[0].Steps
+	if s[1].Selector != "#b" || len(s[1].Selectors) != 0 || s[2].Selector != "aria/Pay ${total}" || len(s[2].Selectors) != 0 {
+		t.Errorf("selectors: %q %q, %q %q\n%s", s[1].Selector, s[1].Selectors, s[2].Selector, s[2].Selectors, out.String())
+	}
+}
