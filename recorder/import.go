@@ -736,12 +736,17 @@ func (im *importer) secrets(v string) string {
 // filled in (expression, attributes, properties) as recorded, and an
 // error naming the step and key if a --secret value occurs in it: a
 // reference there would be compared as text, and the value itself must
-// not be written.
+// not be written. The configuration refuses "${" in attributes and
+// properties, which it compares as written; an expression is JavaScript,
+// where "${" is a template literal's.
 func (im *importer) unfilled(s *Step, key, v string) (string, error) {
 	for _, sec := range im.opts.Secrets {
 		if sec.Value != "" && strings.Contains(v, sec.Value) {
 			return "", &Error{Step: s.Index, Type: s.Type, Key: key, Msg: fmt.Sprintf("holds the value of --secret %s, and touchprobe fills ${env:...} references in no %s: take the value out of the step in the recording, or write the step by hand", sec.Env, key)}
 		}
+	}
+	if key != "expression" && strings.Contains(v, "${") {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: key, Msg: fmt.Sprintf("%q holds \"${\", which touchprobe would take for a reference in %s: remove it from the step in the recording, or write the step by hand", config.TruncateRunes(v, 40), key)}
 	}
 	return v, nil
 }

@@ -13,8 +13,8 @@ import (
 // reference. In the keys config fills references in (selector, fields,
 // submit, key, target, wait_for) import writes it as "$${", so that the
 // configuration reads back what was recorded instead of an environment
-// variable or a file; in the keys it does not fill (expression,
-// attributes) it writes it as recorded.
+// variable or a file; in an expression, where nothing is filled in, it
+// writes it as recorded.
 func TestImportKeepsRecordedDollarBraces(t *testing.T) {
 	t.Setenv("TP_IMPORT_LEAK", "/filled/in")
 	const ref = "${env:TP_IMPORT_LEAK}"
@@ -24,7 +24,6 @@ func TestImportKeepsRecordedDollarBraces(t *testing.T) {
 		click(`["#k`+ref+`"]`), `{"type":"keyDown","key":"Enter"}`, `{"type":"keyUp","key":"Enter"}`,
 		`{"type":"click","selectors":["#p"],"offsetX":1,"offsetY":1,"target":"https://chat.example/`+ref+`"}`,
 		click(`["#w"]`), `{"type":"waitForElement","selectors":["#done`+ref+`"]}`,
-		`{"type":"waitForElement","selectors":["#a"],"attributes":{"data-v":"`+ref+`"}}`,
 		`{"type":"waitForExpression","expression":"`+"`${location.pathname}`"+` === '/done'"}`,
 	)
 	im, err := Import(f, Options{})
@@ -40,8 +39,8 @@ func TestImportKeepsRecordedDollarBraces(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out.String())
 	}
 	s := cfg.Journeys[0].Steps
-	if len(s) != 8 {
-		t.Fatalf("%d steps, want 8:\n%s", len(s), out.String())
+	if len(s) != 7 {
+		t.Fatalf("%d steps, want 7:\n%s", len(s), out.String())
 	}
 	for _, c := range []struct{ key, got, want string }{
 		{"selector", s[1].Selector, "[data-v='" + ref + "']"},
@@ -50,8 +49,7 @@ func TestImportKeepsRecordedDollarBraces(t *testing.T) {
 		{"press selector", s[3].Selector, "#k" + ref},
 		{"target", s[4].Target, "https://chat.example/" + ref},
 		{"wait_for", s[5].WaitFor, "#done" + ref},
-		{"attributes", s[6].Attributes["data-v"], ref},
-		{"expression", s[7].Expression, "`${location.pathname}` === '/done'"},
+		{"expression", s[6].Expression, "`${location.pathname}` === '/done'"},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %q, want %q as recorded\n%s", c.key, c.got, c.want, out.String())
@@ -163,5 +161,22 @@ func TestImportDollarBraceInAlternatives(t *testing.T) {
 	s := cfg.Journeys[0].Steps
 	if s[1].Selector != "#b" || len(s[1].Selectors) != 0 || s[2].Selector != "aria/Pay ${total}" || len(s[2].Selectors) != 0 {
 		t.Errorf("selectors: %q %q, %q %q\n%s", s[1].Selector, s[1].Selectors, s[2].Selector, s[2].Selectors, out.String())
+	}
+}
+
+// TestImportDollarBraceInAttributes: the configuration compares attributes
+// and properties as written and refuses "${" there, so a recorded one is
+// an error naming the step and key, not a file check refuses.
+func TestImportDollarBraceInAttributes(t *testing.T) {
+	for _, c := range []struct{ step, key string }{
+		{`{"type":"waitForElement","selectors":["#a"],"attributes":{"data-v":"${x}"}}`, "attributes"},
+		{`{"type":"waitForElement","selectors":["#a"],"attributes":{"data-${x}":"1"}}`, "attributes"},
+		{`{"type":"waitForElement","selectors":["#a"],"properties":{"dataset":{"v":"${x}"}}}`, "properties"},
+	} {
+		_, err := Import(mustParse(t, home, c.step), Options{})
+		var e *Error
+		if !errors.As(err, &e) || e.Step != 2 || e.Key != c.key || !strings.Contains(e.Msg, `"${"`) {
+			t.Errorf("%s: got %v, want an error at step 2, key %s, about \"${\"", c.step, err, c.key)
+		}
 	}
 }
