@@ -345,10 +345,14 @@ func targetOf(s *Step) string {
 
 // fieldOf returns the key of a changed field in a fill step's fields: its
 // one selector (see cssOf), or else its first chain of selectors into
-// shadow roots, written as config.FieldSelector reads it.
+// shadow roots, written as config.FieldSelector reads it (parts trimmed,
+// so that the key is the one Export writes back).
 func fieldOf(s *Step) (string, error) {
 	css, err := cssOf(s)
-	if err == nil || len(s.Selectors) == 0 || where(s) != nil {
+	if err == nil {
+		return config.FieldSelector(css).String(), nil
+	}
+	if len(s.Selectors) == 0 || where(s) != nil {
 		return css, err
 	}
 	for _, a := range s.Selectors {
@@ -357,7 +361,7 @@ func fieldOf(s *Step) (string, error) {
 			ok = ok && config.SelectorProblem(part) == ""
 		}
 		if ok {
-			return a.String(), nil
+			return config.FieldSelector(a.String()).String(), nil
 		}
 	}
 	return "", err
