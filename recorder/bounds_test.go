@@ -3,6 +3,7 @@ package recorder
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -42,5 +43,34 @@ func TestPropertiesNesting(t *testing.T) {
 		if !errors.As(err, &e) || e.Step != 2 || e.Key != "properties" || !strings.Contains(e.Msg, "nest") {
 			t.Errorf("properties %.20s...: got %v, want an error at step 2, key properties, about nesting", props, err)
 		}
+	}
+}
+
+// TestManyStepsOfOneName: a recording of 1 MiB (a quarter of what a
+// configuration may read), all of it one step again and again, imports at
+// once. Naming the k-th step tried every name before it, so that it took
+// minutes, and a journey's recording = held up every reload as long.
+func TestManyStepsOfOneName(t *testing.T) {
+	step := `{"type":"navigate","url":"https://a.example/"},`
+	n := (1<<20 - 100) / len(step)
+	data := `{"title":"t","steps":[` + strings.Repeat(step, n-1) + strings.TrimSuffix(step, ",") + `]}`
+	f, err := Parse([]byte(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := Import(f, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := im.Journey.Steps
+	seen := make(map[string]bool, len(steps))
+	for _, s := range steps {
+		if seen[s.Name] {
+			t.Fatalf("two steps named %q", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	if len(steps) != n || steps[1].Name != "/ (2)" || steps[n-1].Name != fmt.Sprintf("/ (%d)", n) {
+		t.Errorf("%d steps, named %q, %q, ..., %q", len(steps), steps[0].Name, steps[1].Name, steps[n-1].Name)
 	}
 }
