@@ -558,6 +558,7 @@ type field struct {
 func (im *importer) fill() error {
 	var (
 		fields []field
+		seen   = map[string]bool{}
 		from   []*Step
 		isSel  bool
 	)
@@ -574,7 +575,7 @@ func (im *importer) fill() error {
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(fields, func(f field) bool { return f.css == css }) {
+		if seen[css] {
 			break // the same field again: a new step
 		}
 		// A <select> that shows as one is a select step of its own.
@@ -585,6 +586,7 @@ func (im *importer) fill() error {
 			from = append(from, im.peek(j))
 		}
 		fields = append(fields, field{css: css, value: im.fieldValue(ch, css), label: Label(ch.Selectors)})
+		seen[css] = true
 		isSel = isSelect(ch.Selectors)
 		im.i = k + 1
 		// Leaving the field with Tab is part of filling the form.
