@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -74,6 +75,17 @@ var actionTable = []actionSpec{
 					v.add(w, key, "only counts the elements of selector or selectors: write one, such as selector = \"#results li\"")
 					break
 				}
+			}
+		}
+		// Compared as written: a reference would be waited for as text.
+		for _, k := range slices.Sorted(maps.Keys(s.Attributes)) {
+			if strings.Contains(k, "${") || strings.Contains(s.Attributes[k], "${") {
+				v.add(w, "attributes", "%q: references such as ${env:NAME} are not filled in attributes: write the value itself", k)
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(s.Properties)) {
+			if strings.Contains(k, "${") || holdsRef(s.Properties[k]) {
+				v.add(w, "properties", "%q: references such as ${env:NAME} are not filled in properties: write the value itself", k)
 			}
 		}
 		if m.has("operator") && !slices.Contains(WaitOperators, s.Operator) {
@@ -255,4 +267,32 @@ func lookupAction(name string) *actionSpec {
 // uses reports whether the action uses key.
 func (a *actionSpec) uses(key string) bool {
 	return slices.ContainsFunc(a.Keys, func(k actionKey) bool { return k.Name == key })
+}
+
+// holdsRef reports whether a string, key or element of a decoded TOML
+// value holds "${".
+func holdsRef(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, "${")
+	case map[string]any:
+		for k, e := range v {
+			if strings.Contains(k, "${") || holdsRef(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if holdsRef(e) {
+				return true
+			}
+		}
+	case []map[string]any:
+		for _, e := range v {
+			if holdsRef(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

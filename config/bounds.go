@@ -17,16 +17,26 @@ const (
 
 // checkBounds rejects data that is larger than MaxFileSize or nests deeper
 // than MaxNesting, naming the line where the limit is passed. It scans
-// once, skipping strings and comments, whose brackets are text.
+// once, skipping strings and comments, whose brackets are text. A dotted
+// key (a.b.c, in a table header too) nests a table per dot as brackets
+// do: the dots since the last "=", ",", bracket or line count on top of
+// the brackets open, which also counts a float's or a time's one dot.
 func checkBounds(file string, data []byte) *Error {
 	if len(data) > MaxFileSize {
 		return &Error{File: file, Msg: fmt.Sprintf("the file has %d bytes, more than the %s a configuration may have: write a smaller file, or split journeys over several agents", len(data), ByteSize(MaxFileSize))}
 	}
-	line, lineStart, depth := 1, 0, 0
+	line, lineStart, depth, dots := 1, 0, 0, 0
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '\n':
-			line, lineStart = line+1, i+1
+			line, lineStart, dots = line+1, i+1, 0
+		case '=', ',':
+			dots = 0
+		case '.':
+			dots++
+			if depth+dots > MaxNesting {
+				return &Error{File: file, Line: line, Column: i - lineStart + 1, Msg: fmt.Sprintf("keys nest more than %d deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys", MaxNesting)}
+			}
 		case '#':
 			for i+1 < len(data) && data[i+1] != '\n' {
 				i++
@@ -43,11 +53,12 @@ func checkBounds(file string, data []byte) *Error {
 			}
 			i = end - 1
 		case '[', '{':
-			depth++
+			depth, dots = depth+1, 0
 			if depth > MaxNesting {
 				return &Error{File: file, Line: line, Column: i - lineStart + 1, Msg: fmt.Sprintf("arrays and tables nest more than %d deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys", MaxNesting)}
 			}
 		case ']', '}':
+			dots = 0
 			if depth > 0 {
 				depth--
 			}

@@ -48,6 +48,10 @@ func TestBoundsRejectBeforeDecoding(t *testing.T) {
 	}{
 		{"inline tables", tables, `f.toml:3:106: arrays and tables nest more than 32 deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys`},
 		{"arrays", arrays, `f.toml:3:42: arrays and tables nest more than 32 deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys`},
+		// A dotted key nests a table per part as deep as brackets do.
+		{"dotted keys", []byte("[[journey]]\nname = \"storefront\"\n" + strings.Repeat("a.", 8000) + "a = 1\n"), `f.toml:3:66: keys nest more than 32 deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys`},
+		{"a dotted table header", []byte("[" + strings.Repeat(`"a".`, 4000) + "a]\n"), `f.toml:1:129: keys nest more than 32 deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys`},
+		{"dotted keys in an inline table", []byte("a = { b = 1, " + strings.Repeat("1.", 8000) + "1 = 2 }\n"), `f.toml:1:77: keys nest more than 32 deep: write them flat, as [[journey]] and [[journey.step]] tables with plain keys`},
 		{"too big", bytes.Repeat([]byte("# padding\n"), MaxFileSize/10+1), `f.toml: the file has 4194310 bytes, more than the 4MiB a configuration may have: write a smaller file, or split journeys over several agents`},
 	}
 	for _, tt := range tests {
@@ -77,6 +81,9 @@ func TestBoundsCountOnlyNesting(t *testing.T) {
 		`a = '''` + "\n" + deep + "\n" + `''''` + "\n",
 		`a = """x\"""` + deep + `"""` + "\n",
 		`a = ` + strings.Repeat("[", MaxNesting) + strings.Repeat("]", MaxNesting) + "\n",
+		// Floats and times have one dot each; a key of 32 parts is fine.
+		`a = [` + strings.Repeat("1.5, ", 100) + `{ b = 2.5, c = 1979-05-27T07:32:00.999 }]` + "\n",
+		strings.Repeat("a.", MaxNesting-1) + "a = 1.5\n",
 	} {
 		if e := checkBounds("f.toml", []byte(text)); e != nil {
 			t.Errorf("checkBounds(%q) = %v, want nil", text, e)

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -96,7 +97,7 @@ func Import(f *Flow, opts Options) (*Imported, error) {
 	}
 	if p := config.JourneyNameProblem(name); p != "" {
 		if opts.Name == "" {
-			return nil, &Error{Key: "title", Msg: fmt.Sprintf("the title %q cannot be the journey's name (it %s): give one with --name", config.TruncateRunes(f.Title, 40), p)}
+			return nil, &Error{Key: "title", Msg: im.named(fmt.Sprintf("the title %q cannot be the journey's name (it %s): give one with --name", config.TruncateRunes(f.Title, 40), p))}
 		}
 		return nil, fmt.Errorf("journey name %q %s", name, p)
 	}
@@ -105,7 +106,15 @@ func Import(f *Flow, opts Options) (*Imported, error) {
 		sched = config.DefaultSchedule
 	}
 	im.out.Journey = config.Journey{Name: name, Schedule: sched}
+	if err := im.secretSelectors(); err != nil {
+		return nil, err
+	}
 	if err := im.run(); err != nil {
+		// Messages quote recorded values, which may hold a secret.
+		var e *Error
+		if errors.As(err, &e) {
+			e.Msg = im.named(e.Msg)
+		}
 		return nil, err
 	}
 	if len(im.out.Journey.Steps) == 0 {
@@ -131,6 +140,78 @@ type importer struct {
 	// merge is the step a waitForElement may still become the wait_for
 	// of, or -1.
 	merge int
+}
+
+// secretOf returns the --secret whose value s holds, if any.
+func (im *importer) secretOf(s string) (Secret, bool) {
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" && strings.Contains(s, sec.Value) {
+			return sec, true
+		}
+	}
+	return Secret{}, false
+}
+
+// secretSelectors leaves out the selector alternatives that hold a
+// --secret value, which would be written as they are, or "${", which the
+// configuration refuses there: references are filled (and "$${" read as
+// "${") in a step's one selector, not in its alternatives. A step whose
+// every alternative holds one keeps its first single selector, written
+// with the reference or "$${". The flow given to Import is not changed.
+func (im *importer) secretSelectors() error {
+	var steps []Step
+	for i := range im.flow.Steps {
+		s := &im.flow.Steps[i]
+		var kept []Selector
+		why := ""
+		for _, a := range s.Selectors {
+			if sec, ok := im.secretOf(a.String()); ok {
+				why = "the value of --secret " + sec.Env
+			} else if strings.Contains(a.String(), "${") {
+				why = `"${"`
+			} else {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) == len(s.Selectors) {
+			continue
+		}
+		if len(kept) == 0 {
+			one, ok := FirstSingle(s.Selectors)
+			if !ok {
+				return &Error{Step: s.Index, Type: s.Type, Key: "selectors", Msg: fmt.Sprintf("every alternative holds %s, which a chain of selectors cannot: add a selector without it in the Recorder (such as one by a selector attribute), or remove the step", why)}
+			}
+			kept = []Selector{{one}}
+		} else {
+			im.out.Notes = append(im.out.Notes, fmt.Sprintf("step %d (%s): the selector alternatives that hold %s are left out", s.Index, s.Type, why))
+		}
+		if steps == nil {
+			steps = slices.Clone(im.flow.Steps)
+		}
+		steps[i].Selectors = kept
+	}
+	if steps != nil {
+		f := *im.flow
+		f.Steps = steps
+		im.flow = &f
+	}
+	return nil
+}
+
+// named writes a recorded value for a comment or a message: every
+// --secret value in it, as it is or as %q quotes it, is the reference that
+// stands for it.
+func (im *importer) named(v string) string {
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" {
+			ref := "${env:" + sec.Env + "}"
+			v = strings.ReplaceAll(v, sec.Value, ref)
+			if q := strconv.Quote(sec.Value); q[1:len(q)-1] != sec.Value {
+				v = strings.ReplaceAll(v, q[1:len(q)-1], ref)
+			}
+		}
+	}
+	return v
 }
 
 func (im *importer) steps() []Step { return im.flow.Steps }
@@ -264,10 +345,14 @@ func targetOf(s *Step) string {
 
 // fieldOf returns the key of a changed field in a fill step's fields: its
 // one selector (see cssOf), or else its first chain of selectors into
-// shadow roots, written as config.FieldSelector reads it.
+// shadow roots, written as config.FieldSelector reads it (parts trimmed,
+// so that the key is the one Export writes back).
 func fieldOf(s *Step) (string, error) {
 	css, err := cssOf(s)
-	if err == nil || len(s.Selectors) == 0 || where(s) != nil {
+	if err == nil {
+		return config.FieldSelector(css).String(), nil
+	}
+	if len(s.Selectors) == 0 || where(s) != nil {
 		return css, err
 	}
 	for _, a := range s.Selectors {
@@ -276,7 +361,7 @@ func fieldOf(s *Step) (string, error) {
 			ok = ok && config.SelectorProblem(part) == ""
 		}
 		if ok {
-			return a.String(), nil
+			return config.FieldSelector(a.String()).String(), nil
 		}
 	}
 	return "", err
@@ -317,10 +402,11 @@ func anyOf(s *Step) (string, error) {
 
 // alternatives sets the step's selector, or its selectors when the
 // recording gave more than one alternative: touchprobe tries them in
-// order, as the Recorder's replay does.
-func alternatives(st *config.Step, s *Step) {
+// order, as the Recorder's replay does. References are filled in the
+// selector, not in the alternatives.
+func (im *importer) alternatives(st *config.Step, s *Step) {
 	if len(s.Selectors) == 1 && len(s.Selectors[0]) == 1 {
-		st.Selector = s.Selectors[0][0]
+		st.Selector = im.secrets(s.Selectors[0][0])
 		return
 	}
 	st.Selector = ""
@@ -379,7 +465,7 @@ func (im *importer) add(st config.Step, from ...*Step) {
 	}
 	st.Name = im.names.unique(st.Name)
 	if len(from) > 0 && len(st.Frame) == 0 && st.Target == "" {
-		st.Frame, st.Target = frameOf(from[0]), targetOf(from[0])
+		st.Frame, st.Target = frameOf(from[0]), im.secrets(targetOf(from[0]))
 	}
 	// The title a navigation of the step asserted is checked when it ends.
 	for _, s := range from {
@@ -455,7 +541,7 @@ func (im *importer) click(s *Step) error {
 		name = "click " + css
 	}
 	st := config.Step{Name: name, Touchpoint: im.touchpoint(s), Action: "click", Timeout: im.timeout(s)}
-	alternatives(&st, s)
+	im.alternatives(&st, s)
 	pressAs(&st, s)
 	im.add(st, s)
 	im.follow(s)
@@ -472,6 +558,7 @@ type field struct {
 func (im *importer) fill() error {
 	var (
 		fields []field
+		seen   = map[string]bool{}
 		from   []*Step
 		isSel  bool
 	)
@@ -488,7 +575,7 @@ func (im *importer) fill() error {
 		if err != nil {
 			return err
 		}
-		if slices.ContainsFunc(fields, func(f field) bool { return f.css == css }) {
+		if seen[css] {
 			break // the same field again: a new step
 		}
 		// A <select> that shows as one is a select step of its own.
@@ -499,6 +586,7 @@ func (im *importer) fill() error {
 			from = append(from, im.peek(j))
 		}
 		fields = append(fields, field{css: css, value: im.fieldValue(ch, css), label: Label(ch.Selectors)})
+		seen[css] = true
 		isSel = isSelect(ch.Selectors)
 		im.i = k + 1
 		// Leaving the field with Tab is part of filling the form.
@@ -513,7 +601,7 @@ func (im *importer) fill() error {
 		f := fields[0]
 		im.add(config.Step{
 			Name: "choose " + cmpOr(f.label, f.css), Touchpoint: im.touchpoint(from...), Action: "select",
-			Selector: f.css, Value: f.value, Timeout: im.timeout(from...),
+			Selector: im.secrets(f.css), Value: f.value, Timeout: im.timeout(from...),
 		}, from...)
 		im.follow(from...)
 		return nil
@@ -521,11 +609,12 @@ func (im *importer) fill() error {
 	st := config.Step{Action: "fill", Fields: map[string]string{}}
 	var labels []string
 	for _, f := range fields {
-		st.Fields[f.css] = f.value
-		st.FieldOrder = append(st.FieldOrder, f.css)
+		key := im.secrets(f.css)
+		st.Fields[key] = f.value
+		st.FieldOrder = append(st.FieldOrder, key)
 		labels = append(labels, cmpOr(f.label, f.css))
 	}
-	st.Selector = fields[0].css
+	st.Selector = st.FieldOrder[0]
 	if first := config.FieldSelector(fields[0].css); len(first) > 1 {
 		st.Selector, st.Selectors = "", []config.Selector{first}
 	}
@@ -536,7 +625,7 @@ func (im *importer) fill() error {
 		if err != nil {
 			return err
 		}
-		st.Submit = css
+		st.Submit = im.secrets(css)
 		from = append(from, c)
 		im.i++
 	}
@@ -649,6 +738,47 @@ func (im *importer) secrets(v string) string {
 	return v
 }
 
+// unfilled returns a recorded value of a key that references are not
+// filled in (expression, attributes, properties) as recorded, and an
+// error naming the step and key if a --secret value occurs in it: a
+// reference there would be compared as text, and the value itself must
+// not be written. The configuration refuses "${" in attributes and
+// properties, which it compares as written; an expression is JavaScript,
+// where "${" is a template literal's.
+func (im *importer) unfilled(s *Step, key, v string) (string, error) {
+	for _, sec := range im.opts.Secrets {
+		if sec.Value != "" && strings.Contains(v, sec.Value) {
+			return "", &Error{Step: s.Index, Type: s.Type, Key: key, Msg: fmt.Sprintf("holds the value of --secret %s, and touchprobe fills ${env:...} references in no %s: take the value out of the step in the recording, or write the step by hand", sec.Env, key)}
+		}
+	}
+	if key != "expression" && strings.Contains(v, "${") {
+		return "", &Error{Step: s.Index, Type: s.Type, Key: key, Msg: fmt.Sprintf("%q holds \"${\", which touchprobe would take for a reference in %s: remove it from the step in the recording, or write the step by hand", config.TruncateRunes(v, 40), key)}
+	}
+	return v, nil
+}
+
+// unfilledJSON is unfilled for every key and string of a JSON value.
+func (im *importer) unfilledJSON(s *Step, key string, v any) error {
+	switch v := v.(type) {
+	case string:
+		_, err := im.unfilled(s, key, v)
+		return err
+	case []any:
+		for _, e := range v {
+			if err := im.unfilledJSON(s, key, e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			if err := firstErr(im.unfilledJSON(s, key, k), im.unfilledJSON(s, key, e)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // isSelect reports whether an alternative shows the element is a <select>:
 // a CSS selector whose last compound starts with the type "select", or an
 // XPath ending in a select element.
@@ -729,9 +859,9 @@ func (im *importer) pressKey(key, css string, before []*Step, s *Step) {
 	if css != "" {
 		name += " in " + cmpOr(Label(before[0].Selectors), css)
 	}
-	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: key, Selector: css, Timeout: im.timeout(from...)}
+	st := config.Step{Name: name, Touchpoint: im.touchpoint(from...), Action: "press", Key: im.secrets(key), Selector: im.secrets(css), Timeout: im.timeout(from...)}
 	if css != "" {
-		alternatives(&st, before[0])
+		im.alternatives(&st, before[0])
 	}
 	im.add(st, from...)
 	im.follow(from...)
@@ -796,7 +926,14 @@ func (im *importer) waitForElement(s *Step) error {
 	if s.Count != nil && (*s.Count != math.Trunc(*s.Count) || *s.Count < 0) {
 		return unsupported(s, fmt.Sprintf("waiting for an element with count %g", *s.Count))
 	}
+	if s.Count != nil && *s.Count > math.MaxInt32 {
+		// An int of a larger float is not defined.
+		return &Error{Step: s.Index, Type: s.Type, Key: "count", Msg: fmt.Sprintf("%g is more elements than a page has: write how many elements to wait for", *s.Count)}
+	}
 	if err := tomlValues(s, "properties", s.Properties); err != nil {
+		return err
+	}
+	if err := im.unfilledJSON(s, "properties", s.Properties); err != nil {
 		return err
 	}
 	hidden := s.Visible != nil && !*s.Visible
@@ -808,7 +945,7 @@ func (im *importer) waitForElement(s *Step) error {
 		// wait_for holds one selector: that of the wait's first plain
 		// CSS alternative (else its first of a single part).
 		if single, ok := FirstSingle(s.Selectors); ok && prev.WaitFor == "" && slices.Equal(prev.Frame, frameOf(s)) && prev.Target == targetOf(s) {
-			prev.WaitFor = single
+			prev.WaitFor = im.secrets(single)
 			prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 			im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 			im.merge = -1
@@ -823,14 +960,19 @@ func (im *importer) waitForElement(s *Step) error {
 		st.Name = "wait until " + cmpOr(Label(s.Selectors), css) + " is gone"
 		st.Visible = s.Visible
 	}
-	alternatives(&st, s)
+	im.alternatives(&st, s)
 	if len(s.Properties) > 0 {
 		st.Properties = s.Properties
 	}
 	if len(s.Attributes) > 0 {
 		st.Attributes = make(map[string]string, len(s.Attributes))
 		for k, v := range s.Attributes {
-			st.Attributes[k] = im.secrets(v)
+			if _, err := im.unfilled(s, "attributes", k); err != nil {
+				return err
+			}
+			if st.Attributes[k], err = im.unfilled(s, "attributes", v); err != nil {
+				return err
+			}
 		}
 	}
 	if s.Count != nil && (*s.Count != 1 || s.Operator != "" && s.Operator != ">=") {
@@ -849,17 +991,21 @@ func (im *importer) waitForExpression(s *Step) error {
 	e, ok := parseExpression(s.Expression)
 	im.i++
 	if !ok {
+		expr, err := im.unfilled(s, "expression", s.Expression)
+		if err != nil {
+			return err
+		}
 		im.add(config.Step{Name: "wait until " + config.TruncateRunes(strings.Join(strings.Fields(s.Expression), " "), 60), Touchpoint: im.touchpoint(s), Action: "wait",
-			Expression: im.secrets(s.Expression), Timeout: im.timeout(s)}, s)
+			Expression: expr, Timeout: im.timeout(s)}, s)
 		return nil
 	}
 	if e.waitFor {
 		if im.merge < 0 || im.out.Journey.Steps[im.merge].WaitFor != "" {
-			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: e.selector, Timeout: im.timeout(s)}, s)
+			im.add(config.Step{Name: "wait for " + e.selector, Touchpoint: im.touchpoint(s), Action: "wait", Selector: im.secrets(e.selector), Timeout: im.timeout(s)}, s)
 			return nil
 		}
 		prev := &im.out.Journey.Steps[im.merge]
-		prev.WaitFor = e.selector
+		prev.WaitFor = im.secrets(e.selector)
 		prev.Timeout = config.Duration{Duration: max(prev.Timeout.Duration, im.timeout(s).Duration)}
 		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 		if prev.Expect != nil {
@@ -872,7 +1018,7 @@ func (im *importer) waitForExpression(s *Step) error {
 			return unsupported(s, "an expectation that follows no action")
 		}
 		prev := &im.out.Journey.Steps[im.merge]
-		prev.Expect = &config.Expect{Selector: e.selector, Text: im.secrets(e.text)}
+		prev.Expect = &config.Expect{Selector: im.secrets(e.selector), Text: im.secrets(e.text)}
 		im.out.Comments[im.merge] = append(im.out.Comments[im.merge], im.describe(s))
 		im.merge = -1
 		return nil
@@ -886,7 +1032,7 @@ func (im *importer) waitForExpression(s *Step) error {
 		st.URLMatches = escapeRefs(e.urlMatches)
 	} else {
 		st.Name = "check " + e.selector
-		st.Selector, st.Text = e.selector, im.secrets(e.text)
+		st.Selector, st.Text = im.secrets(e.selector), im.secrets(e.text)
 	}
 	im.add(st, s)
 	return nil
@@ -897,7 +1043,11 @@ func (im *importer) describe(s *Step) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "recorder step %d: %s", s.Index, s.Type)
 	if len(s.Selectors) > 0 {
-		b.WriteString(" " + quoteSelectors(s.Selectors))
+		q := make([]string, len(s.Selectors))
+		for i, a := range s.Selectors {
+			q[i] = strconv.Quote(im.named(a.String()))
+		}
+		b.WriteString(" " + strings.Join(q, ", "))
 	}
 	switch s.Type {
 	case Navigate:
@@ -909,7 +1059,7 @@ func (im *importer) describe(s *Step) string {
 		}
 		b.WriteString(" value " + strconv.Quote(v))
 	case KeyDown, KeyUp:
-		b.WriteString(" " + strconv.Quote(s.Key))
+		b.WriteString(" " + strconv.Quote(im.named(s.Key)))
 	case WaitForExpression:
 		b.WriteString(" " + strconv.Quote(config.TruncateRunes(im.secrets(s.Expression), 200)))
 	}
@@ -931,7 +1081,7 @@ func (im *importer) pointer(s *Step, action, verb string) error {
 	}
 	im.i++
 	st := config.Step{Name: verb + cmpOr(Label(s.Selectors), css), Touchpoint: im.touchpoint(s), Action: action, Timeout: im.timeout(s)}
-	alternatives(&st, s)
+	im.alternatives(&st, s)
 	if s.Type == DoubleClick {
 		pressAs(&st, s)
 	}
@@ -956,7 +1106,7 @@ func (im *importer) close(s *Step) error {
 		if u, err := url.Parse(t); err == nil && u.Path != "" {
 			name = "close " + u.Path
 		}
-		im.add(config.Step{Name: im.secrets(name), Touchpoint: im.touchpoint(s), Action: "close", Target: t, Timeout: im.timeout(s)}, s)
+		im.add(config.Step{Name: im.secrets(name), Touchpoint: im.touchpoint(s), Action: "close", Target: im.secrets(t), Timeout: im.timeout(s)}, s)
 		return nil
 	}
 	if im.i != len(im.flow.Steps)-1 {
@@ -1054,13 +1204,22 @@ func (im *importer) scroll(s *Step) error {
 	if err := where(s); err != nil {
 		return err
 	}
+	// A page is no larger; an int of a larger float is not defined.
+	for _, c := range []struct {
+		key string
+		v   float64
+	}{{"x", s.X}, {"y", s.Y}} {
+		if c.v > math.MaxInt32 {
+			return &Error{Step: s.Index, Type: s.Type, Key: c.key, Msg: fmt.Sprintf("%g is not a position in CSS pixels between 0 and %d: write where the page or element was scrolled to", c.v, math.MaxInt32)}
+		}
+	}
 	im.i++
 	st := config.Step{Name: "scroll", Touchpoint: im.touchpoint(s), Action: "scroll", Timeout: im.timeout(s),
 		Left: int(math.Round(max(s.X, 0))), Top: int(math.Round(max(s.Y, 0)))}
 	if len(s.Selectors) > 0 {
 		css, _ := anyOf(s)
 		st.Name = "scroll " + cmpOr(Label(s.Selectors), css)
-		alternatives(&st, s)
+		im.alternatives(&st, s)
 	}
 	im.add(st, s)
 	return nil

@@ -225,6 +225,8 @@ func TestImportRefusesWhatItCannotRun(t *testing.T) {
 		{"a close in the middle", []string{home, `{"type":"close"}`, home}, "step 2 (close)"},
 		{"a hover while a key is held", []string{home, `{"type":"keyDown","key":"Control"}`, `{"type":"hover","selectors":["#a"]}`}, "step 3 (hover): a hover step while Control is held"},
 		{"a relative URL", []string{`{"type":"navigate","url":"/basket"}`}, `step 1 (navigate): url: "/basket" is not an absolute http(s) URL`},
+		{"a count beyond any page", []string{home, `{"type":"waitForElement","selectors":["li"],"count":1e19}`}, "step 2 (waitForElement): count: 1e+19 is more elements than"},
+		{"a scroll beyond any page", []string{home, `{"type":"scroll","x":0,"y":1e300}`}, "step 2 (scroll): y: 1e+300 is not a position"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -79,8 +79,10 @@ func cleanName(s string) string {
 	return s
 }
 
-// names hands out unique step names.
-type names map[string]bool
+// names hands out unique step names. A name handed out is in the map,
+// with the last number tried for it as a wanted name ("x (3)" for "x"),
+// so that the k-th step of one name does not try the k-1 names before.
+type names map[string]int
 
 func (n names) unique(want string) string {
 	want = cleanName(want)
@@ -88,7 +90,9 @@ func (n names) unique(want string) string {
 		want = "step"
 	}
 	name := want
-	for i := 2; n[name]; i++ {
+	i := max(n[want], 1)
+	for n[name] > 0 {
+		i++
 		suffix := fmt.Sprintf(" (%d)", i)
 		base := []rune(want)
 		if len(base)+len([]rune(suffix)) > config.MaxTextLen {
@@ -96,7 +100,8 @@ func (n names) unique(want string) string {
 		}
 		name = strings.TrimSpace(string(base)) + suffix
 	}
-	n[name] = true
+	n[want] = max(n[want], i)
+	n[name] = max(n[name], 1)
 	return name
 }
 

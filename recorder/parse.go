@@ -488,5 +488,27 @@ func (p *fields) properties(dst *map[string]any) error {
 	if err := json.Unmarshal(raw, dst); err != nil || isNull(raw) {
 		return p.errf("properties", "expected an object of element properties, got %s", describe(raw))
 	}
+	if depth(*dst) > config.MaxNesting {
+		return p.errf("properties", "objects and lists nest more than %d deep, more than a configuration may: compare the properties you need, such as {\"checked\": true} or {\"dataset\": {\"state\": \"ready\"}}", config.MaxNesting)
+	}
 	return nil
+}
+
+// depth is how deeply objects and lists nest in a decoded JSON value: 0
+// for a string, number, boolean or null.
+func depth(v any) int {
+	d := 0
+	switch v := v.(type) {
+	case map[string]any:
+		for _, e := range v {
+			d = max(d, depth(e))
+		}
+	case []any:
+		for _, e := range v {
+			d = max(d, depth(e))
+		}
+	default:
+		return 0
+	}
+	return d + 1
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // maxRecording bounds what import reads: a recording of a long journey is
-// a few hundred kilobytes.
-const maxRecording = 16 << 20
+// a few hundred kilobytes, and a journey's recording = reads no more.
+const maxRecording = config.MaxFileSize
 
 type recorderFlags struct {
 	file     string

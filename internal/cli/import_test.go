@@ -115,6 +115,8 @@ func TestImportErrors(t *testing.T) {
 		{"a hover while a key is held", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"},{"type":"keyDown","key":"Shift"},{"type":"hover","selectors":["#m"]}]}`, nil, 1, "step 3 (hover): a hover step while Shift is held"},
 		{"bad secret flag", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--secret", "nope"}, 2, "--secret"},
 		{"bad schedule", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}`, []string{"--schedule", "sometimes"}, 2, "--schedule"},
+		// As large as a journey's recording = may be, and no larger.
+		{"too large", `{"title":"t","steps":[{"type":"navigate","url":"https://a.example/"}]}` + strings.Repeat(" ", config.MaxFileSize), nil, 1, "larger than 4 MiB"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
