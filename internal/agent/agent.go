@@ -108,6 +108,13 @@ type Agent struct {
 
 	reloadMu sync.Mutex
 
+	// recordMu orders the hand-over of a run's result against a reload
+	// that removes its journey: a reload holds it to put the new
+	// configuration in force and forget the removed journeys' runs, a
+	// hand-over holds it for reading to check that its journey is still
+	// configured and record the result.
+	recordMu sync.RWMutex
+
 	// handOffs holds, per job (scheduler.Job.Key), the lock that hands
 	// over its results one at a time, in the order its runs ended (see
 	// runJourney).
@@ -539,23 +546,14 @@ func (a *Agent) apply(cfg *config.Config) error {
 // result store and the scheduler.
 func (a *Agent) swap(p *prepared) {
 	cfg := p.cfg
+	a.recordMu.Lock()
 	a.cfg.Store(cfg)
+	a.runs.Retain(func(journey, profile string) bool { return runsUnder(cfg, journey, profile) })
+	a.recordMu.Unlock()
 	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
 	a.configureEvidence(cfg)
 	a.configureOTLP(cfg)
-	a.runs.Retain(func(journey, profile string) bool {
-		j := cfg.Journey(journey)
-		if j == nil {
-			return false
-		}
-		for _, p := range cfg.JourneyProfiles(j) {
-			if p.Name == profile {
-				return true
-			}
-		}
-		return false
-	})
 	a.maint.SetConfigured(maintenance.FromConfig(cfg.Maintenance, time.Now()))
 	a.updateMuted(time.Now())
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
@@ -566,6 +564,20 @@ func (a *Agent) swap(p *prepared) {
 		}
 		return true
 	})
+}
+
+// runsUnder reports whether cfg runs the journey under profile.
+func runsUnder(cfg *config.Config, journey, profile string) bool {
+	j := cfg.Journey(journey)
+	if j == nil {
+		return false
+	}
+	for _, p := range cfg.JourneyProfiles(j) {
+		if p.Name == profile {
+			return true
+		}
+	}
+	return false
 }
 
 // configureEvidence opens the evidence folder the configuration names (or
@@ -679,6 +691,15 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	lock.(*sync.Mutex).Lock()
 	defer lock.(*sync.Mutex).Unlock()
 	scheduler.Finished(ctx)
+	// A reload may have removed the journey (or this profile of it) while
+	// the run went on, or while it waited for a retry: its series and its
+	// recent runs are gone and must not come back.
+	a.recordMu.RLock()
+	defer a.recordMu.RUnlock()
+	if !runsUnder(a.cfg.Load(), job.Name, job.Profile) {
+		a.logger.Info("result dropped: a reload removed the journey while it ran", "journey", job.Name, "profile", job.Profile, "run_id", res.RunID)
+		return
+	}
 	a.metrics.ObserveRun(res)
 	a.exportRun(res)
 	a.runs.Add(res)

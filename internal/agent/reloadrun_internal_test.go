@@ -1,0 +1,159 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// noTab is a browser that never opens a tab: every attempt fails at once
+// as a browser crash, without Chromium.
+type noTab struct{}
+
+func (noTab) Tab(context.Context) (context.Context, context.CancelFunc, error) {
+	return nil, nil, errors.New("no browser in this test")
+}
+func (noTab) Died(context.Context) bool { return false }
+
+// switchLoader loads one configuration text until set is given another.
+type switchLoader struct {
+	mu   sync.Mutex
+	text string
+}
+
+func (l *switchLoader) set(text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.text = text
+}
+
+func (l *switchLoader) load() (*config.Config, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return config.Parse([]byte(l.text), "touchprobe.toml")
+}
+
+// schedulingAgent is an agent whose scheduler runs, without a web server
+// and with a prober whose browser never opens a tab. The test's end stops
+// its scheduler.
+func schedulingAgent(t *testing.T, opts Options) (*Agent, *syncLog) {
+	t.Helper()
+	logs := new(syncLog)
+	opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	opts.BrowserPath = "/bin/false"
+	opts.BrowserDir = t.TempDir()
+	opts.Notify = func(string) error { return nil }
+	a, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.prober = NewProber(noTab{}, a.logger)
+	if err := a.apply(a.cfg.Load()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.sched.Run(context.Background()) }()
+	t.Cleanup(func() {
+		a.sched.Stop(time.Minute)
+		if err := <-done; err != nil {
+			t.Errorf("scheduler: %v", err)
+		}
+	})
+	return a, logs
+}
+
+// syncLog is a log that goroutines write while the test reads it.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// waitFor polls cond until it holds or limit passes (internal tests cannot
+// import testutil, which imports this package).
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %s", what, limit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+const retriedJourneys = `
+[agent]
+location = "test"
+
+[[journey]]
+name = "kept"
+schedule = "@every 1h"
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:9/"
+
+[[journey]]
+name = "gone"
+schedule = "@every 1h"
+timeout = "10m"
+retries = 1
+retry_delay = "5m"
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "http://127.0.0.1:9/"
+`
+
+// A journey removed by a reload while its failed run waits for a retry is
+// gone: the run's failure must not bring it back into the recent runs (the
+// journey's page, and its status should the name come back), nor be
+// handed over as a result.
+func TestRemovedWhileARetryWaitsRecordsNothing(t *testing.T) {
+	l := &switchLoader{text: retriedJourneys}
+	var handed atomic.Int32
+	a, logs := schedulingAgent(t, Options{Load: l.load, OnResult: func(r *probes.Result) {
+		if r.Journey == "gone" {
+			handed.Add(1)
+		}
+	}})
+	if !a.sched.RunNow("gone") {
+		t.Fatal("RunNow(gone) refused on an idle agent")
+	}
+	waitFor(t, time.Minute, "the first attempt of gone to fail and wait for its retry", func() bool {
+		return strings.Contains(logs.String(), "retrying a failed run")
+	})
+	withoutGone, _, _ := strings.Cut(retriedJourneys, "[[journey]]\nname = \"gone\"")
+	l.set(withoutGone)
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	// Stop waits for every run to return, hand-over included.
+	a.sched.Stop(time.Minute)
+	if r := a.runs.Last("gone", config.DefaultProfile); r != nil {
+		t.Errorf("the removed journey has a recent run again: %s %s %q", r.Status, r.Reason, r.Message)
+	}
+	if n := handed.Load(); n != 0 {
+		t.Errorf("%d results of the removed journey handed over", n)
+	}
+}
