@@ -96,9 +96,12 @@ type Agent struct {
 	sched   *scheduler.Scheduler
 	prober  *probes.Prober
 	maint   *maintenance.Set
-	// fleetJourneys names every journey of the configuration last loaded,
+	// fleetJourneys names every journey of the configuration in force,
 	// those of other shards too: a maintenance window may name them.
+	// fleetLoaded is what the last load of a shard's configuration named,
+	// which swap puts in force with the configuration it belongs to.
 	fleetJourneys *atomic.Pointer[[]string]
+	fleetLoaded   *atomic.Pointer[fleetNames]
 	ready         atomic.Bool
 	// evidence keeps what failed and slow runs showed; nil when no
 	// folder is configured.
@@ -135,9 +138,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.Notify == nil {
 		opts.Notify = sdNotify
 	}
-	fleet := new(atomic.Pointer[[]string])
+	fleet, loaded := new(atomic.Pointer[[]string]), new(atomic.Pointer[fleetNames])
 	if opts.Shard.Sharded() {
-		opts.Load = shardedLoad(opts.Load, opts.Shard, fleet, opts.Logger)
+		opts.Load = shardedLoad(opts.Load, opts.Shard, loaded, opts.Logger)
 	}
 	if opts.Watchdog == 0 {
 		// An invalid WATCHDOG_USEC is systemd's problem to report; the
@@ -153,7 +156,7 @@ func New(opts Options) (*Agent, error) {
 	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet, fleetLoaded: loaded}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
 	a.reg = metrics.NewRegistry(a.metrics)
@@ -170,6 +173,7 @@ func New(opts Options) (*Agent, error) {
 	if _, err := a.prepare(cfg); err != nil {
 		return nil, err
 	}
+	a.fleetInForce(cfg)
 	bopts := BrowserOptions(cfg, opts.BrowserPath, opts.BrowserDir, opts.Logger)
 	bopts.OnRestart, bopts.OnUp = a.metrics.BrowserRestarted, a.metrics.SetBrowserUp
 	a.browser, err = browser.New(bopts)
@@ -182,8 +186,9 @@ func New(opts Options) (*Agent, error) {
 
 // shardedLoad wraps load so that every configuration it reads, at start
 // and on reload, keeps only the runs s owns, and says how many those are.
-// The names of all its journeys go to fleet.
-func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atomic.Pointer[[]string], logger *slog.Logger) func() (*config.Config, error) {
+// The names of all its journeys go to loaded, with the share they belong
+// to.
+func shardedLoad(load func() (*config.Config, error), s shard.Shard, loaded *atomic.Pointer[fleetNames], logger *slog.Logger) func() (*config.Config, error) {
 	return func() (*config.Config, error) {
 		cfg, err := load()
 		if err != nil {
@@ -193,7 +198,6 @@ func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atom
 		for i := range cfg.Journeys {
 			names[i] = cfg.Journeys[i].Name
 		}
-		fleet.Store(&names)
 		all := shard.Runs(cfg, s.Count)
 		owned, total := all[s.Index], 0
 		for _, n := range all {
@@ -204,7 +208,28 @@ func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atom
 		} else {
 			logger.Info("running this shard's share of the configuration", "shard_index", s.Index, "shard_count", s.Count, "runs", owned, "runs_total", total)
 		}
-		return s.Filter(cfg), nil
+		share := s.Filter(cfg)
+		loaded.Store(&fleetNames{cfg: share, names: names})
+		return share, nil
+	}
+}
+
+// fleetNames names every journey of a configuration a shard loaded, those
+// of the other shards too; cfg is the shard's share of it.
+type fleetNames struct {
+	cfg   *config.Config
+	names []string
+}
+
+// fleetInForce makes the journeys of the fleet's configuration that cfg is
+// this shard's share of the ones a maintenance window may name. A load
+// that was then rejected changes nothing.
+func (a *Agent) fleetInForce(cfg *config.Config) {
+	if a.fleetLoaded == nil || a.fleetJourneys == nil {
+		return
+	}
+	if l := a.fleetLoaded.Load(); l != nil && l.cfg == cfg {
+		a.fleetJourneys.Store(&l.names)
 	}
 }
 
@@ -550,6 +575,7 @@ func (a *Agent) swap(p *prepared) {
 	a.cfg.Store(cfg)
 	a.runs.Retain(func(journey, profile string) bool { return runsUnder(cfg, journey, profile) })
 	a.recordMu.Unlock()
+	a.fleetInForce(cfg)
 	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
 	a.configureEvidence(cfg)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/shard"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -155,5 +156,44 @@ func TestRemovedWhileARetryWaitsRecordsNothing(t *testing.T) {
 	}
 	if n := handed.Load(); n != 0 {
 		t.Errorf("%d results of the removed journey handed over", n)
+	}
+}
+
+// A shard's reload that the scheduler rejects changes nothing, the names
+// a maintenance window may give included: the journey the rejected file
+// adds is still unknown.
+func TestShardRejectedReloadKeepsTheFleetsJourneys(t *testing.T) {
+	var bad atomic.Bool
+	load := func() (*config.Config, error) {
+		if !bad.Load() {
+			return config.Parse([]byte(shardConfig(12)), "fleet.toml")
+		}
+		cfg, err := config.Parse([]byte(shardConfig(13)), "fleet.toml")
+		if err != nil {
+			return nil, err
+		}
+		// What a file cannot say (config rejects it first): schedules
+		// that never fire, which the scheduler refuses.
+		for i := range cfg.Journeys {
+			cfg.Journeys[i].Schedule = "0 0 30 2 *"
+		}
+		return cfg, nil
+	}
+	a, err := New(Options{Load: load, Shard: shard.Shard{Index: 0, Count: 3}, BrowserPath: "/bin/false", BrowserDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.apply(a.cfg.Load()); err != nil {
+		t.Fatal(err)
+	}
+	bad.Store(true)
+	if err := a.Reload(); err == nil || !strings.Contains(err.Error(), "never fires") {
+		t.Fatalf("Reload = %v, want the scheduler's rejection", err)
+	}
+	if _, err := a.StartMaintenance("deploy", "", []string{"j12"}, time.Minute); err == nil || !strings.Contains(err.Error(), `unknown journey "j12"`) {
+		t.Errorf("a window over the journey only the rejected file has: %v, want unknown journey", err)
+	}
+	if _, err := a.StartMaintenance("deploy", "", []string{"j11"}, time.Minute); err != nil {
+		t.Errorf("a window over a journey of the running configuration: %v", err)
 	}
 }
