@@ -495,6 +495,12 @@ func (a *Agent) Reload() error {
 	if err == nil {
 		p, err = a.prepare(cfg)
 	}
+	if err == nil {
+		// Last, as it creates and claims a new folder: only a
+		// configuration nothing else rejects gets that far.
+		p.evidence, err = a.evidenceFor(cfg)
+		p.evidenceReady = err == nil
+	}
 	if err != nil {
 		a.metrics.SetReload(false, time.Now())
 		a.logger.Error("reload failed; keeping the running configuration", "err", err)
@@ -528,6 +534,10 @@ type prepared struct {
 	plan      *scheduler.Plan
 	intervals map[string]time.Duration
 	keys      map[string]bool // every job's scheduler.Job.Key
+	// evidence is the evidence store, once evidenceReady says it was
+	// opened (by a reload); otherwise swap opens it.
+	evidence      *evidence.Store
+	evidenceReady bool
 }
 
 // prepare checks cfg against everything that could still reject it once
@@ -578,7 +588,11 @@ func (a *Agent) swap(p *prepared) {
 	a.fleetInForce(cfg)
 	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
-	a.configureEvidence(cfg)
+	if p.evidenceReady {
+		a.setEvidence(p.evidence, true)
+	} else {
+		a.configureEvidence(cfg)
+	}
 	a.configureOTLP(cfg)
 	a.maint.SetConfigured(maintenance.FromConfig(cfg.Maintenance, time.Now()))
 	a.updateMuted(time.Now())
@@ -609,46 +623,72 @@ func runsUnder(cfg *config.Config, journey, profile string) bool {
 // configureEvidence opens the evidence folder the configuration names (or
 // systemd's StateDirectory=), applying retention to what it already holds.
 // A folder that cannot be used is logged and evidence is not kept; runs go
-// on.
+// on. That is for the start; a reload is refused instead (see Reload).
 func (a *Agent) configureEvidence(cfg *config.Config) {
-	a.evidenceMu.Lock()
-	defer a.evidenceMu.Unlock()
+	store, err := a.evidenceFor(cfg)
+	if err != nil {
+		a.logger.Error("evidence of failed and slow runs is not kept: its folder cannot be used", "err", err)
+		a.setEvidence(nil, false)
+		return
+	}
+	a.setEvidence(store, true)
+}
+
+// evidenceFor returns the evidence store cfg asks for, putting nothing in
+// force: the store in force when its folder and limits are unchanged, a
+// new one (the folder created, claimed and its retention applied), or nil
+// when cfg keeps none. The error says why the folder cannot be used.
+func (a *Agent) evidenceFor(cfg *config.Config) (*evidence.Store, error) {
 	configured := cfg.Agent.ArtifactsDir
 	if a.opts.ArtifactsDir != "" {
 		configured = a.opts.ArtifactsDir
 	}
 	dir := evidence.DefaultDir(configured, os.Getenv)
-	maxAge, maxBytes := cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes)
-	cur := a.evidence.Load()
 	if dir == "" {
+		return nil, nil
+	}
+	maxAge, maxBytes := cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes)
+	if cur := a.evidence.Load(); cur != nil && sameFolder(cur.Root(), dir) {
+		if age, size := cur.Limits(); age == maxAge && size == maxBytes {
+			return cur, nil
+		}
+	}
+	store, err := evidence.NewStore(dir, maxAge, maxBytes, evidence.ConfigFolder(cfg.File)...)
+	if store == nil {
+		return nil, fmt.Errorf("%s: [agent] artifacts_dir: %w", cfg.File, err)
+	}
+	if err != nil {
+		a.logger.Error("could not apply evidence retention", "dir", store.Root(), "err", err)
+	}
+	return store, nil
+}
+
+// setEvidence puts store in force as the evidence store; nil keeps none,
+// and configured says whether that is what the configuration asks.
+func (a *Agent) setEvidence(store *evidence.Store, configured bool) {
+	a.evidenceMu.Lock()
+	defer a.evidenceMu.Unlock()
+	cur := a.evidence.Load()
+	if store != nil && store == cur {
+		return
+	}
+	a.evidence.Store(store)
+	if store == nil {
+		a.metrics.SetArtifacts(0, 0)
+		if !configured {
+			return
+		}
 		if cur != nil {
 			a.logger.Info("evidence of failed and slow runs is no longer kept: artifacts_dir was removed", "dir", cur.Root())
 		}
-		a.evidence.Store(nil)
-		a.metrics.SetArtifacts(0, 0)
 		a.evidenceOff.Do(func() {
 			a.logger.Info("evidence of failed and slow runs is not kept: set artifacts_dir in [agent] to keep screenshots, HTML, console and HAR")
 		})
 		return
 	}
-	if cur != nil && sameFolder(cur.Root(), dir) {
-		if age, size := cur.Limits(); age == maxAge && size == maxBytes {
-			return
-		}
-	}
-	store, err := evidence.NewStore(dir, maxAge, maxBytes, evidence.ConfigFolder(cfg.File)...)
-	if store == nil {
-		a.logger.Error("evidence of failed and slow runs is not kept: its folder cannot be used", "dir", dir, "err", err)
-		a.evidence.Store(nil)
-		a.metrics.SetArtifacts(0, 0)
-		return
-	}
-	if err != nil {
-		a.logger.Error("could not apply evidence retention", "dir", store.Root(), "err", err)
-	}
-	a.evidence.Store(store)
 	st := store.Stats()
 	a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	maxAge, maxBytes := store.Limits()
 	a.logger.Info("keeping evidence of failed and slow runs", "dir", store.Root(), "max_age", maxAge, "max_bytes", maxBytes, "runs", st.Runs, "bytes", st.Bytes)
 }
 

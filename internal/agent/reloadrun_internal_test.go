@@ -3,7 +3,10 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,5 +198,42 @@ func TestShardRejectedReloadKeepsTheFleetsJourneys(t *testing.T) {
 	}
 	if _, err := a.StartMaintenance("deploy", "", []string{"j11"}, time.Minute); err != nil {
 		t.Errorf("a window over a journey of the running configuration: %v", err)
+	}
+}
+
+// A reload whose artifacts_dir the evidence store refuses (a folder with
+// another application's files) changes nothing: it fails, says why, and
+// the evidence goes on being kept where it was.
+func TestReloadRefusedEvidenceFolderKeepsTheRunningConfig(t *testing.T) {
+	kept, foreign := filepath.Join(t.TempDir(), "evidence"), t.TempDir()
+	if err := os.WriteFile(filepath.Join(foreign, "db.sqlite"), []byte("another application's"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withDir := func(dir string) string {
+		return strings.Replace(retriedJourneys, "[agent]\n", fmt.Sprintf("[agent]\nartifacts_dir = %q\n", dir), 1)
+	}
+	l := &switchLoader{text: withDir(kept)}
+	a, _ := schedulingAgent(t, Options{Load: l.load})
+	if s := a.Evidence(); s == nil || s.Root() != kept {
+		t.Fatalf("evidence kept in %v, want %s", s, kept)
+	}
+	before := a.Config()
+	l.set(strings.Replace(withDir(foreign), `name = "gone"`, `name = "renamed"`, 1))
+	err := a.Reload()
+	if err == nil || !strings.Contains(err.Error(), "artifacts_dir") || !strings.Contains(err.Error(), "db.sqlite") {
+		t.Fatalf("Reload = %v, want the refusal of artifacts_dir naming what it holds", err)
+	}
+	if a.Config() != before || a.Config().Journey("gone") == nil {
+		t.Error("a refused reload replaced the configuration in force")
+	}
+	if s := a.Evidence(); s == nil || s.Root() != kept {
+		t.Errorf("after a refused reload evidence is kept in %v, want %s still", s, kept)
+	}
+	if _, ok := a.sched.NextRuns()["renamed (desktop)"]; ok {
+		t.Error("a refused reload scheduled its journey")
+	}
+	entries, err := os.ReadDir(foreign)
+	if err != nil || len(entries) != 1 {
+		t.Errorf("the refused folder changed: %v, %v", entries, err)
 	}
 }
