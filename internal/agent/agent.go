@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -506,8 +507,8 @@ func (a *Agent) Reload() error {
 		a.logger.Error("reload failed; keeping the running configuration", "err", err)
 		return err
 	}
-	if !sameBrowser(a.cfg.Load(), cfg) {
-		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe")
+	if keys := browserChanges(a.cfg.Load(), cfg, a.opts.BrowserPath); len(keys) > 0 {
+		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe", "keys", keys)
 	}
 	a.swap(p)
 	a.metrics.SetReload(true, time.Now())
@@ -515,16 +516,19 @@ func (a *Agent) Reload() error {
 	return nil
 }
 
-func sameBrowser(a, b *config.Config) bool {
-	if a.Browser.Path != b.Browser.Path || len(a.Browser.ExtraFlags) != len(b.Browser.ExtraFlags) {
-		return false
+// browserChanges names the [browser] keys whose change makes the browser
+// start differently: none for a path that --browser.path (pathFlag)
+// overrides.
+func browserChanges(old, cfg *config.Config, pathFlag string) []string {
+	o, n := BrowserOptions(old, pathFlag, "", nil), BrowserOptions(cfg, pathFlag, "", nil)
+	var keys []string
+	if o.Path != n.Path {
+		keys = append(keys, "path")
 	}
-	for i := range a.Browser.ExtraFlags {
-		if a.Browser.ExtraFlags[i] != b.Browser.ExtraFlags[i] {
-			return false
-		}
+	if !slices.Equal(o.ExtraFlags, n.ExtraFlags) {
+		keys = append(keys, "extra_flags")
 	}
-	return true
+	return keys
 }
 
 // prepared is a configuration that everything able to reject it has

@@ -237,3 +237,29 @@ func TestReloadRefusedEvidenceFolderKeepsTheRunningConfig(t *testing.T) {
 		t.Errorf("the refused folder changed: %v, %v", entries, err)
 	}
 }
+
+// A reload says that browser settings wait for a restart only when the
+// browser would start differently: with --browser.path given, [browser]
+// path changes nothing, now or after a restart.
+func TestReloadSaysWhichBrowserSettingsWaitForARestart(t *testing.T) {
+	withBrowser := func(path string, flags ...string) string {
+		return retriedJourneys + fmt.Sprintf("\n[browser]\npath = %q\nextra_flags = [%s]\n", path, strings.Join(flags, ", "))
+	}
+	l := &switchLoader{text: withBrowser("/usr/bin/true")}
+	a, logs := schedulingAgent(t, Options{Load: l.load})
+	const restart = "take effect after a restart"
+	l.set(withBrowser("/usr/bin/env"))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), restart) {
+		t.Errorf("a [browser] path that --browser.path overrides was said to wait for a restart:\n%s", logs.String())
+	}
+	l.set(withBrowser("/usr/bin/env", `"--lang=nb"`))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), restart) || !strings.Contains(logs.String(), "extra_flags") {
+		t.Errorf("changed extra_flags not said to wait for a restart:\n%s", logs.String())
+	}
+}
