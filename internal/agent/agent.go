@@ -765,14 +765,16 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	// the run went on, or while it waited for a retry: its series and its
 	// recent runs are gone and must not come back.
 	a.recordMu.RLock()
-	defer a.recordMu.RUnlock()
 	if !runsUnder(a.cfg.Load(), job.Name, job.Profile) {
+		a.recordMu.RUnlock()
 		a.logger.Info("result dropped: a reload removed the journey while it ran", "journey", job.Name, "profile", job.Profile, "run_id", res.RunID)
 		return
 	}
 	a.metrics.ObserveRun(res)
 	a.exportRun(res)
 	a.runs.Add(res)
+	a.recordMu.RUnlock()
+	// Outside the lock, so that whoever sees the result may reload.
 	if a.opts.OnResult != nil {
 		a.opts.OnResult(res)
 	}
