@@ -112,6 +112,11 @@ type Agent struct {
 
 	reloadMu sync.Mutex
 
+	// stopping is closed when shutdown begins: a run waiting for a retry
+	// then ends with the failure it has, and starts no attempt.
+	stopping     chan struct{}
+	stoppingOnce sync.Once
+
 	// recordMu orders the hand-over of a run's result against a reload
 	// that removes its journey: a reload holds it to put the new
 	// configuration in force and forget the removed journeys' runs, a
@@ -157,7 +162,7 @@ func New(opts Options) (*Agent, error) {
 	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet, fleetLoaded: loaded}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet, fleetLoaded: loaded, stopping: make(chan struct{})}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
 	a.reg = metrics.NewRegistry(a.metrics)
@@ -355,6 +360,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	})
 
 	<-gctx.Done()
+	a.stoppingOnce.Do(func() { close(a.stopping) })
 	stopBackground()
 	background.Wait()
 	a.notify(daemon.SdNotifyStopping)
@@ -744,7 +750,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		},
 		observe: a.metrics.ObserveAttempt,
 		restart: a.browser.Start,
-		wait:    sleep,
+		wait:    a.retryWait,
 		logger:  a.logger,
 	}
 	res := policy.run(ctx)
@@ -778,6 +784,21 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	if a.opts.OnResult != nil {
 		a.opts.OnResult(res)
 	}
+}
+
+// retryWait waits d before a retry, or until ctx is done or the agent
+// stops, and reports whether d passed: a stopping agent starts no attempt.
+func (a *Agent) retryWait(ctx context.Context, d time.Duration) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return sleep(ctx, d)
 }
 
 // Handler serves the agent's HTTP endpoints.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,5 +262,51 @@ func TestReloadSaysWhichBrowserSettingsWaitForARestart(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), restart) || !strings.Contains(logs.String(), "extra_flags") {
 		t.Errorf("changed extra_flags not said to wait for a restart:\n%s", logs.String())
+	}
+}
+
+// A run that waits for its retry when touchprobe is told to stop starts
+// no new attempt (nor a browser for one): its failure is recorded at once,
+// as the run it is, rather than after the retry delay or not at all.
+func TestShutdownStartsNoRetry(t *testing.T) {
+	l := &switchLoader{text: strings.Replace(retriedJourneys, `retry_delay = "5m"`, `retry_delay = "20s"`, 1)}
+	logs := new(syncLog)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{Load: l.load, BrowserPath: "/bin/false", BrowserDir: t.TempDir(), Listeners: []net.Listener{ln},
+		Notify: func(string) error { return nil }, ShutdownGrace: time.Minute, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.prober = NewProber(noTab{}, a.logger)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	waitFor(t, time.Minute, "the agent to be ready", a.ready.Load)
+	if !a.sched.RunNow("gone") {
+		t.Fatal("RunNow(gone) refused on an idle agent")
+	}
+	waitFor(t, time.Minute, "the first attempt of gone to fail and wait for its retry", func() bool {
+		return strings.Contains(logs.String(), "retrying a failed run")
+	})
+	started := strings.Count(logs.String(), "browser failed to start")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the agent did not stop")
+	}
+	if n := strings.Count(logs.String(), "browser failed to start"); n != started {
+		t.Errorf("the browser was started %d times for a retry while touchprobe stopped", n-started)
+	}
+	r := a.runs.Last("gone", config.DefaultProfile)
+	if r == nil || r.Attempt != 1 || r.Reason != probes.ReasonBrowserCrash {
+		t.Errorf("recorded %+v, want the first attempt's failure", r)
 	}
 }
