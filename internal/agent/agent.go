@@ -771,12 +771,21 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	// the run went on, or while it waited for a retry: its series and its
 	// recent runs are gone and must not come back.
 	a.recordMu.RLock()
-	if !runsUnder(a.cfg.Load(), job.Name, job.Profile) {
+	now := a.cfg.Load()
+	if !runsUnder(now, job.Name, job.Profile) {
 		a.recordMu.RUnlock()
 		a.logger.Info("result dropped: a reload removed the journey while it ran", "journey", job.Name, "profile", job.Profile, "run_id", res.RunID)
 		return
 	}
-	a.metrics.ObserveRun(res)
+	// A run of a definition a reload replaced keeps its own steps in the
+	// recent runs, but is not measured against the new definition's
+	// series: a step it never had would read as failed, a budget it did
+	// not have would judge it.
+	if nj := now.Journey(job.Name); nj == j || nj.Version() == j.Version() {
+		a.metrics.ObserveRun(res)
+	} else {
+		a.logger.Info("run not counted in the metrics: a reload changed the journey while it ran", "journey", job.Name, "profile", job.Profile, "run_id", res.RunID)
+	}
 	a.exportRun(res)
 	a.runs.Add(res)
 	a.recordMu.RUnlock()

@@ -310,3 +310,66 @@ func TestShutdownStartsNoRetry(t *testing.T) {
 		t.Errorf("recorded %+v, want the first attempt's failure", r)
 	}
 }
+
+// heldTab is a browser whose tabs open only when the test lets them:
+// until then a run is in flight. Then they fail as noTab's do.
+type heldTab struct{ opened, release chan struct{} }
+
+func (h heldTab) Tab(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	h.opened <- struct{}{}
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+	}
+	return nil, nil, errors.New("no browser in this test")
+}
+func (heldTab) Died(context.Context) bool { return false }
+
+// A run in flight when a reload changes its journey (here: adds a step)
+// finishes under the definition it started with, and is recorded as
+// such: its own steps in the recent runs, and not in the series of the
+// new definition, where the step it never had would read as failed.
+func TestRunOfAChangedJourneyIsNotMeasuredAgainstTheNewDefinition(t *testing.T) {
+	l := &switchLoader{text: retriedJourneys}
+	a, _ := schedulingAgent(t, Options{Load: l.load})
+	h := heldTab{opened: make(chan struct{}, 1), release: make(chan struct{})}
+	a.prober = NewProber(h, a.logger)
+	if !a.sched.RunNow("kept") {
+		t.Fatal("RunNow(kept) refused on an idle agent")
+	}
+	select {
+	case <-h.opened:
+	case <-time.After(time.Minute):
+		t.Fatal("the run of kept did not start")
+	}
+	l.set(strings.Replace(retriedJourneys, "[[journey]]\nname = \"gone\"",
+		"  [[journey.step]]\n  name = \"added\"\n  action = \"navigate\"\n  url = \"http://127.0.0.1:9/added\"\n\n[[journey]]\nname = \"gone\"", 1))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(a.Config().Journey("kept").Steps); n != 2 {
+		t.Fatalf("kept has %d steps after the reload, want 2", n)
+	}
+	close(h.release)
+	a.sched.Stop(time.Minute)
+	r := a.runs.Last("kept", config.DefaultProfile)
+	if r == nil || len(r.Steps) != 1 {
+		t.Fatalf("recent run of kept: %+v, want the one-step run that was in flight", r)
+	}
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "touchprobe_step_success" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "step" && lp.GetValue() == "added" {
+					t.Errorf("step added by the reload has touchprobe_step_success %v from a run that did not have it", m.GetGauge().GetValue())
+				}
+			}
+		}
+	}
+}
