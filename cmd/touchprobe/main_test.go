@@ -190,3 +190,74 @@ func TestSignals(t *testing.T) {
 		t.Errorf("log lacks the final %q", "stopped")
 	}
 }
+
+// A SIGHUP that comes while touchprobe still reads its configuration at
+// start (a large file, recordings, secrets; a reloader that fires as the
+// pod starts) neither kills it nor is lost: the file is read again once
+// the agent runs. The configuration is a named pipe here, so that the test
+// holds touchprobe in its first read for as long as it needs.
+func TestSIGHUPWhileLoadingAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "touchprobe.toml")
+	if err := syscall.Mkfifo(cfgFile, 0o600); err != nil {
+		t.Skipf("no named pipe: %v", err)
+	}
+	addr := testutil.FreeAddr(t)
+	d := startDaemon(t, nil, "run", "--config", cfgFile, "--browser.path", "/bin/false", "--browser.dir", dir,
+		"--web.listen-address", addr, "--shutdown.grace", "1s")
+	testutil.WaitFor(t, time.Minute, "touchprobe to start reading its configuration", func() bool {
+		return strings.Contains(d.log.String(), "starting touchprobe")
+	})
+	// A writer left waiting for a reader that died is let go.
+	t.Cleanup(func() {
+		if f, err := os.OpenFile(cfgFile, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			f.Close()
+		}
+	})
+	d.signal(syscall.SIGHUP)
+	// Each read of the pipe takes one write: the first load, then the
+	// reload the SIGHUP asked for.
+	const text = "[agent]\nlocation = \"pipe\"\n\n[[journey]]\nname = \"kept\"\nschedule = \"@every 1h\"\n  [[journey.step]]\n  name = \"landing\"\n  action = \"navigate\"\n  url = \"http://127.0.0.1:9/\"\n"
+	for i := range 2 {
+		if i == 1 {
+			// The first read has closed the pipe once the reload begins;
+			// a write before that could go to it and be lost.
+			testutil.WaitFor(t, time.Minute, "the reload to begin", func() bool {
+				return strings.Contains(d.log.String(), "SIGHUP received")
+			})
+		}
+		written := make(chan error, 1)
+		go func() {
+			// Opening a pipe to write waits for a reader: a dead touchprobe
+			// would leave it waiting, so the test gives up on it below.
+			f, err := os.OpenFile(cfgFile, os.O_WRONLY, 0)
+			if err != nil {
+				written <- err
+				return
+			}
+			_, err = f.WriteString(text)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			written <- err
+		}()
+		select {
+		case err := <-written:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case err := <-d.exited:
+			t.Fatalf("touchprobe exited (%v) on a SIGHUP while it read its configuration, before read %d", err, i+1)
+		case <-time.After(time.Minute):
+			t.Fatalf("touchprobe did not read its configuration (read %d) within a minute", i+1)
+		}
+	}
+	testutil.WaitFor(t, time.Minute, "the reload in the log", func() bool {
+		return strings.Contains(d.log.String(), "configuration reloaded")
+	})
+	if !strings.Contains(scrape(addr), `touchprobe_config_last_reload_successful{location="pipe"} 1`) {
+		t.Error("the reload after the SIGHUP at start is not in the metrics as successful")
+	}
+	d.terminate(t)
+}

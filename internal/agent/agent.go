@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,9 +97,12 @@ type Agent struct {
 	sched   *scheduler.Scheduler
 	prober  *probes.Prober
 	maint   *maintenance.Set
-	// fleetJourneys names every journey of the configuration last loaded,
+	// fleetJourneys names every journey of the configuration in force,
 	// those of other shards too: a maintenance window may name them.
+	// fleetLoaded is what the last load of a shard's configuration named,
+	// which swap puts in force with the configuration it belongs to.
 	fleetJourneys *atomic.Pointer[[]string]
+	fleetLoaded   *atomic.Pointer[fleetNames]
 	ready         atomic.Bool
 	// evidence keeps what failed and slow runs showed; nil when no
 	// folder is configured.
@@ -107,6 +111,18 @@ type Agent struct {
 	evidenceOff sync.Once  // says once that evidence is not kept
 
 	reloadMu sync.Mutex
+
+	// stopping is closed when shutdown begins: a run waiting for a retry
+	// then ends with the failure it has, and starts no attempt.
+	stopping     chan struct{}
+	stoppingOnce sync.Once
+
+	// recordMu orders the hand-over of a run's result against a reload
+	// that removes its journey: a reload holds it to put the new
+	// configuration in force and forget the removed journeys' runs, a
+	// hand-over holds it for reading to check that its journey is still
+	// configured and record the result.
+	recordMu sync.RWMutex
 
 	// handOffs holds, per job (scheduler.Job.Key), the lock that hands
 	// over its results one at a time, in the order its runs ended (see
@@ -128,9 +144,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.Notify == nil {
 		opts.Notify = sdNotify
 	}
-	fleet := new(atomic.Pointer[[]string])
+	fleet, loaded := new(atomic.Pointer[[]string]), new(atomic.Pointer[fleetNames])
 	if opts.Shard.Sharded() {
-		opts.Load = shardedLoad(opts.Load, opts.Shard, fleet, opts.Logger)
+		opts.Load = shardedLoad(opts.Load, opts.Shard, loaded, opts.Logger)
 	}
 	if opts.Watchdog == 0 {
 		// An invalid WATCHDOG_USEC is systemd's problem to report; the
@@ -146,7 +162,7 @@ func New(opts Options) (*Agent, error) {
 	} else if opts.ExternalURL, err = normalizeExternalURL(opts.ExternalURL); err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet}
+	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet, fleetLoaded: loaded, stopping: make(chan struct{})}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
 	a.reg = metrics.NewRegistry(a.metrics)
@@ -163,6 +179,7 @@ func New(opts Options) (*Agent, error) {
 	if _, err := a.prepare(cfg); err != nil {
 		return nil, err
 	}
+	a.fleetInForce(cfg)
 	bopts := BrowserOptions(cfg, opts.BrowserPath, opts.BrowserDir, opts.Logger)
 	bopts.OnRestart, bopts.OnUp = a.metrics.BrowserRestarted, a.metrics.SetBrowserUp
 	a.browser, err = browser.New(bopts)
@@ -175,8 +192,9 @@ func New(opts Options) (*Agent, error) {
 
 // shardedLoad wraps load so that every configuration it reads, at start
 // and on reload, keeps only the runs s owns, and says how many those are.
-// The names of all its journeys go to fleet.
-func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atomic.Pointer[[]string], logger *slog.Logger) func() (*config.Config, error) {
+// The names of all its journeys go to loaded, with the share they belong
+// to.
+func shardedLoad(load func() (*config.Config, error), s shard.Shard, loaded *atomic.Pointer[fleetNames], logger *slog.Logger) func() (*config.Config, error) {
 	return func() (*config.Config, error) {
 		cfg, err := load()
 		if err != nil {
@@ -186,7 +204,6 @@ func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atom
 		for i := range cfg.Journeys {
 			names[i] = cfg.Journeys[i].Name
 		}
-		fleet.Store(&names)
 		all := shard.Runs(cfg, s.Count)
 		owned, total := all[s.Index], 0
 		for _, n := range all {
@@ -197,7 +214,28 @@ func shardedLoad(load func() (*config.Config, error), s shard.Shard, fleet *atom
 		} else {
 			logger.Info("running this shard's share of the configuration", "shard_index", s.Index, "shard_count", s.Count, "runs", owned, "runs_total", total)
 		}
-		return s.Filter(cfg), nil
+		share := s.Filter(cfg)
+		loaded.Store(&fleetNames{cfg: share, names: names})
+		return share, nil
+	}
+}
+
+// fleetNames names every journey of a configuration a shard loaded, those
+// of the other shards too; cfg is the shard's share of it.
+type fleetNames struct {
+	cfg   *config.Config
+	names []string
+}
+
+// fleetInForce makes the journeys of the fleet's configuration that cfg is
+// this shard's share of the ones a maintenance window may name. A load
+// that was then rejected changes nothing.
+func (a *Agent) fleetInForce(cfg *config.Config) {
+	if a.fleetLoaded == nil || a.fleetJourneys == nil {
+		return
+	}
+	if l := a.fleetLoaded.Load(); l != nil && l.cfg == cfg {
+		a.fleetJourneys.Store(&l.names)
 	}
 }
 
@@ -322,6 +360,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	})
 
 	<-gctx.Done()
+	a.stoppingOnce.Do(func() { close(a.stopping) })
 	stopBackground()
 	background.Wait()
 	a.notify(daemon.SdNotifyStopping)
@@ -463,13 +502,19 @@ func (a *Agent) Reload() error {
 	if err == nil {
 		p, err = a.prepare(cfg)
 	}
+	if err == nil {
+		// Last, as it creates and claims a new folder: only a
+		// configuration nothing else rejects gets that far.
+		p.evidence, err = a.evidenceFor(cfg)
+		p.evidenceReady = err == nil
+	}
 	if err != nil {
 		a.metrics.SetReload(false, time.Now())
 		a.logger.Error("reload failed; keeping the running configuration", "err", err)
 		return err
 	}
-	if !sameBrowser(a.cfg.Load(), cfg) {
-		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe")
+	if keys := browserChanges(a.cfg.Load(), cfg, a.opts.BrowserPath); len(keys) > 0 {
+		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe", "keys", keys)
 	}
 	a.swap(p)
 	a.metrics.SetReload(true, time.Now())
@@ -477,16 +522,19 @@ func (a *Agent) Reload() error {
 	return nil
 }
 
-func sameBrowser(a, b *config.Config) bool {
-	if a.Browser.Path != b.Browser.Path || len(a.Browser.ExtraFlags) != len(b.Browser.ExtraFlags) {
-		return false
+// browserChanges names the [browser] keys whose change makes the browser
+// start differently: none for a path that --browser.path (pathFlag)
+// overrides.
+func browserChanges(old, cfg *config.Config, pathFlag string) []string {
+	o, n := BrowserOptions(old, pathFlag, "", nil), BrowserOptions(cfg, pathFlag, "", nil)
+	var keys []string
+	if o.Path != n.Path {
+		keys = append(keys, "path")
 	}
-	for i := range a.Browser.ExtraFlags {
-		if a.Browser.ExtraFlags[i] != b.Browser.ExtraFlags[i] {
-			return false
-		}
+	if !slices.Equal(o.ExtraFlags, n.ExtraFlags) {
+		keys = append(keys, "extra_flags")
 	}
-	return true
+	return keys
 }
 
 // prepared is a configuration that everything able to reject it has
@@ -496,6 +544,10 @@ type prepared struct {
 	plan      *scheduler.Plan
 	intervals map[string]time.Duration
 	keys      map[string]bool // every job's scheduler.Job.Key
+	// evidence is the evidence store, once evidenceReady says it was
+	// opened (by a reload); otherwise swap opens it.
+	evidence      *evidence.Store
+	evidenceReady bool
 }
 
 // prepare checks cfg against everything that could still reject it once
@@ -539,23 +591,19 @@ func (a *Agent) apply(cfg *config.Config) error {
 // result store and the scheduler.
 func (a *Agent) swap(p *prepared) {
 	cfg := p.cfg
+	a.recordMu.Lock()
 	a.cfg.Store(cfg)
+	a.runs.Retain(func(journey, profile string) bool { return runsUnder(cfg, journey, profile) })
+	a.recordMu.Unlock()
+	a.fleetInForce(cfg)
 	a.metrics.SetHistograms(cfg.Agent.Histograms)
 	a.metrics.SetJourneys(cfg.Agent.Location, cfg.Journeys, p.intervals)
-	a.configureEvidence(cfg)
+	if p.evidenceReady {
+		a.setEvidence(p.evidence, true)
+	} else {
+		a.configureEvidence(cfg)
+	}
 	a.configureOTLP(cfg)
-	a.runs.Retain(func(journey, profile string) bool {
-		j := cfg.Journey(journey)
-		if j == nil {
-			return false
-		}
-		for _, p := range cfg.JourneyProfiles(j) {
-			if p.Name == profile {
-				return true
-			}
-		}
-		return false
-	})
 	a.maint.SetConfigured(maintenance.FromConfig(cfg.Maintenance, time.Now()))
 	a.updateMuted(time.Now())
 	a.sched.SetConcurrency(cfg.Agent.Concurrency)
@@ -568,49 +616,89 @@ func (a *Agent) swap(p *prepared) {
 	})
 }
 
+// runsUnder reports whether cfg runs the journey under profile.
+func runsUnder(cfg *config.Config, journey, profile string) bool {
+	j := cfg.Journey(journey)
+	if j == nil {
+		return false
+	}
+	for _, p := range cfg.JourneyProfiles(j) {
+		if p.Name == profile {
+			return true
+		}
+	}
+	return false
+}
+
 // configureEvidence opens the evidence folder the configuration names (or
 // systemd's StateDirectory=), applying retention to what it already holds.
 // A folder that cannot be used is logged and evidence is not kept; runs go
-// on.
+// on. That is for the start; a reload is refused instead (see Reload).
 func (a *Agent) configureEvidence(cfg *config.Config) {
-	a.evidenceMu.Lock()
-	defer a.evidenceMu.Unlock()
+	store, err := a.evidenceFor(cfg)
+	if err != nil {
+		a.logger.Error("evidence of failed and slow runs is not kept: its folder cannot be used", "err", err)
+		a.setEvidence(nil, false)
+		return
+	}
+	a.setEvidence(store, true)
+}
+
+// evidenceFor returns the evidence store cfg asks for, putting nothing in
+// force: the store in force when its folder and limits are unchanged, a
+// new one (the folder created, claimed and its retention applied), or nil
+// when cfg keeps none. The error says why the folder cannot be used.
+func (a *Agent) evidenceFor(cfg *config.Config) (*evidence.Store, error) {
 	configured := cfg.Agent.ArtifactsDir
 	if a.opts.ArtifactsDir != "" {
 		configured = a.opts.ArtifactsDir
 	}
 	dir := evidence.DefaultDir(configured, os.Getenv)
-	maxAge, maxBytes := cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes)
-	cur := a.evidence.Load()
 	if dir == "" {
+		return nil, nil
+	}
+	maxAge, maxBytes := cfg.Agent.ArtifactsMaxAge.Duration, int64(cfg.Agent.ArtifactsMaxBytes)
+	if cur := a.evidence.Load(); cur != nil && sameFolder(cur.Root(), dir) {
+		if age, size := cur.Limits(); age == maxAge && size == maxBytes {
+			return cur, nil
+		}
+	}
+	store, err := evidence.NewStore(dir, maxAge, maxBytes, evidence.ConfigFolder(cfg.File)...)
+	if store == nil {
+		return nil, fmt.Errorf("%s: [agent] artifacts_dir: %w", cfg.File, err)
+	}
+	if err != nil {
+		a.logger.Error("could not apply evidence retention", "dir", store.Root(), "err", err)
+	}
+	return store, nil
+}
+
+// setEvidence puts store in force as the evidence store; nil keeps none,
+// and configured says whether that is what the configuration asks.
+func (a *Agent) setEvidence(store *evidence.Store, configured bool) {
+	a.evidenceMu.Lock()
+	defer a.evidenceMu.Unlock()
+	cur := a.evidence.Load()
+	if store != nil && store == cur {
+		return
+	}
+	a.evidence.Store(store)
+	if store == nil {
+		a.metrics.SetArtifacts(0, 0)
+		if !configured {
+			return
+		}
 		if cur != nil {
 			a.logger.Info("evidence of failed and slow runs is no longer kept: artifacts_dir was removed", "dir", cur.Root())
 		}
-		a.evidence.Store(nil)
-		a.metrics.SetArtifacts(0, 0)
 		a.evidenceOff.Do(func() {
 			a.logger.Info("evidence of failed and slow runs is not kept: set artifacts_dir in [agent] to keep screenshots, HTML, console and HAR")
 		})
 		return
 	}
-	if cur != nil && sameFolder(cur.Root(), dir) {
-		if age, size := cur.Limits(); age == maxAge && size == maxBytes {
-			return
-		}
-	}
-	store, err := evidence.NewStore(dir, maxAge, maxBytes, evidence.ConfigFolder(cfg.File)...)
-	if store == nil {
-		a.logger.Error("evidence of failed and slow runs is not kept: its folder cannot be used", "dir", dir, "err", err)
-		a.evidence.Store(nil)
-		a.metrics.SetArtifacts(0, 0)
-		return
-	}
-	if err != nil {
-		a.logger.Error("could not apply evidence retention", "dir", store.Root(), "err", err)
-	}
-	a.evidence.Store(store)
 	st := store.Stats()
 	a.metrics.SetArtifacts(st.Runs, st.Bytes)
+	maxAge, maxBytes := store.Limits()
 	a.logger.Info("keeping evidence of failed and slow runs", "dir", store.Root(), "max_age", maxAge, "max_bytes", maxBytes, "runs", st.Runs, "bytes", st.Bytes)
 }
 
@@ -662,7 +750,7 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 		},
 		observe: a.metrics.ObserveAttempt,
 		restart: a.browser.Start,
-		wait:    sleep,
+		wait:    a.retryWait,
 		logger:  a.logger,
 	}
 	res := policy.run(ctx)
@@ -679,12 +767,47 @@ func (a *Agent) runJourney(ctx context.Context, job scheduler.Job, scheduled tim
 	lock.(*sync.Mutex).Lock()
 	defer lock.(*sync.Mutex).Unlock()
 	scheduler.Finished(ctx)
-	a.metrics.ObserveRun(res)
+	// A reload may have removed the journey (or this profile of it) while
+	// the run went on, or while it waited for a retry: its series and its
+	// recent runs are gone and must not come back.
+	a.recordMu.RLock()
+	now := a.cfg.Load()
+	if !runsUnder(now, job.Name, job.Profile) {
+		a.recordMu.RUnlock()
+		a.logger.Info("result dropped: a reload removed the journey while it ran", "journey", job.Name, "profile", job.Profile, "run_id", res.RunID)
+		return
+	}
+	// A run of a definition a reload replaced keeps its own steps in the
+	// recent runs, but is not measured against the new definition's
+	// series: a step it never had would read as failed, a budget it did
+	// not have would judge it.
+	if nj := now.Journey(job.Name); nj == j || nj.Version() == j.Version() {
+		a.metrics.ObserveRun(res)
+	} else {
+		a.logger.Info("run not counted in the metrics: a reload changed the journey while it ran", "journey", job.Name, "profile", job.Profile, "run_id", res.RunID)
+	}
 	a.exportRun(res)
 	a.runs.Add(res)
+	a.recordMu.RUnlock()
+	// Outside the lock, so that whoever sees the result may reload.
 	if a.opts.OnResult != nil {
 		a.opts.OnResult(res)
 	}
+}
+
+// retryWait waits d before a retry, or until ctx is done or the agent
+// stops, and reports whether d passed: a stopping agent starts no attempt.
+func (a *Agent) retryWait(ctx context.Context, d time.Duration) bool {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return sleep(ctx, d)
 }
 
 // Handler serves the agent's HTTP endpoints.

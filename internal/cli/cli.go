@@ -188,6 +188,8 @@ func (c *commands) runCheck() int {
 }
 
 func (c *commands) runAgent() int {
+	sig := catchSignals()
+	defer sig.release()
 	logger := c.logger()
 	logger.Info("starting touchprobe", "version", version.Info(), "config", c.configFile)
 	sh, err := c.shard.resolve(true)
@@ -196,11 +198,35 @@ func (c *commands) runAgent() int {
 		fmt.Fprintln(c.stderr, err)
 		return 2
 	}
-	return c.serve(logger, agent.Options{Load: c.loadFile, Shard: sh})
+	return c.serve(logger, sig, agent.Options{Load: c.loadFile, Shard: sh})
 }
 
-// serve runs an agent until SIGINT or SIGTERM, reloading on SIGHUP.
-func (c *commands) serve(logger *slog.Logger, opts agent.Options) int {
+// signals are the signals a daemon heeds, caught from the start of the
+// command: until signal.Notify, SIGHUP ends a Go program, so a reload
+// asked for while the configuration is read at start would kill it.
+type signals struct {
+	// ctx ends on SIGINT or SIGTERM.
+	ctx  context.Context
+	stop context.CancelFunc
+	// hup holds a SIGHUP until the agent can reload.
+	hup chan os.Signal
+}
+
+func catchSignals() *signals {
+	s := &signals{hup: make(chan os.Signal, 1)}
+	s.ctx, s.stop = signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	signal.Notify(s.hup, syscall.SIGHUP)
+	return s
+}
+
+func (s *signals) release() {
+	signal.Stop(s.hup)
+	s.stop()
+}
+
+// serve runs an agent until SIGINT or SIGTERM, reloading on SIGHUP; a
+// SIGHUP that came while the agent was being set up reloads once it runs.
+func (c *commands) serve(logger *slog.Logger, sig *signals, opts agent.Options) int {
 	opts.Logger = logger
 	opts.BrowserPath = c.browserPath
 	opts.BrowserDir = c.browserDir
@@ -215,11 +241,7 @@ func (c *commands) serve(logger *slog.Logger, opts agent.Options) int {
 		fmt.Fprintln(c.stderr, err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+	ctx, hup := sig.ctx, sig.hup
 	go func() {
 		for {
 			select {

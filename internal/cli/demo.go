@@ -54,6 +54,8 @@ func (d *demoFlags) options() (demoshop.Options, error) {
 var demoProfiles = []string{config.DefaultProfile, "mobile-4g"}
 
 func (c *commands) runDemo() int {
+	sig := catchSignals()
+	defer sig.release()
 	logger := c.logger()
 	opts, err := c.demo.options()
 	if err != nil {
@@ -79,7 +81,7 @@ func (c *commands) runDemo() int {
 
 	var mu sync.Mutex // the live table and the banner share stdout
 	var base string
-	return c.serve(logger, agent.Options{
+	return c.serve(logger, sig, agent.Options{
 		Load:         load,
 		RunAtStart:   true,
 		ArtifactsDir: artifacts,

@@ -80,6 +80,9 @@ type Metrics struct {
 	externalURL string
 	histograms  string
 	journeys    map[string]*journeyMetrics
+	// muted holds, by journey name, what SetMuted last said, so that a
+	// journey whose series start afresh on a reload stays muted.
+	muted map[string]bool
 	// sorted is every journey's series in the order a scrape exposes
 	// them; stale when a series was created or dropped since.
 	sorted []prometheus.Collector
@@ -104,7 +107,7 @@ type Metrics struct {
 
 // New returns Metrics with no journeys; call SetJourneys before observing.
 func New() *Metrics {
-	return &Metrics{journeys: map[string]*journeyMetrics{}, histograms: config.DefaultHistograms, shardCount: 1}
+	return &Metrics{journeys: map[string]*journeyMetrics{}, muted: map[string]bool{}, histograms: config.DefaultHistograms, shardCount: 1}
 }
 
 // SetHistograms says how duration histograms are exposed, one of
@@ -268,7 +271,9 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 
 	m.location = location
 	next := make(map[string]*journeyMetrics, len(journeys))
+	configured := make(map[string]bool, len(journeys))
 	for _, j := range journeys {
+		configured[j.Name] = true
 		for _, profile := range journeyProfiles(j) {
 			key := journeyKey(j.Name, profile)
 			if _, dup := next[key]; dup {
@@ -278,6 +283,7 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 			jm, ok := m.journeys[key]
 			if !ok || jm.fingerprint != fp {
 				jm = newJourneyMetrics(location, j, profile, fp, m.histograms, &m.stale)
+				jm.gauge(journeyMuted).Set(boolFloat(m.muted[j.Name]))
 			}
 			// The schedule is not part of the fingerprint: a new schedule
 			// changes this value, not the series.
@@ -291,6 +297,11 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 	}
 	m.journeys = next
 	m.stale = true
+	for name := range m.muted {
+		if !configured[name] {
+			delete(m.muted, name)
+		}
+	}
 }
 
 // journeyProfiles are the profiles j runs under: the ones it names, or the
@@ -357,10 +368,15 @@ func (m *Metrics) ObserveAttempt(r *probes.Result) {
 func (m *Metrics) SetMuted(journey string, muted bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	configured := false
 	for _, j := range m.journeys {
 		if j.base["journey"] == journey {
+			configured = true
 			j.gauge(journeyMuted).Set(boolFloat(muted))
 		}
+	}
+	if configured {
+		m.muted[journey] = muted
 	}
 }
 

@@ -246,7 +246,8 @@ func (s *Scheduler) Update(jobs []Job) error {
 // whose Spec and Version are unchanged keep their schedule untouched (a new
 // Timeout applies from their next run); changed jobs restart their
 // schedule, while a run of theirs already in flight finishes under its old
-// definition and the new schedule skips ticks until it has.
+// definition and the new schedule skips ticks until it has; one still
+// waiting for a concurrency slot starts under the new definition.
 func (s *Scheduler) Apply(p *Plan) {
 	jobs, parsed := p.jobs, p.parsed
 	s.mu.Lock()
@@ -522,6 +523,11 @@ func (s *Scheduler) execute(ctx context.Context, r *runState, job Job, scheduled
 	// once and for all whether this run starts.
 	s.mu.Lock()
 	abandoned := ctx.Err() != nil || s.state == stopped
+	// An update may have changed the job while the run waited (a removal
+	// cancels it): the run starts as the job is now, with its timeout.
+	if js, ok := s.jobs[job.Key()]; ok {
+		job = js.job
+	}
 	s.mu.Unlock()
 	if abandoned {
 		s.logger.Debug("run abandoned on getting a concurrency slot", "journey", job.Name, "profile", job.Profile, "scheduled", scheduled)
