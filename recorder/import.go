@@ -113,7 +113,7 @@ func Import(f *Flow, opts Options) (*Imported, error) {
 		// Messages quote recorded values, which may hold a secret.
 		var e *Error
 		if errors.As(err, &e) {
-			e.Msg = im.named(e.Msg)
+			e.Msg, e.value = im.named(e.Msg), im.named(e.value)
 		}
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func unsupported(s *Step, what string) error {
 func where(s *Step) error {
 	if t := targetOf(s); t != "" {
 		if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &Error{Step: s.Index, Type: s.Type, Key: "target", Msg: fmt.Sprintf("%q is neither \"main\" nor the http(s) URL of a page or frame, which touchprobe finds the step's target by", config.TruncateRunes(t, 80))}
+			return valueError(s, "target", valueMark+` is neither "main" nor the http(s) URL of a page or frame, which touchprobe finds the step's target by`, t)
 		}
 	}
 	return nil
@@ -496,7 +496,7 @@ func (im *importer) navigate(s *Step) error {
 		return unsupported(s, "a navigation of a child frame")
 	}
 	if u, err := url.Parse(s.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return &Error{Step: s.Index, Type: s.Type, Key: "url", Msg: fmt.Sprintf("%q is not an absolute http(s) URL, which touchprobe needs to start from", config.TruncateRunes(s.URL, 80))}
+		return valueError(s, "url", valueMark+" is not an absolute http(s) URL, which touchprobe needs to start from", s.URL)
 	}
 	im.i++
 	if targetOf(s) == "" {
@@ -1026,7 +1026,7 @@ func (im *importer) waitForExpression(s *Step) error {
 	st := config.Step{Touchpoint: im.touchpoint(s), Action: "assert", Timeout: im.timeout(s)}
 	if e.urlMatches != "" {
 		if _, err := regexp.Compile(e.urlMatches); err != nil {
-			return &Error{Step: s.Index, Type: s.Type, Key: "expression", Msg: fmt.Sprintf("the URL pattern %q is not a regular expression touchprobe reads: %v", config.TruncateRunes(e.urlMatches, 80), err)}
+			return valueError(s, "expression", "the URL pattern "+valueMark+" is not a regular expression touchprobe reads: "+err.Error(), e.urlMatches)
 		}
 		st.Name = "page URL matches " + e.urlMatches
 		st.URLMatches = escapeRefs(e.urlMatches)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,20 @@ type Error struct {
 	Type StepType
 	Key  string
 	Msg  string
+	// value is a recorded value the message quotes where it holds
+	// valueMark, shortened only when the message is written, so that a
+	// secret in it is named by its reference whole (see Import) before
+	// anything of it is cut.
+	value string
+}
+
+// valueMark stands for Error.value in Error.Msg.
+const valueMark = "\x00"
+
+// valueError returns an error about step s's key whose message is msg
+// with valueMark standing for the recorded value v.
+func valueError(s *Step, key, msg, v string) *Error {
+	return &Error{Step: s.Index, Type: s.Type, Key: key, Msg: msg, value: v}
 }
 
 func (e *Error) Error() string {
@@ -41,7 +56,7 @@ func (e *Error) Error() string {
 	if e.Key != "" {
 		b.WriteString(": " + e.Key)
 	}
-	b.WriteString(": " + e.Msg)
+	b.WriteString(": " + strings.ReplaceAll(e.Msg, valueMark, strconv.Quote(config.TruncateRunes(e.value, 80))))
 	return b.String()
 }
 
