@@ -1029,7 +1029,9 @@ func (im *importer) waitForExpression(s *Step) error {
 			return valueError(s, "expression", "the URL pattern "+valueMark+" is not a regular expression touchprobe reads: "+err.Error(), e.urlMatches)
 		}
 		st.Name = "page URL matches " + e.urlMatches
-		st.URLMatches = escapeRefs(e.urlMatches)
+		// Filled in at load, as a selector is: a --secret value in it is
+		// written as its reference.
+		st.URLMatches = im.secrets(e.urlMatches)
 	} else {
 		st.Name = "check " + e.selector
 		st.Selector, st.Text = im.secrets(e.selector), im.secrets(e.text)

@@ -182,3 +182,21 @@ func TestImportDollarBraceInAttributes(t *testing.T) {
 		}
 	}
 }
+
+// TestImportSecretInURLPattern: a --secret value in the URL pattern a
+// waitForExpression checks is written as its reference, which is filled
+// in at load; the step's name holds the variable's name only.
+func TestImportSecretInURLPattern(t *testing.T) {
+	secrets := Options{Secrets: []Secret{{Env: "TOKEN", Value: "s3cr3t"}}}
+	im, err := Import(mustParse(t, home, `{"type":"waitForExpression","expression":"new RegExp(\"/t=s3cr3t$\").test(location.href)"}`), secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := im.WriteTOML(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "s3cr3t") || !strings.Contains(b.String(), `url_matches = "/t=${env:TOKEN}$"`) {
+		t.Errorf("want url_matches with the reference and no secret anywhere:\n%s", b.String())
+	}
+}
