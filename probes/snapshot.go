@@ -252,8 +252,26 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 	defer stop()
 	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer cancel()
-	return hideFieldsIn(tctx, secrets)
+	if err := hideFieldsIn(tctx, secrets); err != nil {
+		return err
+	}
+	// The frame runs in a renderer of its own, which draws the dots in a
+	// frame of its own: the page's screenshot shows the frame's last one.
+	// Wait until it has drawn the next (at most framePaintWait, for a
+	// frame that draws nothing), so that the screenshot shows the dots.
+	chromedp.Run(tctx, chromedp.Evaluate[bool](framePaintedJS, chromedp.EvalAwaitPromise)) //nolint:errcheck // a frame gone draws nothing
+	return nil
 }
+
+// framePaintWait bounds framePaintedJS.
+const framePaintWait = 250 * time.Millisecond
+
+// framePaintedJS resolves once the document has drawn a frame after the
+// present one (two animation frames), or after framePaintWait.
+var framePaintedJS = fmt.Sprintf(`new Promise((resolve) => {
+  const timer = setTimeout(() => resolve(false), %d);
+  requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); resolve(true); }));
+})`, framePaintWait.Milliseconds())
 
 // hideFieldsIn finds the fields of the document of ctx whose value holds
 // a secret and shows them as dots: those the page's scripts can reach, and
