@@ -62,14 +62,7 @@ name = "j"
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := Parse([]byte(head+"  "+tt.step+"\n"), "FILE")
 			if tt.errs != nil {
-				if err == nil {
-					t.Fatalf("accepted, want errors %q", tt.errs)
-				}
-				for _, want := range tt.errs {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error\n%v\nwant it to contain %q", err, want)
-					}
-				}
+				wantErrors(t, err, tt.errs)
 				return
 			}
 			if err != nil {
@@ -193,14 +186,7 @@ name = "j"
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := Parse([]byte(head+"  frame = "+tt.frame+"\n"), "FILE")
 			if tt.errs != nil {
-				if err == nil {
-					t.Fatalf("accepted, want errors %q", tt.errs)
-				}
-				for _, want := range tt.errs {
-					if !strings.Contains(err.Error(), want) {
-						t.Errorf("error\n%v\nwant it to contain %q", err, want)
-					}
-				}
+				wantErrors(t, err, tt.errs)
 				if !strings.Contains(err.Error(), `FILE: journey "j" (#1), step "s" (#2): frame: `) {
 					t.Errorf("error\n%v\nnames no file, journey, step and key", err)
 				}
@@ -315,6 +301,19 @@ name = "j"
 		}
 		if got := cfg.Journeys[0].Steps[1].Frame; !slices.Equal(got, tt.want) {
 			t.Errorf("frame = %s: Frame = %q, want %q", tt.frame, []string(got), []string(tt.want))
+		}
+	}
+}
+
+// wantErrors fails t unless err holds every one of want.
+func wantErrors(t *testing.T, err error, want []string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("accepted, want errors %q", want)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error\n%v\nwant it to contain %q", err, w)
 		}
 	}
 }
