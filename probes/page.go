@@ -424,16 +424,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // as a customer makes, not element.click(). Under a touch profile it taps
 // there instead, as a phone's customer does.
 func (s scope) click(ctx context.Context, sel string) error {
-	st, err := s.waitActionable(ctx, sel)
-	if err != nil {
-		return err
-	}
-	tap := touchInput(ctx)
-	ctx = s.ctxFor(ctx)
-	if tap {
-		return chromedp.Do(ctx, chromedp.TapXY(st.X, st.Y))
-	}
-	return chromedp.Do(ctx, chromedp.MouseClickXY(st.X, st.Y))
+	return s.press(ctx, sel, pointer{button: input.MouseButtonLeft, buttons: 1, count: 1})
 }
 
 // typeText clicks into the field, clears it and enters text.

@@ -192,6 +192,60 @@ timeout = "60s"
 	}
 }
 
+// TestPopupClosingItselfWhenPressed: a popup whose button closes the
+// window in its handler can be gone before the browser answers the press.
+// The press was made: the step succeeds, and the journey goes on in its
+// page. A window that closes on mousedown is gone before the release is
+// answered in most runs, so the journey presses such a window three times.
+func TestPopupClosingItselfWhenPressed(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><meta charset="utf-8"><title>main</title><button id="help" onclick="window.open('/help?' + document.getElementById('asked').textContent.length)">Help</button><p id="asked"></p>`)
+	})
+	mux.HandleFunc("/help", func(w http.ResponseWriter, r *http.Request) {
+		answer := `opener.document.getElementById('asked').textContent += '+'; window.close()`
+		fmt.Fprintf(w, `<!doctype html><meta charset="utf-8"><title>help</title>
+<button id="down" onmousedown="%[1]s">Ask on press</button>
+<button id="click" onclick="%[1]s">Ask on click</button>
+<button id="twice" ondblclick="%[1]s">Ask on double click</button>`, answer)
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	var b strings.Builder
+	fmt.Fprintf(&b, `[[journey]]
+name = "popup"
+timeout = "60s"
+  [[journey.step]]
+  name = "open"
+  action = "navigate"
+  url = "%s/"
+`, srv.URL)
+	for i, press := range []struct{ action, selector string }{
+		{"click", "#down"}, {"click", "#down"}, {"click", "#down"}, {"click", "#click"}, {"double_click", "#twice"},
+	} {
+		fmt.Fprintf(&b, `  [[journey.step]]
+  name = "help %[1]d"
+  action = "click"
+  selector = "#help"
+  [[journey.step]]
+  name = "ask %[1]d"
+  action = %[2]q
+  selector = %[3]q
+  target = "%[4]s/help?%[1]d"
+  [[journey.step]]
+  name = "asked %[1]d"
+  action = "assert"
+  selector = "#asked"
+  text = %[5]q
+`, i, press.action, press.selector, srv.URL, strings.Repeat("+", i+1))
+	}
+	r := runJourney(t, parse(t, b.String()), "popup")
+	if r.Status != probes.StatusSuccess {
+		t.Fatalf("journey failed:\n%s", describe(r))
+	}
+}
+
 // TestPopupTarget: a step whose target is the URL of a window the journey
 // opened runs in that window; target "main" runs in the journey's page
 // again; a target that never appears fails the step, naming its URL.

@@ -76,7 +76,23 @@ func (s scope) press(ctx context.Context, sel string, p pointer) error {
 		x, y = st.X-st.W/2+*p.offsetX, st.Y-st.H/2+*p.offsetY
 	}
 	tap := p.touch || p.count <= 1 && p.button == input.MouseButtonLeft && p.modifiers == 0 && touchInput(ctx)
-	ctx = s.ctxFor(ctx)
+	err = dispatchPress(s.ctxFor(ctx), x, y, p, tap)
+	if err != nil && s.target != nil && targetClosed(err) {
+		// A popup that closes itself when pressed (window.close() in its
+		// handler), or a frame that navigates away, can be gone before
+		// the browser answers the press: the element could be pressed a
+		// moment ago, so the press was made.
+		return nil
+	}
+	return err
+}
+
+// targetClosed reports whether err is that of a command whose target
+// closed, or navigated to another process, before it answered.
+func targetClosed(err error) bool { return errors.Is(err, chromedp.ErrTargetDetached) }
+
+// dispatchPress sends the press's input events to the target of ctx.
+func dispatchPress(ctx context.Context, x, y float64, p pointer, tap bool) error {
 	for n := 1; n <= max(p.count, 1); n++ {
 		if tap {
 			if err := chromedp.Do(ctx, chromedp.TapXY(x, y)); err != nil {
