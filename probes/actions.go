@@ -372,7 +372,7 @@ func press(ctx context.Context, sc scope, sel, key string) error {
 			return err
 		}
 	}
-	return chromedp.Do(c, chromedp.KeyEvent(keys, chromedp.KeyModifiers(held...)))
+	return sc.inputError(chromedp.Do(c, chromedp.KeyEvent(keys, chromedp.KeyModifiers(held...))))
 }
 
 // chat opens the widget, sends the message and ends when a new reply shows.

@@ -208,7 +208,8 @@ func TestPopupClosingItselfWhenPressed(t *testing.T) {
 		fmt.Fprintf(w, `<!doctype html><meta charset="utf-8"><title>help</title>
 <button id="down" onmousedown="%[1]s">Ask on press</button>
 <button id="click" onclick="%[1]s">Ask on click</button>
-<button id="twice" ondblclick="%[1]s">Ask on double click</button>`, answer)
+<button id="twice" ondblclick="%[1]s">Ask on double click</button>
+<input id="key" onkeydown="if (event.key === 'Enter') { %[1]s }">`, answer)
 	})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -221,8 +222,9 @@ timeout = "60s"
   action = "navigate"
   url = "%s/"
 `, srv.URL)
-	for i, press := range []struct{ action, selector string }{
-		{"click", "#down"}, {"click", "#down"}, {"click", "#down"}, {"click", "#click"}, {"double_click", "#twice"},
+	for i, press := range []struct{ action, selector, key string }{
+		{"click", "#down", ""}, {"click", "#down", ""}, {"click", "#down", ""}, {"click", "#click", ""},
+		{"double_click", "#twice", ""}, {"press", "#key", "\n  key = \"Enter\""},
 	} {
 		fmt.Fprintf(&b, `  [[journey.step]]
   name = "help %[1]d"
@@ -232,13 +234,13 @@ timeout = "60s"
   name = "ask %[1]d"
   action = %[2]q
   selector = %[3]q
-  target = "%[4]s/help?%[1]d"
+  target = "%[4]s/help?%[1]d"%[6]s
   [[journey.step]]
   name = "asked %[1]d"
   action = "assert"
   selector = "#asked"
   text = %[5]q
-`, i, press.action, press.selector, srv.URL, strings.Repeat("+", i+1))
+`, i, press.action, press.selector, srv.URL, strings.Repeat("+", i+1), press.key)
 	}
 	r := runJourney(t, parse(t, b.String()), "popup")
 	if r.Status != probes.StatusSuccess {

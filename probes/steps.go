@@ -76,20 +76,21 @@ func (s scope) press(ctx context.Context, sel string, p pointer) error {
 		x, y = st.X-st.W/2+*p.offsetX, st.Y-st.H/2+*p.offsetY
 	}
 	tap := p.touch || p.count <= 1 && p.button == input.MouseButtonLeft && p.modifiers == 0 && touchInput(ctx)
-	err = dispatchPress(s.ctxFor(ctx), x, y, p, tap)
-	if err != nil && s.target != nil && targetClosed(err) {
-		// A popup that closes itself when pressed (window.close() in its
-		// handler), or a frame that navigates away, can be gone before
-		// the browser answers the press: the element could be pressed a
-		// moment ago, so the press was made.
+	return s.inputError(dispatchPress(s.ctxFor(ctx), x, y, p, tap))
+}
+
+// inputError returns err, the error of input sent to the scope's target,
+// or nil when that target is a popup or a frame of its own that went away
+// before the browser answered. A popup that closes itself when pressed
+// (window.close() in its handler), or a frame that navigates away, can be
+// gone before the answer comes: the element took input a moment ago, so
+// the input was given.
+func (s scope) inputError(err error) error {
+	if s.target != nil && errors.Is(err, chromedp.ErrTargetDetached) {
 		return nil
 	}
 	return err
 }
-
-// targetClosed reports whether err is that of a command whose target
-// closed, or navigated to another process, before it answered.
-func targetClosed(err error) bool { return errors.Is(err, chromedp.ErrTargetDetached) }
 
 // dispatchPress sends the press's input events to the target of ctx.
 func dispatchPress(ctx context.Context, x, y float64, p pointer, tap bool) error {
