@@ -146,7 +146,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	fleet, loaded := new(atomic.Pointer[[]string]), new(atomic.Pointer[fleetNames])
 	if opts.Shard.Sharded() {
-		opts.Load = shardedLoad(opts.Load, opts.Shard, loaded, opts.Logger)
+		opts.Load = shardedLoad(opts.Load, opts.Shard, loaded)
 	}
 	if opts.Watchdog == 0 {
 		// An invalid WATCHDOG_USEC is systemd's problem to report; the
@@ -191,10 +191,10 @@ func New(opts Options) (*Agent, error) {
 }
 
 // shardedLoad wraps load so that every configuration it reads, at start
-// and on reload, keeps only the runs s owns, and says how many those are.
-// The names of all its journeys go to loaded, with the share they belong
-// to.
-func shardedLoad(load func() (*config.Config, error), s shard.Shard, loaded *atomic.Pointer[fleetNames], logger *slog.Logger) func() (*config.Config, error) {
+// and on reload, keeps only the runs s owns. The names of all its
+// journeys go to loaded, with the share they belong to and how many runs
+// that share owns.
+func shardedLoad(load func() (*config.Config, error), s shard.Shard, loaded *atomic.Pointer[fleetNames]) func() (*config.Config, error) {
 	return func() (*config.Config, error) {
 		cfg, err := load()
 		if err != nil {
@@ -209,33 +209,39 @@ func shardedLoad(load func() (*config.Config, error), s shard.Shard, loaded *ato
 		for _, n := range all {
 			total += n
 		}
-		if owned == 0 {
-			logger.Warn("this shard owns none of the configuration's runs: it runs nothing and stays ready; fewer shards would do", "shard_index", s.Index, "shard_count", s.Count, "runs", total)
-		} else {
-			logger.Info("running this shard's share of the configuration", "shard_index", s.Index, "shard_count", s.Count, "runs", owned, "runs_total", total)
-		}
 		share := s.Filter(cfg)
-		loaded.Store(&fleetNames{cfg: share, names: names})
+		loaded.Store(&fleetNames{cfg: share, names: names, owned: owned, total: total})
 		return share, nil
 	}
 }
 
 // fleetNames names every journey of a configuration a shard loaded, those
-// of the other shards too; cfg is the shard's share of it.
+// of the other shards too; cfg is the shard's share of it, which owns
+// owned of the configuration's total runs.
 type fleetNames struct {
-	cfg   *config.Config
-	names []string
+	cfg          *config.Config
+	names        []string
+	owned, total int
 }
 
 // fleetInForce makes the journeys of the fleet's configuration that cfg is
-// this shard's share of the ones a maintenance window may name. A load
-// that was then rejected changes nothing.
+// this shard's share of the ones a maintenance window may name, and says
+// what share it runs. A load that was then rejected changes nothing and
+// says nothing.
 func (a *Agent) fleetInForce(cfg *config.Config) {
 	if a.fleetLoaded == nil || a.fleetJourneys == nil {
 		return
 	}
-	if l := a.fleetLoaded.Load(); l != nil && l.cfg == cfg {
-		a.fleetJourneys.Store(&l.names)
+	l := a.fleetLoaded.Load()
+	if l == nil || l.cfg != cfg {
+		return
+	}
+	a.fleetJourneys.Store(&l.names)
+	s := a.opts.Shard
+	if l.owned == 0 {
+		a.logger.Warn("this shard owns none of the configuration's runs: it runs nothing and stays ready; fewer shards would do", "shard_index", s.Index, "shard_count", s.Count, "runs", l.total)
+	} else {
+		a.logger.Info("running this shard's share of the configuration", "shard_index", s.Index, "shard_count", s.Count, "runs", l.owned, "runs_total", l.total)
 	}
 }
 

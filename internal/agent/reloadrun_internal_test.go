@@ -183,16 +183,23 @@ func TestShardRejectedReloadKeepsTheFleetsJourneys(t *testing.T) {
 		}
 		return cfg, nil
 	}
-	a, err := New(Options{Load: load, Shard: shard.Shard{Index: 0, Count: 3}, BrowserPath: "/bin/false", BrowserDir: t.TempDir()})
+	logs := new(syncLog)
+	a, err := New(Options{Load: load, Shard: shard.Shard{Index: 0, Count: 3}, BrowserPath: "/bin/false", BrowserDir: t.TempDir(),
+		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := a.apply(a.cfg.Load()); err != nil {
 		t.Fatal(err)
 	}
+	const share = "running this shard's share"
+	said := strings.Count(logs.String(), share)
 	bad.Store(true)
 	if err := a.Reload(); err == nil || !strings.Contains(err.Error(), "never fires") {
 		t.Fatalf("Reload = %v, want the scheduler's rejection", err)
+	}
+	if n := strings.Count(logs.String(), share); n != said {
+		t.Errorf("a rejected reload said %q:\n%s", share, logs.String())
 	}
 	if _, err := a.StartMaintenance("deploy", "", []string{"j12"}, time.Minute); err == nil || !strings.Contains(err.Error(), `unknown journey "j12"`) {
 		t.Errorf("a window over the journey only the rejected file has: %v, want unknown journey", err)
