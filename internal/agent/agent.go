@@ -111,6 +111,11 @@ type Agent struct {
 	evidenceOff sync.Once  // says once that evidence is not kept
 
 	reloadMu sync.Mutex
+	// lastReload is what the last reload did; nil before the first.
+	lastReload atomic.Pointer[tpweb.ReloadResult]
+	// browserCfg is the configuration the browser was started with, which
+	// its settings keep until touchprobe restarts.
+	browserCfg *config.Config
 
 	// stopping is closed when shutdown begins: a run waiting for a retry
 	// then ends with the failure it has, and starts no attempt.
@@ -180,6 +185,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a.fleetInForce(cfg)
+	a.browserCfg = cfg
 	bopts := BrowserOptions(cfg, opts.BrowserPath, opts.BrowserDir, opts.Logger)
 	bopts.OnRestart, bopts.OnUp = a.metrics.BrowserRestarted, a.metrics.SetBrowserUp
 	a.browser, err = browser.New(bopts)
@@ -497,9 +503,24 @@ func closeAll(ls []net.Listener) {
 // Reload loads the configuration again and, only if it is valid, puts it
 // in force: unchanged journeys keep their schedule, new ones start, removed
 // ones stop. A bad configuration changes nothing.
-func (a *Agent) Reload() error {
+func (a *Agent) Reload() error { return a.reload().Err }
+
+// LastReload says what the last reload did; false before the first.
+func (a *Agent) LastReload() (tpweb.ReloadResult, bool) {
+	if r := a.lastReload.Load(); r != nil {
+		return *r, true
+	}
+	return tpweb.ReloadResult{}, false
+}
+
+// reload is Reload, saying what it did.
+func (a *Agent) reload() tpweb.ReloadResult {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
+	res := tpweb.ReloadResult{At: time.Now()}
+	if last := a.lastReload.Load(); last != nil {
+		res.Restart = last.Restart
+	}
 	// Everything that can reject the configuration runs before anything
 	// changes: the old configuration stays in force, whole, until the new
 	// one is known to apply.
@@ -515,24 +536,29 @@ func (a *Agent) Reload() error {
 		p.evidenceReady = err == nil
 	}
 	if err != nil {
-		a.metrics.SetReload(false, time.Now())
+		a.metrics.SetReload(false, res.At)
 		a.logger.Error("reload failed; keeping the running configuration", "err", err)
-		return err
+		res.Err, res.Journeys = err, len(a.cfg.Load().Journeys)
+		a.lastReload.Store(&res)
+		return res
 	}
-	if keys := browserChanges(a.cfg.Load(), cfg, a.opts.BrowserPath); len(keys) > 0 {
-		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe", "keys", keys)
+	res.Restart = browserChanges(a.browserCfg, cfg, a.opts.BrowserPath)
+	if len(res.Restart) > 0 {
+		a.logger.Warn("browser settings changed; they take effect after a restart of touchprobe", "keys", res.Restart)
 	}
 	a.swap(p)
-	a.metrics.SetReload(true, time.Now())
+	a.metrics.SetReload(true, res.At)
 	a.logger.Info("configuration reloaded", "journeys", len(cfg.Journeys))
-	return nil
+	res.Journeys = len(cfg.Journeys)
+	a.lastReload.Store(&res)
+	return res
 }
 
-// browserChanges names the [browser] keys whose change makes the browser
-// start differently: none for a path that --browser.path (pathFlag)
-// overrides.
-func browserChanges(old, cfg *config.Config, pathFlag string) []string {
-	o, n := BrowserOptions(old, pathFlag, "", nil), BrowserOptions(cfg, pathFlag, "", nil)
+// browserChanges names the [browser] keys whose change from started, the
+// configuration the browser started with, makes it start differently:
+// none for a path that --browser.path (pathFlag) overrides.
+func browserChanges(started, cfg *config.Config, pathFlag string) []string {
+	o, n := BrowserOptions(started, pathFlag, "", nil), BrowserOptions(cfg, pathFlag, "", nil)
 	var keys []string
 	if o.Path != n.Path {
 		keys = append(keys, "path")
@@ -823,7 +849,8 @@ func (a *Agent) Handler() http.Handler {
 		Runs:             a.runs,
 		Config:           a.Config,
 		Ready:            a.Ready,
-		Reload:           a.Reload,
+		Reload:           a.reload,
+		LastReload:       a.LastReload,
 		Maintenance:      func() []maintenance.Occurrence { return a.maint.List(time.Now()) },
 		StartMaintenance: a.StartMaintenance,
 		ExternalURL:      a.opts.ExternalURL,

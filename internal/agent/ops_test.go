@@ -144,6 +144,9 @@ func TestReloadReportsErrorsAndTimestamps(t *testing.T) {
 	if r.Agent.Config() != before {
 		t.Error("a bad file replaced the configuration in force")
 	}
+	if _, page := fetch(t, http.DefaultClient, base+"/"); !strings.Contains(page, "The last reload failed") || !strings.Contains(page, "&#34;every hour&#34;") {
+		t.Errorf("the status page does not say the last reload failed, and why:\n%s", page)
+	}
 	_, scrape := fetch(t, http.DefaultClient, base+"/metrics")
 	if got := metricLine(t, scrape, "touchprobe_config_last_reload_successful"); !strings.HasSuffix(got, " 0") {
 		t.Errorf("after a failed reload: %s", got)
@@ -157,8 +160,11 @@ func TestReloadReportsErrorsAndTimestamps(t *testing.T) {
 	write(strings.Replace(twoJourneys, `name = "changed"
 schedule = "@every 1h"`, `name = "changed"
 schedule = "@every 30m"`, 1))
-	if code, body := post(t, base+"/-/reload"); code != http.StatusOK {
-		t.Fatalf("reload of a good file: status %d: %s", code, body)
+	if code, body := post(t, base+"/-/reload"); code != http.StatusOK || body != "Reloaded: 2 journeys in force.\n" {
+		t.Fatalf("reload of a good file: status %d: %q", code, body)
+	}
+	if _, page := fetch(t, http.DefaultClient, base+"/"); strings.Contains(page, "The last reload failed") {
+		t.Errorf("the status page still says the last reload failed after one applied:\n%s", page)
 	}
 	if r.Agent.Config().Journey("changed").Schedule != "@every 30m" {
 		t.Error("a good file did not replace the configuration")

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -270,6 +271,34 @@ func TestReloadSaysWhichBrowserSettingsWaitForARestart(t *testing.T) {
 	if !strings.Contains(logs.String(), restart) || !strings.Contains(logs.String(), "extra_flags") {
 		t.Errorf("changed extra_flags not said to wait for a restart:\n%s", logs.String())
 	}
+	// The browser keeps the flags it started with across reloads that
+	// leave them changed, and one that fails; a reload that puts them
+	// back leaves nothing waiting.
+	waiting := func(want ...string) {
+		t.Helper()
+		last, ok := a.LastReload()
+		if !ok || !slices.Equal(last.Restart, want) {
+			t.Errorf("after a reload, %v wait for a restart, want %v", last.Restart, want)
+		}
+	}
+	waiting("extra_flags")
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	waiting("extra_flags")
+	l.set("[[journey]]\nname = ")
+	if err := a.Reload(); err == nil {
+		t.Fatal("a bad file reloaded")
+	}
+	if last, _ := a.LastReload(); last.Err == nil || last.Journeys != len(a.Config().Journeys) {
+		t.Errorf("after a failed reload: err %v, %d journeys; want the error and the %d journeys in force", last.Err, last.Journeys, len(a.Config().Journeys))
+	}
+	waiting("extra_flags")
+	l.set(withBrowser("/usr/bin/env"))
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	waiting()
 }
 
 // A run that waits for its retry when touchprobe is told to stop starts

@@ -144,7 +144,7 @@ func newFixture(t *testing.T) *fixture {
 			Runs:        store,
 			Config:      func() *config.Config { return cfg },
 			Ready:       func() bool { return true },
-			Reload:      func() error { return nil },
+			Reload:      func() ReloadResult { return ReloadResult{} },
 			ExternalURL: "http://probe-1.example:9747",
 		},
 	}

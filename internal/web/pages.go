@@ -23,6 +23,10 @@ type layout struct {
 	Location string
 	Version  string
 	Ready    bool
+	// ReloadFailed is the last reload, when it failed; Restart says
+	// which browser settings wait for a restart.
+	ReloadFailed *ReloadResult
+	Restart      string
 }
 
 func (s *server) layout(r *http.Request, cfg *config.Config, title string) layout {
@@ -31,7 +35,7 @@ func (s *server) layout(r *http.Request, cfg *config.Config, title string) layou
 	if home == "" {
 		home = "./"
 	}
-	return layout{
+	l := layout{
 		Title:    title,
 		Root:     root,
 		Home:     home,
@@ -39,6 +43,17 @@ func (s *server) layout(r *http.Request, cfg *config.Config, title string) layou
 		Version:  version.Info(),
 		Ready:    s.Ready(),
 	}
+	if s.LastReload != nil {
+		if last, ok := s.LastReload(); ok {
+			if last.Err != nil {
+				l.ReloadFailed = &last
+			}
+			if len(last.Restart) > 0 {
+				l.Restart = restartNote(last.Restart)
+			}
+		}
+	}
+	return l
 }
 
 // journeyCard is one journey under one profile on the front page: each

@@ -35,7 +35,7 @@ func TestSlowScrapeBlocksNothing(t *testing.T) {
 		Runs:     store,
 		Config:   func() *config.Config { return cfg },
 		Ready:    func() bool { return true },
-		Reload:   func() error { return nil },
+		Reload:   func() ReloadResult { return ReloadResult{} },
 	}))
 	defer srv.Close()
 

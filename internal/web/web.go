@@ -4,6 +4,7 @@ package web
 import (
 	"bytes"
 	"embed"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -20,13 +21,31 @@ import (
 	"github.com/touchprobe/touchprobe/internal/runs"
 )
 
+// ReloadResult is what a reload of the configuration did.
+type ReloadResult struct {
+	At time.Time
+	// Err says why the reload failed, leaving the configuration in force
+	// as it was; nil when the reload applied.
+	Err error
+	// Journeys is how many journeys the configuration in force has.
+	Journeys int
+	// Restart names the [browser] keys whose new values take effect only
+	// when touchprobe restarts: those that differ from what the browser
+	// was started with, after this reload or the last one that applied.
+	Restart []string
+}
+
 // Deps is what the pages need from the agent.
 type Deps struct {
 	Registry *prometheus.Registry
 	Runs     *runs.Store
 	Config   func() *config.Config
 	Ready    func() bool
-	Reload   func() error
+	// Reload loads the configuration again and says what it did;
+	// LastReload says what the last reload did, false before the first.
+	// LastReload may be nil.
+	Reload     func() ReloadResult
+	LastReload func() (ReloadResult, bool)
 	// Maintenance lists the maintenance windows open now or soon;
 	// StartMaintenance opens an ad hoc one. Either may be nil, when
 	// there are none and none can be started.
@@ -37,6 +56,12 @@ type Deps struct {
 	// prefix from --web.external-url.
 	ExternalURL string
 	Logger      *slog.Logger
+}
+
+// restartNote says that the [browser] keys changed and wait for a
+// restart of touchprobe.
+func restartNote(keys []string) string {
+	return fmt.Sprintf("Changed in [browser]: %s. The browser runs with the values it started with until touchprobe restarts.", strings.Join(keys, ", "))
 }
 
 //go:embed templates/*.html
@@ -85,11 +110,15 @@ func New(d Deps) http.Handler {
 		w.Write([]byte("Ready\n"))
 	})
 	reload := func(w http.ResponseWriter, r *http.Request) {
-		if err := d.Reload(); err != nil {
-			http.Error(w, "reload failed; the running configuration is unchanged:\n"+err.Error(), http.StatusInternalServerError)
+		res := d.Reload()
+		if res.Err != nil {
+			http.Error(w, "reload failed; the running configuration is unchanged:\n"+res.Err.Error(), http.StatusInternalServerError)
 			return
 		}
-		w.Write([]byte("Reloaded\n"))
+		fmt.Fprintf(w, "Reloaded: %d journeys in force.\n", res.Journeys)
+		if len(res.Restart) > 0 {
+			fmt.Fprintf(w, "%s\n", restartNote(res.Restart))
+		}
 	}
 	s.mux.HandleFunc("POST /-/reload", reload)
 	s.mux.HandleFunc("PUT /-/reload", reload)
