@@ -67,7 +67,7 @@ func (d *decoder) recordings(out *decoded, dir string, orders map[[2]int][]strin
 			d.add(w, "recording", `must not be empty: write the path of a Chrome Recorder JSON export, such as "checkout.json"`)
 			continue
 		}
-		steps, metas, order, ok := d.recording(w, filepath.Join(dir, j.Recording), j.Recording)
+		steps, metas, order, ok := d.recording(w, dir, j.Recording)
 		if !ok {
 			continue
 		}
@@ -80,23 +80,29 @@ func (d *decoder) recordings(out *decoded, dir string, orders map[[2]int][]strin
 	}
 }
 
-// recording reads one recording file; name is how the file wrote it.
-func (d *decoder) recording(w where, path, name string) ([]Step, []meta, map[int][]string, bool) {
+// recording reads one recording file; name is how the file wrote it: a
+// path relative to dir, the configuration file's folder, or an absolute
+// one, as ${file:...} is.
+func (d *decoder) recording(w where, dir, name string) ([]Step, []meta, map[int][]string, bool) {
 	read := readerOfRecordings()
 	if read == nil {
 		d.add(w, "recording", "this program cannot read Chrome Recorder exports: run the journey with touchprobe")
 		return nil, nil, nil, false
 	}
+	path, where := name, ""
+	if !filepath.IsAbs(name) {
+		path, where = filepath.Join(dir, name), " (relative to the configuration file)"
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		d.add(w, "recording", "cannot read %q: %v", name, unwrapPath(err))
+		d.add(w, "recording", "cannot read %q%s: %v", name, where, unwrapPath(err))
 		return nil, nil, nil, false
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	switch {
 	case err != nil:
-		d.add(w, "recording", "cannot read %q: %v", name, unwrapPath(err))
+		d.add(w, "recording", "cannot read %q%s: %v", name, where, unwrapPath(err))
 		return nil, nil, nil, false
 	case len(data) > MaxFileSize:
 		d.add(w, "recording", "%q is larger than %d bytes: is it a Recorder export?", name, MaxFileSize)

@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,6 +69,15 @@ touchpoints = { "Basket" = "basket" }
 	if again.Journeys[0].Version() == before || again.Journeys[0].Steps[1].Selectors[1][0] != "#cart" {
 		t.Errorf("the reload did not read the changed recording: %+v", again.Journeys[0].Steps)
 	}
+
+	// An absolute path is read as it is, as ${file:...} reads one.
+	abs := filepath.Join(t.TempDir(), "touchprobe.toml")
+	if err := os.WriteFile(abs, []byte(fmt.Sprintf("[[journey]]\nname = \"checkout\"\nrecording = %q\n", filepath.Join(filepath.Dir(path), "flows", "checkout.json"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := config.Load(abs); err != nil || len(cfg.Journeys[0].Steps) != 3 {
+		t.Errorf("a recording at an absolute path: %v", err)
+	}
 }
 
 func TestJourneyRecordingErrors(t *testing.T) {
@@ -75,7 +85,8 @@ func TestJourneyRecordingErrors(t *testing.T) {
 	cases := []struct {
 		name, recording, journey, want string
 	}{
-		{"missing file", ok, `recording = "flows/nothere.json"`, `journey "checkout" (#1): recording: cannot read "flows/nothere.json": no such file or directory`},
+		{"missing file", ok, `recording = "flows/nothere.json"`, `journey "checkout" (#1): recording: cannot read "flows/nothere.json" (relative to the configuration file): no such file or directory`},
+		{"missing file, absolute path", ok, `recording = "/nonexistent/flows/checkout.json"`, `journey "checkout" (#1): recording: cannot read "/nonexistent/flows/checkout.json": no such file or directory`},
 		{"not JSON", `{"title":`, `recording = "flows/checkout.json"`, `journey "checkout" (#1): recording: "flows/checkout.json": recording: not a Recorder JSON export`},
 		{"a step touchprobe cannot run", flowOf(home, `{"type":"customStep","name":"x","parameters":{}}`), `recording = "flows/checkout.json"`, `recording: "flows/checkout.json": step 2 (customStep)`},
 		{"steps and a recording", ok, "recording = \"flows/checkout.json\"\n[[journey.step]]\nname = \"x\"\naction = \"navigate\"\nurl = \"https://a.example/\"", `recording: written with [[journey.step]]`},

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -77,6 +78,23 @@ func (c *commands) runImport() int {
 	var out bytes.Buffer
 	if err := im.WriteTOML(&out); err != nil {
 		fmt.Fprintln(c.stderr, err)
+		return 1
+	}
+	if out.Len() > config.MaxFileSize {
+		// check and run would refuse the file; a journey that names
+		// the recording reads it as it is, within the same bound.
+		fmt.Fprintf(c.stderr, "%s: the journey written out would have %d bytes, more than the %s a configuration may have; name the recording in a journey instead, which replays it as it is:\n\n[[journey]]\nname = %q\n", c.rec.file, out.Len(), config.ByteSize(config.MaxFileSize), im.Journey.Name)
+		if c.rec.schedule != "" {
+			fmt.Fprintf(c.stderr, "schedule = %q\n", c.rec.schedule)
+		}
+		rec := c.rec.file
+		if abs, err := filepath.Abs(rec); err == nil {
+			rec = abs
+		}
+		fmt.Fprintf(c.stderr, "recording = %q\n", rec)
+		if len(opts.Secrets) > 0 {
+			fmt.Fprintln(c.stderr, "\nThe recording holds the --secret values as recorded: keep it where only touchprobe reads it.")
+		}
 		return 1
 	}
 	if _, err := c.stdout.Write(out.Bytes()); err != nil {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -126,6 +127,41 @@ func TestImportErrors(t *testing.T) {
 				t.Errorf("exit %d (want %d), stdout %q, stderr %q, want it to say %q", code, tc.code, stdout, stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestImportTooLargeForAConfiguration: a recording that import reads but
+// whose journey, written out, would be larger than a configuration may
+// be is refused with the journey that names the recording instead, and
+// check accepts that journey.
+func TestImportTooLargeForAConfiguration(t *testing.T) {
+	// Each click's selector is written three times in TOML (the step's
+	// name, its selector and the comment naming its Recorder step) and
+	// once in JSON.
+	sel := "#" + strings.Repeat("a", 2000)
+	steps := []string{`{"type":"navigate","url":"https://shop.example/"}`}
+	size := 0
+	for i := 0; size < 3<<20; i++ {
+		step := fmt.Sprintf(`{"type":"click","selectors":[["%s%d"]],"offsetX":1,"offsetY":1}`, sel, i)
+		steps = append(steps, step)
+		size += len(step)
+	}
+	path := writeFile(t, "big.json", `{"title":"big","steps":[`+strings.Join(steps, ",")+`]}`)
+	code, stdout, stderr := runCLI(t, "import", path, "--schedule=@every 10m")
+	if code != 1 || stdout != "" || !strings.Contains(stderr, "more than the 4MiB a configuration may have") {
+		t.Fatalf("import: exit %d, %d bytes on stdout, stderr %.300q; want exit 1, nothing on stdout, and why", code, len(stdout), stderr)
+	}
+	_, journey, ok := strings.Cut(stderr, "\n\n")
+	if !ok || !strings.Contains(journey, fmt.Sprintf("recording = %q", path)) || !strings.Contains(journey, `schedule = "@every 10m"`) {
+		t.Fatalf("import does not give the journey to write instead:\n%s", stderr)
+	}
+	// Written anywhere, the journey finds the recording.
+	cfg := filepath.Join(t.TempDir(), "touchprobe.toml")
+	if err := os.WriteFile(cfg, []byte(journey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := runCLI(t, "check", "--config", cfg); code != 0 {
+		t.Errorf("check of the journey import gave: exit %d\n%s\n%s\n%s", code, journey, stdout, stderr)
 	}
 }
 
