@@ -23,6 +23,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/testutil"
+	"github.com/touchprobe/touchprobe/internal/testutil/agenttest"
 )
 
 // prometheus is a real Prometheus server on loopback.
@@ -242,7 +243,7 @@ func startDemo(t *testing.T, agentTOML string) (shop *demoshop.Shop, addr, agent
 		}
 		cfg = strings.Replace(cfg, "[agent]\n", "[agent]\n"+agentTOML+"\n", 1)
 	}
-	testutil.StartAgent(t, agent.Options{
+	agenttest.StartAgent(t, agent.Options{
 		Load:        func() (*config.Config, error) { return config.Parse([]byte(cfg), "demo.toml") },
 		Listeners:   []net.Listener{l},
 		ExternalURL: agentURL,

@@ -20,6 +20,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/scheduler"
 	"github.com/touchprobe/touchprobe/internal/testutil"
+	"github.com/touchprobe/touchprobe/internal/testutil/agenttest"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -46,7 +47,7 @@ func start(t *testing.T, configText func(shop *demoshop.Shop) string) *harness {
 	t.Cleanup(func() { shop.Close() })
 	h := &harness{t: t, shop: shop, results: make(chan *probes.Result, 100)}
 	h.config = configText(shop)
-	r := testutil.StartAgent(t, agent.Options{
+	r := agenttest.StartAgent(t, agent.Options{
 		Load: func() (*config.Config, error) {
 			h.mu.Lock()
 			defer h.mu.Unlock()

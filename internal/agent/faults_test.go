@@ -19,6 +19,7 @@ import (
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
 	"github.com/touchprobe/touchprobe/internal/testutil"
+	"github.com/touchprobe/touchprobe/internal/testutil/agenttest"
 	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -84,7 +85,7 @@ func testLogger(t *testing.T) *slog.Logger { return testutil.Logger(t, slog.Leve
 // so the tests that wait for runs and timeouts, and judge no step's time,
 // run side by side (t.Parallel); the tests that kill or restart a browser
 // run alone, as in probes.
-func startAgent(t *testing.T, text string, opts agent.Options) *testutil.RunningAgent {
+func startAgent(t *testing.T, text string, opts agent.Options) *agenttest.RunningAgent {
 	t.Helper()
 	cfg, err := config.Parse([]byte(text), t.Name()+".toml")
 	if err != nil {
@@ -92,7 +93,7 @@ func startAgent(t *testing.T, text string, opts agent.Options) *testutil.Running
 	}
 	opts.Load = func() (*config.Config, error) { return cfg, nil }
 	opts.Logger = testLogger(t)
-	return testutil.StartAgent(t, opts)
+	return agenttest.StartAgent(t, opts)
 }
 
 // get serves path from the agent's handler.

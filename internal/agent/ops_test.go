@@ -28,17 +28,18 @@ import (
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/demoshop"
 	"github.com/touchprobe/touchprobe/internal/testutil"
+	"github.com/touchprobe/touchprobe/internal/testutil/agenttest"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
 // serve runs an agent on loopback until the test ends, and fails the test
 // at once if Chromium did not start.
-func serve(t *testing.T, opts agent.Options) *testutil.RunningAgent {
+func serve(t *testing.T, opts agent.Options) *agenttest.RunningAgent {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = opsLogger(t)
 	}
-	r := testutil.StartAgent(t, opts)
+	r := agenttest.StartAgent(t, opts)
 	if opts.BrowserPath == "" && !r.Browser().Up() {
 		t.Fatal("Chromium did not start: see the log above")
 	}

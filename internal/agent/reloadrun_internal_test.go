@@ -17,6 +17,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/shard"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
 )
 
@@ -50,9 +51,9 @@ func (l *switchLoader) load() (*config.Config, error) {
 // schedulingAgent is an agent whose scheduler runs, without a web server
 // and with a prober whose browser never opens a tab. The test's end stops
 // its scheduler.
-func schedulingAgent(t *testing.T, opts Options) (*Agent, *syncLog) {
+func schedulingAgent(t *testing.T, opts Options) (*Agent, *testutil.LockedBuffer) {
 	t.Helper()
-	logs := new(syncLog)
+	logs := new(testutil.LockedBuffer)
 	opts.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	opts.BrowserPath = "/bin/false"
 	opts.BrowserDir = t.TempDir()
@@ -74,37 +75,6 @@ func schedulingAgent(t *testing.T, opts Options) (*Agent, *syncLog) {
 		}
 	})
 	return a, logs
-}
-
-// syncLog is a log that goroutines write while the test reads it.
-type syncLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// waitFor polls cond until it holds or limit passes (internal tests cannot
-// import testutil, which imports this package).
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no %s within %s", what, limit)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 const retriedJourneys = `
@@ -146,7 +116,7 @@ func TestRemovedWhileARetryWaitsRecordsNothing(t *testing.T) {
 	if !a.sched.RunNow("gone") {
 		t.Fatal("RunNow(gone) refused on an idle agent")
 	}
-	waitFor(t, time.Minute, "the first attempt of gone to fail and wait for its retry", func() bool {
+	testutil.WaitFor(t, time.Minute, "the first attempt of gone to fail and wait for its retry", func() bool {
 		return strings.Contains(logs.String(), "retrying a failed run")
 	})
 	withoutGone, _, _ := strings.Cut(retriedJourneys, "[[journey]]\nname = \"gone\"")
@@ -184,7 +154,7 @@ func TestShardRejectedReloadKeepsTheFleetsJourneys(t *testing.T) {
 		}
 		return cfg, nil
 	}
-	logs := new(syncLog)
+	logs := new(testutil.LockedBuffer)
 	a, err := New(Options{Load: load, Shard: shard.Shard{Index: 0, Count: 3}, BrowserPath: "/bin/false", BrowserDir: t.TempDir(),
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
@@ -306,7 +276,7 @@ func TestReloadSaysWhichBrowserSettingsWaitForARestart(t *testing.T) {
 // as the run it is, rather than after the retry delay or not at all.
 func TestShutdownStartsNoRetry(t *testing.T) {
 	l := &switchLoader{text: strings.Replace(retriedJourneys, `retry_delay = "5m"`, `retry_delay = "20s"`, 1)}
-	logs := new(syncLog)
+	logs := new(testutil.LockedBuffer)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -321,11 +291,11 @@ func TestShutdownStartsNoRetry(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	waitFor(t, time.Minute, "the agent to be ready", a.ready.Load)
+	testutil.WaitFor(t, time.Minute, "the agent to be ready", a.ready.Load)
 	if !a.sched.RunNow("gone") {
 		t.Fatal("RunNow(gone) refused on an idle agent")
 	}
-	waitFor(t, time.Minute, "the first attempt of gone to fail and wait for its retry", func() bool {
+	testutil.WaitFor(t, time.Minute, "the first attempt of gone to fail and wait for its retry", func() bool {
 		return strings.Contains(logs.String(), "retrying a failed run")
 	})
 	started := strings.Count(logs.String(), "browser failed to start")

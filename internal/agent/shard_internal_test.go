@@ -9,6 +9,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/shard"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 )
 
 func shardConfig(n int) string {
@@ -29,7 +30,7 @@ func TestShardKeepsOnlyItsJourneys(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for index := range 3 {
-		var logs lockedLog
+		var logs testutil.LockedBuffer
 		s := shard.Shard{Index: index, Count: 3}
 		a, err := New(Options{
 			Load:   func() (*config.Config, error) { return config.Parse([]byte(text), "fleet.toml") },
@@ -98,7 +99,7 @@ func TestShardKeepsOnlyItsJourneys(t *testing.T) {
 	}
 
 	// Twelve journeys over 40 shards leave some shard with none.
-	var logs lockedLog
+	var logs testutil.LockedBuffer
 	empty := -1
 	for i := range 40 {
 		if shard.Runs(full, 40)[i] == 0 {
@@ -117,13 +118,6 @@ func TestShardKeepsOnlyItsJourneys(t *testing.T) {
 		t.Errorf("an empty shard logged:\n%s", logs.String())
 	}
 }
-
-type lockedLog struct {
-	b strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) { return l.b.Write(p) }
-func (l *lockedLog) String() string              { return l.b.String() }
 
 // A deploy pipeline posts one maintenance window to every shard of a fleet:
 // each accepts the configuration's journeys, its own or another shard's,

@@ -1,4 +1,6 @@
-package testutil
+// Package agenttest runs an agent for a test, on loopback, until the test
+// ends.
+package agenttest
 
 import (
 	"context"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/touchprobe/touchprobe/internal/agent"
 	"github.com/touchprobe/touchprobe/internal/browser"
+	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/internal/testutil/chromiumtest"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -70,7 +73,7 @@ func StartAgent(t testing.TB, opts agent.Options) *RunningAgent {
 		opts.ShutdownGrace = 5 * time.Second
 	}
 	if opts.Logger == nil {
-		opts.Logger = Logger(t, slog.LevelDebug)
+		opts.Logger = testutil.Logger(t, slog.LevelDebug)
 	}
 	onResult := opts.OnResult
 	opts.OnResult = func(res *probes.Result) {
