@@ -79,8 +79,13 @@ func TestSlowRunKeepsTheSlowStepAndItsRequest(t *testing.T) {
 			if e.Response.Status != 200 {
 				t.Errorf("product page entry: status %d, want 200", e.Response.Status)
 			}
-			if e.Timings.Wait < float64(delay.Milliseconds()) {
-				t.Errorf("product page entry: wait %.0fms, want at least the injected delay %v", e.Timings.Wait, delay)
+			// Chromium stamps the end of sending when its network thread
+			// learns that the request was written, which on a loaded
+			// machine can come tens of milliseconds after the shop got
+			// it and began its delay.
+			const stampLate = 100 * time.Millisecond
+			if e.Timings.Wait < float64((delay - stampLate).Milliseconds()) {
+				t.Errorf("product page entry: wait %.0fms, want the injected delay %v (less at most %v)", e.Timings.Wait, delay, stampLate)
 			}
 			if e.Pageref != fmt.Sprintf("step_%d", product.Index+1) {
 				t.Errorf("product page entry belongs to page %q, want the product page step's", e.Pageref)
