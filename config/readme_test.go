@@ -47,3 +47,21 @@ func TestReadmeCountsBadConfigurationFiles(t *testing.T) {
 		}
 	}
 }
+
+// README's [[journey]] table lists the label names a journey's labels may
+// not take: all of them, in the order of ReservedLabelNames.
+func TestReadmeListsReservedLabelNames(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "not start with `__`, and not be one of ")
+	if !ok {
+		t.Fatal("README.md no longer lists the reserved label names in its [[journey]] table; keep the list there or drop this test")
+	}
+	listed, _, _ := strings.Cut(after, " |")
+	want := "`" + strings.Join(ReservedLabelNames, "`, `") + "`"
+	if listed != want {
+		t.Errorf("README.md lists the reserved label names as\n\t%s\nwrite\n\t%s", listed, want)
+	}
+}
