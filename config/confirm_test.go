@@ -21,7 +21,8 @@ name = "storefront"
 	for _, tc := range []struct {
 		line, want, err string
 	}{
-		{"", "", ""},
+		// Left out, it is the default, filled in as every default is.
+		{"", ConfirmAccept, ""},
 		{`confirm = "accept"`, ConfirmAccept, ""},
 		{`confirm = "dismiss"`, ConfirmDismiss, ""},
 		{`confirm = "ok"`, "", `shop.toml: journey "storefront" (#1): confirm: "ok" is not an answer to a confirm() dialog: write confirm = "accept" (the default) or confirm = "dismiss"`},

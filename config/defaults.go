@@ -87,6 +87,9 @@ func applyDefaults(d *decoded, hostname func() (string, error)) {
 		if !jm.present["retry_delay"] {
 			j.RetryDelay = Duration{DefaultRetryDelay}
 		}
+		if !jm.present["confirm"] {
+			j.Confirm = ConfirmAccept
+		}
 		for k := range j.Steps {
 			s, sm := &j.Steps[k], d.steps[i][k]
 			if !sm.present["touchpoint"] {

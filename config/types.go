@@ -135,7 +135,8 @@ type Journey struct {
 	Timeout  Duration          `toml:"timeout"`
 	Labels   map[string]string `toml:"labels"`
 	// Confirm is how a confirm() dialog of the site is answered:
-	// ConfirmAccept (the default, also when empty) or ConfirmDismiss.
+	// ConfirmAccept (the default, filled in when the file leaves it out;
+	// also when empty) or ConfirmDismiss.
 	Confirm string `toml:"confirm"`
 	// Profiles are the profiles the journey runs under, each its own
 	// run; Agent.DefaultProfile when the file names none.
