@@ -1,0 +1,308 @@
+package probes_test
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/touchprobe/touchprobe/probes"
+)
+
+// quirkSite serves small pages that behave as real sites do, oddly: popups
+// that redirect or close themselves, frames that change site, elements a
+// framework renders again, pages that reload or replace themselves, and
+// dialogs wherever a page may open one. It answers on 127.0.0.1 and, as
+// another site, on localhost; other is the localhost base URL.
+func quirkSite(t *testing.T) (base, other string) {
+	t.Helper()
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	page := func(path, body string) {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			body := strings.ReplaceAll(body, "{base}", srv.URL)
+			body = strings.ReplaceAll(body, "{other}", strings.Replace(srv.URL, "127.0.0.1", "localhost", 1))
+			fmt.Fprint(w, `<!doctype html><meta charset="utf-8">`+body)
+		})
+	}
+	// Popups.
+	page("/popups", `<title>popups</title><a id="noopener" href="/pop" target="_blank" rel="noopener">pop</a>
+<a id="redirect" href="/go" target="_blank">go</a><a id="replace" href="/replace" target="_blank">replace</a>
+<a id="slow" href="/slow" target="_blank">slow</a>
+<button id="flash" onclick="const w = window.open('/flash'); setTimeout(() => w.close(), 30)">flash</button>`)
+	page("/pop", `<title>pop</title><button id="b" onclick="this.textContent = 'pressed'">b</button>`)
+	mux.HandleFunc("/go", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/landed", http.StatusFound) })
+	page("/landed", `<title>landed</title><button id="b" onclick="this.textContent = 'pressed'">b</button>`)
+	page("/replace", `<title>replace</title><script>location.replace("/replaced")</script>`)
+	page("/replaced", `<title>replaced</title><button id="b" onclick="this.textContent = 'pressed'">b</button>`)
+	page("/flash", `<title>flash</title><button id="b">b</button>`)
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><title>slow</title>`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(time.Second):
+		}
+		fmt.Fprint(w, `<button id="b" onclick="this.textContent = 'pressed'">b</button>`)
+	})
+	// Frames that change site: #x is another site's frame whose link leads
+	// to this site; #y is this site's frame that a button of the page
+	// sends to the other site.
+	page("/frames", `<title>frames</title><button id="move" onclick="document.getElementById('y').src = '{other}/f-other'">move</button>
+<iframe id="x" src="{other}/f-away"></iframe><iframe id="y" src="/f-here"></iframe>`)
+	page("/f-away", `<a id="away" href="{base}/f-here">to the page's site</a>`)
+	page("/f-here", `<button id="b" onclick="this.textContent = 'pressed'">here</button><a id="back" href="{other}/f-other">back</a>`)
+	page("/f-other", `<button id="b" onclick="this.textContent = 'pressed'">other</button>`)
+	// Elements: a button rendered anew every 20 ms, as a framework does,
+	// and one that a banner pushes down just after load.
+	page("/rerender", `<title>rerender</title><div id="app"></div><p id="out"></p>
+<script>let n = 0; const render = () => { const b = document.createElement("button"); b.id = "go"; b.textContent = "go " + (n++ % 2);
+  b.onclick = () => { document.getElementById("out").textContent = "clicked"; }; document.getElementById("app").replaceChildren(b); };
+render(); setInterval(render, 20);</script>`)
+	page("/shift", `<title>shift</title><div id="top"></div><button id="go" onclick="document.getElementById('out').textContent = 'clicked'">go</button><p id="out"></p>
+<script>setTimeout(() => { document.getElementById("top").style.height = "300px"; }, 150);</script>`)
+	// Navigations: a single-page app's, a reload, a field whose form is
+	// sent at every input.
+	page("/spa", `<title>spa</title><button id="go" onclick="history.pushState({}, '', '/spa/next'); document.getElementById('view').textContent = 'next'">go</button><p id="view">first</p>`)
+	page("/reload", `<title>reload</title><button id="go" onclick="sessionStorage.n = Number(sessionStorage.n || 0) + 1; location.reload()">go</button>
+<p id="n"></p><script>document.getElementById("n").textContent = "reloads " + (sessionStorage.n || 0);</script>`)
+	page("/typing", `<title>typing</title><form action="/typed"><input id="q" name="q" oninput="this.form.submit()"><input id="r" name="r"></form>`)
+	mux.HandleFunc("/typed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>typed</title><p id="q">typed %s</p><input id="more">`, html.EscapeString(r.URL.Query().Get("q")))
+	})
+	// Dialogs: in the page, in a popup, while a page loads.
+	page("/dialogs", `<title>dialogs</title><a id="pop" href="/pop-dialogs" target="_blank">pop</a><a id="load" href="/load-alert">load</a>
+<button id="alert" onclick="alert('hi'); document.getElementById('out').textContent = 'alerted'">alert</button><p id="out"></p>`)
+	page("/pop-dialogs", `<title>pop dialogs</title><p id="out"></p><a id="leave" href="/pop">leave</a>
+<button id="alert" onclick="alert('hi'); document.getElementById('out').textContent = 'alerted'">alert</button>
+<button id="confirm" onclick="document.getElementById('out').textContent = confirm('sure?') ? 'confirmed' : 'not confirmed'">confirm</button>
+<button id="prompt" onclick="document.getElementById('out').textContent = 'name ' + prompt('name?', 'Ada')">prompt</button>
+<script>addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnValue = "unsaved"; });</script>`)
+	page("/load-alert", `<title>load alert</title><script>alert("welcome")</script><p id="ok">loaded</p>`)
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+}
+
+// quirkJourney is a journey of the given steps, each a TOML table's keys,
+// with {base} and {other} in them the site's two base URLs.
+func quirkJourney(base, other, name string, steps ...string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n[[journey]]\nname = %q\ntimeout = \"60s\"\n", name)
+	for _, s := range steps {
+		s = strings.ReplaceAll(s, "{base}", base)
+		s = strings.ReplaceAll(s, "{other}", other)
+		b.WriteString("  [[journey.step]]\n")
+		for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+			b.WriteString("  " + strings.TrimSpace(line) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// runQuirks runs each journey of cfg in turn, and checks each ends as want
+// says: success, or the failure of a step with a reason and a message.
+type quirkCase struct {
+	journey string
+	// failed, reason and msg are the step that fails, its reason and part
+	// of its message; failed is empty when the journey succeeds.
+	failed string
+	reason probes.Reason
+	msg    string
+}
+
+func runQuirks(t *testing.T, text string, cases []quirkCase) {
+	t.Helper()
+	cfg := parse(t, text)
+	for _, tc := range cases {
+		r := runJourney(t, cfg, tc.journey)
+		t.Logf("%s: %s", tc.journey, describe(r))
+		if tc.failed == "" {
+			if r.Status != probes.StatusSuccess {
+				t.Errorf("journey %q failed, want success:\n%s", tc.journey, describe(r))
+			}
+			continue
+		}
+		if r.Status != probes.StatusFailure || r.FailedStep != tc.failed || r.Reason != tc.reason || !strings.Contains(r.Message, tc.msg) {
+			t.Errorf("journey %q: want step %q failed with reason %s and a message with %q:\n%s", tc.journey, tc.failed, tc.reason, tc.msg, describe(r))
+		}
+	}
+}
+
+// TestQuirkyPopups: a popup opened without an opener is a target as any;
+// one that redirects, by its server or by location.replace, is found at
+// the URL it lands on; a step waits for a popup still loading; one that
+// closes itself at once fails the step that looks for it, naming it.
+func TestQuirkyPopups(t *testing.T) {
+	t.Parallel()
+	base, other := quirkSite(t)
+	open := `name = "open"
+action = "navigate"
+url = "{base}/popups"`
+	clickIn := func(target string) string {
+		return `name = "in ` + target + `"
+action = "click"
+selector = "#b"
+target = "{base}/` + target + `"
+expect = { selector = "#b", text = "pressed" }
+timeout = "15s"`
+	}
+	click := func(sel string) string {
+		return `name = "click ` + sel + `"
+action = "click"
+selector = "` + sel + `"`
+	}
+	text := quirkJourney(base, other, "noopener", open, click("#noopener"), clickIn("pop")) +
+		quirkJourney(base, other, "redirect", open, click("#redirect"), clickIn("landed")) +
+		quirkJourney(base, other, "replace", open, click("#replace"), clickIn("replaced")) +
+		quirkJourney(base, other, "slow", open, click("#slow"), clickIn("slow")) +
+		quirkJourney(base, other, "flash", open, click("#flash"), `name = "in flash"
+action = "click"
+selector = "#b"
+target = "{base}/flash"
+timeout = "3s"`, click("#noopener"))
+	runQuirks(t, text, []quirkCase{
+		{journey: "noopener"},
+		{journey: "redirect"},
+		{journey: "replace"},
+		{journey: "slow"},
+		{journey: "flash", failed: "in flash", reason: probes.ReasonFrame, msg: `no page or frame at "` + base + `/flash" appeared`},
+	})
+}
+
+// TestQuirkyFramesAndElements: a click that sends a frame to another site
+// is followed by steps in the frame's new document, whichever site it is
+// in; a button rendered anew while it is pressed, or pushed down before,
+// is pressed.
+func TestQuirkyFramesAndElements(t *testing.T) {
+	t.Parallel()
+	base, other := quirkSite(t)
+	open := func(path string) string {
+		return `name = "open"
+action = "navigate"
+url = "{base}/` + path + `"`
+	}
+	text := quirkJourney(base, other, "to the page's site", open("frames"), `name = "away"
+action = "click"
+selector = "#away"
+frame = "#x"`, `name = "here"
+action = "click"
+selector = "#b"
+frame = "#x"
+expect = { selector = "#b", text = "pressed" }
+timeout = "15s"`, `name = "back"
+action = "click"
+selector = "#back"
+frame = "#x"`, `name = "there again"
+action = "click"
+selector = "#b"
+frame = "#x"
+expect = { selector = "#b", text = "pressed" }
+timeout = "15s"`) +
+		quirkJourney(base, other, "to the other site", open("frames"), `name = "move"
+action = "click"
+selector = "#move"`, `name = "there"
+action = "click"
+selector = "#b"
+frame = "#y"
+expect = { selector = "#b", text = "pressed" }
+timeout = "15s"`) +
+		quirkJourney(base, other, "rerender", open("rerender"), `name = "go"
+action = "click"
+selector = "#go"
+expect = { selector = "#out", text = "clicked" }
+timeout = "15s"`) +
+		quirkJourney(base, other, "shift", open("shift"), `name = "go"
+action = "click"
+selector = "#go"
+expect = { selector = "#out", text = "clicked" }
+timeout = "15s"`)
+	runQuirks(t, text, []quirkCase{
+		{journey: "to the page's site"},
+		{journey: "to the other site"},
+		{journey: "rerender"},
+		{journey: "shift"},
+	})
+}
+
+// TestQuirkyNavigationsAndDialogs: a click that moves a single-page app by
+// history.pushState, or reloads the page, ends with the page it led to; a
+// field whose form is sent as it is typed into leads to the page sent to.
+// Dialogs are answered wherever they open: in the page, in a popup, or
+// while a page loads.
+func TestQuirkyNavigationsAndDialogs(t *testing.T) {
+	t.Parallel()
+	base, other := quirkSite(t)
+	open := func(path string) string {
+		return `name = "open"
+action = "navigate"
+url = "{base}/` + path + `"`
+	}
+	popStep := func(sel, want string) string {
+		return `name = "` + sel + `"
+action = "click"
+selector = "` + sel + `"
+target = "{base}/pop-dialogs"
+expect = { selector = "#out", text = "` + want + `" }
+timeout = "10s"`
+	}
+	text := quirkJourney(base, other, "spa", open("spa"), `name = "go"
+action = "click"
+selector = "#go"
+expect = { selector = "#view", text = "next" }`, `name = "moved"
+action = "assert"
+url_matches = "/spa/next$"`) +
+		quirkJourney(base, other, "reload", open("reload"), `name = "go"
+action = "click"
+selector = "#go"
+expect = { selector = "#n", text = "reloads 1" }`, `name = "again"
+action = "click"
+selector = "#go"
+expect = { selector = "#n", text = "reloads 2" }`) +
+		quirkJourney(base, other, "typing", open("typing"), `name = "type"
+action = "fill"
+fields = { "#q" = "hello" }
+expect = { selector = "#q", text = "typed hello" }
+timeout = "10s"`, `name = "more"
+action = "fill"
+fields = { "#more" = "more" }`) +
+		quirkJourney(base, other, "page dialogs", open("dialogs"), `name = "alert"
+action = "click"
+selector = "#alert"
+expect = { selector = "#out", text = "alerted" }
+timeout = "10s"`, `name = "load"
+action = "click"
+selector = "#load"
+wait_for = "#ok"
+timeout = "10s"`, `name = "open with alert"
+action = "navigate"
+url = "{base}/load-alert"
+wait_for = "#ok"
+timeout = "10s"`) +
+		quirkJourney(base, other, "popup dialogs", open("dialogs"), `name = "pop"
+action = "click"
+selector = "#pop"`, popStep("#alert", "alerted"), popStep("#confirm", "confirmed"), popStep("#prompt", "name Ada"), `name = "leave"
+action = "click"
+selector = "#leave"
+target = "{base}/pop-dialogs"
+timeout = "10s"`, `name = "left"
+action = "assert"
+selector = "#b"
+text = "b"
+target = "{base}/pop"
+timeout = "10s"`)
+	runQuirks(t, text, []quirkCase{
+		{journey: "spa"},
+		{journey: "reload"},
+		{journey: "typing"},
+		{journey: "page dialogs"},
+		{journey: "popup dialogs"},
+	})
+}
