@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -697,6 +698,16 @@ func (r *run) answerDialogs(tab context.Context) (stop func(), err error) {
 }
 
 func (r *run) answerDialog(ctx context.Context, d *page.EventJavascriptDialogOpening) {
+	cctx, cancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(cctx, page.HandleJavaScriptDialog, r.dialogAnswer(d)); err != nil {
+		r.logger.Debug("could not answer a dialog", "dialog", string(d.Type), "err", err)
+	}
+}
+
+// dialogAnswer is the answer to the dialog d (see answerDialogs), which it
+// records in the console evidence.
+func (r *run) dialogAnswer(d *page.EventJavascriptDialogOpening) page.HandleJavaScriptDialogParams {
 	accept := d.Type != page.DialogTypeConfirm || r.journey.Confirm != config.ConfirmDismiss
 	answer := "accepted"
 	if !accept {
@@ -710,11 +721,113 @@ func (r *run) answerDialog(ctx context.Context, d *page.EventJavascriptDialogOpe
 	if r.rec != nil {
 		r.rec.addConsole(ConsoleEntry{Time: time.Now(), Level: "info", Text: text, URL: d.URL})
 	}
-	cctx, cancel := context.WithTimeout(ctx, dialogAnswerTimeout)
-	defer cancel()
-	if _, err := chromedp.Call(cctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept, PromptText: d.DefaultPrompt}); err != nil {
-		r.logger.Debug("could not answer a dialog", "dialog", string(d.Type), "err", err)
+	return page.HandleJavaScriptDialogParams{Accept: accept, PromptText: d.DefaultPrompt}
+}
+
+// answerPopupDialogs answers the dialogs of the pages the tab opens
+// (popups, links to a new tab) as answerDialogs does the tab's. Chromium
+// tells of a dialog only a session that listened for dialogs when it
+// opened, and a popup's dialog left unanswered stops its page for good:
+// a popup that alerts as it loads never became a step's target. So each
+// page of the tab's browser context gets a session of its own as soon as
+// it is created, before its document loads. The session is not flat (as
+// followChildren's), since chromedp routes only the sessions it made. The
+// returned stop ends the answering, waits for it and detaches.
+func (r *run) answerPopupDialogs(tab context.Context) (stop func(), err error) {
+	c := chromedp.FromContext(tab)
+	if c == nil || c.Target == nil {
+		return func() {}, errors.New("tab has no target")
 	}
+	tabID, browserContext := c.Target.TargetID, c.BrowserContextID
+	ctx, cancel := context.WithCancel(tab)
+	created := newChildQueue[target.ID]()
+	type opening struct {
+		session target.SessionID
+		message string
+	}
+	opened := newChildQueue[opening]()
+	// Listeners must not call the browser: they hand what they saw to the
+	// goroutine below.
+	err = chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*target.EventTargetCreated); ok && e.TargetInfo != nil && e.TargetInfo.Type == "page" &&
+			e.TargetInfo.TargetID != tabID && e.TargetInfo.BrowserContextID == browserContext {
+			created.push(e.TargetInfo.TargetID)
+		}
+	})
+	if err == nil {
+		err = chromedp.ListenBrowser(ctx, func(ev any) {
+			if e, ok := ev.(*target.EventReceivedMessageFromTarget); ok && strings.Contains(e.Message, `"Page.javascriptDialogOpening"`) {
+				opened.push(opening{e.SessionID, e.Message})
+			}
+		})
+	}
+	if err != nil {
+		cancel()
+		return func() {}, err
+	}
+	var sessions []target.SessionID
+	var next int64
+	send := func(session target.SessionID, method string, params any) error {
+		p, err := json.Marshal(params)
+		if err != nil {
+			return err
+		}
+		next++
+		b, err := json.Marshal(rawMessage{ID: next, Method: method, Params: p})
+		if err != nil {
+			return err
+		}
+		cctx, ccancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+		defer ccancel()
+		_, err = chromedp.CallBrowser(cctx, sendMessageToTarget, sendMessageParams{SessionID: session, Message: string(b)})
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-created.ready:
+			case <-opened.ready:
+			}
+			for _, id := range created.take() {
+				actx, acancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+				res, err := chromedp.CallBrowser(actx, target.AttachToTarget, target.AttachToTargetParams{TargetID: id, Flatten: ptrTo(false)})
+				acancel()
+				if err != nil {
+					// A popup that closed itself at once is gone already.
+					r.logger.Debug("not answering a popup's dialogs", "err", err)
+					continue
+				}
+				sessions = append(sessions, res.SessionID)
+				if err := send(res.SessionID, page.CommandEnable, page.EnableParams{}); err != nil {
+					r.logger.Debug("not answering a popup's dialogs", "err", err)
+				}
+			}
+			for _, o := range opened.take() {
+				var m rawMessage
+				var d page.EventJavascriptDialogOpening
+				if !slices.Contains(sessions, o.session) || json.Unmarshal([]byte(o.message), &m) != nil || json.Unmarshal(m.Params, &d) != nil {
+					continue
+				}
+				if err := send(o.session, page.CommandHandleJavaScriptDialog, r.dialogAnswer(&d)); err != nil {
+					r.logger.Debug("could not answer a popup's dialog", "dialog", string(d.Type), "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		// The popups may be gone already; then so are their sessions.
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(tab), 2*time.Second)
+		defer dcancel()
+		for _, s := range sessions {
+			_, _ = chromedp.CallBrowser(dctx, target.DetachFromTarget, target.DetachFromTargetParams{SessionID: s})
+		}
+	}, nil
 }
 
 // denyDownloads makes the tab's browser context refuse downloads: a link

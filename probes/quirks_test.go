@@ -78,7 +78,7 @@ render(); setInterval(render, 20);</script>`)
 		fmt.Fprintf(w, `<!doctype html><title>typed</title><p id="q">typed %s</p><input id="more">`, html.EscapeString(r.URL.Query().Get("q")))
 	})
 	// Dialogs: in the page, in a popup, while a page loads.
-	page("/dialogs", `<title>dialogs</title><a id="pop" href="/pop-dialogs" target="_blank">pop</a><a id="load" href="/load-alert">load</a>
+	page("/dialogs", `<title>dialogs</title><a id="pop" href="/pop-dialogs" target="_blank">pop</a><a id="load" href="/load-alert">load</a><a id="pop-load" href="/load-alert" target="_blank">pop load</a>
 <button id="alert" onclick="alert('hi'); document.getElementById('out').textContent = 'alerted'">alert</button><p id="out"></p>`)
 	page("/pop-dialogs", `<title>pop dialogs</title><p id="out"></p><a id="leave" href="/pop">leave</a>
 <button id="alert" onclick="alert('hi'); document.getElementById('out').textContent = 'alerted'">alert</button>
@@ -298,7 +298,27 @@ selector = "#b"
 text = "b"
 target = "{base}/pop"
 timeout = "10s"`)
+	text += quirkJourney(base, other, "popup alerts on load", open("dialogs"), `name = "pop"
+action = "click"
+selector = "#pop-load"`, `name = "in popup"
+action = "assert"
+selector = "#ok"
+text = "loaded"
+target = "{base}/load-alert"
+timeout = "10s"`, `name = "in page"
+action = "click"
+selector = "#alert"
+expect = { selector = "#out", text = "alerted" }
+timeout = "10s"`) + quirkJourney(base, other, "popup alerts on load, page goes on", open("dialogs"), `name = "pop"
+action = "click"
+selector = "#pop-load"`, `name = "in page"
+action = "click"
+selector = "#alert"
+expect = { selector = "#out", text = "alerted" }
+timeout = "10s"`)
 	runQuirks(t, text, []quirkCase{
+		{journey: "popup alerts on load"},
+		{journey: "popup alerts on load, page goes on"},
 		{journey: "spa"},
 		{journey: "reload"},
 		{journey: "typing"},

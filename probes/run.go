@@ -293,6 +293,12 @@ func (r *run) execute(ctx context.Context) {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not answer the page's dialogs: %v", err))
 		return
 	}
+	stopPopupDialogs, err := r.answerPopupDialogs(tab)
+	defer stopPopupDialogs()
+	if err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not answer the dialogs of the page's popups: %v", err))
+		return
+	}
 	if err := denyDownloads(tab); err != nil {
 		r.logger.Debug("downloads not refused", "err", err)
 	}
