@@ -223,7 +223,7 @@ func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Tim
 	before := r.nav.mark()
 	resp, err := loadURL(ctx, st.URL)
 	if err != nil {
-		return time.Time{}, resp != nil, err
+		return time.Time{}, resp != nil, r.noPage(err)
 	}
 	end := time.Now()
 	// Chromium may report a navigation finished without its load event: a
@@ -244,6 +244,20 @@ func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Tim
 		return time.Time{}, true, err
 	}
 	return later(end, condEnd), true, nil
+}
+
+// noPage returns err, the error of a navigation of the tab, or what the
+// server answered when that had no page to show (204 No Content), which
+// Chromium reports as net::ERR_ABORTED.
+func (r *run) noPage(err error) error {
+	var le *chromedp.LoadError
+	if r.rec == nil || !errors.As(err, &le) || !strings.Contains(le.ErrorText, "ERR_ABORTED") {
+		return err
+	}
+	if np, ok := r.rec.noContent(); ok {
+		return np
+	}
+	return err
 }
 
 func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {

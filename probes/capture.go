@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -423,4 +424,23 @@ func (rc *recorder) mainDocument(url string) (method, statusText string) {
 		}
 	}
 	return "", ""
+}
+
+// noContent returns the last document request of the tab, when it
+// answered 204 No Content or 205 Reset Content: a status that leaves the
+// page as it was, which Chromium reports as an aborted navigation.
+func (rc *recorder) noContent() (*noPageError, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for i := len(rc.requests) - 1; i >= 0; i-- {
+		r := rc.requests[i]
+		if r.req == nil || r.typ != network.ResourceTypeDocument || r.frame {
+			continue
+		}
+		if r.resp == nil || r.resp.Status != http.StatusNoContent && r.resp.Status != http.StatusResetContent {
+			return nil, false
+		}
+		return &noPageError{method: r.req.Method, url: tail(r.resp.URL, maxURLInMessage), status: int(r.resp.Status), statusText: r.resp.StatusText}, true
+	}
+	return nil, false
 }

@@ -86,6 +86,14 @@ render(); setInterval(render, 20);</script>`)
 <button id="prompt" onclick="document.getElementById('out').textContent = 'name ' + prompt('name?', 'Ada')">prompt</button>
 <script>addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnValue = "unsaved"; });</script>`)
 	page("/load-alert", `<title>load alert</title><script>alert("welcome")</script><p id="ok">loaded</p>`)
+	// Loads that end oddly: no content, a redirect loop, a body that
+	// never ends (bounded: it ends after 90 s).
+	page("/links", `<title>links</title><a id="none" href="/none">none</a><a id="loop" href="/loop">loop</a><a id="endless" href="/endless">endless</a><p id="here">here</p>`)
+	mux.HandleFunc("/none", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
+		trickle(w, r, `<!doctype html><title>endless</title><p id="start">started</p><p>`, strings.Repeat("x", 900))
+	})
 	srv = httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
@@ -324,5 +332,51 @@ timeout = "10s"`)
 		{journey: "typing"},
 		{journey: "page dialogs"},
 		{journey: "popup dialogs"},
+	})
+}
+
+// TestQuirkyLoads: a navigation answered with no content, one that
+// redirects for ever and one whose body never ends are each a measured
+// failure with a clear reason, whether a navigate step or a click on a
+// link started it; a link with no content leaves the page as it was. The
+// runs after them are as any.
+func TestQuirkyLoads(t *testing.T) {
+	t.Parallel()
+	base, other := quirkSite(t)
+	open := func(path, timeout string) string {
+		return `name = "open"
+action = "navigate"
+url = "{base}/` + path + `"
+timeout = "` + timeout + `"`
+	}
+	follow := func(sel string) string {
+		return `name = "follow"
+action = "click"
+selector = "` + sel + `"
+timeout = "3s"`
+	}
+	here := `name = "here"
+action = "assert"
+selector = "#here"
+text = "here"`
+	text := quirkJourney(base, other, "open none", open("none", "3s")) +
+		quirkJourney(base, other, "open loop", open("loop", "10s")) +
+		quirkJourney(base, other, "open endless", open("endless", "3s")) +
+		quirkJourney(base, other, "follow none", open("links", "10s"), follow("#none"), here) +
+		quirkJourney(base, other, "follow loop", open("links", "10s"), follow("#loop")) +
+		quirkJourney(base, other, "follow endless", open("links", "10s"), follow("#endless")) +
+		quirkJourney(base, other, "after", open("links", "10s"), here)
+	runQuirks(t, text, []quirkCase{
+		{journey: "open none", failed: "open", reason: probes.ReasonNavigation, msg: "the page did not load: GET " + base + "/none answered HTTP 204 No Content, with no page to show"},
+		{journey: "after"},
+		{journey: "open loop", failed: "open", reason: probes.ReasonRedirectLoop, msg: "net::ERR_TOO_MANY_REDIRECTS"},
+		{journey: "after"},
+		{journey: "open endless", failed: "open", reason: probes.ReasonTimeout, msg: "did not finish loading within the step's timeout of 3s"},
+		{journey: "after"},
+		{journey: "follow none"},
+		{journey: "follow loop", failed: "follow", reason: probes.ReasonRedirectLoop, msg: "ERR_TOO_MANY_REDIRECTS"},
+		{journey: "after"},
+		{journey: "follow endless", failed: "follow", reason: probes.ReasonTimeout, msg: "the page did not finish loading (no load event) within the step's timeout of 3s"},
+		{journey: "after"},
 	})
 }
