@@ -431,10 +431,13 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	}
 	end := time.Now()
 	condEnd, err := r.conditions(ctx, sc, st, end)
-	if err == nil && fmarked {
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if fmarked {
 		r.readFrame(ctx, sc, fmark)
 	}
-	return later(end, condEnd), false, err
+	return later(end, condEnd), false, nil
 }
 
 type networkResponse struct {

@@ -548,7 +548,12 @@ func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark
 		return later(end, condAt), false, nil
 	}
 	condEnd, err := r.conditions(ctx, sc, st, time.Time{})
-	return later(end, condEnd), false, err
+	if err != nil {
+		// The step ran until its conditions failed, not until its action
+		// ended: it is measured until now.
+		return time.Time{}, false, err
+	}
+	return later(end, condEnd), false, nil
 }
 
 func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, before mark) (time.Time, bool, error) {
