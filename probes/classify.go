@@ -241,6 +241,8 @@ func classify(f failure) (Reason, string) {
 		return ReasonPageError, errorPage.Error()
 	case errors.As(err, &chatErr):
 		return ReasonTimeout, fmt.Sprintf("%s within %s", chatErr.Error(), limit)
+	case errors.As(err, &frameErr) && frameErr.gone:
+		return ReasonFrame, frameErr.Error()
 	case errors.As(err, &frameErr):
 		return ReasonFrame, fmt.Sprintf("%s within %s", frameErr.Error(), limit)
 	case errors.As(err, &selErr):

@@ -208,6 +208,9 @@ type scope struct {
 	// through the out-of-process iframe of target).
 	offsetFrames []string
 	name         string // the frame selector, for messages
+	// byURL says that target is the step's target, found by its URL
+	// (name), not a frame.
+	byURL bool
 }
 
 var pageScope = scope{root: "document"}
@@ -245,6 +248,9 @@ type elementState struct {
 	// element's centre instead of it (a banner, an overlay); empty when
 	// the element itself would.
 	Covered string `json:"covered"`
+	// Gone is set when the scope's document cannot be reached any more:
+	// its frame now shows a document of another origin.
+	Gone bool `json:"gone"`
 }
 
 // inspectJS returns an elementState for a selector argument, found by
@@ -252,8 +258,8 @@ type elementState struct {
 // is first scrolled to the middle of the viewport, as a customer would, and
 // its centre is given in the coordinates of the scope's target.
 const inspectJS = `((root, sel, scroll, frames, query) => {
-  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1};
-  if (!root) { out.error = ""; return out; }
+  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1, gone: false};
+  if (!root) { out.gone = true; return out; }
   const q = query(root, sel);
   if (q.error) { out.error = q.error; return out; }
   const all = q.els;
@@ -387,6 +393,9 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 		st, err := s.inspect(ctx, sel, scroll)
 		err = browserGone(ctx, err)
 		lastErr = err
+		if gone := s.goneError(err, st.Gone); gone != nil {
+			return last, gone
+		}
 		switch {
 		case err == nil:
 			last, answered = st, true
@@ -446,19 +455,45 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 	return err
 }
 
-// frameError says that an iframe named by a step never became usable.
+// frameError says that an iframe named by a step never became usable, or
+// that the frame or page the step was in went away.
 type frameError struct {
 	frame string
 	err   error
 	// target is set when frame is the URL of a step's target.
 	target bool
+	// gone is set when the frame or page went away while the step ran in
+	// it.
+	gone bool
 }
 
+// errScopeGone is the error of a frameError for a frame or page that went
+// away.
+var errScopeGone = errors.New("went away")
+
 func (e *frameError) Error() string {
-	if e.target {
+	switch {
+	case e.gone && e.target:
+		return fmt.Sprintf("the page or frame at %q closed while the step ran in it", e.frame)
+	case e.gone:
+		return fmt.Sprintf("iframe %q went away while the step ran in it: it was removed, or it now shows a page of another site", e.frame)
+	case e.target:
 		return fmt.Sprintf("no page or frame at %q appeared: %v", e.frame, e.err)
+	default:
+		return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
 	}
-	return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
+}
+
+// goneError returns a frameError when the scope's document went away: its
+// target detached (a popup that closed, an out-of-process iframe that now
+// shows a page of the tab's site), err being the error of a call to it,
+// or, unreachable says, its frame now shows a document of another origin.
+// It returns nil while the document is there.
+func (s scope) goneError(err error, unreachable bool) error {
+	if s.target != nil && errors.Is(err, chromedp.ErrTargetDetached) || err == nil && unreachable && !s.isPage() {
+		return &frameError{frame: s.name, err: errScopeGone, target: s.byURL, gone: true}
+	}
+	return nil
 }
 func (e *frameError) Unwrap() error { return e.err }
 
@@ -558,7 +593,7 @@ func enterTarget(ctx context.Context, url string, onAttach func(context.Context)
 			if onAttach != nil {
 				onAttach(tctx)
 			}
-			return scope{target: tctx, root: "document", name: url}, cancel, nil
+			return scope{target: tctx, root: "document", name: url, byURL: true}, cancel, nil
 		}
 		if st, err := pageScope.inspect(ctx, inPage, false); err == nil && st.Found {
 			return enterFrame(ctx, config.Frames{inPage}, onAttach)

@@ -94,6 +94,12 @@ render(); setInterval(render, 20);</script>`)
 	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
 		trickle(w, r, `<!doctype html><title>endless</title><p id="start">started</p><p>`, strings.Repeat("x", 900))
 	})
+	// Popups that end: on input, on hover, a while after they open.
+	page("/ends", `<title>ends</title><button id="pop" onclick="window.open('/ending')">pop</button><a id="dialogs" href="/pop-dialogs" target="_blank">dialogs</a>
+<button id="late" onclick="const w = window.open('/ending'); setTimeout(() => w.close(), 700)">late</button><p id="out"></p>`)
+	page("/ending", `<title>ending</title><input id="q" oninput="opener.document.getElementById('out').textContent = this.value; window.close()">
+<button id="hover" onmouseover="window.close()">hover</button>
+<select id="s" onchange="opener.document.getElementById('out').textContent = this.value; window.close()"><option>a</option><option>b</option></select>`)
 	srv = httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL, strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
@@ -124,6 +130,10 @@ type quirkCase struct {
 	failed string
 	reason probes.Reason
 	msg    string
+	// ranFor is the least time the failed step must be measured for: a
+	// step that waited its timeout out took about that long (the step's
+	// clock starts a moment after its timeout's).
+	ranFor time.Duration
 }
 
 func runQuirks(t *testing.T, text string, cases []quirkCase) {
@@ -140,6 +150,10 @@ func runQuirks(t *testing.T, text string, cases []quirkCase) {
 		}
 		if r.Status != probes.StatusFailure || r.FailedStep != tc.failed || r.Reason != tc.reason || !strings.Contains(r.Message, tc.msg) {
 			t.Errorf("journey %q: want step %q failed with reason %s and a message with %q:\n%s", tc.journey, tc.failed, tc.reason, tc.msg, describe(r))
+			continue
+		}
+		if d := step(t, r, tc.failed).Duration; d < tc.ranFor {
+			t.Errorf("journey %q: step %q measured %v, want at least %v: it waited that long", tc.journey, tc.failed, d, tc.ranFor)
 		}
 	}
 }
@@ -200,7 +214,9 @@ url = "{base}/` + path + `"`
 	text := quirkJourney(base, other, "to the page's site", open("frames"), `name = "away"
 action = "click"
 selector = "#away"
-frame = "#x"`, `name = "here"
+frame = "#x"
+expect = { selector = "#b", text = "here" }
+timeout = "10s"`, `name = "here"
 action = "click"
 selector = "#b"
 frame = "#x"
@@ -208,7 +224,9 @@ expect = { selector = "#b", text = "pressed" }
 timeout = "15s"`, `name = "back"
 action = "click"
 selector = "#back"
-frame = "#x"`, `name = "there again"
+frame = "#x"
+expect = { selector = "#b", text = "other" }
+timeout = "10s"`, `name = "there again"
 action = "click"
 selector = "#b"
 frame = "#x"
@@ -222,6 +240,12 @@ selector = "#b"
 frame = "#y"
 expect = { selector = "#b", text = "pressed" }
 timeout = "15s"`) +
+		quirkJourney(base, other, "frame to the other site", open("frames"), `name = "back"
+action = "click"
+selector = "#back"
+frame = "#y"
+expect = { selector = "#b", text = "other" }
+timeout = "10s"`) +
 		quirkJourney(base, other, "rerender", open("rerender"), `name = "go"
 action = "click"
 selector = "#go"
@@ -235,6 +259,7 @@ timeout = "15s"`)
 	runQuirks(t, text, []quirkCase{
 		{journey: "to the page's site"},
 		{journey: "to the other site"},
+		{journey: "frame to the other site"},
 		{journey: "rerender"},
 		{journey: "shift"},
 	})
@@ -365,18 +390,92 @@ text = "here"`
 		quirkJourney(base, other, "follow none", open("links", "10s"), follow("#none"), here) +
 		quirkJourney(base, other, "follow loop", open("links", "10s"), follow("#loop")) +
 		quirkJourney(base, other, "follow endless", open("links", "10s"), follow("#endless")) +
-		quirkJourney(base, other, "after", open("links", "10s"), here)
+		quirkJourney(base, other, "after", open("links", "10s"), here) +
+		quirkJourney(base, other, "expect in vain", open("links", "10s"), `name = "click"
+action = "click"
+selector = "#here"
+expect = { selector = "#here", text = "there" }
+timeout = "2s"`)
 	runQuirks(t, text, []quirkCase{
+		{journey: "expect in vain", failed: "click", reason: probes.ReasonAssertion, msg: `expected "there"`, ranFor: time.Second},
 		{journey: "open none", failed: "open", reason: probes.ReasonNavigation, msg: "the page did not load: GET " + base + "/none answered HTTP 204 No Content, with no page to show"},
 		{journey: "after"},
 		{journey: "open loop", failed: "open", reason: probes.ReasonRedirectLoop, msg: "net::ERR_TOO_MANY_REDIRECTS"},
 		{journey: "after"},
-		{journey: "open endless", failed: "open", reason: probes.ReasonTimeout, msg: "did not finish loading within the step's timeout of 3s"},
+		{journey: "open endless", failed: "open", reason: probes.ReasonTimeout, msg: "did not finish loading within the step's timeout of 3s", ranFor: 2 * time.Second},
 		{journey: "after"},
 		{journey: "follow none"},
 		{journey: "follow loop", failed: "follow", reason: probes.ReasonRedirectLoop, msg: "ERR_TOO_MANY_REDIRECTS"},
 		{journey: "after"},
-		{journey: "follow endless", failed: "follow", reason: probes.ReasonTimeout, msg: "the page did not finish loading (no load event) within the step's timeout of 3s"},
+		{journey: "follow endless", failed: "follow", reason: probes.ReasonTimeout, msg: "the page did not finish loading (no load event) within the step's timeout of 3s", ranFor: 2 * time.Second},
 		{journey: "after"},
+	})
+}
+
+// TestQuirkyPopupEnds: a popup that closes itself when typed into, chosen
+// in or hovered over took the input; one closed by a close step with a
+// beforeunload handler is gone; one that closes while a step waits in it
+// fails that step saying it went.
+func TestQuirkyPopupEnds(t *testing.T) {
+	t.Parallel()
+	base, other := quirkSite(t)
+	open := `name = "open"
+action = "navigate"
+url = "{base}/ends"`
+	click := func(sel string) string {
+		return `name = "click ` + sel + `"
+action = "click"
+selector = "` + sel + `"`
+	}
+	out := func(want string) string {
+		return `name = "out"
+action = "assert"
+selector = "#out"
+text = "` + want + `"
+timeout = "10s"`
+	}
+	text := quirkJourney(base, other, "fill", open, click("#pop"), `name = "fill"
+action = "fill"
+fields = { "#q" = "typed" }
+target = "{base}/ending"
+timeout = "10s"`, out("typed")) +
+		quirkJourney(base, other, "select", open, click("#pop"), `name = "select"
+action = "select"
+selector = "#s"
+value = "b"
+target = "{base}/ending"
+timeout = "10s"`, out("b")) +
+		quirkJourney(base, other, "hover", open, click("#pop"), `name = "hover"
+action = "hover"
+selector = "#hover"
+target = "{base}/ending"
+timeout = "10s"`, `name = "gone"
+action = "click"
+selector = "#hover"
+target = "{base}/ending"
+optional = true`) +
+		quirkJourney(base, other, "close", open, click("#dialogs"), `name = "alert"
+action = "click"
+selector = "#alert"
+target = "{base}/pop-dialogs"
+timeout = "10s"`, `name = "close"
+action = "close"
+target = "{base}/pop-dialogs"
+timeout = "10s"`, `name = "gone"
+action = "click"
+selector = "#alert"
+target = "{base}/pop-dialogs"
+optional = true`) +
+		quirkJourney(base, other, "late", open, click("#late"), `name = "wait in it"
+action = "wait"
+selector = "#never"
+target = "{base}/ending"
+timeout = "5s"`)
+	runQuirks(t, text, []quirkCase{
+		{journey: "fill"},
+		{journey: "select"},
+		{journey: "hover"},
+		{journey: "close"},
+		{journey: "late", failed: "wait in it", reason: probes.ReasonFrame, msg: `the page or frame at "` + base + `/ending" closed while the step ran in it`},
 	})
 }

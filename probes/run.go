@@ -547,7 +547,7 @@ func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark
 	if !condAt.IsZero() {
 		return later(end, condAt), false, nil
 	}
-	condEnd, err := r.conditions(ctx, sc, st, time.Time{})
+	condEnd, err := r.conditionsAfter(ctx, sc, st, time.Time{})
 	if err != nil {
 		// The step ran until its conditions failed, not until its action
 		// ended: it is measured until now.
@@ -561,7 +561,7 @@ func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, be
 		if at, ok := r.nav.abandonedSince(before); ok {
 			// The navigation became a download (or answered 204): the
 			// page stays, and the step ended when it stopped.
-			end, err := r.conditions(ctx, sc, st, at)
+			end, err := r.conditionsAfter(ctx, sc, st, at)
 			return end, false, err
 		}
 		if at, ok := r.nav.loadedSince(before); ok {
@@ -600,6 +600,32 @@ func (r *run) conditions(ctx context.Context, sc scope, st *config.Step, floor t
 		}
 	}
 	return time.Now(), nil
+}
+
+// maxReentries bounds how often conditionsAfter enters a step's frame
+// again.
+const maxReentries = 3
+
+// conditionsAfter is conditions after the step's action, in sc. An action
+// may send the step's frame to another site (a link in a payment frame
+// back to the shop): the frame's document sc reached is gone, and the
+// conditions hold, if at all, in the frame's new document, which the
+// step's frame key finds as it found the old one.
+func (r *run) conditionsAfter(ctx context.Context, sc scope, st *config.Step, floor time.Time) (time.Time, error) {
+	for range maxReentries {
+		end, err := r.conditions(ctx, sc, st, floor)
+		var fe *frameError
+		if !errors.As(err, &fe) || !fe.gone || len(st.Frame) == 0 || !inPageTarget(st) {
+			return end, err
+		}
+		next, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
+		defer cleanup()
+		if err != nil {
+			return time.Time{}, err
+		}
+		sc = next
+	}
+	return r.conditions(ctx, sc, st, floor)
 }
 
 // conditionsHold checks wait_for and expect once, without waiting.

@@ -199,6 +199,9 @@ func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return err
 		}
+		if gone := sc.goneError(err, false); gone != nil {
+			return gone
+		}
 		if err == nil {
 			if f.Error != "" {
 				return &selectorError{sel: sel, frame: sc.name, state: elementState{Error: f.Error}}
@@ -260,6 +263,9 @@ func waitExpression(ctx context.Context, sc scope, expr string) error {
 		ok, err := chromedp.Run(c, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return err
+		}
+		if gone := sc.goneError(err, false); gone != nil {
+			return gone
 		}
 		var exc *chromedp.ExceptionError
 		if errors.As(err, &exc) {
