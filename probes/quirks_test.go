@@ -85,6 +85,8 @@ render(); setInterval(render, 20);</script>`)
 <button id="confirm" onclick="document.getElementById('out').textContent = confirm('sure?') ? 'confirmed' : 'not confirmed'">confirm</button>
 <button id="prompt" onclick="document.getElementById('out').textContent = 'name ' + prompt('name?', 'Ada')">prompt</button>
 <script>addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnValue = "unsaved"; });</script>`)
+	page("/frame-dialogs", `<title>frame dialogs</title><iframe id="z" src="{other}/pop-dialogs"></iframe>`)
+	page("/leave", `<title>leave</title><p id="here">here</p><script>addEventListener("beforeunload", (e) => { e.preventDefault(); e.returnValue = "unsaved"; });</script>`)
 	page("/load-alert", `<title>load alert</title><script>alert("welcome")</script><p id="ok">loaded</p>`)
 	// Loads that end oddly: no content, a redirect loop, a body that
 	// never ends (bounded: it ends after 90 s).
@@ -349,7 +351,25 @@ action = "click"
 selector = "#alert"
 expect = { selector = "#out", text = "alerted" }
 timeout = "10s"`)
+	text += quirkJourney(base, other, "frame dialogs", open("frame-dialogs"), `name = "alert"
+action = "click"
+selector = "#alert"
+frame = "#z"
+expect = { selector = "#out", text = "alerted" }
+timeout = "10s"`, `name = "confirm"
+action = "click"
+selector = "#confirm"
+frame = "#z"
+expect = { selector = "#out", text = "confirmed" }
+timeout = "10s"`) + quirkJourney(base, other, "navigate away", open("leave"), `name = "touch"
+action = "click"
+selector = "#here"`, `name = "away"
+action = "navigate"
+url = "{base}/dialogs"
+timeout = "10s"`)
 	runQuirks(t, text, []quirkCase{
+		{journey: "frame dialogs"},
+		{journey: "navigate away"},
 		{journey: "popup alerts on load"},
 		{journey: "popup alerts on load, page goes on"},
 		{journey: "spa"},
