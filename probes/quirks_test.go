@@ -56,6 +56,10 @@ func quirkSite(t *testing.T) (base, other string) {
 	// sends to the other site.
 	page("/frames", `<title>frames</title><button id="move" onclick="document.getElementById('y').src = '{other}/f-other'">move</button>
 <iframe id="x" src="{other}/f-away"></iframe><iframe id="y" src="/f-here"></iframe>`)
+	page("/lazy", `<title>lazy</title><div style="height: 3000px"></div><iframe id="here" loading="lazy" src="/f-here"></iframe><iframe id="there" loading="lazy" src="{other}/f-other"></iframe>`)
+	page("/login", `<title>login</title><button id="login" onclick="window.open('{other}/sign-in')">log in</button><p id="out"></p>`)
+	page("/sign-in", `<title>sign in</title><button id="ok" onclick="location.href = '{base}/signed-in'">ok</button>`)
+	page("/signed-in", `<title>signed in</title><script>opener.document.getElementById("out").textContent = "logged in"; window.close();</script>`)
 	page("/f-away", `<a id="away" href="{base}/f-here">to the page's site</a>`)
 	page("/f-here", `<button id="b" onclick="this.textContent = 'pressed'">here</button><a id="back" href="{other}/f-other">back</a>`)
 	page("/f-other", `<button id="b" onclick="this.textContent = 'pressed'">other</button>`)
@@ -258,7 +262,30 @@ action = "click"
 selector = "#go"
 expect = { selector = "#out", text = "clicked" }
 timeout = "15s"`)
+	text += quirkJourney(base, other, "lazy frames", open("lazy"), `name = "here"
+action = "click"
+selector = "#b"
+frame = "#here"
+expect = { selector = "#b", text = "pressed" }
+timeout = "10s"`, `name = "there"
+action = "click"
+selector = "#b"
+frame = "#there"
+expect = { selector = "#b", text = "pressed" }
+timeout = "10s"`) + quirkJourney(base, other, "login popup", open("login"), `name = "log in"
+action = "click"
+selector = "#login"`, `name = "sign in"
+action = "click"
+selector = "#ok"
+target = "{other}/sign-in"
+timeout = "10s"`, `name = "logged in"
+action = "assert"
+selector = "#out"
+text = "logged in"
+timeout = "10s"`)
 	runQuirks(t, text, []quirkCase{
+		{journey: "lazy frames"},
+		{journey: "login popup"},
 		{journey: "to the page's site"},
 		{journey: "to the other site"},
 		{journey: "frame to the other site"},
