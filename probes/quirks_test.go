@@ -58,7 +58,8 @@ func quirkSite(t *testing.T) (base, other string) {
 <iframe id="x" src="{other}/f-away"></iframe><iframe id="y" src="/f-here"></iframe>`)
 	page("/lazy", `<title>lazy</title><div style="height: 3000px"></div><iframe id="here" loading="lazy" src="/f-here"></iframe><iframe id="there" loading="lazy" src="{other}/f-other"></iframe>`)
 	page("/login", `<title>login</title><button id="login" onclick="window.open('{other}/sign-in')">log in</button><p id="out"></p>`)
-	page("/sign-in", `<title>sign in</title><button id="ok" onclick="location.href = '{base}/signed-in'">ok</button>`)
+	page("/sign-in", `<title>sign in</title><button id="ok" onclick="location.href = '{base}/signed-in'">ok</button>
+<button id="move" onclick="opener.location.href = '{base}/pop'; window.close()">move</button>`)
 	page("/signed-in", `<title>signed in</title><script>opener.document.getElementById("out").textContent = "logged in"; window.close();</script>`)
 	page("/f-away", `<a id="away" href="{base}/f-here">to the page's site</a>`)
 	page("/f-here", `<button id="b" onclick="this.textContent = 'pressed'">here</button><a id="back" href="{other}/f-other">back</a>`)
@@ -283,7 +284,20 @@ action = "assert"
 selector = "#out"
 text = "logged in"
 timeout = "10s"`)
+	text += quirkJourney(base, other, "login popup moves the page", open("login"), `name = "log in"
+action = "click"
+selector = "#login"`, `name = "sign in"
+action = "click"
+selector = "#move"
+target = "{other}/sign-in"
+wait_for = "#b"
+timeout = "10s"`, `name = "moved"
+action = "click"
+selector = "#b"
+expect = { selector = "#b", text = "pressed" }
+timeout = "10s"`)
 	runQuirks(t, text, []quirkCase{
+		{journey: "login popup moves the page"},
 		{journey: "lazy frames"},
 		{journey: "login popup"},
 		{journey: "to the page's site"},
