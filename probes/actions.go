@@ -120,6 +120,22 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		fmark, fmarked = r.markFrame(ctx, sc)
 	}
 	end, landed, err := run(r, ctx, sc, st)
+	// A frame of the page that went away before the step's input reached
+	// it (a payment widget mounted again) is found again by the frame key,
+	// as the customer finds the new one, and the step is done there. Input
+	// given is never given twice (see conditionsAfter).
+	for n := 0; n < maxReentries && goneBeforeInput(err) && len(st.Frame) > 0 && st.Action != "chat" && inPageTarget(st); n++ {
+		fs, cleanup, ferr := enterFrame(ctx, st.Frame, r.watchFrame)
+		defer cleanup()
+		if ferr != nil {
+			return time.Time{}, false, ferr
+		}
+		sc = fs
+		if fmarked {
+			fmark, fmarked = r.markFrame(ctx, sc)
+		}
+		end, landed, err = run(r, ctx, sc, st)
+	}
 	if err == nil && fmarked {
 		r.readFrame(ctx, sc, fmark)
 	}

@@ -449,10 +449,13 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 	// key it cost a round trip to the renderer per key: seconds of a step
 	// measuring the browser's typing, not the site.
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clear)); err != nil {
+		if gone := s.goneError(err, false); gone != nil {
+			return gone
+		}
 		return err
 	}
 	_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text})
-	return err
+	return s.inputError(err)
 }
 
 // frameError says that an iframe named by a step never became usable, or
@@ -463,8 +466,8 @@ type frameError struct {
 	// target is set when frame is the URL of a step's target.
 	target bool
 	// gone is set when the frame or page went away while the step ran in
-	// it.
-	gone bool
+	// it; afterInput when that was after the step gave its input.
+	gone, afterInput bool
 }
 
 // errScopeGone is the error of a frameError for a frame or page that went

@@ -33,7 +33,8 @@ func quirkSite(t *testing.T) (base, other string) {
 	page("/popups", `<title>popups</title><a id="noopener" href="/pop" target="_blank" rel="noopener">pop</a>
 <a id="redirect" href="/go" target="_blank">go</a><a id="replace" href="/replace" target="_blank">replace</a>
 <a id="slow" href="/slow" target="_blank">slow</a>
-<button id="flash" onclick="const w = window.open('/flash'); setTimeout(() => w.close(), 30)">flash</button>`)
+<button id="flash" onclick="const w = window.open('/flash'); setTimeout(() => w.close(), 30)">flash</button>
+<button id="chat" onclick="const f = document.createElement('iframe'); f.src = '{other}/f-other'; document.body.append(f)">chat</button>`)
 	page("/pop", `<title>pop</title><button id="b" onclick="this.textContent = 'pressed'">b</button>`)
 	mux.HandleFunc("/go", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/landed", http.StatusFound) })
 	page("/landed", `<title>landed</title><button id="b" onclick="this.textContent = 'pressed'">b</button>`)
@@ -61,6 +62,18 @@ func quirkSite(t *testing.T) (base, other string) {
 	page("/sign-in", `<title>sign in</title><button id="ok" onclick="location.href = '{base}/signed-in'">ok</button>
 <button id="move" onclick="opener.location.href = '{base}/pop'; window.close()">move</button>`)
 	page("/signed-in", `<title>signed in</title><script>opener.document.getElementById("out").textContent = "logged in"; window.close();</script>`)
+	// A frame mounted again once, a while after load, as a framework
+	// renders a payment widget again. The button of the first frame
+	// would show after 6 seconds, that of the second at once: the step
+	// waits in the first frame when it goes, whenever the step starts.
+	page("/remount", `<title>remount</title><p>pay</p><iframe id="w" src="{other}/f-late"></iframe><iframe id="v" src="/f-late"></iframe>
+<script>addEventListener("load", () => setTimeout(() => {
+  for (const id of ["w", "v"]) { const old = document.getElementById(id); const f = document.createElement("iframe"); f.id = id; f.src = old.src + "?again"; old.replaceWith(f); }
+}, 4000));</script>`)
+	page("/f-late", `<p id="t">late</p><script>setTimeout(() => { const b = document.createElement("button"); b.id = "b"; b.textContent = "late";
+  b.onclick = () => { b.textContent = "pressed"; }; document.body.append(b); }, location.search ? 0 : 6000);</script>`)
+	page("/formframe", `<title>form frame</title><p>form</p><iframe id="u" src="{other}/f-form"></iframe>`)
+	page("/f-form", `<form action="{base}/typed"><input id="q" name="q" oninput="this.form.submit()"></form>`)
 	page("/f-away", `<a id="away" href="{base}/f-here">to the page's site</a>`)
 	page("/f-here", `<button id="b" onclick="this.textContent = 'pressed'">here</button><a id="back" href="{other}/f-other">back</a>`)
 	page("/f-other", `<button id="b" onclick="this.textContent = 'pressed'">other</button>`)
@@ -296,7 +309,24 @@ action = "click"
 selector = "#b"
 expect = { selector = "#b", text = "pressed" }
 timeout = "10s"`)
+	remount := func(frame string) string {
+		return quirkJourney(base, other, "remount "+frame, open("remount"), `name = "press"
+action = "click"
+selector = "#b"
+frame = "#`+frame+`"
+expect = { selector = "#b", text = "pressed" }
+timeout = "10s"`)
+	}
+	text += remount("w") + remount("v") + quirkJourney(base, other, "form frame", open("formframe"), `name = "type"
+action = "fill"
+fields = { "#q" = "hello" }
+frame = "#u"
+expect = { selector = "#q", text = "typed hello" }
+timeout = "10s"`)
 	runQuirks(t, text, []quirkCase{
+		{journey: "remount w"},
+		{journey: "remount v"},
+		{journey: "form frame"},
 		{journey: "login popup moves the page"},
 		{journey: "lazy frames"},
 		{journey: "login popup"},

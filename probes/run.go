@@ -616,7 +616,7 @@ func (r *run) conditionsAfter(ctx context.Context, sc scope, st *config.Step, fl
 		end, err := r.conditions(ctx, sc, st, floor)
 		var fe *frameError
 		if !errors.As(err, &fe) || !fe.gone || len(st.Frame) == 0 || !inPageTarget(st) {
-			return end, err
+			return end, afterInput(err)
 		}
 		next, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
 		defer cleanup()
@@ -625,7 +625,25 @@ func (r *run) conditionsAfter(ctx context.Context, sc scope, st *config.Step, fl
 		}
 		sc = next
 	}
-	return r.conditions(ctx, sc, st, floor)
+	end, err := r.conditions(ctx, sc, st, floor)
+	return end, afterInput(err)
+}
+
+// afterInput marks err, when it says the step's frame or page went away,
+// as coming after the step's input was given, which is never given again.
+func afterInput(err error) error {
+	var fe *frameError
+	if errors.As(err, &fe) && fe.gone {
+		fe.afterInput = true
+	}
+	return err
+}
+
+// goneBeforeInput reports whether err says that the step's frame or page
+// went away before the step's input was given.
+func goneBeforeInput(err error) bool {
+	var fe *frameError
+	return errors.As(err, &fe) && fe.gone && !fe.afterInput
 }
 
 // conditionsHold checks wait_for and expect once, without waiting.
