@@ -59,6 +59,24 @@ type request struct {
 	chainStarted   time.Time
 	chainStartedTS float64
 	frameID        string // the frame that made the request
+	// gone closes when the target whose events told of the request
+	// detached (an out-of-process iframe that went away, or the step that
+	// attached to it ended): its end will never be told. Nil for the tab.
+	gone <-chan struct{}
+}
+
+// unseen reports whether the request is open and its end can no longer be
+// told, its target having detached.
+func (r *request) unseen() bool {
+	if r.gone == nil || r.endTS != 0 {
+		return false
+	}
+	select {
+	case <-r.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 // recorder buffers a run's network activity and console messages.
@@ -83,7 +101,15 @@ func newRecorder() *recorder {
 // listen subscribes the recorder to a target's events: the tab, or an
 // out-of-process iframe attached to (then frame is true).
 func (rc *recorder) listen(ctx context.Context, frame bool) error {
-	return chromedp.Listen(ctx, func(ev any) { rc.handle(ev, frame) })
+	var gone <-chan struct{}
+	if frame {
+		ch, err := chromedp.Detached(ctx)
+		if err != nil {
+			return err
+		}
+		gone = ch
+	}
+	return chromedp.Listen(ctx, func(ev any) { rc.handleFrom(ev, frame, gone) })
 }
 
 // documentTTFB is the time to first byte of the document step i last
@@ -127,7 +153,11 @@ func (rc *recorder) startStep(i int, name string) {
 
 // handle runs in the loop that reads the target's messages: it must be
 // quick and never call the browser.
-func (rc *recorder) handle(ev any, frame bool) {
+func (rc *recorder) handle(ev any, frame bool) { rc.handleFrom(ev, frame, nil) }
+
+// handleFrom records the event ev of the tab, or of an iframe (frame)
+// whose target's detach closes gone.
+func (rc *recorder) handleFrom(ev any, frame bool, gone <-chan struct{}) {
 	switch ev := ev.(type) {
 	case *network.EventRequestWillBeSent:
 		rc.mu.Lock()
@@ -149,7 +179,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			return
 		}
 		r := &request{id: ev.RequestID, step: rc.step, frame: frame, req: ev.Request, typ: ev.Type,
-			started: started, chainStarted: chainStarted, chainStartedTS: chainStartedTS, startedTS: float64(ev.Timestamp), frameID: string(ev.FrameID)}
+			started: started, chainStarted: chainStarted, chainStartedTS: chainStartedTS, startedTS: float64(ev.Timestamp), frameID: string(ev.FrameID), gone: gone}
 		rc.open[key] = r
 		rc.requests = append(rc.requests, r)
 	case *network.EventResponseReceived:
@@ -267,6 +297,9 @@ func (rc *recorder) quietSince(longest time.Duration) (time.Time, bool) {
 	defer rc.mu.Unlock()
 	now := time.Now()
 	for _, r := range rc.open {
+		if r.unseen() {
+			continue
+		}
 		switch r.typ {
 		case network.ResourceTypeEventSource, network.ResourceTypeWebSocket, network.ResourceTypePing:
 			continue
@@ -296,7 +329,10 @@ func (rc *recorder) actionRequests(from, until time.Time, longest time.Duration)
 			continue
 		}
 		if r.endTS == 0 {
-			if now.Sub(r.chainStarted) < longest {
+			// One whose end can no longer be told is not waited for:
+			// the frame that made it went away (a form in a frame of
+			// another site sent to the shop's page).
+			if !r.unseen() && now.Sub(r.chainStarted) < longest {
 				pending = true
 			}
 			continue
