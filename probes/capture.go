@@ -11,6 +11,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -65,11 +66,16 @@ type request struct {
 	gone <-chan struct{}
 }
 
-// unseen reports whether the request is open and its end can no longer be
-// told, its target having detached.
-func (r *request) unseen() bool {
-	if r.gone == nil || r.endTS != 0 {
+// unseen reports whether the request is open and its end will not be
+// told: its target detached, or it is the document of a frame that runs
+// in a renderer of its own (another site's), whose end only that frame's
+// target tells. The caller holds rc.mu.
+func (rc *recorder) unseen(r *request) bool {
+	if r.endTS != 0 {
 		return false
+	}
+	if r.gone == nil {
+		return !r.frame && r.typ == network.ResourceTypeDocument && r.resp != nil && rc.outOfProcess[r.frameID]
 	}
 	select {
 	case <-r.gone:
@@ -92,10 +98,14 @@ type recorder struct {
 	stepStarts []time.Time
 	// activity is when a request last started or ended.
 	activity time.Time
+	// outOfProcess holds the IDs of the tab's frames that run in a
+	// renderer of their own (another site's iframes): the target
+	// attached for each has the frame's ID.
+	outOfProcess map[string]bool
 }
 
 func newRecorder() *recorder {
-	return &recorder{open: map[network.RequestID]*request{}}
+	return &recorder{open: map[network.RequestID]*request{}, outOfProcess: map[string]bool{}}
 }
 
 // listen subscribes the recorder to a target's events: the tab, or an
@@ -159,6 +169,12 @@ func (rc *recorder) handle(ev any, frame bool) { rc.handleFrom(ev, frame, nil) }
 // whose target's detach closes gone.
 func (rc *recorder) handleFrom(ev any, frame bool, gone <-chan struct{}) {
 	switch ev := ev.(type) {
+	case *target.EventAttachedToTarget:
+		if !frame && ev.TargetInfo != nil && ev.TargetInfo.Type == "iframe" {
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			rc.outOfProcess[string(ev.TargetInfo.TargetID)] = true
+		}
 	case *network.EventRequestWillBeSent:
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
@@ -297,7 +313,7 @@ func (rc *recorder) quietSince(longest time.Duration) (time.Time, bool) {
 	defer rc.mu.Unlock()
 	now := time.Now()
 	for _, r := range rc.open {
-		if r.unseen() {
+		if rc.unseen(r) {
 			continue
 		}
 		switch r.typ {
@@ -329,10 +345,12 @@ func (rc *recorder) actionRequests(from, until time.Time, longest time.Duration)
 			continue
 		}
 		if r.endTS == 0 {
-			// One whose end can no longer be told is not waited for:
-			// the frame that made it went away (a form in a frame of
-			// another site sent to the shop's page).
-			if !r.unseen() && now.Sub(r.chainStarted) < longest {
+			// One whose end will not be told is not waited for: the
+			// frame that made it went away (a form in a frame of
+			// another site sent to the shop's page), or it is the
+			// document of a frame now of another site, whose end only
+			// that frame's target tells.
+			if !rc.unseen(r) && now.Sub(r.chainStarted) < longest {
 				pending = true
 			}
 			continue
