@@ -77,12 +77,14 @@ func quirkSite(t *testing.T) (base, other string) {
 	page("/f-away", `<a id="away" href="{base}/f-here">to the page's site</a>`)
 	page("/f-here", `<button id="b" onclick="this.textContent = 'pressed'">here</button><a id="back" href="{other}/f-other">back</a>`)
 	page("/f-other", `<button id="b" onclick="this.textContent = 'pressed'">other</button>`)
-	// Elements: a button rendered anew every 20 ms, as a framework does,
-	// and one that a banner pushes down just after load.
+	// Elements: a button rendered anew as the pointer comes over it,
+	// between being found and being pressed, as a framework renders
+	// again on hover, and one that a banner pushes down just after load.
 	page("/rerender", `<title>rerender</title><div id="app"></div><p id="out"></p>
-<script>let n = 0; const render = () => { const b = document.createElement("button"); b.id = "go"; b.textContent = "go " + (n++ % 2);
-  b.onclick = () => { document.getElementById("out").textContent = "clicked"; }; document.getElementById("app").replaceChildren(b); };
-render(); setInterval(render, 20);</script>`)
+<script>let n = 0; const render = () => { const b = document.createElement("button"); b.id = "go"; b.textContent = "go " + n++;
+  b.onclick = () => { document.getElementById("out").textContent = "clicked " + b.textContent; };
+  if (n === 1) b.addEventListener("pointerover", render); document.getElementById("app").replaceChildren(b); };
+render();</script>`)
 	page("/shift", `<title>shift</title><div id="top"></div><button id="go" onclick="document.getElementById('out').textContent = 'clicked'">go</button><p id="out"></p>
 <script>setTimeout(() => { document.getElementById("top").style.height = "300px"; }, 150);</script>`)
 	// Navigations: a single-page app's, a reload, a field whose form is
@@ -269,7 +271,7 @@ timeout = "10s"`) +
 		quirkJourney(base, other, "rerender", open("rerender"), `name = "go"
 action = "click"
 selector = "#go"
-expect = { selector = "#out", text = "clicked" }
+expect = { selector = "#out", text = "clicked go 1" }
 timeout = "15s"`) +
 		quirkJourney(base, other, "shift", open("shift"), `name = "go"
 action = "click"

@@ -92,8 +92,19 @@ func (s scope) inputError(err error) error {
 	return err
 }
 
-// dispatchPress sends the press's input events to the target of ctx.
+// dispatchPress sends the press's input events to the target of ctx. The
+// mouse first comes over the element, as a customer's does before pressing
+// (and Puppeteer's, which replays the Recorder's steps): a page that
+// renders the element again as the pointer comes over it (a hover state)
+// then has the new one under the pointer when the button goes down, as it
+// does for the customer.
 func dispatchPress(ctx context.Context, x, y float64, p pointer, tap bool) error {
+	if !tap {
+		move := input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: x, Y: y, Modifiers: p.modifiers}
+		if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, move); err != nil {
+			return err
+		}
+	}
 	for n := 1; n <= max(p.count, 1); n++ {
 		if tap {
 			if err := chromedp.Do(ctx, chromedp.TapXY(x, y)); err != nil {
