@@ -602,8 +602,8 @@ func (r *run) conditions(ctx context.Context, sc scope, st *config.Step, floor t
 	return time.Now(), nil
 }
 
-// maxReentries bounds how often conditionsAfter enters a step's frame
-// again.
+// maxReentries bounds how often a step enters its frame again when the
+// frame went away (see act and conditionsAfter).
 const maxReentries = 3
 
 // conditionsAfter is conditions after the step's action, in sc. An action
