@@ -118,7 +118,7 @@ render();</script>`)
 	})
 	// Popups that end: on input, on hover, a while after they open.
 	page("/ends", `<title>ends</title><button id="pop" onclick="window.open('/ending')">pop</button><a id="dialogs" href="/pop-dialogs" target="_blank">dialogs</a>
-<button id="late" onclick="const w = window.open('/ending'); setTimeout(() => w.close(), 700)">late</button><p id="out"></p>`)
+<button id="late" onclick="const w = window.open('/ending'); setTimeout(() => w.close(), 2500)">late</button><p id="out"></p>`)
 	page("/ending", `<title>ending</title><input id="q" oninput="opener.document.getElementById('out').textContent = this.value; window.close()">
 <button id="hover" onmouseover="window.close()">hover</button>
 <select id="s" onchange="opener.document.getElementById('out').textContent = this.value; window.close()"><option>a</option><option>b</option></select>`)
@@ -563,7 +563,7 @@ optional = true`) +
 action = "wait"
 selector = "#never"
 target = "{base}/ending"
-timeout = "5s"`)
+timeout = "10s"`)
 	runQuirks(t, text, []quirkCase{
 		{journey: "fill"},
 		{journey: "select"},
