@@ -120,6 +120,22 @@ func (r *run) act(ctx context.Context, st *config.Step) (time.Time, bool, error)
 		fmark, fmarked = r.markFrame(ctx, sc)
 	}
 	end, landed, err := run(r, ctx, sc, st)
+	// A frame of the page that went away before the step's input reached
+	// it (a payment widget mounted again) is found again by the frame key,
+	// as the customer finds the new one, and the step is done there. Input
+	// given is never given twice (see conditionsAfter).
+	for n := 0; n < maxReentries && goneBeforeInput(err) && len(st.Frame) > 0 && st.Action != "chat" && inPageTarget(st); n++ {
+		fs, cleanup, ferr := enterFrame(ctx, st.Frame, r.watchFrame)
+		defer cleanup()
+		if ferr != nil {
+			return time.Time{}, false, ferr
+		}
+		sc = fs
+		if fmarked {
+			fmark, fmarked = r.markFrame(ctx, sc)
+		}
+		end, landed, err = run(r, ctx, sc, st)
+	}
 	if err == nil && fmarked {
 		r.readFrame(ctx, sc, fmark)
 	}
@@ -223,7 +239,7 @@ func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Tim
 	before := r.nav.mark()
 	resp, err := loadURL(ctx, st.URL)
 	if err != nil {
-		return time.Time{}, resp != nil, err
+		return time.Time{}, resp != nil, r.noPage(err)
 	}
 	end := time.Now()
 	// Chromium may report a navigation finished without its load event: a
@@ -244,6 +260,20 @@ func (r *run) navigate(ctx context.Context, sc scope, st *config.Step) (time.Tim
 		return time.Time{}, true, err
 	}
 	return later(end, condEnd), true, nil
+}
+
+// noPage returns err, the error of a navigation of the tab, or what the
+// server answered when that had no page to show (204 No Content), which
+// Chromium reports as net::ERR_ABORTED.
+func (r *run) noPage(err error) error {
+	var le *chromedp.LoadError
+	if r.rec == nil || !errors.As(err, &le) || !strings.Contains(le.ErrorText, "ERR_ABORTED") {
+		return err
+	}
+	if np, ok := r.rec.noContent(); ok {
+		return np
+	}
+	return err
 }
 
 func (r *run) fill(ctx context.Context, sc scope, st *config.Step) error {
@@ -417,10 +447,13 @@ func (r *run) chat(ctx context.Context, st *config.Step) (time.Time, bool, error
 	}
 	end := time.Now()
 	condEnd, err := r.conditions(ctx, sc, st, end)
-	if err == nil && fmarked {
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	if fmarked {
 		r.readFrame(ctx, sc, fmark)
 	}
-	return later(end, condEnd), false, err
+	return later(end, condEnd), false, nil
 }
 
 type networkResponse struct {

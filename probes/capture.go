@@ -3,6 +3,7 @@ package probes
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
 	"github.com/touchprobe/touchprobe/config"
@@ -58,6 +60,29 @@ type request struct {
 	chainStarted   time.Time
 	chainStartedTS float64
 	frameID        string // the frame that made the request
+	// gone closes when the target whose events told of the request
+	// detached (an out-of-process iframe that went away, or the step that
+	// attached to it ended): its end will never be told. Nil for the tab.
+	gone <-chan struct{}
+}
+
+// unseen reports whether the request is open and its end will not be
+// told: its target detached, or it is the document of a frame that runs
+// in a renderer of its own (another site's), whose end only that frame's
+// target tells. The caller holds rc.mu.
+func (rc *recorder) unseen(r *request) bool {
+	if r.endTS != 0 {
+		return false
+	}
+	if r.gone == nil {
+		return !r.frame && r.typ == network.ResourceTypeDocument && r.resp != nil && rc.outOfProcess[r.frameID]
+	}
+	select {
+	case <-r.gone:
+		return true
+	default:
+		return false
+	}
 }
 
 // recorder buffers a run's network activity and console messages.
@@ -73,16 +98,28 @@ type recorder struct {
 	stepStarts []time.Time
 	// activity is when a request last started or ended.
 	activity time.Time
+	// outOfProcess holds the IDs of the tab's frames that run in a
+	// renderer of their own (another site's iframes): the target
+	// attached for each has the frame's ID.
+	outOfProcess map[string]bool
 }
 
 func newRecorder() *recorder {
-	return &recorder{open: map[network.RequestID]*request{}}
+	return &recorder{open: map[network.RequestID]*request{}, outOfProcess: map[string]bool{}}
 }
 
 // listen subscribes the recorder to a target's events: the tab, or an
 // out-of-process iframe attached to (then frame is true).
 func (rc *recorder) listen(ctx context.Context, frame bool) error {
-	return chromedp.Listen(ctx, func(ev any) { rc.handle(ev, frame) })
+	var gone <-chan struct{}
+	if frame {
+		ch, err := chromedp.Detached(ctx)
+		if err != nil {
+			return err
+		}
+		gone = ch
+	}
+	return chromedp.Listen(ctx, func(ev any) { rc.handleFrom(ev, frame, gone) })
 }
 
 // documentTTFB is the time to first byte of the document step i last
@@ -126,8 +163,18 @@ func (rc *recorder) startStep(i int, name string) {
 
 // handle runs in the loop that reads the target's messages: it must be
 // quick and never call the browser.
-func (rc *recorder) handle(ev any, frame bool) {
+func (rc *recorder) handle(ev any, frame bool) { rc.handleFrom(ev, frame, nil) }
+
+// handleFrom records the event ev of the tab, or of an iframe (frame)
+// whose target's detach closes gone.
+func (rc *recorder) handleFrom(ev any, frame bool, gone <-chan struct{}) {
 	switch ev := ev.(type) {
+	case *target.EventAttachedToTarget:
+		if !frame && ev.TargetInfo != nil && ev.TargetInfo.Type == "iframe" {
+			rc.mu.Lock()
+			defer rc.mu.Unlock()
+			rc.outOfProcess[string(ev.TargetInfo.TargetID)] = true
+		}
 	case *network.EventRequestWillBeSent:
 		rc.mu.Lock()
 		defer rc.mu.Unlock()
@@ -148,7 +195,7 @@ func (rc *recorder) handle(ev any, frame bool) {
 			return
 		}
 		r := &request{id: ev.RequestID, step: rc.step, frame: frame, req: ev.Request, typ: ev.Type,
-			started: started, chainStarted: chainStarted, chainStartedTS: chainStartedTS, startedTS: float64(ev.Timestamp), frameID: string(ev.FrameID)}
+			started: started, chainStarted: chainStarted, chainStartedTS: chainStartedTS, startedTS: float64(ev.Timestamp), frameID: string(ev.FrameID), gone: gone}
 		rc.open[key] = r
 		rc.requests = append(rc.requests, r)
 	case *network.EventResponseReceived:
@@ -266,6 +313,9 @@ func (rc *recorder) quietSince(longest time.Duration) (time.Time, bool) {
 	defer rc.mu.Unlock()
 	now := time.Now()
 	for _, r := range rc.open {
+		if rc.unseen(r) {
+			continue
+		}
 		switch r.typ {
 		case network.ResourceTypeEventSource, network.ResourceTypeWebSocket, network.ResourceTypePing:
 			continue
@@ -295,7 +345,12 @@ func (rc *recorder) actionRequests(from, until time.Time, longest time.Duration)
 			continue
 		}
 		if r.endTS == 0 {
-			if now.Sub(r.chainStarted) < longest {
+			// One whose end will not be told is not waited for: the
+			// frame that made it went away (a form in a frame of
+			// another site sent to the shop's page), or it is the
+			// document of a frame now of another site, whose end only
+			// that frame's target tells.
+			if !rc.unseen(r) && now.Sub(r.chainStarted) < longest {
 				pending = true
 			}
 			continue
@@ -423,4 +478,23 @@ func (rc *recorder) mainDocument(url string) (method, statusText string) {
 		}
 	}
 	return "", ""
+}
+
+// noContent returns the last document request of the tab, when it
+// answered 204 No Content or 205 Reset Content: a status that leaves the
+// page as it was, which Chromium reports as an aborted navigation.
+func (rc *recorder) noContent() (*noPageError, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for i := len(rc.requests) - 1; i >= 0; i-- {
+		r := rc.requests[i]
+		if r.req == nil || r.typ != network.ResourceTypeDocument || r.frame {
+			continue
+		}
+		if r.resp == nil || r.resp.Status != http.StatusNoContent && r.resp.Status != http.StatusResetContent {
+			return nil, false
+		}
+		return &noPageError{method: r.req.Method, url: tail(r.resp.URL, maxURLInMessage), status: int(r.resp.Status), statusText: r.resp.StatusText}, true
+	}
+	return nil, false
 }

@@ -12,7 +12,7 @@ import (
 // order: a child left out would stay paused for ever.
 func TestNewChildrenAreNeverDropped(t *testing.T) {
 	const n = 1000
-	q := newChildQueue()
+	q := newChildQueue[string]()
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := range n {

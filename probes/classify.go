@@ -56,10 +56,23 @@ func (r *run) withFailedRequest(i int, reason Reason, msg string) string {
 // answered 502, the widget's document that answered 503, the API whose
 // port refused the connection. The message, from withFailedRequest, names
 // both the element and the request.
+//
+// A step whose navigation ended on the browser's error page (a click on a
+// link that redirects for ever) gets the reason of its failed request too,
+// as a navigate step to the same URL does.
 func (r *run) requestReason(i int, reason Reason, err error) Reason {
 	var chatErr *chatTimeoutError
+	var errorPage *errorPageError
 	switch {
 	case reason == ReasonSelector, reason == ReasonFrame, errors.As(err, &chatErr):
+	case errors.As(err, &errorPage):
+		if r.rec == nil {
+			return reason
+		}
+		if f, ok := r.rec.lastFailure(); ok && f.step == i && loadReason(f.errorText) != ReasonNavigation {
+			return loadReason(f.errorText)
+		}
+		return reason
 	default:
 		return reason
 	}
@@ -122,6 +135,18 @@ func (e *httpStatusError) Error() string {
 func isHTTPStatus(err error) bool {
 	var h *httpStatusError
 	return errors.As(err, &h)
+}
+
+// noPageError says that a navigation's answer had no page to show: 204
+// No Content, 205 Reset Content. The browser stays on the page it had.
+type noPageError struct {
+	method, url string
+	status      int
+	statusText  string
+}
+
+func (e *noPageError) Error() string {
+	return (&httpStatusError{status: e.status, url: e.url, method: e.method, statusText: e.statusText}).Error() + ", with no page to show"
 }
 
 type loadTimeoutError struct{ err error }
@@ -201,18 +226,23 @@ func classify(f failure) (Reason, string) {
 		loadTimeoutErr *loadTimeoutError
 		errorPage      *errorPageError
 		scriptErr      *chromedp.ExceptionError
+		noPage         *noPageError
 	)
 	switch {
 	case errors.As(err, &assertErr):
 		return ReasonAssertion, fmt.Sprintf("%s (within %s)", assertErr.Error(), limit)
 	case errors.As(err, &statusErr):
 		return ReasonHTTPStatus, statusErr.Error()
+	case errors.As(err, &noPage):
+		return ReasonNavigation, fmt.Sprintf("the page did not load: %s", noPage.Error())
 	case errors.As(err, &loadErr):
 		return loadReason(loadErr.ErrorText), fmt.Sprintf("the page did not load: %s", loadErr.ErrorText)
 	case errors.As(err, &errorPage):
 		return ReasonPageError, errorPage.Error()
 	case errors.As(err, &chatErr):
 		return ReasonTimeout, fmt.Sprintf("%s within %s", chatErr.Error(), limit)
+	case errors.As(err, &frameErr) && frameErr.gone:
+		return ReasonFrame, frameErr.Error()
 	case errors.As(err, &frameErr):
 		return ReasonFrame, fmt.Sprintf("%s within %s", frameErr.Error(), limit)
 	case errors.As(err, &selErr):

@@ -241,3 +241,34 @@ func TestEvidenceStep(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestReason: a step that waited in vain, or whose navigation ended
+// on the browser's error page, gets the network reason of the request of
+// the step that failed; other failures keep theirs.
+func TestRequestReason(t *testing.T) {
+	loop := recordedRequest{step: 1, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/loop", errorText: "net::ERR_TOO_MANY_REDIRECTS"}
+	errorPage := &errorPageError{url: "the requested page"}
+	cases := []struct {
+		name   string
+		rec    *recorder
+		reason Reason
+		err    error
+		want   Reason
+	}{
+		{"no recorder", nil, ReasonPageError, errorPage, ReasonPageError},
+		{"error page of a redirect loop", recorded(loop), ReasonPageError, errorPage, ReasonRedirectLoop},
+		{"error page of a refused connection", recorded(recordedRequest{step: 1, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/", errorText: "net::ERR_CONNECTION_REFUSED"}), ReasonPageError, errorPage, ReasonConnRefused},
+		{"error page of an earlier step's failure", recorded(recordedRequest{step: 0, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/loop", errorText: "net::ERR_TOO_MANY_REDIRECTS"}), ReasonPageError, errorPage, ReasonPageError},
+		{"error page with no network reason", recorded(recordedRequest{step: 1, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/", errorText: "net::ERR_FAILED"}), ReasonPageError, errorPage, ReasonPageError},
+		{"a script that failed keeps its reason", recorded(loop), ReasonPageError, errors.New("a script in the page failed"), ReasonPageError},
+		{"an element waited for in vain", recorded(loop), ReasonSelector, &selectorError{sel: "#x"}, ReasonRedirectLoop},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &run{rec: c.rec, result: &Result{Steps: []StepResult{{Index: 0, Name: "first"}, {Index: 1, Name: "second"}}}}
+			if got := r.requestReason(1, c.reason, c.err); got != c.want {
+				t.Errorf("requestReason = %s, want %s", got, c.want)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -207,6 +208,9 @@ type scope struct {
 	// through the out-of-process iframe of target).
 	offsetFrames []string
 	name         string // the frame selector, for messages
+	// byURL says that target is the step's target, found by its URL
+	// (name), not a frame.
+	byURL bool
 }
 
 var pageScope = scope{root: "document"}
@@ -244,6 +248,9 @@ type elementState struct {
 	// element's centre instead of it (a banner, an overlay); empty when
 	// the element itself would.
 	Covered string `json:"covered"`
+	// Gone is set when the scope's document cannot be reached any more:
+	// its frame now shows a document of another origin.
+	Gone bool `json:"gone"`
 }
 
 // inspectJS returns an elementState for a selector argument, found by
@@ -251,8 +258,8 @@ type elementState struct {
 // is first scrolled to the middle of the viewport, as a customer would, and
 // its centre is given in the coordinates of the scope's target.
 const inspectJS = `((root, sel, scroll, frames, query) => {
-  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1};
-  if (!root) { out.error = ""; return out; }
+  const out = {found: false, visible: false, disabled: false, text: "", x: 0, y: 0, w: 0, h: 0, count: 0, error: "", covered: "", alt: -1, gone: false};
+  if (!root) { out.gone = true; return out; }
   const q = query(root, sel);
   if (q.error) { out.error = q.error; return out; }
   const all = q.els;
@@ -386,6 +393,9 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 		st, err := s.inspect(ctx, sel, scroll)
 		err = browserGone(ctx, err)
 		lastErr = err
+		if gone := s.goneError(err, st.Gone); gone != nil {
+			return last, gone
+		}
 		switch {
 		case err == nil:
 			last, answered = st, true
@@ -439,25 +449,54 @@ func (s scope) typeText(ctx context.Context, sel, text string) error {
 	// key it cost a round trip to the renderer per key: seconds of a step
 	// measuring the browser's typing, not the site.
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](clear)); err != nil {
+		if gone := s.goneError(err, false); gone != nil {
+			return gone
+		}
 		return err
 	}
 	_, err := chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: text})
-	return err
+	return s.inputError(err)
 }
 
-// frameError says that an iframe named by a step never became usable.
+// frameError says that an iframe named by a step never became usable, or
+// that the frame or page the step was in went away.
 type frameError struct {
 	frame string
 	err   error
 	// target is set when frame is the URL of a step's target.
 	target bool
+	// gone is set when the frame or page went away while the step ran in
+	// it; afterInput when that was after the step gave its input.
+	gone, afterInput bool
 }
 
+// errScopeGone is the error of a frameError for a frame or page that went
+// away.
+var errScopeGone = errors.New("went away")
+
 func (e *frameError) Error() string {
-	if e.target {
+	switch {
+	case e.gone && e.target:
+		return fmt.Sprintf("the page or frame at %q closed while the step ran in it", e.frame)
+	case e.gone:
+		return fmt.Sprintf("iframe %q went away while the step ran in it: it was removed, or it now shows a page of another site", e.frame)
+	case e.target:
 		return fmt.Sprintf("no page or frame at %q appeared: %v", e.frame, e.err)
+	default:
+		return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
 	}
-	return fmt.Sprintf("iframe %q did not load: %v", e.frame, e.err)
+}
+
+// goneError returns a frameError when the scope's document went away: its
+// target detached (a popup that closed, an out-of-process iframe that now
+// shows a page of the tab's site), err being the error of a call to it,
+// or, unreachable says, its frame now shows a document of another origin.
+// It returns nil while the document is there.
+func (s scope) goneError(err error, unreachable bool) error {
+	if s.target != nil && errors.Is(err, chromedp.ErrTargetDetached) || err == nil && unreachable && !s.isPage() {
+		return &frameError{frame: s.name, err: errScopeGone, target: s.byURL, gone: true}
+	}
+	return nil
 }
 func (e *frameError) Unwrap() error { return e.err }
 
@@ -557,7 +596,7 @@ func enterTarget(ctx context.Context, url string, onAttach func(context.Context)
 			if onAttach != nil {
 				onAttach(tctx)
 			}
-			return scope{target: tctx, root: "document", name: url}, cancel, nil
+			return scope{target: tctx, root: "document", name: url, byURL: true}, cancel, nil
 		}
 		if st, err := pageScope.inspect(ctx, inPage, false); err == nil && st.Found {
 			return enterFrame(ctx, config.Frames{inPage}, onAttach)
@@ -697,6 +736,16 @@ func (r *run) answerDialogs(tab context.Context) (stop func(), err error) {
 }
 
 func (r *run) answerDialog(ctx context.Context, d *page.EventJavascriptDialogOpening) {
+	cctx, cancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+	defer cancel()
+	if _, err := chromedp.Call(cctx, page.HandleJavaScriptDialog, r.dialogAnswer(d)); err != nil {
+		r.logger.Debug("could not answer a dialog", "dialog", string(d.Type), "err", err)
+	}
+}
+
+// dialogAnswer is the answer to the dialog d (see answerDialogs), which it
+// records in the console evidence.
+func (r *run) dialogAnswer(d *page.EventJavascriptDialogOpening) page.HandleJavaScriptDialogParams {
 	accept := d.Type != page.DialogTypeConfirm || r.journey.Confirm != config.ConfirmDismiss
 	answer := "accepted"
 	if !accept {
@@ -710,11 +759,113 @@ func (r *run) answerDialog(ctx context.Context, d *page.EventJavascriptDialogOpe
 	if r.rec != nil {
 		r.rec.addConsole(ConsoleEntry{Time: time.Now(), Level: "info", Text: text, URL: d.URL})
 	}
-	cctx, cancel := context.WithTimeout(ctx, dialogAnswerTimeout)
-	defer cancel()
-	if _, err := chromedp.Call(cctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept, PromptText: d.DefaultPrompt}); err != nil {
-		r.logger.Debug("could not answer a dialog", "dialog", string(d.Type), "err", err)
+	return page.HandleJavaScriptDialogParams{Accept: accept, PromptText: d.DefaultPrompt}
+}
+
+// answerPopupDialogs answers the dialogs of the pages the tab opens
+// (popups, links to a new tab) as answerDialogs does the tab's. Chromium
+// tells of a dialog only a session that listened for dialogs when it
+// opened, and a popup's dialog left unanswered stops its page for good:
+// a popup that alerts as it loads never became a step's target. So each
+// page of the tab's browser context gets a session of its own as soon as
+// it is created, before its document loads. The session is not flat (as
+// followChildren's), since chromedp routes only the sessions it made. The
+// returned stop ends the answering, waits for it and detaches.
+func (r *run) answerPopupDialogs(tab context.Context) (stop func(), err error) {
+	c := chromedp.FromContext(tab)
+	if c == nil || c.Target == nil {
+		return func() {}, errors.New("tab has no target")
 	}
+	tabID, browserContext := c.Target.TargetID, c.BrowserContextID
+	ctx, cancel := context.WithCancel(tab)
+	created := newChildQueue[target.ID]()
+	type opening struct {
+		session target.SessionID
+		message string
+	}
+	opened := newChildQueue[opening]()
+	// Listeners must not call the browser: they hand what they saw to the
+	// goroutine below.
+	err = chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*target.EventTargetCreated); ok && e.TargetInfo != nil && e.TargetInfo.Type == "page" &&
+			e.TargetInfo.TargetID != tabID && e.TargetInfo.BrowserContextID == browserContext {
+			created.push(e.TargetInfo.TargetID)
+		}
+	})
+	if err == nil {
+		err = chromedp.ListenBrowser(ctx, func(ev any) {
+			if e, ok := ev.(*target.EventReceivedMessageFromTarget); ok && strings.Contains(e.Message, `"Page.javascriptDialogOpening"`) {
+				opened.push(opening{e.SessionID, e.Message})
+			}
+		})
+	}
+	if err != nil {
+		cancel()
+		return func() {}, err
+	}
+	var sessions []target.SessionID
+	var next int64
+	send := func(session target.SessionID, method string, params any) error {
+		p, err := json.Marshal(params)
+		if err != nil {
+			return err
+		}
+		next++
+		b, err := json.Marshal(rawMessage{ID: next, Method: method, Params: p})
+		if err != nil {
+			return err
+		}
+		cctx, ccancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+		defer ccancel()
+		_, err = chromedp.CallBrowser(cctx, sendMessageToTarget, sendMessageParams{SessionID: session, Message: string(b)})
+		return err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-created.ready:
+			case <-opened.ready:
+			}
+			for _, id := range created.take() {
+				actx, acancel := context.WithTimeout(ctx, dialogAnswerTimeout)
+				res, err := chromedp.CallBrowser(actx, target.AttachToTarget, target.AttachToTargetParams{TargetID: id, Flatten: ptrTo(false)})
+				acancel()
+				if err != nil {
+					// A popup that closed itself at once is gone already.
+					r.logger.Debug("not answering a popup's dialogs", "err", err)
+					continue
+				}
+				sessions = append(sessions, res.SessionID)
+				if err := send(res.SessionID, page.CommandEnable, page.EnableParams{}); err != nil {
+					r.logger.Debug("not answering a popup's dialogs", "err", err)
+				}
+			}
+			for _, o := range opened.take() {
+				var m rawMessage
+				var d page.EventJavascriptDialogOpening
+				if !slices.Contains(sessions, o.session) || json.Unmarshal([]byte(o.message), &m) != nil || json.Unmarshal(m.Params, &d) != nil {
+					continue
+				}
+				if err := send(o.session, page.CommandHandleJavaScriptDialog, r.dialogAnswer(&d)); err != nil {
+					r.logger.Debug("could not answer a popup's dialog", "dialog", string(d.Type), "err", err)
+				}
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+		// The popups may be gone already; then so are their sessions.
+		dctx, dcancel := context.WithTimeout(context.WithoutCancel(tab), 2*time.Second)
+		defer dcancel()
+		for _, s := range sessions {
+			_, _ = chromedp.CallBrowser(dctx, target.DetachFromTarget, target.DetachFromTargetParams{SessionID: s})
+		}
+	}, nil
 }
 
 // denyDownloads makes the tab's browser context refuse downloads: a link

@@ -183,7 +183,7 @@ func followChildren(tab context.Context, commands func(kind string) []rawMessage
 	// Listeners must not call the browser: they hand messages to the
 	// goroutine below, which answers them, every one (see childQueue).
 	ctx, cancel := context.WithCancel(tab)
-	inbox := newChildQueue()
+	inbox := newChildQueue[string]()
 	if err := chromedp.ListenBrowser(ctx, func(ev any) {
 		// Only new children matter; the children's own traffic (their
 		// network events) is dropped here.
@@ -274,17 +274,17 @@ func ptrTo[T any](v T) *T { return &v }
 // must not block, and a child it dropped would stay paused for ever
 // (auto-attach waits for the debugger), so push never blocks and never
 // drops: the queue grows with the frames and workers the page starts.
-type childQueue struct {
+type childQueue[T any] struct {
 	mu    sync.Mutex
-	queue []string
+	queue []T
 	// ready has a value when the queue may hold messages.
 	ready chan struct{}
 }
 
-func newChildQueue() *childQueue { return &childQueue{ready: make(chan struct{}, 1)} }
+func newChildQueue[T any]() *childQueue[T] { return &childQueue[T]{ready: make(chan struct{}, 1)} }
 
 // push adds msg to the queue.
-func (q *childQueue) push(msg string) {
+func (q *childQueue[T]) push(msg T) {
 	q.mu.Lock()
 	q.queue = append(q.queue, msg)
 	q.mu.Unlock()
@@ -295,7 +295,7 @@ func (q *childQueue) push(msg string) {
 }
 
 // take empties the queue and returns what it held, oldest first.
-func (q *childQueue) take() []string {
+func (q *childQueue[T]) take() []T {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	out := q.queue

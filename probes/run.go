@@ -293,6 +293,12 @@ func (r *run) execute(ctx context.Context) {
 		r.fail(0, ReasonInternal, fmt.Sprintf("could not answer the page's dialogs: %v", err))
 		return
 	}
+	stopPopupDialogs, err := r.answerPopupDialogs(tab)
+	defer stopPopupDialogs()
+	if err != nil {
+		r.fail(0, ReasonInternal, fmt.Sprintf("could not answer the dialogs of the page's popups: %v", err))
+		return
+	}
 	if err := denyDownloads(tab); err != nil {
 		r.logger.Debug("downloads not refused", "err", err)
 	}
@@ -541,8 +547,13 @@ func (r *run) settle(ctx context.Context, sc scope, st *config.Step, before mark
 	if !condAt.IsZero() {
 		return later(end, condAt), false, nil
 	}
-	condEnd, err := r.conditions(ctx, sc, st, time.Time{})
-	return later(end, condEnd), false, err
+	condEnd, err := r.conditionsAfter(ctx, sc, st, time.Time{})
+	if err != nil {
+		// The step ran until its conditions failed, not until its action
+		// ended: it is measured until now.
+		return time.Time{}, false, err
+	}
+	return later(end, condEnd), false, nil
 }
 
 func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, before mark) (time.Time, bool, error) {
@@ -550,7 +561,7 @@ func (r *run) afterNavigation(ctx context.Context, sc scope, st *config.Step, be
 		if at, ok := r.nav.abandonedSince(before); ok {
 			// The navigation became a download (or answered 204): the
 			// page stays, and the step ended when it stopped.
-			end, err := r.conditions(ctx, sc, st, at)
+			end, err := r.conditionsAfter(ctx, sc, st, at)
 			return end, false, err
 		}
 		if at, ok := r.nav.loadedSince(before); ok {
@@ -589,6 +600,50 @@ func (r *run) conditions(ctx context.Context, sc scope, st *config.Step, floor t
 		}
 	}
 	return time.Now(), nil
+}
+
+// maxReentries bounds how often a step enters its frame again when the
+// frame went away (see act and conditionsAfter).
+const maxReentries = 3
+
+// conditionsAfter is conditions after the step's action, in sc. An action
+// may send the step's frame to another site (a link in a payment frame
+// back to the shop): the frame's document sc reached is gone, and the
+// conditions hold, if at all, in the frame's new document, which the
+// step's frame key finds as it found the old one.
+func (r *run) conditionsAfter(ctx context.Context, sc scope, st *config.Step, floor time.Time) (time.Time, error) {
+	for range maxReentries {
+		end, err := r.conditions(ctx, sc, st, floor)
+		var fe *frameError
+		if !errors.As(err, &fe) || !fe.gone || len(st.Frame) == 0 || !inPageTarget(st) {
+			return end, afterInput(err)
+		}
+		next, cleanup, err := enterFrame(ctx, st.Frame, r.watchFrame)
+		defer cleanup()
+		if err != nil {
+			return time.Time{}, err
+		}
+		sc = next
+	}
+	end, err := r.conditions(ctx, sc, st, floor)
+	return end, afterInput(err)
+}
+
+// afterInput marks err, when it says the step's frame or page went away,
+// as coming after the step's input was given, which is never given again.
+func afterInput(err error) error {
+	var fe *frameError
+	if errors.As(err, &fe) && fe.gone {
+		fe.afterInput = true
+	}
+	return err
+}
+
+// goneBeforeInput reports whether err says that the step's frame or page
+// went away before the step's input was given.
+func goneBeforeInput(err error) bool {
+	var fe *frameError
+	return errors.As(err, &fe) && fe.gone && !fe.afterInput
 }
 
 // conditionsHold checks wait_for and expect once, without waiting.

@@ -92,8 +92,19 @@ func (s scope) inputError(err error) error {
 	return err
 }
 
-// dispatchPress sends the press's input events to the target of ctx.
+// dispatchPress sends the press's input events to the target of ctx. The
+// mouse first comes over the element, as a customer's does before pressing
+// (and Puppeteer's, which replays the Recorder's steps): a page that
+// renders the element again as the pointer comes over it (a hover state)
+// then has the new one under the pointer when the button goes down, as it
+// does for the customer.
 func dispatchPress(ctx context.Context, x, y float64, p pointer, tap bool) error {
+	if !tap {
+		move := input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: x, Y: y, Modifiers: p.modifiers}
+		if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, move); err != nil {
+			return err
+		}
+	}
 	for n := 1; n <= max(p.count, 1); n++ {
 		if tap {
 			if err := chromedp.Do(ctx, chromedp.TapXY(x, y)); err != nil {
@@ -199,6 +210,9 @@ func waitStep(ctx context.Context, sc scope, st *config.Step) error {
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return err
 		}
+		if gone := sc.goneError(err, false); gone != nil {
+			return gone
+		}
 		if err == nil {
 			if f.Error != "" {
 				return &selectorError{sel: sel, frame: sc.name, state: elementState{Error: f.Error}}
@@ -260,6 +274,9 @@ func waitExpression(ctx context.Context, sc scope, expr string) error {
 		ok, err := chromedp.Run(c, chromedp.Evaluate[bool](js, chromedp.EvalAwaitPromise))
 		if err = browserGone(ctx, err); errors.Is(err, ErrBrowserCrashed) {
 			return err
+		}
+		if gone := sc.goneError(err, false); gone != nil {
+			return gone
 		}
 		var exc *chromedp.ExceptionError
 		if errors.As(err, &exc) {
