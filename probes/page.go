@@ -394,7 +394,10 @@ func (s scope) waitVisible(ctx context.Context, sel string, scroll bool, cond fu
 		err = browserGone(ctx, err)
 		lastErr = err
 		if gone := s.goneError(err, st.Gone); gone != nil {
-			return last, gone
+			// What the document that went away showed says nothing
+			// of the one the frame shows now: an expect must not take
+			// it for the frame's answer.
+			return elementState{}, gone
 		}
 		switch {
 		case err == nil:
