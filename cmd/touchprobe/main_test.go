@@ -256,8 +256,15 @@ func TestSIGHUPWhileLoadingAtStart(t *testing.T) {
 	testutil.WaitFor(t, time.Minute, "the reload in the log", func() bool {
 		return strings.Contains(d.log.String(), "configuration reloaded")
 	})
-	if !strings.Contains(scrape(addr), `touchprobe_config_last_reload_successful{location="pipe"} 1`) {
-		t.Error("the reload after the SIGHUP at start is not in the metrics as successful")
+	// The reload can end before the agent listens: scrape until it
+	// answers.
+	var metrics string
+	testutil.WaitFor(t, time.Minute, "touchprobe to serve /metrics", func() bool {
+		metrics = scrape(addr)
+		return metrics != ""
+	})
+	if !strings.Contains(metrics, `touchprobe_config_last_reload_successful{location="pipe"} 1`) {
+		t.Errorf("the reload after the SIGHUP at start is not in the metrics as successful:\n%s", metrics)
 	}
 	d.terminate(t)
 }
