@@ -263,8 +263,10 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 	return nil
 }
 
-// framePaintWait bounds framePaintedJS.
-const framePaintWait = 250 * time.Millisecond
+// framePaintWait bounds framePaintedJS. A loaded machine can take longer
+// than 250 ms for the two frames, and the screenshot then showed the
+// secret the frame had not yet drawn as dots.
+const framePaintWait = time.Second
 
 // framePaintedJS resolves once the document has drawn a frame after the
 // present one (two animation frames), or after framePaintWait.
