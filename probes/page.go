@@ -814,14 +814,9 @@ func (r *run) answerPopupDialogs(tab context.Context) (stop func(), err error) {
 			return err
 		}
 		next++
-		b, err := json.Marshal(rawMessage{ID: next, Method: method, Params: p})
-		if err != nil {
-			return err
-		}
 		cctx, ccancel := context.WithTimeout(ctx, dialogAnswerTimeout)
 		defer ccancel()
-		_, err = chromedp.CallBrowser(cctx, sendMessageToTarget, sendMessageParams{SessionID: session, Message: string(b)})
-		return err
+		return sendRaw(cctx, session, rawMessage{ID: next, Method: method, Params: p})
 	}
 	done := make(chan struct{})
 	go func() {

@@ -122,6 +122,17 @@ type rawMessage struct {
 	Error  json.RawMessage `json:"error,omitempty"`
 }
 
+// sendRaw sends m to the session that is not flat, inside
+// Target.sendMessageToTarget.
+func sendRaw(ctx context.Context, session target.SessionID, m rawMessage) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	_, err = chromedp.CallBrowser(ctx, sendMessageToTarget, sendMessageParams{SessionID: session, Message: string(b)})
+	return err
+}
+
 // childCommands are the commands that give a child target the profile:
 // all of them for an iframe, the network's for a worker, which has no
 // screen or CPU of its own to set.
@@ -201,23 +212,19 @@ func followChildren(tab context.Context, commands func(kind string) []rawMessage
 	send := func(child target.SessionID, m rawMessage) error {
 		next++
 		m.ID = next
-		b, err := json.Marshal(m)
-		if err != nil {
-			return err
-		}
 		if child != "" {
+			b, err := json.Marshal(m)
+			if err != nil {
+				return err
+			}
 			wrapped, err := json.Marshal(sendMessageParams{SessionID: child, Message: string(b)})
 			if err != nil {
 				return err
 			}
 			next++
-			b, err = json.Marshal(rawMessage{ID: next, Method: "Target.sendMessageToTarget", Params: wrapped})
-			if err != nil {
-				return err
-			}
+			m = rawMessage{ID: next, Method: "Target.sendMessageToTarget", Params: wrapped}
 		}
-		_, err = chromedp.CallBrowser(ctx, sendMessageToTarget, sendMessageParams{SessionID: session, Message: string(b)})
-		return err
+		return sendRaw(ctx, session, m)
 	}
 	autoAttach, _ := json.Marshal(target.SetAutoAttachParams{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptrTo(false)})
 	if err := send("", rawMessage{Method: target.CommandSetAutoAttach, Params: autoAttach}); err != nil {
