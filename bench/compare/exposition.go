@@ -10,7 +10,9 @@ import (
 )
 
 // exposition is BenchmarkExposition of internal/metrics: /metrics of an
-// agent with 10, 100 and 1,000 journeys of 8 steps.
+// agent with 10, 100 and 1,000 journeys of 8 steps; and
+// BenchmarkExpositionGathered, the same scrapes served as before journeys
+// were rendered, in the same run.
 type exposition struct {
 	Rows []expositionRow
 }
@@ -20,6 +22,8 @@ type exposition struct {
 type expositionRow struct {
 	Journeys    int
 	PerScrapeMS float64
+	// GatheredMS is one scrape when promhttp gathers every series.
+	GatheredMS float64
 	// Sizes in bytes: the text format, the same gzipped (on the wire),
 	// OpenMetrics and protobuf (what a Prometheus with native histograms
 	// asks for).
@@ -46,9 +50,14 @@ func runExposition(ctx context.Context) (*exposition, error) {
 // pairs.
 func parseExposition(out string) *exposition {
 	x := &exposition{}
+	gathered := map[int]float64{}
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
 		name, ok := strings.CutPrefix(firstOf(f), "BenchmarkExposition/journeys=")
+		name, isGathered := strings.CutPrefix(name, "BenchmarkExpositionGathered/journeys=")
+		if isGathered {
+			name, ok = strings.CutPrefix(firstOf(f), "BenchmarkExpositionGathered/journeys=")
+		}
 		if !ok || len(f) < 4 {
 			continue
 		}
@@ -80,7 +89,14 @@ func parseExposition(out string) *exposition {
 				row.AllocBytes = v
 			}
 		}
+		if isGathered {
+			gathered[n] = row.PerScrapeMS
+			continue
+		}
 		x.Rows = append(x.Rows, row)
+	}
+	for i := range x.Rows {
+		x.Rows[i].GatheredMS = gathered[x.Rows[i].Journeys]
 	}
 	return x
 }
@@ -94,11 +110,23 @@ func firstOf(f []string) string {
 
 func (x *exposition) markdown(w func(string, ...any)) {
 	w("\n#### /metrics with 10, 100 and 1,000 journeys of 8 steps\n\n")
-	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey after 12 successful runs with step times spread over the buckets, every step on a page, so that a scrape holds the exemplars it holds once an agent has run a while. One scrape as Prometheus 2.x asks by default (text format, gzip), and the size of one in each format.\n\n")
-	w("| journeys | one scrape | text | gzip (on the wire) | OpenMetrics | protobuf | allocated per scrape |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey after 12 successful runs with step times spread over the buckets, every step on a page, so that a scrape holds the exemplars it holds once an agent has run a while; between two scrapes a quarter of the journeys record a run. One scrape as Prometheus 2.x asks by default (text format, gzip), the same scrape gathered by promhttp as before (`BenchmarkExpositionGathered`, same run), and the size of one in each format.\n\n")
+	w("| journeys | one scrape | gathered (before) | text | gzip (on the wire) | OpenMetrics | protobuf | allocated per scrape |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range x.Rows {
-		w("| %d | %.0f ms | %s | %s | %s | %s | %s |\n", r.Journeys, r.PerScrapeMS, mib(r.Text), mib(r.Gzip), mib(r.OpenMetrics), mib(r.Protobuf), mib(r.AllocBytes))
+		w("| %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Journeys, millis(r.PerScrapeMS), millis(r.GatheredMS), mib(r.Text), mib(r.Gzip), mib(r.OpenMetrics), mib(r.Protobuf), mib(r.AllocBytes))
 	}
+}
+
+// millis writes a time in ms, with a decimal under 10 ms; "-" when not
+// measured.
+func millis(ms float64) string {
+	switch {
+	case ms == 0:
+		return "-"
+	case ms < 10:
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return fmt.Sprintf("%.0f ms", ms)
 }
 
 // mib writes a size in bytes in MiB, or in KiB under one MiB.

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/coreos/go-systemd/v22/daemon"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/sync/errgroup"
 
@@ -91,7 +90,6 @@ type Agent struct {
 	logger  *slog.Logger
 	cfg     atomic.Pointer[config.Config]
 	metrics *metrics.Metrics
-	reg     *prometheus.Registry
 	runs    *runs.Store
 	browser *browser.Manager
 	sched   *scheduler.Scheduler
@@ -170,7 +168,6 @@ func New(opts Options) (*Agent, error) {
 	a := &Agent{opts: opts, logger: opts.Logger, metrics: metrics.New(), runs: runs.New(50), maint: maintenance.NewSet(), fleetJourneys: fleet, fleetLoaded: loaded, stopping: make(chan struct{})}
 	a.metrics.SetExternalURL(opts.ExternalURL)
 	a.metrics.SetShard(opts.Shard.Index, max(opts.Shard.Count, 1))
-	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
 	a.sched = scheduler.New(cfg.Agent.Concurrency, a.runJourney, scheduler.Hooks{
 		OnSkip: func(job scheduler.Job) {
@@ -256,9 +253,6 @@ func (a *Agent) Config() *config.Config { return a.cfg.Load() }
 
 // Runs returns the store of recent results.
 func (a *Agent) Runs() *runs.Store { return a.runs }
-
-// Registry returns the Prometheus registry the agent exposes.
-func (a *Agent) Registry() *prometheus.Registry { return a.reg }
 
 // Ready reports whether the config is loaded and the browser is up.
 func (a *Agent) Ready() bool { return a.ready.Load() && a.browser.Up() }
@@ -845,7 +839,7 @@ func (a *Agent) retryWait(ctx context.Context, d time.Duration) bool {
 // Handler serves the agent's HTTP endpoints.
 func (a *Agent) Handler() http.Handler {
 	return tpweb.New(tpweb.Deps{
-		Registry:         a.reg,
+		Metrics:          metrics.Handler(a.metrics, a.logger),
 		Runs:             a.runs,
 		Config:           a.Config,
 		Ready:            a.Ready,

@@ -36,7 +36,7 @@ name = "search"
 
 func mutedValue(t *testing.T, a *Agent, journey string) float64 {
 	t.Helper()
-	mfs, err := a.reg.Gather()
+	mfs, err := metrics.NewRegistry(a.metrics).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,6 @@ func TestStartMaintenance(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &Agent{logger: slog.New(slog.DiscardHandler), metrics: metrics.New(), runs: runs.New(5), maint: maintenance.NewSet()}
-	a.reg = metrics.NewRegistry(a.metrics)
 	a.cfg.Store(cfg)
 	a.metrics.SetJourneys("oslo", cfg.Journeys, nil)
 

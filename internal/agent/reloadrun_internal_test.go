@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/shard"
 	"github.com/touchprobe/touchprobe/internal/testutil"
 	"github.com/touchprobe/touchprobe/probes"
@@ -362,7 +363,7 @@ func TestRunOfAChangedJourneyIsNotMeasuredAgainstTheNewDefinition(t *testing.T) 
 	if r == nil || len(r.Steps) != 1 {
 		t.Fatalf("recent run of kept: %+v, want the one-step run that was in flight", r)
 	}
-	mfs, err := a.reg.Gather()
+	mfs, err := metrics.NewRegistry(a.metrics).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/shard"
 	"github.com/touchprobe/touchprobe/internal/testutil"
 )
@@ -59,7 +60,7 @@ func TestShardKeepsOnlyItsJourneys(t *testing.T) {
 			t.Errorf("shard %d schedules %d journeys, owns %d", index, got, want)
 		}
 		exposed := 0
-		mfs, err := a.reg.Gather()
+		mfs, err := metrics.NewRegistry(a.metrics).Gather()
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -87,6 +87,14 @@ type Metrics struct {
 	// them; stale when a series was created or dropped since.
 	sorted []prometheus.Collector
 	stale  bool
+	// byKey is the journeys' keys in the order /metrics serves them.
+	byKey []string
+	// scraped is when /metrics last served each cached format: a
+	// recorded run renders its journey anew in the formats scraped within
+	// formatIdle, so that a scrape only puts renderings together.
+	scraped [numFormats]time.Time
+	// headers holds each format's HELP and TYPE lines by metric name.
+	headers [numFormats]map[string][]byte
 
 	browserRestarts float64
 	browserUp       bool
@@ -127,14 +135,19 @@ func (m *Metrics) SetHistograms(mode string) {
 // touchprobe_build_info, and the Go and process collectors.
 func NewRegistry(m *Metrics) *prometheus.Registry {
 	r := prometheus.NewRegistry()
-	r.MustRegister(
-		m,
-		shardCollector{m},
+	r.MustRegister(m, shardCollector{m})
+	r.MustRegister(processCollectors()...)
+	return r
+}
+
+// processCollectors are the collectors of what the agent's process is,
+// whatever it measures.
+func processCollectors() []prometheus.Collector {
+	return []prometheus.Collector{
 		buildInfoCollector(),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	return r
+	}
 }
 
 func buildInfoCollector() prometheus.Collector {
@@ -193,7 +206,15 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 func (m *Metrics) snapshot() ([]prometheus.Metric, []prometheus.Collector) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.stale || m.sorted == nil {
+		m.sorted = m.sortSeries()
+		m.stale = false
+	}
+	return m.agentMetrics(), m.sorted
+}
 
+// agentMetrics returns the agent's own metrics, valued now; m.mu is held.
+func (m *Metrics) agentMetrics() []prometheus.Metric {
 	loc := prometheus.Labels{"location": m.location}
 	fixed := make([]prometheus.Metric, 0, 8)
 	fixed = append(fixed,
@@ -216,11 +237,21 @@ func (m *Metrics) snapshot() ([]prometheus.Metric, []prometheus.Collector) {
 	if m.otlp {
 		fixed = append(fixed, constMetric(otlpSpansDroppedTotal, loc, m.otlpSpansDropped))
 	}
-	if m.stale || m.sorted == nil {
-		m.sorted = m.sortSeries()
-		m.stale = false
+	return fixed
+}
+
+// agentCollector exposes the agent's own metrics of m, not the journeys'.
+type agentCollector struct{ m *Metrics }
+
+func (c agentCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c agentCollector) Collect(ch chan<- prometheus.Metric) {
+	c.m.mu.Lock()
+	fixed := c.m.agentMetrics()
+	c.m.mu.Unlock()
+	for _, metric := range fixed {
+		ch <- metric
 	}
-	return fixed, m.sorted
 }
 
 // sortSeries returns every journey's series in the order the registry
@@ -286,16 +317,21 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 				jm.gauge(journeyMuted).Set(boolFloat(m.muted[j.Name]))
 			}
 			// The schedule is not part of the fingerprint: a new schedule
-			// changes this value, not the series.
+			// changes this value, not the series. A value set again as it
+			// was keeps the journey's rendering.
 			if iv := intervals[j.Name]; iv > 0 {
-				jm.gauge(journeyIntervalSeconds).Set(iv.Seconds())
+				if iv != jm.interval {
+					jm.gauge(journeyIntervalSeconds).Set(iv.Seconds())
+				}
 			} else {
 				jm.drop(journeyIntervalSeconds)
 			}
+			jm.interval = intervals[j.Name]
 			next[key] = jm
 		}
 	}
 	m.journeys = next
+	m.byKey = slices.Sorted(maps.Keys(next))
 	m.stale = true
 	for name := range m.muted {
 		if !configured[name] {
@@ -343,6 +379,10 @@ func (m *Metrics) ObserveRun(r *probes.Result) {
 		return
 	}
 	j.observe(r)
+	// Rendered now, off the scrape's path: between two scrapes many
+	// journeys run, and a scrape that rendered them all would take as
+	// long as one that rendered everything.
+	m.renderScraped(j, time.Now())
 }
 
 // ObserveAttempt records one attempt of a run, whether or not it is
@@ -467,11 +507,18 @@ type journeyMetrics struct {
 	series  map[string]*series
 	// changed is set when a series is created or dropped.
 	changed *bool
+	// interval is the value of touchprobe_journey_interval_seconds,
+	// zero when the journey has none.
+	interval time.Duration
+	// rendered is the journey's series as /metrics serves them, by
+	// format; nil when not rendered since a series was last touched.
+	rendered [numFormats][]chunk
 }
 
 // series is one exposed series and its place in a scrape.
 type series struct {
-	c prometheus.Collector
+	c   prometheus.Collector
+	def *def
 	// order sorts as the registry sorts metrics: by name, then by the
 	// number of labels, then by their values in the order of their names.
 	order string
@@ -690,6 +737,8 @@ func (j *journeyMetrics) histogram(d *def, buckets []float64, values ...string) 
 // get returns the series of d for the given values of d's labels after
 // "profile", creating it on first use.
 func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometheus.Collector {
+	// Every series asked for is about to change, or is new.
+	j.rendered = [numFormats][]chunk{}
 	key := seriesKey(d, values...)
 	if s, ok := j.series[key]; ok {
 		return s.c
@@ -713,7 +762,7 @@ func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometh
 	default:
 		panic("metrics: unknown type " + d.Type)
 	}
-	j.series[key] = &series{c: c, order: sortOrder(d.Name, labels)}
+	j.series[key] = &series{c: c, def: d, order: sortOrder(d.Name, labels)}
 	*j.changed = true
 	return c
 }
@@ -724,6 +773,7 @@ func (j *journeyMetrics) drop(d *def, values ...string) {
 	if _, ok := j.series[key]; ok {
 		delete(j.series, key)
 		*j.changed = true
+		j.rendered = [numFormats][]chunk{}
 	}
 }
 

@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/evidence"
+	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/runs"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -140,7 +139,7 @@ func newFixture(t *testing.T) *fixture {
 		runDir: runDir,
 		store:  store,
 		deps: Deps{
-			Registry:    prometheus.NewRegistry(),
+			Metrics:     metrics.Handler(metrics.New(), nil),
 			Runs:        store,
 			Config:      func() *config.Config { return cfg },
 			Ready:       func() bool { return true },

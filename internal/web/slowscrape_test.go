@@ -31,11 +31,11 @@ func TestSlowScrapeBlocksNothing(t *testing.T) {
 	m.SetJourneys("oslo", cfg.Journeys, nil)
 	store := runs.New(50)
 	srv := httptest.NewServer(New(Deps{
-		Registry: metrics.NewRegistry(m),
-		Runs:     store,
-		Config:   func() *config.Config { return cfg },
-		Ready:    func() bool { return true },
-		Reload:   func() ReloadResult { return ReloadResult{} },
+		Metrics: metrics.Handler(m, nil),
+		Runs:    store,
+		Config:  func() *config.Config { return cfg },
+		Ready:   func() bool { return true },
+		Reload:  func() ReloadResult { return ReloadResult{} },
 	}))
 	defer srv.Close()
 

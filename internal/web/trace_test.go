@@ -5,9 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/internal/metrics"
 	"github.com/touchprobe/touchprobe/internal/runs"
 	"github.com/touchprobe/touchprobe/probes"
 )
@@ -57,7 +56,7 @@ selector = "#basket"
 					{Index: 0, Name: "landing", SpanID: span1, Status: probes.StepOK, Duration: time.Second, Budget: 3 * time.Second},
 					{Index: 1, Name: "basket", SpanID: span2, Status: probes.StepOK, Duration: time.Second, Budget: 3 * time.Second},
 				}})
-			h := New(Deps{Registry: prometheus.NewRegistry(), Runs: store, Config: func() *config.Config { return cfg }, Ready: func() bool { return true }, Reload: func() ReloadResult { return ReloadResult{} }})
+			h := New(Deps{Metrics: metrics.Handler(metrics.New(), nil), Runs: store, Config: func() *config.Config { return cfg }, Ready: func() bool { return true }, Reload: func() ReloadResult { return ReloadResult{} }})
 			resp := get(t, h, "/journeys/checkout/runs/a1b2c3d4e5f6")
 			page := body(t, resp)
 			if resp.StatusCode != 200 {

@@ -13,9 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/touchprobe/touchprobe/config"
 	"github.com/touchprobe/touchprobe/internal/maintenance"
 	"github.com/touchprobe/touchprobe/internal/runs"
@@ -37,10 +34,11 @@ type ReloadResult struct {
 
 // Deps is what the pages need from the agent.
 type Deps struct {
-	Registry *prometheus.Registry
-	Runs     *runs.Store
-	Config   func() *config.Config
-	Ready    func() bool
+	// Metrics serves /metrics.
+	Metrics http.Handler
+	Runs    *runs.Store
+	Config  func() *config.Config
+	Ready   func() bool
 	// Reload loads the configuration again and says what it did;
 	// LastReload says what the last reload did, false before the first.
 	// LastReload may be nil.
@@ -94,11 +92,7 @@ func New(d Deps) http.Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &server{Deps: d, mux: http.NewServeMux(), prefix: routePrefix(d.ExternalURL), crossOrigin: http.NewCrossOriginProtection()}
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{
-		Registry:          d.Registry,
-		EnableOpenMetrics: true,
-		ErrorLog:          slog.NewLogLogger(d.Logger.Handler(), slog.LevelError),
-	}))
+	s.mux.Handle("GET /metrics", d.Metrics)
 	s.mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("Healthy\n"))
 	})

@@ -1,0 +1,361 @@
+package metrics
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// The exposition formats /metrics serves from each journey's rendering.
+// Others (protobuf as text, a name[] filter) go through promhttp, which
+// gathers every series anew.
+const (
+	formatText = iota
+	formatOpenMetrics
+	formatProtobuf
+	numFormats
+)
+
+// formatIdle is how long after its last scrape a format is still rendered
+// as runs are recorded. A format nobody asks for costs nothing; the first
+// scrape in it after a while renders every journey.
+const formatIdle = time.Hour
+
+// chunk is one journey's series of one metric, encoded: lines of the text
+// formats without their HELP and TYPE lines, or the repeated metric field of
+// a protobuf MetricFamily without its name, help and type.
+type chunk struct {
+	name string
+	body []byte
+}
+
+// cachedFormat returns which cached format serves f.
+func cachedFormat(f expfmt.Format) (int, bool) {
+	switch f.FormatType() {
+	case expfmt.TypeTextPlain:
+		return formatText, true
+	case expfmt.TypeOpenMetrics:
+		// 2.0.0 is written otherwise; Prometheus 2 and 3 ask for 1.0.0.
+		if strings.Contains(string(f), "version="+expfmt.OpenMetricsVersion_2_0_0) {
+			return 0, false
+		}
+		return formatOpenMetrics, true
+	case expfmt.TypeProtoDelim:
+		return formatProtobuf, true
+	}
+	return 0, false
+}
+
+// render encodes j's series in format, metric by metric in order of name
+// and each metric's series in order of their labels, as a registry would
+// gather them. m.mu is held.
+func (m *Metrics) render(j *journeyMetrics, format int) []chunk {
+	if c := j.rendered[format]; c != nil {
+		return c
+	}
+	all := slices.Collect(maps.Values(j.series))
+	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.order, b.order) })
+	chunks := make([]chunk, 0, len(all))
+	var buf bytes.Buffer
+	for i := 0; i < len(all); {
+		d := all[i].def
+		mf := &dto.MetricFamily{Name: proto.String(d.Name), Help: proto.String(d.Help), Type: d.metricType().Enum()}
+		for ; i < len(all) && all[i].def == d; i++ {
+			pm := &dto.Metric{}
+			// Counters, gauges and histograms write without error.
+			if err := all[i].c.(prometheus.Metric).Write(pm); err == nil {
+				mf.Metric = append(mf.Metric, pm)
+			}
+		}
+		if len(mf.Metric) == 0 {
+			continue
+		}
+		header, body := encodeFamily(&buf, format, mf)
+		if m.headers[format] == nil {
+			m.headers[format] = map[string][]byte{}
+		}
+		if _, ok := m.headers[format][d.Name]; !ok {
+			m.headers[format][d.Name] = header
+		}
+		chunks = append(chunks, chunk{name: d.Name, body: body})
+	}
+	j.rendered[format] = chunks
+	return chunks
+}
+
+// encodeFamily encodes mf in format and returns its header (HELP and TYPE,
+// or name, help and type) apart from its series.
+func encodeFamily(buf *bytes.Buffer, format int, mf *dto.MetricFamily) (header, body []byte) {
+	buf.Reset()
+	switch format {
+	case formatProtobuf:
+		header, _ = proto.Marshal(&dto.MetricFamily{Name: mf.Name, Help: mf.Help, Type: mf.Type})
+		body, _ = proto.Marshal(&dto.MetricFamily{Metric: mf.Metric})
+		return header, body
+	case formatOpenMetrics:
+		// As promhttp writes it: no _created lines.
+		expfmt.MetricFamilyToOpenMetrics(buf, mf)
+	default:
+		expfmt.MetricFamilyToText(buf, mf)
+	}
+	b := buf.Bytes()
+	n := 0
+	for n < len(b) && b[n] == '#' {
+		nl := bytes.IndexByte(b[n:], '\n')
+		if nl < 0 {
+			break
+		}
+		n += nl + 1
+	}
+	return bytes.Clone(b[:n]), bytes.Clone(b[n:])
+}
+
+// renderScraped renders j anew in every format scraped within formatIdle
+// of now; m.mu is held.
+func (m *Metrics) renderScraped(j *journeyMetrics, now time.Time) {
+	for format, at := range m.scraped {
+		if !at.IsZero() && now.Sub(at) < formatIdle {
+			m.render(j, format)
+		}
+	}
+}
+
+// family is one metric of the journeys' series in a scrape.
+type family struct {
+	name   string
+	header []byte
+	bodies [][]byte
+}
+
+// journeyFamilies returns every journey's series in format, metric by
+// metric in order of name, rendering what was touched since its last
+// rendering. It holds m.mu only to put references together: the bytes are
+// never changed once rendered, so a scrape writes them to a slow scraper
+// without holding up the recording of runs.
+func (m *Metrics) journeyFamilies(format int, now time.Time) []family {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.scraped[format] = now
+	byName := map[string]*family{}
+	for _, key := range m.byKey {
+		for _, c := range m.render(m.journeys[key], format) {
+			f := byName[c.name]
+			if f == nil {
+				f = &family{name: c.name, header: m.headers[format][c.name], bodies: make([][]byte, 0, len(m.byKey))}
+				byName[c.name] = f
+			}
+			f.bodies = append(f.bodies, c.body)
+		}
+	}
+	families := make([]family, 0, len(byName))
+	for _, f := range byName {
+		families = append(families, *f)
+	}
+	slices.SortFunc(families, func(a, b family) int { return strings.Compare(a.name, b.name) })
+	return families
+}
+
+// handler serves /metrics: the agent's own metrics gathered anew, the
+// journeys' series from their renderings.
+type handler struct {
+	m      *Metrics
+	agent  prometheus.Gatherer
+	log    *slog.Logger
+	errors *prometheus.CounterVec
+	// other serves what the renderings cannot: other formats, a name[]
+	// filter.
+	other http.Handler
+}
+
+// Handler returns the handler of /metrics for m, the registry NewRegistry
+// returns, served in the text format, OpenMetrics or protobuf, gzipped
+// when asked. A scrape of thousands of journeys puts together what each
+// journey's last change rendered, instead of gathering and encoding every
+// series again: at 1,000 journeys of 8 steps it takes a tenth of the time.
+// Errors are logged to logger.
+func Handler(m *Metrics, logger *slog.Logger) http.Handler {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// The counter promhttp keeps, shared with the fallback.
+	errs := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "promhttp_metric_handler_errors_total",
+		Help: "Total number of internal errors encountered by the promhttp metric handler.",
+	}, []string{"cause"})
+	errs.WithLabelValues("gathering")
+	errs.WithLabelValues("encoding")
+
+	agent := prometheus.NewRegistry()
+	agent.MustRegister(agentCollector{m}, shardCollector{m}, errs)
+	agent.MustRegister(processCollectors()...)
+	full := NewRegistry(m)
+	full.MustRegister(errs)
+	return &handler{
+		m:      m,
+		agent:  agent,
+		log:    logger,
+		errors: errs,
+		other: promhttp.HandlerFor(full, promhttp.HandlerOpts{
+			Registry:          full,
+			EnableOpenMetrics: true,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
+		}),
+	}
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	contentType := expfmt.NegotiateIncludingOpenMetrics(r.Header)
+	format, ok := cachedFormat(contentType)
+	if !ok || r.URL.Query().Has("name[]") {
+		h.other.ServeHTTP(w, r)
+		return
+	}
+	agent, err := h.agent.Gather()
+	if err != nil {
+		h.log.Error("gathering the agent's metrics", "err", err)
+		h.errors.WithLabelValues("gathering").Inc()
+		http.Error(w, "An error has occurred while gathering metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	journeys := h.m.journeyFamilies(format, time.Now())
+
+	header := w.Header()
+	header.Set("Content-Type", string(contentType))
+	header.Add("Vary", "Accept-Encoding")
+	var out io.Writer = w
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		header.Set("Content-Encoding", "gzip")
+		gz := gzipWriters.Get().(*gzip.Writer)
+		gz.Reset(w)
+		defer func() {
+			gz.Close()
+			gzipWriters.Put(gz)
+		}()
+		out = gz
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	if err := writeExposition(bw, contentType, format, agent, journeys); err != nil {
+		// Most likely the scraper went away; the status is sent.
+		h.log.Debug("writing /metrics", "err", err)
+		return
+	}
+	if err := bw.Flush(); err != nil {
+		h.log.Debug("writing /metrics", "err", err)
+	}
+}
+
+// writeExposition writes the agent's metric families and the journeys'
+// in order of name, as one family where a name is in both.
+func writeExposition(w io.Writer, contentType expfmt.Format, format int, agent []*dto.MetricFamily, journeys []family) error {
+	enc := expfmt.NewEncoder(w, contentType)
+	for len(agent) > 0 || len(journeys) > 0 {
+		var a *dto.MetricFamily
+		var j *family
+		switch {
+		case len(journeys) == 0 || len(agent) > 0 && agent[0].GetName() < journeys[0].name:
+			a, agent = agent[0], agent[1:]
+		case len(agent) == 0 || journeys[0].name < agent[0].GetName():
+			j, journeys = &journeys[0], journeys[1:]
+		default:
+			a, j = agent[0], &journeys[0]
+			agent, journeys = agent[1:], journeys[1:]
+		}
+		if err := writeFamily(w, enc, format, a, j); err != nil {
+			return err
+		}
+	}
+	if format == formatOpenMetrics {
+		_, err := expfmt.FinalizeOpenMetrics(w)
+		return err
+	}
+	return nil
+}
+
+// writeFamily writes one metric family: a of the agent's, j of the
+// journeys', or both.
+func writeFamily(w io.Writer, enc expfmt.Encoder, format int, a *dto.MetricFamily, j *family) error {
+	if j == nil {
+		return enc.Encode(a)
+	}
+	var head []byte
+	if a != nil {
+		if format == formatProtobuf {
+			// Repeated fields of two encodings of one message add up.
+			head, _ = proto.Marshal(a)
+		} else if err := enc.Encode(a); err != nil {
+			return err
+		}
+	} else {
+		head = j.header
+	}
+	if format == formatProtobuf {
+		n := len(head)
+		for _, b := range j.bodies {
+			n += len(b)
+		}
+		if _, err := w.Write(protowire.AppendVarint(nil, uint64(n))); err != nil {
+			return err
+		}
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	for _, b := range j.bodies {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gzipWriters are compressors at the fastest level: a scrape of 1,000
+// journeys is about 30 MiB of text, which the default level takes four
+// times as long to compress, for 12% less on the wire.
+var gzipWriters = sync.Pool{New: func() any {
+	gz, _ := gzip.NewWriterLevel(nil, gzip.BestSpeed)
+	return gz
+}}
+
+// acceptsGzip reports whether an Accept-Encoding header takes gzip.
+func acceptsGzip(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.TrimSpace(params)
+		if v, ok := strings.CutPrefix(q, "q="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return err == nil && f > 0
+		}
+		return true
+	}
+	return false
+}
+
+// metricType is d's type in the protobuf model.
+func (d *def) metricType() dto.MetricType {
+	switch d.Type {
+	case typeCounter:
+		return dto.MetricType_COUNTER
+	case typeHistogram:
+		return dto.MetricType_HISTOGRAM
+	}
+	return dto.MetricType_GAUGE
+}
