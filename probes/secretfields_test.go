@@ -205,7 +205,10 @@ func samePixels(a, b image.Image) bool {
 // than one showing the secret, and run.json says why. Here a script breaks
 // the lookup of the fields once typed into: that of a cross-origin
 // frame's document, or that of the closed shadow root where the page
-// copies what is typed.
+// copies what is typed. Likewise when a cross-origin frame, whose renderer
+// draws its own pixels, does not show that it drew its fields as dots
+// before the screenshot: the screenshot would show the frame as it last
+// drew it, secret and all. Here its script keeps it from saying so.
 func TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
@@ -219,6 +222,15 @@ func TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown(t *testing.T) {
 		fmt.Fprint(w, `<!doctype html><title>widget</title><input id="email">
 <script>document.getElementById("email").addEventListener("input", () => {
   Document.prototype.querySelectorAll = () => { throw new Error("no fields here"); };
+});</script>`)
+	})
+	mux.HandleFunc("/silent", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, `<!doctype html><title>fields</title><iframe id="widget" src=%q width="400" height="80"></iframe>`, frameURL+"-silent")
+	})
+	mux.HandleFunc("/frame-silent", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>widget</title><input id="email">
+<script>document.getElementById("email").addEventListener("input", () => {
+  window.requestAnimationFrame = () => 0;
 });</script>`)
 	})
 	mux.HandleFunc("/closed", func(w http.ResponseWriter, r *http.Request) {
@@ -235,6 +247,8 @@ document.getElementById("email").addEventListener("input", (e) => {
 		{"cross-origin frame", "/page", `frame = "#widget"
   fields = { "#email" = "${file:%s}" }`},
 		{"closed shadow root", "/closed", `fields = { "#email" = "${file:%s}" }`},
+		{"cross-origin frame that does not show it drew", "/silent", `frame = "#widget"
+  fields = { "#email" = "${file:%s}" }`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,8 +34,9 @@ type snapshot struct {
 }
 
 // noScreenshotNote is the evidence's note for a screenshot left out
-// because a field holding a secret could not be hidden in it.
-const noScreenshotNote = "no screenshot kept: a field holding a secret could not be hidden in the page or in one of its frames"
+// because a field holding a secret could not be hidden in it, or a frame
+// did not draw it hidden.
+const noScreenshotNote = "no screenshot kept: a field holding a secret could not be hidden in the page or in one of its frames, or a frame did not draw it hidden in time"
 
 // capture is the evidence of one run that failed or went over budget,
 // ready to be kept. Secrets are masked in all of it.
@@ -207,7 +208,7 @@ func (r *run) snapshotHTML(ctx context.Context, snap *snapshot) *snapshot {
 // A frame that is gone shows nothing; one that is still there but whose
 // fields cannot be hidden is an error.
 func (r *run) hideSecretFields(ctx context.Context) error {
-	if err := hideFieldsIn(ctx, r.secrets); err != nil {
+	if _, err := hideFieldsIn(ctx, r.secrets); err != nil {
 		return err
 	}
 	var browserContext cdp.BrowserContextID
@@ -252,14 +253,25 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 	defer stop()
 	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer cancel()
-	if err := hideFieldsIn(tctx, secrets); err != nil {
+	hidden, err := hideFieldsIn(tctx, secrets)
+	if err != nil || hidden == 0 {
 		return err
 	}
 	// The frame runs in a renderer of its own, which draws the dots in a
-	// frame of its own: the page's screenshot shows the frame's last one.
-	// Wait until it has drawn the next (at most framePaintWait, for a
-	// frame that draws nothing), so that the screenshot shows the dots.
-	chromedp.Run(tctx, chromedp.Evaluate[bool](framePaintedJS, chromedp.EvalAwaitPromise)) //nolint:errcheck // a frame gone draws nothing
+	// frame of its own: the page's screenshot shows the frame's last one,
+	// which may still show the secret. Wait until it has drawn the next;
+	// a frame that does not say so within framePaintWait (throttled,
+	// hidden, or busy) may show it still, so there is no screenshot.
+	drawn, err := chromedp.Run(tctx, chromedp.Evaluate[bool](framePaintedJS, chromedp.EvalAwaitPromise))
+	var thrown *chromedp.ExceptionError
+	switch {
+	case err != nil && tctx.Err() == nil && !errors.As(err, &thrown):
+		return nil // the frame is gone: it shows nothing
+	case err != nil:
+		return fmt.Errorf("its fields hidden, the frame did not draw within %v: %w", snapshotTimeout/4, err)
+	case !drawn:
+		return fmt.Errorf("its fields hidden, the frame did not draw within %v", framePaintWait)
+	}
 	return nil
 }
 
@@ -277,9 +289,10 @@ var framePaintedJS = fmt.Sprintf(`new Promise((resolve) => {
 
 // hideFieldsIn finds the fields of the document of ctx whose value holds
 // a secret and shows them as dots: those the page's scripts can reach, and
-// those they cannot (see hideInUnseenRoots). The values come to the agent
-// to be checked; no secret is sent to the page.
-func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
+// those they cannot (see hideInUnseenRoots). It returns how many it hid.
+// The values come to the agent to be checked; no secret is sent to the
+// page.
+func hideFieldsIn(ctx context.Context, secrets *config.Secrets) (int, error) {
 	values := func() ([]string, error) {
 		return chromedp.Run(ctx, chromedp.Evaluate[[]string](fieldValuesJS+"(document)"))
 	}
@@ -287,22 +300,24 @@ func hideFieldsIn(ctx context.Context, secrets *config.Secrets) error {
 		arg, _ := json.Marshal(at)
 		return chromedp.Run(ctx, chromedp.Evaluate[int](fmt.Sprintf("%s(document, %s)", hideFieldsJS, arg)))
 	}
-	if err := hideSecretValues(secrets, values, hide); err != nil {
-		return err
+	hidden, err := hideSecretValues(secrets, values, hide)
+	if err != nil {
+		return 0, err
 	}
-	if err := hideInUnseenRoots(ctx, secrets); err != nil {
-		return fmt.Errorf("in a closed shadow root or a frame of another origin: %w", err)
+	unseen, err := hideInUnseenRoots(ctx, secrets)
+	if err != nil {
+		return 0, fmt.Errorf("in a closed shadow root or a frame of another origin: %w", err)
 	}
-	return nil
+	return hidden + unseen, nil
 }
 
 // hideSecretValues asks values for the values of a set of fields, in the
 // order of fieldValuesJS, and hide to show those at the positions at as
-// dots, if any holds a secret.
-func hideSecretValues(secrets *config.Secrets, values func() ([]string, error), hide func(at []int) (int, error)) error {
+// dots, if any holds a secret. It returns how many it hid.
+func hideSecretValues(secrets *config.Secrets, values func() ([]string, error), hide func(at []int) (int, error)) (int, error) {
 	vs, err := values()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	at := []int{}
 	for i, v := range vs {
@@ -311,16 +326,16 @@ func hideSecretValues(secrets *config.Secrets, values func() ([]string, error), 
 		}
 	}
 	if len(at) == 0 {
-		return nil
+		return 0, nil
 	}
 	n, err := hide(at)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if n != len(at) {
-		return fmt.Errorf("hid %d of %d fields holding a secret", n, len(at))
+		return 0, fmt.Errorf("hid %d of %d fields holding a secret", n, len(at))
 	}
-	return nil
+	return n, nil
 }
 
 // unseenRootsGroup is the object group of the objects hideInUnseenRoots
@@ -341,41 +356,42 @@ const unseenRootsGroup = "touchprobe-unseen-roots"
 // run keeps off (see lighten), nor switches it on, as DOM.getDocument
 // would. A root gone between the two (a frame that navigated) makes it
 // look again, once.
-func hideInUnseenRoots(ctx context.Context, secrets *config.Secrets) error {
-	err := hideInUnseenRootsOnce(ctx, secrets)
+func hideInUnseenRoots(ctx context.Context, secrets *config.Secrets) (int, error) {
+	n, err := hideInUnseenRootsOnce(ctx, secrets)
 	if errors.Is(err, errRootGone) {
-		err = hideInUnseenRootsOnce(ctx, secrets)
+		n, err = hideInUnseenRootsOnce(ctx, secrets)
 	}
-	return err
+	return n, err
 }
 
 // errRootGone is the error of a root that DOM.resolveNode no longer finds.
 var errRootGone = errors.New("a root changed while its fields were looked up")
 
-func hideInUnseenRootsOnce(ctx context.Context, secrets *config.Secrets) error {
+func hideInUnseenRootsOnce(ctx context.Context, secrets *config.Secrets) (int, error) {
 	defer chromedp.Call(ctx, cdpruntime.ReleaseObjectGroup, cdpruntime.ReleaseObjectGroupParams{ObjectGroup: unseenRootsGroup}) //nolint:errcheck // the page may be gone
 	doc, err := chromedp.Call(ctx, cdpruntime.Evaluate, cdpruntime.EvaluateParams{Expression: "document", ObjectGroup: unseenRootsGroup})
 	switch {
 	case err != nil:
-		return fmt.Errorf("the document: %w", err)
+		return 0, fmt.Errorf("the document: %w", err)
 	case doc.ExceptionDetails != nil || doc.Result == nil || doc.Result.ObjectID == "":
-		return errors.New("the document: no object for it")
+		return 0, errors.New("the document: no object for it")
 	}
 	depth, pierce := int64(-1), true
 	tree, err := chromedp.Call(ctx, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: doc.Result.ObjectID, Depth: &depth, Pierce: &pierce})
 	if err != nil {
-		return fmt.Errorf("describing the document: %w", err)
+		return 0, fmt.Errorf("describing the document: %w", err)
 	}
 	if tree.Node == nil {
-		return errors.New("describing the document: no node")
+		return 0, errors.New("describing the document: no node")
 	}
+	hidden := 0
 	for _, root := range unseenRoots(tree.Node) {
 		obj, err := chromedp.Call(ctx, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: root, ObjectGroup: unseenRootsGroup})
 		if err == nil && (obj.Object == nil || obj.Object.ObjectID == "") {
 			err = errors.New("no object for it")
 		}
 		if err != nil {
-			return fmt.Errorf("%w: %w", errRootGone, err)
+			return 0, fmt.Errorf("%w: %w", errRootGone, err)
 		}
 		on := func(p *cdpruntime.CallFunctionOnParams) { p.ObjectID = obj.Object.ObjectID }
 		values := func() ([]string, error) {
@@ -384,11 +400,13 @@ func hideInUnseenRootsOnce(ctx context.Context, secrets *config.Secrets) error {
 		hide := func(at []int) (int, error) {
 			return chromedp.Run(ctx, chromedp.CallFunctionOn[int](`function(hide) { return `+hideFieldsJS+`(this, hide); }`, on, at))
 		}
-		if err := hideSecretValues(secrets, values, hide); err != nil {
-			return err
+		n, err := hideSecretValues(secrets, values, hide)
+		if err != nil {
+			return 0, err
 		}
+		hidden += n
 	}
-	return nil
+	return hidden, nil
 }
 
 // unseenRoots returns the backend node IDs of the roots under n (a tree as
