@@ -276,15 +276,22 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 }
 
 // framePaintWait bounds framePaintedJS. A loaded machine can take longer
-// than 250 ms for the two frames, and the screenshot then showed the
-// secret the frame had not yet drawn as dots.
+// than 250 ms for the frames, and the screenshot then showed the secret
+// the frame had not yet drawn as dots.
 const framePaintWait = time.Second
 
-// framePaintedJS resolves once the document has drawn a frame after the
-// present one (two animation frames), or after framePaintWait.
+// framePaintedJS resolves true once the document has begun its fourth
+// animation frame after the present one, or false after framePaintWait.
+// The dots are painted in the first; the second begins once that one is
+// committed, but its pixels reach the screen only once the frame's
+// compositor has drawn it, which a loaded machine delays: a frame is not
+// committed before the one before it is drawn, so by the fourth the
+// first has reached the screenshot. Two were too few under load.
 var framePaintedJS = fmt.Sprintf(`new Promise((resolve) => {
   const timer = setTimeout(() => resolve(false), %d);
-  requestAnimationFrame(() => requestAnimationFrame(() => { clearTimeout(timer); resolve(true); }));
+  let frames = 0;
+  const next = () => { if (++frames < 4) { requestAnimationFrame(next); return; } clearTimeout(timer); resolve(true); };
+  requestAnimationFrame(next);
 })`, framePaintWait.Milliseconds())
 
 // hideFieldsIn finds the fields of the document of ctx whose value holds
