@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -237,9 +236,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	header := w.Header()
 	header.Set("Content-Type", string(contentType))
+	header.Add("Vary", "Accept")
 	header.Add("Vary", "Accept-Encoding")
 	var out io.Writer = w
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if acceptsGzip(r.Header) {
 		header.Set("Content-Encoding", "gzip")
 		gz := gzipWriters.Get().(*gzip.Writer)
 		gz.Reset(w)
@@ -332,21 +332,97 @@ var gzipWriters = sync.Pool{New: func() any {
 	return gz
 }}
 
-// acceptsGzip reports whether an Accept-Encoding header takes gzip.
-func acceptsGzip(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
+// acceptsGzip reports whether promhttp, which offers identity and then
+// gzip, would gzip for h's Accept-Encoding: the coding of the highest
+// q-value wins, identity on a tie, "*" stands for either, and q=0
+// refuses. As promhttp reads the header, codings are matched as written
+// and a header line is read up to its first element that is not a coding
+// with an optional q-value.
+func acceptsGzip(h http.Header) bool {
+	best, bestQ := "identity", -1.0
+	specs := acceptEncodings(h.Values("Accept-Encoding"))
+	for _, offer := range []string{"identity", "gzip"} {
+		for _, s := range specs {
+			if s.q > bestQ && (s.coding == "*" || s.coding == offer) {
+				best, bestQ = offer, s.q
+			}
 		}
-		q := strings.TrimSpace(params)
-		if v, ok := strings.CutPrefix(q, "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return err == nil && f > 0
-		}
-		return true
 	}
-	return false
+	return best == "gzip" && bestQ > 0
+}
+
+// acceptEncoding is one element of an Accept-Encoding header.
+type acceptEncoding struct {
+	coding string
+	q      float64
+}
+
+// acceptEncodings parses Accept-Encoding header lines as promhttp does.
+func acceptEncodings(lines []string) []acceptEncoding {
+	var specs []acceptEncoding
+	for _, s := range lines {
+		for {
+			var spec acceptEncoding
+			spec.coding, s = httpToken(s)
+			if spec.coding == "" {
+				break
+			}
+			spec.q = 1
+			s = strings.TrimLeft(s, " \t\r\n")
+			if rest, ok := strings.CutPrefix(s, ";"); ok {
+				rest, ok = strings.CutPrefix(strings.TrimLeft(rest, " \t\r\n"), "q=")
+				if !ok {
+					break
+				}
+				if spec.q, s = httpQuality(rest); spec.q < 0 {
+					break
+				}
+			}
+			specs = append(specs, spec)
+			rest, ok := strings.CutPrefix(strings.TrimLeft(s, " \t\r\n"), ",")
+			if !ok {
+				break
+			}
+			s = strings.TrimLeft(rest, " \t\r\n")
+		}
+	}
+	return specs
+}
+
+// httpToken splits s after its leading run of token characters (RFC 9110)
+// and slashes.
+func httpToken(s string) (token, rest string) {
+	i := strings.IndexFunc(s, func(r rune) bool {
+		return r != '/' && (r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[]\\{}", r))
+	})
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], s[i:]
+}
+
+// httpQuality reads a q-value off the start of s: 0 or 1, then optional
+// decimals; -1 if s starts with neither.
+func httpQuality(s string) (float64, string) {
+	var q float64
+	switch {
+	case strings.HasPrefix(s, "0"):
+	case strings.HasPrefix(s, "1"):
+		q = 1
+	default:
+		return -1, ""
+	}
+	s = s[1:]
+	rest, ok := strings.CutPrefix(s, ".")
+	if !ok {
+		return q, s
+	}
+	n, d, i := 0, 1, 0
+	for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+		n = n*10 + int(rest[i]-'0')
+		d *= 10
+	}
+	return q + float64(n)/float64(d), rest[i:]
 }
 
 // metricType is d's type in the protobuf model.

@@ -1,0 +1,191 @@
+package metrics
+
+import (
+	"bytes"
+	"cmp"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/touchprobe/touchprobe/config"
+)
+
+// request is one way a scraper asks for /metrics.
+type request struct {
+	method   string
+	accept   string
+	encoding []string // one Accept-Encoding header line each
+}
+
+// serve serves req by h.
+func serve(h http.Handler, req request) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(cmp.Or(req.method, http.MethodGet), "/metrics", nil)
+	if req.accept != "" {
+		r.Header.Set("Accept", req.accept)
+	}
+	for _, e := range req.encoding {
+		r.Header.Add("Accept-Encoding", e)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+// sameResponse checks that got says what want, promhttp's answer to the
+// same request, says: status, the headers a scraper or a cache reads, and
+// touchprobe's series.
+func sameResponse(t *testing.T, name string, got, want *httptest.ResponseRecorder) {
+	t.Helper()
+	if got.Code != want.Code {
+		t.Errorf("%s: status %d, want %d", name, got.Code, want.Code)
+		return
+	}
+	for _, h := range []string{"Content-Type", "Content-Encoding"} {
+		if g, w := got.Header().Get(h), want.Header().Get(h); g != w {
+			t.Errorf("%s: %s %q, want %q", name, h, g, w)
+		}
+	}
+	if g, w := slices.Sorted(slices.Values(got.Header().Values("Vary"))), slices.Sorted(slices.Values(want.Header().Values("Vary"))); !slices.Equal(g, w) {
+		t.Errorf("%s: Vary %q, want %q", name, g, w)
+	}
+	if want.Body.Len() == 0 || got.Body.Len() == 0 {
+		if got.Body.Len() != want.Body.Len() {
+			t.Errorf("%s: %d bytes, want %d", name, got.Body.Len(), want.Body.Len())
+		}
+		return
+	}
+	gotBody, wantBody := plainBody(t, got), plainBody(t, want)
+	contentType := want.Header().Get("Content-Type")
+	switch expfmt.Format(contentType).FormatType() {
+	case expfmt.TypeOpenMetrics:
+		if g, w := openMetricsLines(t, gotBody), openMetricsLines(t, wantBody); !slices.Equal(g, w) {
+			t.Errorf("%s: lines\n%s\nwant\n%s", name, strings.Join(g, "\n"), strings.Join(w, "\n"))
+		}
+	case expfmt.TypeTextPlain, expfmt.TypeProtoDelim:
+		g, w := touchprobeFamilies(t, gotBody, contentType), touchprobeFamilies(t, wantBody, contentType)
+		if len(g) != len(w) {
+			t.Errorf("%s: %d families, want %d", name, len(g), len(w))
+		}
+		for n, wf := range w {
+			if !proto.Equal(g[n], wf) {
+				t.Errorf("%s: %s is\n%v\nwant\n%v", name, n, g[n], wf)
+			}
+		}
+	default:
+		if !bytes.Contains(gotBody, []byte("touchprobe_journey_success")) {
+			t.Errorf("%s: no touchprobe_journey_success in\n%.300s", name, gotBody)
+		}
+	}
+}
+
+// plainBody is rec's body, gunzipped if it says it is gzipped.
+func plainBody(t *testing.T, rec *httptest.ResponseRecorder) []byte {
+	t.Helper()
+	body := rec.Body.Bytes()
+	if rec.Header().Get("Content-Encoding") != "gzip" {
+		return body
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("Content-Encoding: gzip, but: %v", err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("gunzip: %v", err)
+	}
+	return plain
+}
+
+// negotiated returns Metrics with a journey that ran, the handler of
+// /metrics and promhttp's handler of the same metrics.
+func negotiated(t *testing.T) (*Metrics, http.Handler, http.Handler) {
+	t.Helper()
+	m := New()
+	journeys := []config.Journey{checkout(), support()}
+	m.SetJourneys("oslo", journeys, intervals(journeys))
+	m.ObserveRun(successRun())
+	m.ObserveRun(supportRun())
+	return m, Handler(m, nil), promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
+}
+
+// The handler picks the format promhttp picks, for what Prometheus 2 and
+// 3, other scrapers, curl and browsers send, and serves it with the same
+// headers: Vary says what a cache must key the answer on.
+func TestHandlerNegotiatesFormatsAsPromhttp(t *testing.T) {
+	_, h, gathered := negotiated(t)
+	const protoDelim = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+	for name, accept := range map[string]string{
+		"no Accept":                  "",
+		"*/*":                        "*/*",
+		"curl":                       "*/*",
+		"browser":                    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+		"text/plain":                 "text/plain",
+		"text 0.0.4":                 "text/plain;version=0.0.4",
+		"text 1.0.0":                 "text/plain;version=1.0.0;escaping=allow-utf-8",
+		"text, escaping=underscores": "text/plain;version=0.0.4;escaping=underscores",
+		"text, escaping=values":      "text/plain;version=0.0.4;escaping=values",
+		"text, escaping=dots":        "text/plain;version=0.0.4;escaping=dots",
+		"Prometheus 2":               acceptOpenMetrics,
+		"Prometheus 3":               "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+		"Prometheus 3, native":       protoDelim + ";escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,text/plain;version=0.0.4;q=0.2,*/*;q=0.1",
+		"OpenMetrics 0.0.1":          "application/openmetrics-text;version=0.0.1",
+		"OpenMetrics, no version":    "application/openmetrics-text",
+		"OpenMetrics 2.0.0":          "application/openmetrics-text;version=2.0.0",
+		"OpenMetrics, underscores":   "application/openmetrics-text;version=1.0.0;escaping=underscores",
+		"protobuf":                   protoDelim,
+		"protobuf q=0.1, text":       protoDelim + ";q=0.1,text/plain;version=0.0.4;q=0.5",
+		"protobuf, values":           protoDelim + ";escaping=values",
+		"protobuf text":              "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+		"protobuf compact text":      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text",
+		"unknown":                    "application/json",
+		"VictoriaMetrics":            "text/plain;version=0.0.4;q=1,*/*;q=0.1",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodHead} {
+			for _, encoding := range [][]string{nil, {"gzip"}} {
+				req := request{method: method, accept: accept, encoding: encoding}
+				sameResponse(t, name+" "+method+" "+strings.Join(encoding, ","), serve(h, req), serve(gathered, req))
+			}
+		}
+	}
+}
+
+// The handler compresses when promhttp, which offers identity and gzip,
+// would: the best q-value wins, identity on a tie, "*" stands for
+// either, and q=0 refuses.
+func TestHandlerNegotiatesEncodingsAsPromhttp(t *testing.T) {
+	_, h, gathered := negotiated(t)
+	for _, encoding := range [][]string{
+		nil,
+		{""},
+		{"gzip"},
+		{"gzip;q=0"},
+		{"gzip; q=0.0"},
+		{"gzip;Q=0"},
+		{"gzip;level=1;q=0"},
+		{"GZIP"},
+		{"x-gzip"},
+		{"*"},
+		{"*;q=0"},
+		{"identity;q=0"},
+		{"gzip, identity;q=0"},
+		{"identity;q=0.5, gzip;q=0.1"},
+		{"gzip;q=0.5, *"},
+		{"deflate, gzip, br, zstd"},
+		{"gzip, deflate, br, zstd"},
+		{"zstd"},
+		{"br;foo=bar, gzip"},
+		{"identity", "gzip"},
+		{"gzip;q=1.0, identity; q=0.5, *;q=0"},
+	} {
+		req := request{accept: acceptText, encoding: encoding}
+		sameResponse(t, "Accept-Encoding: "+strings.Join(encoding, " / "), serve(h, req), serve(gathered, req))
+	}
+}
