@@ -239,24 +239,31 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	header.Add("Vary", "Accept")
 	header.Add("Vary", "Accept-Encoding")
 	var out io.Writer = w
+	var gz *gzip.Writer
 	if acceptsGzip(r.Header) {
 		header.Set("Content-Encoding", "gzip")
-		gz := gzipWriters.Get().(*gzip.Writer)
+		gz = gzipWriters.Get().(*gzip.Writer)
 		gz.Reset(w)
-		defer func() {
-			gz.Close()
-			gzipWriters.Put(gz)
-		}()
+		defer gzipWriters.Put(gz)
 		out = gz
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := writeExposition(bw, contentType, format, agent, journeys); err != nil {
-		// Most likely the scraper went away; the status is sent.
-		h.log.Debug("writing /metrics", "err", err)
-		return
+	err = writeExposition(bw, contentType, format, agent, journeys)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		h.log.Debug("writing /metrics", "err", err)
+	if gz != nil {
+		// Closed even after an error, to be reused.
+		if cerr := gz.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		// Counted as promhttp counts an error in writing the
+		// exposition, most likely a scraper that went away: the
+		// status is sent.
+		h.log.Error("error encoding and sending metric family", "err", err)
+		h.errors.WithLabelValues("encoding").Inc()
 	}
 }
 

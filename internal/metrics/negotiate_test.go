@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
+	"errors"
+	dto "github.com/prometheus/client_model/go"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -187,5 +190,82 @@ func TestHandlerNegotiatesEncodingsAsPromhttp(t *testing.T) {
 	} {
 		req := request{accept: acceptText, encoding: encoding}
 		sameResponse(t, "Accept-Encoding: "+strings.Join(encoding, " / "), serve(h, req), serve(gathered, req))
+	}
+}
+
+// brokenWriter is a scraper that goes away after n bytes.
+type brokenWriter struct {
+	header http.Header
+	n      int
+}
+
+func (w *brokenWriter) Header() http.Header { return w.header }
+func (w *brokenWriter) WriteHeader(int)     {}
+func (w *brokenWriter) Write(b []byte) (int, error) {
+	if len(b) > w.n {
+		n := w.n
+		w.n = 0
+		return n, errors.New("broken pipe")
+	}
+	w.n -= len(b)
+	return len(b), nil
+}
+
+// encodingErrors is promhttp_metric_handler_errors_total{cause="encoding"}
+// as h serves it.
+func encodingErrors(t *testing.T, h http.Handler) float64 {
+	t.Helper()
+	body, contentType := scrape(t, h, acceptText, "")
+	dec := expfmt.NewDecoder(bytes.NewReader(body), expfmt.Format(contentType))
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); err != nil {
+			t.Fatalf("no promhttp_metric_handler_errors_total: %v", err)
+		}
+		if mf.GetName() != "promhttp_metric_handler_errors_total" {
+			continue
+		}
+		for _, metric := range mf.GetMetric() {
+			if labels(metric)["cause"] == "encoding" {
+				return metric.GetCounter().GetValue()
+			}
+		}
+		t.Fatalf("promhttp_metric_handler_errors_total has no cause=\"encoding\": %v", mf)
+	}
+}
+
+// A scrape that cannot be written to its end counts one encoding error,
+// as promhttp counts it, and logs it as an error, whatever the format and
+// wherever the scraper went away. (promhttp misses those its gzip
+// compressor held until the end: they are counted too.)
+func TestHandlerCountsWriteErrors(t *testing.T) {
+	m, _, _ := negotiated(t)
+	reg := NewRegistry(m)
+	gathered := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg})
+	var logs bytes.Buffer
+	h := Handler(m, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError})))
+	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+		for _, encoding := range []string{"", "gzip"} {
+			for _, after := range []int{0, 20, 500} {
+				var got, want float64
+				for _, c := range []struct {
+					h     http.Handler
+					count *float64
+				}{{h, &got}, {gathered, &want}} {
+					before := encodingErrors(t, c.h)
+					r := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+					r.Header.Set("Accept", accept)
+					r.Header.Set("Accept-Encoding", encoding)
+					c.h.ServeHTTP(&brokenWriter{header: http.Header{}, n: after}, r)
+					*c.count = encodingErrors(t, c.h) - before
+				}
+				if got != 1 || encoding == "" && want != 1 {
+					t.Errorf("Accept: %s, Accept-Encoding: %q, broken after %d bytes: %v encoding errors counted, want 1 (promhttp counts %v)", accept, encoding, after, got, want)
+				}
+			}
+		}
+	}
+	if !strings.Contains(logs.String(), "broken pipe") {
+		t.Errorf("no error logged of a scrape that could not be written:\n%s", logs.String())
 	}
 }
