@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -61,40 +60,62 @@ func cachedFormat(f expfmt.Format) (int, bool) {
 	return 0, false
 }
 
-// render encodes j's series in format, metric by metric in order of name
-// and each metric's series in order of their labels, as a registry would
-// gather them. m.mu is held.
+// rendering is one journey's series encoded in one format.
+type rendering struct {
+	// bodies holds the encoding of each of the journey's metrics by
+	// name; a metric touched since it was encoded has none.
+	bodies map[string][]byte
+	// chunks is bodies in order of name, as a scrape takes them; nil
+	// when a metric is to be encoded again.
+	chunks []chunk
+}
+
+// render returns j's series in format, metric by metric in order of
+// name and each metric's series in order of their labels, as a registry
+// would gather them, encoding again the metrics touched since they were
+// last encoded. m.mu is held.
 func (m *Metrics) render(j *journeyMetrics, format int) []chunk {
-	if c := j.rendered[format]; c != nil {
-		return c
+	r := j.rendered[format]
+	if r == nil {
+		r = &rendering{bodies: map[string][]byte{}}
+		j.rendered[format] = r
 	}
-	all := slices.Collect(maps.Values(j.series))
-	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.order, b.order) })
-	chunks := make([]chunk, 0, len(all))
+	if r.chunks != nil {
+		return r.chunks
+	}
+	all := j.sortedSeries()
+	chunks := make([]chunk, 0, len(r.bodies)+1)
 	var buf bytes.Buffer
 	for i := 0; i < len(all); {
 		d := all[i].def
-		mf := &dto.MetricFamily{Name: proto.String(d.Name), Help: proto.String(d.Help), Type: d.metricType().Enum()}
-		for ; i < len(all) && all[i].def == d; i++ {
-			pm := &dto.Metric{}
-			// Counters, gauges and histograms write without error.
-			if err := all[i].c.(prometheus.Metric).Write(pm); err == nil {
-				mf.Metric = append(mf.Metric, pm)
+		end := i
+		for end < len(all) && all[end].def == d {
+			end++
+		}
+		body, ok := r.bodies[d.Name]
+		if !ok {
+			mf := &dto.MetricFamily{Name: proto.String(d.Name), Help: proto.String(d.Help), Type: d.metricType().Enum()}
+			for _, s := range all[i:end] {
+				pm := &dto.Metric{}
+				// Counters, gauges and histograms write without error.
+				if err := s.c.(prometheus.Metric).Write(pm); err == nil {
+					mf.Metric = append(mf.Metric, pm)
+				}
 			}
-		}
-		if len(mf.Metric) == 0 {
-			continue
-		}
-		header, body := encodeFamily(&buf, format, mf)
-		if m.headers[format] == nil {
-			m.headers[format] = map[string][]byte{}
-		}
-		if _, ok := m.headers[format][d.Name]; !ok {
-			m.headers[format][d.Name] = header
+			var header []byte
+			header, body = encodeFamily(&buf, format, mf)
+			if m.headers[format] == nil {
+				m.headers[format] = map[string][]byte{}
+			}
+			if _, ok := m.headers[format][d.Name]; !ok {
+				m.headers[format][d.Name] = header
+			}
+			r.bodies[d.Name] = body
 		}
 		chunks = append(chunks, chunk{name: d.Name, body: body})
+		i = end
 	}
-	j.rendered[format] = chunks
+	r.chunks = chunks
 	return chunks
 }
 
@@ -125,12 +146,14 @@ func encodeFamily(buf *bytes.Buffer, format int, mf *dto.MetricFamily) (header, 
 	return bytes.Clone(b[:n]), bytes.Clone(b[n:])
 }
 
-// renderScraped renders j anew in every format scraped within formatIdle
-// of now; m.mu is held.
+// renderScraped renders j in every format scraped within formatIdle of
+// now, and forgets its renderings in the others; m.mu is held.
 func (m *Metrics) renderScraped(j *journeyMetrics, now time.Time) {
 	for format, at := range m.scraped {
 		if !at.IsZero() && now.Sub(at) < formatIdle {
 			m.render(j, format)
+		} else {
+			j.rendered[format] = nil
 		}
 	}
 }
