@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"compress/gzip"
 	"errors"
-	dto "github.com/prometheus/client_model/go"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,12 +12,16 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/touchprobe/touchprobe/config"
+	"github.com/touchprobe/touchprobe/probes"
 )
 
 // request is one way a scraper asks for /metrics.
@@ -267,5 +270,128 @@ func TestHandlerCountsWriteErrors(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "broken pipe") {
 		t.Errorf("no error logged of a scrape that could not be written:\n%s", logs.String())
+	}
+}
+
+// protobufFamilies decodes a delimited protobuf exposition message by
+// message with the protobuf library alone: a varint length, then a
+// MetricFamily of that length with no field the model does not know.
+func protobufFamilies(t *testing.T, body []byte) map[string]*dto.MetricFamily {
+	t.Helper()
+	out := map[string]*dto.MetricFamily{}
+	for len(body) > 0 {
+		n, l := protowire.ConsumeVarint(body)
+		if l < 0 || uint64(len(body)-l) < n {
+			t.Fatalf("protobuf: bad length prefix %d (%d) before %d bytes", n, l, len(body)-max(l, 0))
+		}
+		mf := &dto.MetricFamily{}
+		if err := proto.Unmarshal(body[l:l+int(n)], mf); err != nil {
+			t.Fatalf("protobuf: %v", err)
+		}
+		body = body[l+int(n):]
+		if len(mf.ProtoReflect().GetUnknown()) > 0 {
+			t.Errorf("protobuf: %s has unknown fields", mf.GetName())
+		}
+		if _, dup := out[mf.GetName()]; dup || mf.GetName() == "" {
+			t.Errorf("protobuf: family %q twice or without a name", mf.GetName())
+		}
+		if strings.HasPrefix(mf.GetName(), "touchprobe_") {
+			slices.SortFunc(mf.Metric, func(a, b *dto.Metric) int { return strings.Compare(a.String(), b.String()) })
+			out[mf.GetName()] = mf
+		}
+	}
+	return out
+}
+
+// The protobuf exposition, put together from renderings, decodes with the
+// protobuf library alone into what promhttp serves, native histograms and
+// exemplars included, in each histogram mode.
+func TestHandlerProtobufFraming(t *testing.T) {
+	for _, mode := range config.HistogramModes {
+		m := New()
+		m.SetHistograms(mode)
+		js := staleJourneys()
+		m.SetJourneys("oslo", js, intervals(js))
+		h := Handler(m, nil)
+		gathered := promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
+		serve(h, request{accept: acceptProtobuf})
+		for _, r := range []*probes.Result{successRun(), failedRun(), overBudgetRun(), supportRun()} {
+			m.ObserveRun(r)
+		}
+		got := protobufFamilies(t, plainBody(t, serve(h, request{accept: acceptProtobuf, encoding: []string{"gzip"}})))
+		want := protobufFamilies(t, plainBody(t, serve(gathered, request{accept: acceptProtobuf})))
+		if len(got) != len(want) {
+			t.Errorf("%s: %d families, want %d", mode, len(got), len(want))
+		}
+		for name, w := range want {
+			if !proto.Equal(got[name], w) {
+				t.Errorf("%s: %s is\n%v\nwant\n%v", mode, name, got[name], w)
+			}
+		}
+		if hist := got["touchprobe_step_duration_seconds"]; mode != config.HistogramsClassic && len(hist.GetMetric()[0].GetHistogram().GetExemplars()) == 0 {
+			t.Errorf("%s: no native exemplar in %v", mode, hist.GetMetric()[0])
+		}
+	}
+}
+
+// Where the agent's own metrics and the journeys' share a name, the
+// exposition holds one family with the series of both, as a registry
+// gathering both would, in every format.
+func TestExpositionMergesAFamilyOfBoth(t *testing.T) {
+	m := New()
+	m.SetJourneys("oslo", []config.Journey{checkout()}, nil)
+	agent := []*dto.MetricFamily{{
+		Name: proto.String(journeySuccess.Name), Help: proto.String(journeySuccess.Help), Type: dto.MetricType_GAUGE.Enum(),
+		Metric: []*dto.Metric{{
+			Label: []*dto.LabelPair{{Name: proto.String("journey"), Value: proto.String("agent")}},
+			Gauge: &dto.Gauge{Value: proto.Float64(1)},
+		}},
+	}}
+	m.ObserveRun(successRun())
+	for format, contentType := range map[int]expfmt.Format{
+		formatText:        expfmt.NewFormat(expfmt.TypeTextPlain),
+		formatOpenMetrics: expfmt.NewFormat(expfmt.TypeOpenMetrics),
+		formatProtobuf:    expfmt.NewFormat(expfmt.TypeProtoDelim),
+	} {
+		var buf bytes.Buffer
+		if err := writeExposition(&buf, contentType, format, agent, m.journeyFamilies(format, time.Now())); err != nil {
+			t.Fatal(err)
+		}
+		var journeys []string
+		if format == formatOpenMetrics {
+			for _, line := range openMetricsLines(t, buf.Bytes()) {
+				if rest, ok := strings.CutPrefix(line, journeySuccess.Name+"{"); ok {
+					_, value, _ := strings.Cut(rest, `journey="`)
+					journeys = append(journeys, value[:strings.IndexByte(value, '"')])
+				}
+			}
+		} else {
+			for _, metric := range decodeFamilies(t, buf.Bytes(), contentType)[journeySuccess.Name].GetMetric() {
+				journeys = append(journeys, labels(metric)["journey"])
+			}
+		}
+		if slices.Sort(journeys); !slices.Equal(journeys, []string{"agent", "checkout"}) {
+			t.Errorf("%s: %s of journeys %v, want agent and checkout", contentType, journeySuccess.Name, journeys)
+		}
+	}
+}
+
+// decodeFamilies decodes an exposition in the text or protobuf format by
+// name, each name once.
+func decodeFamilies(t *testing.T, body []byte, contentType expfmt.Format) map[string]*dto.MetricFamily {
+	t.Helper()
+	out := map[string]*dto.MetricFamily{}
+	dec := expfmt.NewDecoder(bytes.NewReader(body), contentType)
+	for {
+		mf := &dto.MetricFamily{}
+		if err := dec.Decode(mf); err == io.EOF {
+			return out
+		} else if err != nil {
+			t.Fatalf("decoding %s: %v", contentType, err)
+		}
+		if out[mf.GetName()] != nil {
+			t.Errorf("%s: %s twice", contentType, mf.GetName())
+		}
+		out[mf.GetName()] = mf
 	}
 }
