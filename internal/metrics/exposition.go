@@ -70,22 +70,37 @@ type rendering struct {
 	chunks []chunk
 }
 
-// render returns j's series in format, metric by metric in order of
-// name and each metric's series in order of their labels, as a registry
-// would gather them, encoding again the metrics touched since they were
-// last encoded. m.mu is held.
-func (m *Metrics) render(j *journeyMetrics, format int) []chunk {
+// encoding is one metric of a journey to encode in a format, the body of
+// chunks[i].
+type encoding struct {
+	j *journeyMetrics
+	// version is j's when the encoding was planned: the body is kept
+	// only if no series of j was touched since.
+	version      uint64
+	def          *def
+	series       []*series
+	chunks       []chunk
+	i            int
+	header, body []byte
+}
+
+// plan returns j's series in format, metric by metric in order of name
+// and each metric's series in order of their labels, as a registry would
+// gather them: the bodies of metrics touched since they were last
+// encoded are left out, and an encoding of each is added to todo. m.mu
+// is held.
+func (j *journeyMetrics) plan(format int, todo []*encoding) ([]chunk, []*encoding) {
 	r := j.rendered[format]
 	if r == nil {
 		r = &rendering{bodies: map[string][]byte{}}
 		j.rendered[format] = r
 	}
 	if r.chunks != nil {
-		return r.chunks
+		return r.chunks, todo
 	}
 	all := j.sortedSeries()
 	chunks := make([]chunk, 0, len(r.bodies)+1)
-	var buf bytes.Buffer
+	planned := len(todo)
 	for i := 0; i < len(all); {
 		d := all[i].def
 		end := i
@@ -94,29 +109,74 @@ func (m *Metrics) render(j *journeyMetrics, format int) []chunk {
 		}
 		body, ok := r.bodies[d.Name]
 		if !ok {
-			mf := &dto.MetricFamily{Name: proto.String(d.Name), Help: proto.String(d.Help), Type: d.metricType().Enum()}
-			for _, s := range all[i:end] {
-				pm := &dto.Metric{}
-				// Counters, gauges and histograms write without error.
-				if err := s.c.(prometheus.Metric).Write(pm); err == nil {
-					mf.Metric = append(mf.Metric, pm)
-				}
-			}
-			var header []byte
-			header, body = encodeFamily(&buf, format, mf)
-			if m.headers[format] == nil {
-				m.headers[format] = map[string][]byte{}
-			}
-			if _, ok := m.headers[format][d.Name]; !ok {
-				m.headers[format][d.Name] = header
-			}
-			r.bodies[d.Name] = body
+			todo = append(todo, &encoding{j: j, version: j.version, def: d, series: all[i:end], i: len(chunks)})
 		}
 		chunks = append(chunks, chunk{name: d.Name, body: body})
 		i = end
 	}
-	r.chunks = chunks
-	return chunks
+	for _, e := range todo[planned:] {
+		e.chunks = chunks
+	}
+	if len(todo) == planned {
+		r.chunks = chunks
+	}
+	return chunks, todo
+}
+
+// encode encodes e's series. It reads series that runs may be recording
+// meanwhile, which is safe: m.mu need not be held.
+func (e *encoding) encode(buf *bytes.Buffer, format int) {
+	mf := &dto.MetricFamily{Name: proto.String(e.def.Name), Help: proto.String(e.def.Help), Type: e.def.metricType().Enum()}
+	for _, s := range e.series {
+		pm := &dto.Metric{}
+		// Counters, gauges and histograms write without error.
+		if err := s.c.(prometheus.Metric).Write(pm); err == nil {
+			mf.Metric = append(mf.Metric, pm)
+		}
+	}
+	e.header, e.body = encodeFamily(buf, format, mf)
+}
+
+// store puts the encoded bodies of todo in their chunks, and keeps them
+// as the journeys' renderings where no series of the journey was
+// touched since they were planned. m.mu is held.
+func (m *Metrics) store(format int, todo []*encoding) {
+	if m.headers[format] == nil {
+		m.headers[format] = map[string][]byte{}
+	}
+	for _, e := range todo {
+		e.chunks[e.i].body = e.body
+		if _, ok := m.headers[format][e.def.Name]; !ok {
+			m.headers[format][e.def.Name] = e.header
+		}
+		if e.j.version != e.version {
+			continue
+		}
+		r := e.j.rendered[format]
+		if r == nil {
+			r = &rendering{bodies: map[string][]byte{}}
+			e.j.rendered[format] = r
+		}
+		r.bodies[e.def.Name] = e.body
+	}
+	// A journey's encodings are planned together, with its version:
+	// either all of them are kept or none.
+	for _, e := range todo {
+		if e.j.version == e.version {
+			e.j.rendered[format].chunks = e.chunks
+		}
+	}
+}
+
+// render encodes j's series in format where they were touched since they
+// were last encoded; m.mu is held.
+func (m *Metrics) render(j *journeyMetrics, format int) {
+	_, todo := j.plan(format, nil)
+	var buf bytes.Buffer
+	for _, e := range todo {
+		e.encode(&buf, format)
+	}
+	m.store(format, todo)
 }
 
 // encodeFamily encodes mf in format and returns its header (HELP and TYPE,
@@ -166,20 +226,40 @@ type family struct {
 }
 
 // journeyFamilies returns every journey's series in format, metric by
-// metric in order of name, rendering what was touched since its last
-// rendering. It holds m.mu only to put references together: the bytes are
-// never changed once rendered, so a scrape writes them to a slow scraper
-// without holding up the recording of runs.
+// metric in order of name, encoding what was touched since it was last
+// encoded. It holds m.mu only to put references together: it encodes
+// without it, a run recorded meanwhile showing in this scrape or the
+// next, and the bytes are never changed once encoded, so a scrape writes
+// them to a slow scraper without holding up the recording of runs.
 func (m *Metrics) journeyFamilies(format int, now time.Time) []family {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.scraped[format] = now
-	byName := map[string]*family{}
+	journeys := make([][]chunk, 0, len(m.byKey))
+	var todo []*encoding
 	for _, key := range m.byKey {
-		for _, c := range m.render(m.journeys[key], format) {
+		var chunks []chunk
+		chunks, todo = m.journeys[key].plan(format, todo)
+		journeys = append(journeys, chunks)
+	}
+	m.mu.Unlock()
+
+	if len(todo) > 0 && m.encodeHook != nil {
+		m.encodeHook()
+	}
+	var buf bytes.Buffer
+	for _, e := range todo {
+		e.encode(&buf, format)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.store(format, todo)
+	byName := map[string]*family{}
+	for _, chunks := range journeys {
+		for _, c := range chunks {
 			f := byName[c.name]
 			if f == nil {
-				f = &family{name: c.name, header: m.headers[format][c.name], bodies: make([][]byte, 0, len(m.byKey))}
+				f = &family{name: c.name, header: m.headers[format][c.name], bodies: make([][]byte, 0, len(journeys))}
 				byName[c.name] = f
 			}
 			f.bodies = append(f.bodies, c.body)

@@ -111,6 +111,10 @@ type Metrics struct {
 	otlpSpansDropped float64
 
 	shardIndex, shardCount int
+
+	// encodeHook, when set by a test, is called as a scrape starts
+	// encoding the journeys' series.
+	encodeHook func()
 }
 
 // New returns Metrics with no journeys; call SetJourneys before observing.
@@ -527,6 +531,10 @@ type journeyMetrics struct {
 	sorted []*series
 	// muted is the value of touchprobe_journey_muted.
 	muted bool
+	// version counts the changes of the journey's series, so that a
+	// scrape encoding them without m.mu keeps what it encoded only if
+	// none changed meanwhile.
+	version uint64
 }
 
 // series is one exposed series and its place in a scrape.
@@ -784,6 +792,7 @@ func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometh
 
 // touch forgets the renderings of d's series, which are about to change.
 func (j *journeyMetrics) touch(d *def) {
+	j.version++
 	for _, r := range j.rendered {
 		if r != nil {
 			delete(r.bodies, d.Name)

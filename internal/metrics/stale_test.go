@@ -176,3 +176,45 @@ func TestAScrapeEncodesOnlyWhatChanged(t *testing.T) {
 		}
 	}
 }
+
+// The first scrape in a format encodes every journey's series, which at
+// 1,000 journeys takes about a second: it does so without holding up the
+// recording of runs, which shows in that scrape or the next.
+func TestEncodingAllDoesNotHoldUpRuns(t *testing.T) {
+	js := manyJourneyConfigs(20, 2)
+	m := New()
+	m.SetJourneys("oslo", js, intervals(js))
+	encoding, release := make(chan struct{}), make(chan struct{})
+	m.encodeHook = func() {
+		close(encoding)
+		<-release
+	}
+	h := Handler(m, nil)
+	scraped := make(chan struct{})
+	go func() {
+		defer close(scraped)
+		serve(h, request{accept: acceptText})
+	}()
+	<-encoding
+	recorded := make(chan struct{})
+	go func() {
+		defer close(recorded)
+		m.ObserveRun(steadyRun(js, 3, 0))
+		m.ObserveLag(js[4].Name, "", time.Second)
+		m.SetMuted(js[5].Name, true)
+	}()
+	select {
+	case <-recorded:
+	case <-time.After(30 * time.Second):
+		t.Error("recording a run waited for a scrape to encode every journey")
+	}
+	close(release)
+	<-scraped
+	<-recorded
+	m.encodeHook = nil
+	gathered := promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
+	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+		req := request{accept: accept}
+		sameResponse(t, "after a run recorded during a scrape", serve(h, req), serve(gathered, req))
+	}
+}
