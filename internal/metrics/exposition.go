@@ -330,9 +330,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	agent, err := h.agent.Gather()
 	if err != nil {
-		h.log.Error("gathering the agent's metrics", "err", err)
+		h.log.Error("error gathering metrics", "err", err)
 		h.errors.WithLabelValues("gathering").Inc()
-		http.Error(w, "An error has occurred while gathering metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	journeys := h.m.journeyFamilies(format, time.Now())

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -393,5 +394,32 @@ func decodeFamilies(t *testing.T, body []byte, contentType expfmt.Format) map[st
 			t.Errorf("%s: %s twice", contentType, mf.GetName())
 		}
 		out[mf.GetName()] = mf
+	}
+}
+
+// A scrape whose agent metrics cannot be gathered is answered as promhttp
+// answers it, and counted.
+func TestHandlerGatheringError(t *testing.T) {
+	m, _, _ := negotiated(t)
+	failing := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		return nil, errors.New("reading /proc/self/stat: no such file")
+	})
+	h := Handler(m, nil).(*handler)
+	h.agent = failing
+	gathered := promhttp.HandlerFor(failing, promhttp.HandlerOpts{EnableOpenMetrics: true})
+	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+		req := request{accept: accept, encoding: []string{"gzip"}}
+		got, want := serve(h, req), serve(gathered, req)
+		if got.Code != want.Code || got.Body.String() != want.Body.String() || got.Header().Get("Content-Encoding") != want.Header().Get("Content-Encoding") {
+			t.Errorf("%s: %d %q (Content-Encoding %q), want %d %q (%q)", accept, got.Code, got.Body, got.Header().Get("Content-Encoding"), want.Code, want.Body, want.Header().Get("Content-Encoding"))
+		}
+	}
+	h.agent = prometheus.NewRegistry()
+	h.agent.(*prometheus.Registry).MustRegister(h.errors)
+	body, contentType := scrape(t, h, acceptText, "")
+	for _, metric := range decodeFamilies(t, body, expfmt.Format(contentType))["promhttp_metric_handler_errors_total"].GetMetric() {
+		if labels(metric)["cause"] == "gathering" && metric.GetCounter().GetValue() != 3 {
+			t.Errorf("promhttp_metric_handler_errors_total{cause=\"gathering\"} is %v, want 3", metric.GetCounter().GetValue())
+		}
 	}
 }
