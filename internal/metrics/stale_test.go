@@ -2,6 +2,8 @@ package metrics
 
 import (
 	"net/http"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +218,46 @@ func TestEncodingAllDoesNotHoldUpRuns(t *testing.T) {
 	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
 		req := request{accept: accept}
 		sameResponse(t, "after a run recorded during a scrape", serve(h, req), serve(gathered, req))
+	}
+}
+
+// Scrapes in every format, two at a time, while runs, lags, attempts,
+// maintenance and reloads come: under -race, and the scrape after them
+// all says what promhttp says.
+func TestHandlerWhileEverythingChanges(t *testing.T) {
+	js := manyJourneyConfigs(12, 3)
+	m := New()
+	m.SetJourneys("oslo", js, intervals(js))
+	h := Handler(m, nil)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for run := range 120 {
+			name := js[run%len(js)].Name
+			m.ObserveLag(name, "", time.Duration(run)*time.Millisecond)
+			m.ObserveAttempt(steadyRun(js, run, run))
+			m.ObserveRun(steadyRun(js, run, run))
+			m.SetMuted(name, run%3 == 0)
+			if run%40 == 39 {
+				changed := slices.Clone(js)
+				changed[run%len(js)].Steps = changed[run%len(js)].Steps[:2]
+				m.SetJourneys("oslo", changed, intervals(changed))
+				m.SetJourneys("oslo", js, intervals(js))
+			}
+		}
+	})
+	for range 2 {
+		wg.Go(func() {
+			for i := range 15 {
+				for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+					serve(h, request{accept: accept, encoding: []string{[]string{"", "gzip"}[i%2]}})
+				}
+			}
+		})
+	}
+	wg.Wait()
+	gathered := promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
+	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+		req := request{accept: accept}
+		sameResponse(t, "after it all", serve(h, req), serve(gathered, req))
 	}
 }
