@@ -149,6 +149,7 @@ func TestHandlerNegotiatesFormatsAsPromhttp(t *testing.T) {
 		"OpenMetrics, underscores":   "application/openmetrics-text;version=1.0.0;escaping=underscores",
 		"protobuf":                   protoDelim,
 		"protobuf q=0.1, text":       protoDelim + ";q=0.1,text/plain;version=0.0.4;q=0.5",
+		"protobuf q=0, text":         protoDelim + ";q=0,text/plain;version=0.0.4;q=0.5",
 		"protobuf, values":           protoDelim + ";escaping=values",
 		"protobuf text":              "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
 		"protobuf compact text":      "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text",
