@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -62,41 +60,123 @@ func cachedFormat(f expfmt.Format) (int, bool) {
 	return 0, false
 }
 
-// render encodes j's series in format, metric by metric in order of name
+// rendering is one journey's series encoded in one format.
+type rendering struct {
+	// bodies holds the encoding of each of the journey's metrics by
+	// name; a metric touched since it was encoded has none.
+	bodies map[string][]byte
+	// chunks is bodies in order of name, as a scrape takes them; nil
+	// when a metric is to be encoded again.
+	chunks []chunk
+}
+
+// encoding is one metric of a journey to encode in a format, the body of
+// chunks[i].
+type encoding struct {
+	j *journeyMetrics
+	// version is j's when the encoding was planned: the body is kept
+	// only if no series of j was touched since.
+	version      uint64
+	def          *def
+	series       []*series
+	chunks       []chunk
+	i            int
+	header, body []byte
+}
+
+// plan returns j's series in format, metric by metric in order of name
 // and each metric's series in order of their labels, as a registry would
-// gather them. m.mu is held.
-func (m *Metrics) render(j *journeyMetrics, format int) []chunk {
-	if c := j.rendered[format]; c != nil {
-		return c
+// gather them: the bodies of metrics touched since they were last
+// encoded are left out, and an encoding of each is added to todo. m.mu
+// is held.
+func (j *journeyMetrics) plan(format int, todo []*encoding) ([]chunk, []*encoding) {
+	r := j.rendered[format]
+	if r == nil {
+		r = &rendering{bodies: map[string][]byte{}}
+		j.rendered[format] = r
 	}
-	all := slices.Collect(maps.Values(j.series))
-	slices.SortFunc(all, func(a, b *series) int { return strings.Compare(a.order, b.order) })
-	chunks := make([]chunk, 0, len(all))
-	var buf bytes.Buffer
+	if r.chunks != nil {
+		return r.chunks, todo
+	}
+	all := j.sortedSeries()
+	chunks := make([]chunk, 0, len(r.bodies)+1)
+	planned := len(todo)
 	for i := 0; i < len(all); {
 		d := all[i].def
-		mf := &dto.MetricFamily{Name: proto.String(d.Name), Help: proto.String(d.Help), Type: d.metricType().Enum()}
-		for ; i < len(all) && all[i].def == d; i++ {
-			pm := &dto.Metric{}
-			// Counters, gauges and histograms write without error.
-			if err := all[i].c.(prometheus.Metric).Write(pm); err == nil {
-				mf.Metric = append(mf.Metric, pm)
-			}
+		end := i
+		for end < len(all) && all[end].def == d {
+			end++
 		}
-		if len(mf.Metric) == 0 {
-			continue
-		}
-		header, body := encodeFamily(&buf, format, mf)
-		if m.headers[format] == nil {
-			m.headers[format] = map[string][]byte{}
-		}
-		if _, ok := m.headers[format][d.Name]; !ok {
-			m.headers[format][d.Name] = header
+		body, ok := r.bodies[d.Name]
+		if !ok {
+			todo = append(todo, &encoding{j: j, version: j.version, def: d, series: all[i:end], i: len(chunks)})
 		}
 		chunks = append(chunks, chunk{name: d.Name, body: body})
+		i = end
 	}
-	j.rendered[format] = chunks
-	return chunks
+	for _, e := range todo[planned:] {
+		e.chunks = chunks
+	}
+	if len(todo) == planned {
+		r.chunks = chunks
+	}
+	return chunks, todo
+}
+
+// encode encodes e's series. It reads series that runs may be recording
+// meanwhile, which is safe: m.mu need not be held.
+func (e *encoding) encode(buf *bytes.Buffer, format int) {
+	mf := &dto.MetricFamily{Name: proto.String(e.def.Name), Help: proto.String(e.def.Help), Type: e.def.metricType().Enum()}
+	for _, s := range e.series {
+		pm := &dto.Metric{}
+		// Counters, gauges and histograms write without error.
+		if err := s.c.(prometheus.Metric).Write(pm); err == nil {
+			mf.Metric = append(mf.Metric, pm)
+		}
+	}
+	e.header, e.body = encodeFamily(buf, format, mf)
+}
+
+// store puts the encoded bodies of todo in their chunks, and keeps them
+// as the journeys' renderings where no series of the journey was
+// touched since they were planned. m.mu is held.
+func (m *Metrics) store(format int, todo []*encoding) {
+	if m.headers[format] == nil {
+		m.headers[format] = map[string][]byte{}
+	}
+	for _, e := range todo {
+		e.chunks[e.i].body = e.body
+		if _, ok := m.headers[format][e.def.Name]; !ok {
+			m.headers[format][e.def.Name] = e.header
+		}
+		if e.j.version != e.version {
+			continue
+		}
+		r := e.j.rendered[format]
+		if r == nil {
+			r = &rendering{bodies: map[string][]byte{}}
+			e.j.rendered[format] = r
+		}
+		r.bodies[e.def.Name] = e.body
+	}
+	// A journey's encodings are planned together, with its version:
+	// either all of them are kept or none.
+	for _, e := range todo {
+		if e.j.version == e.version {
+			e.j.rendered[format].chunks = e.chunks
+		}
+	}
+}
+
+// render encodes j's series in format where they were touched since they
+// were last encoded; m.mu is held.
+func (m *Metrics) render(j *journeyMetrics, format int) {
+	_, todo := j.plan(format, nil)
+	var buf bytes.Buffer
+	for _, e := range todo {
+		e.encode(&buf, format)
+	}
+	m.store(format, todo)
 }
 
 // encodeFamily encodes mf in format and returns its header (HELP and TYPE,
@@ -126,12 +206,14 @@ func encodeFamily(buf *bytes.Buffer, format int, mf *dto.MetricFamily) (header, 
 	return bytes.Clone(b[:n]), bytes.Clone(b[n:])
 }
 
-// renderScraped renders j anew in every format scraped within formatIdle
-// of now; m.mu is held.
+// renderScraped renders j in every format scraped within formatIdle of
+// now, and forgets its renderings in the others; m.mu is held.
 func (m *Metrics) renderScraped(j *journeyMetrics, now time.Time) {
 	for format, at := range m.scraped {
 		if !at.IsZero() && now.Sub(at) < formatIdle {
 			m.render(j, format)
+		} else {
+			j.rendered[format] = nil
 		}
 	}
 }
@@ -144,20 +226,40 @@ type family struct {
 }
 
 // journeyFamilies returns every journey's series in format, metric by
-// metric in order of name, rendering what was touched since its last
-// rendering. It holds m.mu only to put references together: the bytes are
-// never changed once rendered, so a scrape writes them to a slow scraper
-// without holding up the recording of runs.
+// metric in order of name, encoding what was touched since it was last
+// encoded. It holds m.mu only to put references together: it encodes
+// without it, a run recorded meanwhile showing in this scrape or the
+// next, and the bytes are never changed once encoded, so a scrape writes
+// them to a slow scraper without holding up the recording of runs.
 func (m *Metrics) journeyFamilies(format int, now time.Time) []family {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.scraped[format] = now
-	byName := map[string]*family{}
+	journeys := make([][]chunk, 0, len(m.byKey))
+	var todo []*encoding
 	for _, key := range m.byKey {
-		for _, c := range m.render(m.journeys[key], format) {
+		var chunks []chunk
+		chunks, todo = m.journeys[key].plan(format, todo)
+		journeys = append(journeys, chunks)
+	}
+	m.mu.Unlock()
+
+	if len(todo) > 0 && m.encodeHook != nil {
+		m.encodeHook()
+	}
+	var buf bytes.Buffer
+	for _, e := range todo {
+		e.encode(&buf, format)
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.store(format, todo)
+	byName := map[string]*family{}
+	for _, chunks := range journeys {
+		for _, c := range chunks {
 			f := byName[c.name]
 			if f == nil {
-				f = &family{name: c.name, header: m.headers[format][c.name], bodies: make([][]byte, 0, len(m.byKey))}
+				f = &family{name: c.name, header: m.headers[format][c.name], bodies: make([][]byte, 0, len(journeys))}
 				byName[c.name] = f
 			}
 			f.bodies = append(f.bodies, c.body)
@@ -228,35 +330,43 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	agent, err := h.agent.Gather()
 	if err != nil {
-		h.log.Error("gathering the agent's metrics", "err", err)
+		h.log.Error("error gathering metrics", "err", err)
 		h.errors.WithLabelValues("gathering").Inc()
-		http.Error(w, "An error has occurred while gathering metrics:\n\n"+err.Error(), http.StatusInternalServerError)
+		http.Error(w, "An error has occurred while serving metrics:\n\n"+err.Error(), http.StatusInternalServerError)
 		return
 	}
 	journeys := h.m.journeyFamilies(format, time.Now())
 
 	header := w.Header()
 	header.Set("Content-Type", string(contentType))
+	header.Add("Vary", "Accept")
 	header.Add("Vary", "Accept-Encoding")
 	var out io.Writer = w
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	var gz *gzip.Writer
+	if acceptsGzip(r.Header) {
 		header.Set("Content-Encoding", "gzip")
-		gz := gzipWriters.Get().(*gzip.Writer)
+		gz = gzipWriters.Get().(*gzip.Writer)
 		gz.Reset(w)
-		defer func() {
-			gz.Close()
-			gzipWriters.Put(gz)
-		}()
+		defer gzipWriters.Put(gz)
 		out = gz
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	if err := writeExposition(bw, contentType, format, agent, journeys); err != nil {
-		// Most likely the scraper went away; the status is sent.
-		h.log.Debug("writing /metrics", "err", err)
-		return
+	err = writeExposition(bw, contentType, format, agent, journeys)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		h.log.Debug("writing /metrics", "err", err)
+	if gz != nil {
+		// Closed even after an error, to be reused.
+		if cerr := gz.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		// Counted as promhttp counts an error in writing the
+		// exposition, most likely a scraper that went away: the
+		// status is sent.
+		h.log.Error("error encoding and sending metric family", "err", err)
+		h.errors.WithLabelValues("encoding").Inc()
 	}
 }
 
@@ -332,21 +442,97 @@ var gzipWriters = sync.Pool{New: func() any {
 	return gz
 }}
 
-// acceptsGzip reports whether an Accept-Encoding header takes gzip.
-func acceptsGzip(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
-			continue
+// acceptsGzip reports whether promhttp, which offers identity and then
+// gzip, would gzip for h's Accept-Encoding: the coding of the highest
+// q-value wins, identity on a tie, "*" stands for either, and q=0
+// refuses. As promhttp reads the header, codings are matched as written
+// and a header line is read up to its first element that is not a coding
+// with an optional q-value.
+func acceptsGzip(h http.Header) bool {
+	best, bestQ := "identity", -1.0
+	specs := acceptEncodings(h.Values("Accept-Encoding"))
+	for _, offer := range []string{"identity", "gzip"} {
+		for _, s := range specs {
+			if s.q > bestQ && (s.coding == "*" || s.coding == offer) {
+				best, bestQ = offer, s.q
+			}
 		}
-		q := strings.TrimSpace(params)
-		if v, ok := strings.CutPrefix(q, "q="); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			return err == nil && f > 0
-		}
-		return true
 	}
-	return false
+	return best == "gzip" && bestQ > 0
+}
+
+// acceptEncoding is one element of an Accept-Encoding header.
+type acceptEncoding struct {
+	coding string
+	q      float64
+}
+
+// acceptEncodings parses Accept-Encoding header lines as promhttp does.
+func acceptEncodings(lines []string) []acceptEncoding {
+	var specs []acceptEncoding
+	for _, s := range lines {
+		for {
+			var spec acceptEncoding
+			spec.coding, s = httpToken(s)
+			if spec.coding == "" {
+				break
+			}
+			spec.q = 1
+			s = strings.TrimLeft(s, " \t\r\n")
+			if rest, ok := strings.CutPrefix(s, ";"); ok {
+				rest, ok = strings.CutPrefix(strings.TrimLeft(rest, " \t\r\n"), "q=")
+				if !ok {
+					break
+				}
+				if spec.q, s = httpQuality(rest); spec.q < 0 {
+					break
+				}
+			}
+			specs = append(specs, spec)
+			rest, ok := strings.CutPrefix(strings.TrimLeft(s, " \t\r\n"), ",")
+			if !ok {
+				break
+			}
+			s = strings.TrimLeft(rest, " \t\r\n")
+		}
+	}
+	return specs
+}
+
+// httpToken splits s after its leading run of token characters (RFC 9110)
+// and slashes.
+func httpToken(s string) (token, rest string) {
+	i := strings.IndexFunc(s, func(r rune) bool {
+		return r != '/' && (r <= ' ' || r >= 0x7f || strings.ContainsRune("\"(),/:;<=>?@[]\\{}", r))
+	})
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], s[i:]
+}
+
+// httpQuality reads a q-value off the start of s: 0 or 1, then optional
+// decimals; -1 if s starts with neither.
+func httpQuality(s string) (float64, string) {
+	var q float64
+	switch {
+	case strings.HasPrefix(s, "0"):
+	case strings.HasPrefix(s, "1"):
+		q = 1
+	default:
+		return -1, ""
+	}
+	s = s[1:]
+	rest, ok := strings.CutPrefix(s, ".")
+	if !ok {
+		return q, s
+	}
+	n, d, i := 0, 1, 0
+	for ; i < len(rest) && rest[i] >= '0' && rest[i] <= '9'; i++ {
+		n = n*10 + int(rest[i]-'0')
+		d *= 10
+	}
+	return q + float64(n)/float64(d), rest[i:]
 }
 
 // metricType is d's type in the protobuf model.

@@ -86,8 +86,10 @@ func steadyRun(journeys []config.Journey, i, run int) *probes.Result {
 //	go test -run '^$' -bench Exposition ./internal/metrics
 //
 // Between two scrapes a quarter of the journeys record a run, as when
-// journeys due every minute are scraped every 15 s; their rendering is
-// ObserveRun's cost (BenchmarkObserveRun), not the scrape's.
+// journeys due every minute are scraped every 15 s, with its lag, and
+// every journey's maintenance state is set again, as the agent does every
+// second; the runs' rendering is ObserveRun's cost (BenchmarkObserveRun),
+// not the scrape's.
 func BenchmarkExposition(b *testing.B) {
 	for _, n := range []int{10, 100, 1000} {
 		b.Run(fmt.Sprintf("journeys=%d", n), func(b *testing.B) {
@@ -130,9 +132,15 @@ func benchmarkScrapes(b *testing.B, m *Metrics, journeys []config.Journey, h htt
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
+		// As the agent does: a lag as each run starts, and every
+		// journey's maintenance state every second.
 		for range len(journeys) / 4 {
+			m.ObserveLag(journeys[next%len(journeys)].Name, "", 20*time.Millisecond)
 			m.ObserveRun(steadyRun(journeys, next, steadyRuns+next))
 			next++
+		}
+		for _, j := range journeys {
+			m.SetMuted(j.Name, false)
 		}
 		b.StartTimer()
 		wire = scrape().Body.Len()

@@ -277,24 +277,6 @@ func TestIdleFormatIsNotRendered(t *testing.T) {
 	}
 }
 
-// acceptsGzip follows Accept-Encoding's q-values.
-func TestAcceptsGzip(t *testing.T) {
-	for header, want := range map[string]bool{
-		"":                       false,
-		"gzip":                   true,
-		"deflate, gzip, br":      true,
-		"GZIP;q=0.5":             true,
-		"gzip;q=0":               false,
-		"identity":               false,
-		"br;q=1.0, gzip; q=0.8":  true,
-		"gzip;q=0.000, identity": false,
-	} {
-		if got := acceptsGzip(header); got != want {
-			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
-		}
-	}
-}
-
 // Scrapes in every format while runs are recorded, under -race: a scrape
 // writes renderings that a run may replace meanwhile.
 func TestHandlerWhileRunsAreRecorded(t *testing.T) {

@@ -111,6 +111,10 @@ type Metrics struct {
 	otlpSpansDropped float64
 
 	shardIndex, shardCount int
+
+	// encodeHook, when set by a test, is called as a scrape starts
+	// encoding the journeys' series.
+	encodeHook func()
 }
 
 // New returns Metrics with no journeys; call SetJourneys before observing.
@@ -314,7 +318,7 @@ func (m *Metrics) SetJourneys(location string, journeys []config.Journey, interv
 			jm, ok := m.journeys[key]
 			if !ok || jm.fingerprint != fp {
 				jm = newJourneyMetrics(location, j, profile, fp, m.histograms, &m.stale)
-				jm.gauge(journeyMuted).Set(boolFloat(m.muted[j.Name]))
+				jm.setMuted(m.muted[j.Name])
 			}
 			// The schedule is not part of the fingerprint: a new schedule
 			// changes this value, not the series. A value set again as it
@@ -403,6 +407,15 @@ func (m *Metrics) ObserveAttempt(r *probes.Result) {
 	}
 }
 
+// setMuted sets touchprobe_journey_muted. The agent says it again every
+// second: a value set as it was keeps the journey's rendering.
+func (j *journeyMetrics) setMuted(muted bool) {
+	if muted != j.muted {
+		j.muted = muted
+		j.gauge(journeyMuted).Set(boolFloat(muted))
+	}
+}
+
 // SetMuted records whether a maintenance window holds a journey's alerts,
 // under every profile it runs.
 func (m *Metrics) SetMuted(journey string, muted bool) {
@@ -412,7 +425,7 @@ func (m *Metrics) SetMuted(journey string, muted bool) {
 	for _, j := range m.journeys {
 		if j.base["journey"] == journey {
 			configured = true
-			j.gauge(journeyMuted).Set(boolFloat(muted))
+			j.setMuted(muted)
 		}
 	}
 	if configured {
@@ -511,8 +524,17 @@ type journeyMetrics struct {
 	// zero when the journey has none.
 	interval time.Duration
 	// rendered is the journey's series as /metrics serves them, by
-	// format; nil when not rendered since a series was last touched.
-	rendered [numFormats][]chunk
+	// format.
+	rendered [numFormats]*rendering
+	// sorted is the journey's series in the order a scrape exposes
+	// them; nil when a series was created or dropped since.
+	sorted []*series
+	// muted is the value of touchprobe_journey_muted.
+	muted bool
+	// version counts the changes of the journey's series, so that a
+	// scrape encoding them without m.mu keeps what it encoded only if
+	// none changed meanwhile.
+	version uint64
 }
 
 // series is one exposed series and its place in a scrape.
@@ -738,7 +760,7 @@ func (j *journeyMetrics) histogram(d *def, buckets []float64, values ...string) 
 // "profile", creating it on first use.
 func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometheus.Collector {
 	// Every series asked for is about to change, or is new.
-	j.rendered = [numFormats][]chunk{}
+	j.touch(d)
 	key := seriesKey(d, values...)
 	if s, ok := j.series[key]; ok {
 		return s.c
@@ -763,8 +785,29 @@ func (j *journeyMetrics) get(d *def, buckets []float64, values []string) prometh
 		panic("metrics: unknown type " + d.Type)
 	}
 	j.series[key] = &series{c: c, def: d, order: sortOrder(d.Name, labels)}
+	j.sorted = nil
 	*j.changed = true
 	return c
+}
+
+// touch forgets the renderings of d's series, which are about to change.
+func (j *journeyMetrics) touch(d *def) {
+	j.version++
+	for _, r := range j.rendered {
+		if r != nil {
+			delete(r.bodies, d.Name)
+			r.chunks = nil
+		}
+	}
+}
+
+// sortedSeries returns the journey's series in the order a scrape
+// exposes them.
+func (j *journeyMetrics) sortedSeries() []*series {
+	if j.sorted == nil {
+		j.sorted = slices.SortedFunc(maps.Values(j.series), func(a, b *series) int { return strings.Compare(a.order, b.order) })
+	}
+	return j.sorted
 }
 
 // drop removes the series of d for the given values, if it exists.
@@ -772,8 +815,9 @@ func (j *journeyMetrics) drop(d *def, values ...string) {
 	key := seriesKey(d, values...)
 	if _, ok := j.series[key]; ok {
 		delete(j.series, key)
+		j.sorted = nil
 		*j.changed = true
-		j.rendered = [numFormats][]chunk{}
+		j.touch(d)
 	}
 }
 
