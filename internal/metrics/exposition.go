@@ -30,9 +30,9 @@ const (
 	numFormats
 )
 
-// formatIdle is how long after its last scrape a format is still rendered
-// as runs are recorded. A format nobody asks for costs nothing; the first
-// scrape in it after a while renders every journey.
+// formatIdle is how long after its last two scrapes a format is still
+// rendered as runs are recorded. A format nobody asks for costs nothing;
+// the first scrape in it after a while renders every journey.
 const formatIdle = time.Hour
 
 // chunk is one journey's series of one metric, encoded: lines of the text
@@ -206,10 +206,11 @@ func encodeFamily(buf *bytes.Buffer, format int, mf *dto.MetricFamily) (header, 
 	return bytes.Clone(b[:n]), bytes.Clone(b[n:])
 }
 
-// renderScraped renders j in every format scraped within formatIdle of
-// now, and forgets its renderings in the others; m.mu is held.
+// renderScraped renders j in every format scraped twice within
+// formatIdle of now, as a scraper on a schedule does, and forgets its
+// renderings in the others; m.mu is held.
 func (m *Metrics) renderScraped(j *journeyMetrics, now time.Time) {
-	for format, at := range m.scraped {
+	for format, at := range m.scrapedBefore {
 		if !at.IsZero() && now.Sub(at) < formatIdle {
 			m.render(j, format)
 		} else {
@@ -233,7 +234,7 @@ type family struct {
 // them to a slow scraper without holding up the recording of runs.
 func (m *Metrics) journeyFamilies(format int, now time.Time) []family {
 	m.mu.Lock()
-	m.scraped[format] = now
+	m.scrapedBefore[format], m.scraped[format] = m.scraped[format], now
 	journeys := make([][]chunk, 0, len(m.byKey))
 	var todo []*encoding
 	for _, key := range m.byKey {

@@ -252,23 +252,30 @@ func TestHandlerFallsBackToGathering(t *testing.T) {
 	}
 }
 
-// A format nobody scraped for formatIdle is no longer rendered as runs
-// are recorded, so that it holds no memory; the next scrape in it renders
-// what it needs.
+// A format scraped twice within formatIdle, as a scraper on a schedule
+// does, is rendered as runs are recorded. One that was not (last scraped
+// long ago, or only once, by a browser or curl) is not, so that it holds
+// no memory; the next scrape in it renders what it needs.
 func TestIdleFormatIsNotRendered(t *testing.T) {
 	m := New()
 	m.SetJourneys("oslo", []config.Journey{checkout()}, intervals([]config.Journey{checkout()}))
 	now := time.Now()
+	m.journeyFamilies(formatText, now.Add(-formatIdle-2*time.Minute))
 	m.journeyFamilies(formatText, now.Add(-formatIdle-time.Minute))
+	m.journeyFamilies(formatProtobuf, now.Add(-time.Minute))
 	m.journeyFamilies(formatProtobuf, now)
+	m.journeyFamilies(formatOpenMetrics, now)
 	m.ObserveRun(successRun())
 
 	j := m.journeys[journeyKey("checkout", "")]
-	if j.rendered[formatProtobuf] == nil {
-		t.Error("a run did not render the journey in protobuf, scraped a moment ago")
+	if r := j.rendered[formatProtobuf]; r == nil || r.chunks == nil {
+		t.Error("a run did not render the journey in protobuf, scraped twice in the last minute")
 	}
 	if j.rendered[formatText] != nil {
 		t.Errorf("a run rendered the journey in the text format, last scraped %v ago", formatIdle+time.Minute)
+	}
+	if j.rendered[formatOpenMetrics] != nil {
+		t.Error("a run rendered the journey in OpenMetrics, scraped only once")
 	}
 	h := Handler(m, nil)
 	body, contentType := scrape(t, h, acceptText, "")

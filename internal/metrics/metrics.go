@@ -89,10 +89,12 @@ type Metrics struct {
 	stale  bool
 	// byKey is the journeys' keys in the order /metrics serves them.
 	byKey []string
-	// scraped is when /metrics last served each cached format: a
-	// recorded run renders its journey anew in the formats scraped within
-	// formatIdle, so that a scrape only puts renderings together.
-	scraped [numFormats]time.Time
+	// scraped and scrapedBefore are when /metrics last served each
+	// cached format, and the time before: a recorded run renders its
+	// journey anew in the formats scraped twice within formatIdle, so
+	// that a scrape only puts renderings together. One visit of a browser
+	// or curl does not keep the agent rendering a format for an hour.
+	scraped, scrapedBefore [numFormats]time.Time
 	// headers holds each format's HELP and TYPE lines by metric name.
 	headers [numFormats]map[string][]byte
 
