@@ -110,7 +110,7 @@ func firstOf(f []string) string {
 
 func (x *exposition) markdown(w func(string, ...any)) {
 	w("\n#### /metrics with 10, 100 and 1,000 journeys of 8 steps\n\n")
-	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey after 12 successful runs with step times spread over the buckets, every step on a page, so that a scrape holds the exemplars it holds once an agent has run a while; between two scrapes a quarter of the journeys record a run. One scrape as Prometheus 2.x asks by default (text format, gzip), the same scrape gathered by promhttp as before (`BenchmarkExpositionGathered`, same run), and the size of one in each format.\n\n")
+	w("`BenchmarkExposition` in internal/metrics (`go test -run '^$' -bench Exposition ./internal/metrics`): every journey after 12 successful runs with step times spread over the buckets, every step on a page, so that a scrape holds the exemplars it holds once an agent has run a while; between two scrapes a quarter of the journeys record a run, and every journey's lag and maintenance state are recorded as the agent does. One scrape as Prometheus 2.x asks by default (text format, gzip), the same scrape gathered by promhttp as before (`BenchmarkExpositionGathered`, same run), and the size of one in each format.\n\n")
 	w("| journeys | one scrape | gathered (before) | text | gzip (on the wire) | OpenMetrics | protobuf | allocated per scrape |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, r := range x.Rows {
 		w("| %d | %s | %s | %s | %s | %s | %s | %s |\n", r.Journeys, millis(r.PerScrapeMS), millis(r.GatheredMS), mib(r.Text), mib(r.Gzip), mib(r.OpenMetrics), mib(r.Protobuf), mib(r.AllocBytes))
