@@ -32,10 +32,30 @@ const vitalsJS = `(async (patience) => {
   };
   const painted = () => performance.getEntriesByName("first-contentful-paint").length > 0 &&
     observed("largest-contentful-paint").length > 0;
-  // A page with nothing a paint could count (no text, no image) never
-  // gets one: waiting for it would only delay the next step.
-  const contentful = () => !!document.body && (document.body.innerText.trim() !== "" ||
-    document.querySelector("img, svg, canvas, video, input, textarea, select, button") !== null);
+  // A page with nothing a paint counts as contentful (text, a loaded
+  // image) never gets one: waiting for it would only delay the next step.
+  // An empty field, a button without text, or a drawing of shapes without
+  // text or images counts for nothing. Nor does a canvas, which cannot be
+  // told blank without reading it: a page drawn only on a canvas is read
+  // without waiting.
+  const contentful = () => {
+    if (!document.body) return false;
+    if (document.body.innerText.trim() !== "") return true;
+    if ([...document.images].some((i) => i.complete && i.naturalWidth > 0)) return true;
+    if (document.querySelector("svg text, svg image, video[poster]")) return true;
+    for (const v of document.querySelectorAll("video")) if (v.readyState >= 2) return true;
+    for (const e of document.querySelectorAll("input, textarea, select")) {
+      if (e.tagName === "SELECT") {
+        if (e.selectedIndex >= 0 && e.options[e.selectedIndex].text.trim() !== "") return true;
+        continue;
+      }
+      if (["hidden", "checkbox", "radio", "range", "color"].includes(e.type)) continue;
+      // These show text of their own: a label, a file name, a date's pattern.
+      if (["submit", "reset", "file", "date", "datetime-local", "month", "week", "time"].includes(e.type)) return true;
+      if (e.value !== "" || e.placeholder !== "") return true;
+    }
+    return false;
+  };
   if (!painted() && patience > 0 && contentful()) {
     await new Promise((resolve) => {
       const observers = [];
