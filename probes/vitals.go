@@ -32,8 +32,8 @@ const vitalsJS = `(async (patience) => {
   };
   const painted = () => performance.getEntriesByName("first-contentful-paint").length > 0 &&
     observed("largest-contentful-paint").length > 0;
-  // A page with nothing a paint counts as contentful (text, a loaded
-  // image) never gets one: waiting for it would only delay the next step.
+  // A page with nothing a paint counts as contentful (text, an image)
+  // never gets one: waiting for it would only delay the next step.
   // An empty field, a button without text, or a drawing of shapes without
   // text or images counts for nothing. Nor does a canvas, which cannot be
   // told blank without reading it: a page drawn only on a canvas is read
@@ -41,7 +41,8 @@ const vitalsJS = `(async (patience) => {
   const contentful = () => {
     if (!document.body) return false;
     if (document.body.innerText.trim() !== "") return true;
-    if ([...document.images].some((i) => i.complete && i.naturalWidth > 0)) return true;
+    // An image still loading will paint; one that failed may not.
+    if ([...document.images].some((i) => !i.complete || i.naturalWidth > 0)) return true;
     if (document.querySelector("svg text, svg image, video[poster]")) return true;
     for (const v of document.querySelectorAll("video")) if (v.readyState >= 2) return true;
     for (const e of document.querySelectorAll("input, textarea, select")) {
