@@ -73,6 +73,7 @@ func Parse(data []byte, file string) (*Config, error) {
 	f.fillHeaders(c, d)
 	validate(c, d, w)
 	secrets := newSecrets(f.values)
+	secrets.short = f.shortRefs()
 
 	if len(c.errs) > 0 {
 		sortErrors(c.errs)

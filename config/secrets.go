@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Secrets holds the values that ${env:NAME} and ${file:/path} filled in, so
@@ -22,6 +23,35 @@ type Secrets struct {
 	// a URL or HTML, since a filled form field often comes back in the
 	// page's URL or markup. Built once: Mask is called from many goroutines.
 	replacer *strings.Replacer
+
+	// short holds the references whose values are shorter than
+	// shortSecret, with their lengths, in order of reference.
+	short []shortSecretRef
+}
+
+type shortSecretRef struct {
+	ref   string
+	runes int
+}
+
+// shortSecret is the length under which a secret is worth a note: a value
+// of a few characters is found inside other words and numbers, which the
+// evidence and logs then show as <secret>.
+const shortSecret = 4
+
+// Notes says, for each reference whose value is shorter than shortSecret
+// characters, what masking it does to the evidence. It names references,
+// never values.
+func (s *Secrets) Notes() []string {
+	if s == nil {
+		return nil
+	}
+	var notes []string
+	for _, r := range s.short {
+		notes = append(notes, fmt.Sprintf("the value of %s is %d characters long: logs and evidence show it as %s wherever those characters appear, also inside other words and numbers; a secret that short also protects little",
+			r.ref, r.runes, Masked))
+	}
+	return notes
 }
 
 // Secrets returns the secrets this configuration filled in.
@@ -137,6 +167,19 @@ func (f *filler) fill(s string) (string, []string) {
 }
 
 // resolve returns the value of one reference such as "${env:NAME}".
+// shortRefs returns the references filled in whose values are shorter
+// than shortSecret characters.
+func (f *filler) shortRefs() []shortSecretRef {
+	var out []shortSecretRef
+	for ref, v := range f.cache {
+		if n := utf8.RuneCountInString(v); n < shortSecret {
+			out = append(out, shortSecretRef{ref: ref, runes: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b shortSecretRef) int { return strings.Compare(a.ref, b.ref) })
+	return out
+}
+
 func (f *filler) resolve(ref string) (string, error) {
 	if v, ok := f.cache[ref]; ok {
 		return v, nil

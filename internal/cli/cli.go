@@ -172,6 +172,9 @@ func (c *commands) runCheck() int {
 			fmt.Fprintf(c.stdout, "note: %s\n", n)
 		}
 	}
+	for _, n := range cfg.Secrets().Notes() {
+		fmt.Fprintf(c.stdout, "note: %s\n", n)
+	}
 	if c.shard.checkGiven {
 		if err := (shard.Shard{Count: c.shard.checkCount}).Validate(); err != nil {
 			fmt.Fprintln(c.stderr, err)

@@ -284,3 +284,39 @@ schedule = "@every 1m"
 		}
 	}
 }
+
+// TestCheckNotesShortSecrets: check says which secrets are so short that
+// masking them hides those characters everywhere, naming the reference
+// and never the value.
+func TestCheckNotesShortSecrets(t *testing.T) {
+	t.Setenv("TOUCHPROBE_TEST_PIN", "7x9")
+	t.Setenv("TOUCHPROBE_TEST_TOKEN", "long-enough-token")
+	path := writeFile(t, "secrets.toml", `
+[[journey]]
+name = "sign-in"
+
+  [[journey.step]]
+  name = "landing"
+  action = "navigate"
+  url = "https://shop.example.com/?t=${env:TOUCHPROBE_TEST_TOKEN}"
+
+  [[journey.step]]
+  name = "pin"
+  action = "fill"
+  fields = { "#pin" = "${env:TOUCHPROBE_TEST_PIN}" }
+`)
+	code, stdout, stderr := runCLI(t, "check", "--config", path)
+	if code != 0 {
+		t.Fatalf("check: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	want := "note: the value of ${env:TOUCHPROBE_TEST_PIN} is 3 characters long"
+	if !strings.Contains(stdout, want) {
+		t.Errorf("check does not say %q:\n%s", want, stdout)
+	}
+	if strings.Contains(stdout, "TOUCHPROBE_TEST_TOKEN") {
+		t.Errorf("check notes a secret of 17 characters:\n%s", stdout)
+	}
+	if strings.Contains(stdout+stderr, "7x9") || strings.Contains(stdout+stderr, "long-enough-token") {
+		t.Errorf("check printed a secret:\n%s\n%s", stdout, stderr)
+	}
+}
