@@ -155,6 +155,7 @@ func TestEvidenceFiles(t *testing.T) {
 		{evidence.HARFile, "application/json", true},
 		{evidence.HTMLFile, "text/html; charset=utf-8", true},
 		{evidence.ConsoleFile, "application/json", true},
+		{evidence.RunFile, "application/json", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -377,7 +378,7 @@ func TestEvidenceExpires(t *testing.T) {
 	run := "/journeys/checkout/runs/" + failedRun
 	resp := get(t, h, run)
 	page := body(t, resp)
-	if resp.StatusCode != 200 || strings.Count(page, "evidence expired") != 7 || strings.Contains(page, "<img") {
+	if resp.StatusCode != 200 || strings.Count(page, "evidence expired") != 8 || strings.Contains(page, "<img") {
 		t.Errorf("run page without its files: %d\n%s", resp.StatusCode, page)
 	}
 	resp = get(t, h, run+"/screenshot.png")
