@@ -53,10 +53,10 @@ func parseExposition(out string) *exposition {
 	gathered := map[int]float64{}
 	for _, line := range strings.Split(out, "\n") {
 		f := strings.Fields(line)
-		name, ok := strings.CutPrefix(firstOf(f), "BenchmarkExposition/journeys=")
-		name, isGathered := strings.CutPrefix(name, "BenchmarkExpositionGathered/journeys=")
-		if isGathered {
-			name, ok = strings.CutPrefix(firstOf(f), "BenchmarkExpositionGathered/journeys=")
+		name, isGathered := strings.CutPrefix(firstOf(f), "BenchmarkExpositionGathered/journeys=")
+		ok := isGathered
+		if !isGathered {
+			name, ok = strings.CutPrefix(firstOf(f), "BenchmarkExposition/journeys=")
 		}
 		if !ok || len(f) < 4 {
 			continue
