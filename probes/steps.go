@@ -23,7 +23,9 @@ func hover(ctx context.Context, sc scope, sel string) error {
 	if err != nil {
 		return err
 	}
-	return chromedp.Do(sc.ctxFor(ctx), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, st.X, st.Y))
+	// A popup that closes itself as the pointer comes over it is the
+	// press's case: see inputError.
+	return sc.inputError(chromedp.Do(sc.ctxFor(ctx), chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, st.X, st.Y)))
 }
 
 // pointer is how a click or double click presses its element: which
