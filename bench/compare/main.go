@@ -40,6 +40,12 @@ type options struct {
 	ScaleDuration time.Duration
 	Command       string // how to reproduce, written into BENCHMARKS.md
 	Baseline      string // another touchprobe binary to measure alongside, for before/after figures
+	// Daemon, when above zero, measures only the agent's CPU per run in
+	// that many windows of ScaleDuration, this tree's agent and the
+	// baseline's taking turns; DaemonFlags are extra Chromium flags for
+	// this tree's agent alone, to try a flag against the same binary.
+	Daemon      int
+	DaemonFlags []string
 }
 
 func main() {
@@ -53,16 +59,24 @@ func main() {
 	flag.DurationVar(&o.ScaleDuration, "scale.duration", 60*time.Second, "How long each throughput measurement runs.")
 	flag.StringVar(&o.Command, "command", "make bench", "The command that reproduces the figures, for BENCHMARKS.md.")
 	flag.StringVar(&o.Baseline, "baseline", "", "A touchprobe binary built from an earlier revision, measured as one more tool (\"before\").")
+	flag.IntVar(&o.Daemon, "daemon", 0, "Only measure the agent's CPU per run in the daemon: this many windows of -scale.duration per agent, this tree's and -baseline's taking turns.")
+	daemonFlags := flag.String("daemon.flags", "", "Extra Chromium flags, space-separated, for this tree's agent in -daemon (not the baseline's).")
 	serve := flag.Bool("serve", false, "Only serve the benchmark's shop and print its address, to try a script by hand.")
 	flag.Parse()
 	o.Tools = strings.Split(*tools, ",")
+	if *daemonFlags != "" {
+		o.DaemonFlags = strings.Fields(*daemonFlags)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	var err error
-	if *serve {
+	switch {
+	case *serve:
 		err = serveOnly(ctx)
-	} else {
+	case o.Daemon > 0:
+		err = daemonOnly(ctx, o, os.Stdout)
+	default:
 		err = run(ctx, o, os.Stdout)
 	}
 	if err != nil {

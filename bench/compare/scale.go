@@ -61,7 +61,7 @@ func (e *environment) scale(ctx context.Context) (*scaleResult, error) {
 	for _, c := range []int{1, 2} {
 		// One journey more than slots, each due every second, keeps every
 		// slot busy all the time.
-		tp, err := e.throughput(ctx, bin, c, c+1, res.Window)
+		tp, err := e.throughput(ctx, bin, c, c+1, res.Window, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -80,7 +80,7 @@ func (e *environment) scale(ctx context.Context) (*scaleResult, error) {
 }
 
 // agentConfig writes a configuration with n copies of the demo journey.
-func (e *environment) agentConfig(n, concurrency int, schedule string) (string, error) {
+func (e *environment) agentConfig(n, concurrency int, schedule string, flags []string) (string, error) {
 	base := benchJourney(e.shop.Journey(schedule))
 	i := strings.Index(base, "[[journey]]")
 	if i < 0 {
@@ -89,12 +89,20 @@ func (e *environment) agentConfig(n, concurrency int, schedule string) (string, 
 	head := strings.Replace(base[:i], "concurrency = 1", fmt.Sprintf("concurrency = %d", concurrency), 1)
 	var b strings.Builder
 	b.WriteString(head)
-	fmt.Fprintf(&b, "[browser]\npath = %q\n\n", e.opts.Chromium)
+	fmt.Fprintf(&b, "[browser]\npath = %q\n", e.opts.Chromium)
+	if len(flags) > 0 {
+		q := make([]string, len(flags))
+		for i, f := range flags {
+			q[i] = fmt.Sprintf("%q", f)
+		}
+		fmt.Fprintf(&b, "extra_flags = [%s]\n", strings.Join(q, ", "))
+	}
+	b.WriteString("\n")
 	for k := range n {
 		b.WriteString(strings.Replace(base[i:], `name = "checkout"`, fmt.Sprintf(`name = "checkout-%03d"`, k+1), 1))
 		b.WriteString("\n")
 	}
-	path := filepath.Join(e.work, fmt.Sprintf("agent-%d-%d.toml", n, concurrency))
+	path := filepath.Join(e.work, fmt.Sprintf("agent-%d-%d-%d.toml", n, concurrency, len(flags)))
 	return path, os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
@@ -145,9 +153,9 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (e *environment) throughput(ctx context.Context, bin string, concurrency, journeys int, window time.Duration) (throughput, error) {
+func (e *environment) throughput(ctx context.Context, bin string, concurrency, journeys int, window time.Duration, flags []string) (throughput, error) {
 	tp := throughput{Concurrency: concurrency}
-	cfg, err := e.agentConfig(journeys, concurrency, "@every 1s")
+	cfg, err := e.agentConfig(journeys, concurrency, "@every 1s", flags)
 	if err != nil {
 		return tp, err
 	}
@@ -237,7 +245,7 @@ func (e *environment) growth(ctx context.Context, bin string, n int, window time
 	g := growth{Journeys: n}
 	// Due every 5 minutes and spread over them by the agent's offsets: the
 	// window sees about window/5m of the runs of each journey.
-	cfg, err := e.agentConfig(n, 1, "@every 5m")
+	cfg, err := e.agentConfig(n, 1, "@every 5m", nil)
 	if err != nil {
 		return g, err
 	}
