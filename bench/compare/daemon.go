@@ -18,25 +18,11 @@ import (
 // and close as a run ends (see throughput); the figure is the CPU of all
 // windows over the runs that ended in them.
 func daemonOnly(ctx context.Context, o options, out io.Writer) error {
-	if err := becomeSubreaper(); err != nil {
-		return err
-	}
-	cache, err := filepath.Abs(o.Cache)
+	env, tearDown, err := setUp(o)
 	if err != nil {
 		return err
 	}
-	o.Cache = cache
-	work, err := os.MkdirTemp("", "touchprobe-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
-	shop, err := startShop()
-	if err != nil {
-		return err
-	}
-	defer shop.Close()
-	env := &environment{opts: o, work: work, shopURL: shop.URL(), shop: shop}
+	defer tearDown()
 
 	type agent struct {
 		label string
@@ -44,7 +30,7 @@ func daemonOnly(ctx context.Context, o options, out io.Writer) error {
 		flags []string
 		wins  []throughput
 	}
-	bin := filepath.Join(o.Cache, "bin", "touchprobe")
+	bin := filepath.Join(env.opts.Cache, "bin", "touchprobe")
 	if err := env.goBuild(ctx, "./cmd/touchprobe", bin); err != nil {
 		return err
 	}

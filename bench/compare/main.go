@@ -100,29 +100,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if o.Runs < 1 {
 		return fmt.Errorf("-runs must be at least 1")
 	}
-	if err := becomeSubreaper(); err != nil {
-		return err
-	}
-	cache, err := filepath.Abs(o.Cache)
+	env, tearDown, err := setUp(o)
 	if err != nil {
 		return err
 	}
-	o.Cache = cache
-	work, err := os.MkdirTemp("", "touchprobe-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(work)
-
-	shop, err := startShop()
-	if err != nil {
-		return err
-	}
-	defer shop.Close()
+	defer tearDown()
+	shop := env.shop
 	// The machine's load when the run began says how far to trust it.
 	loadAtStart := loadAverage()
 
-	env := &environment{opts: o, work: work, shopURL: shop.URL(), shop: shop}
 	var tools []*tool
 	var notes []string
 	for _, name := range o.Tools {
@@ -216,6 +202,32 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		fmt.Fprintf(os.Stderr, "bench: figures written to %s\n", o.Write)
 	}
 	return nil
+}
+
+// setUp readies what every measurement needs: this process as the
+// subreaper of the tools' helpers, the cache's absolute path, a work
+// directory and the shop. tearDown removes them.
+func setUp(o options) (env *environment, tearDown func(), err error) {
+	if err := becomeSubreaper(); err != nil {
+		return nil, nil, err
+	}
+	if o.Cache, err = filepath.Abs(o.Cache); err != nil {
+		return nil, nil, err
+	}
+	work, err := os.MkdirTemp("", "touchprobe-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	shop, err := startShop()
+	if err != nil {
+		os.RemoveAll(work)
+		return nil, nil, err
+	}
+	tearDown = func() {
+		shop.Close()
+		os.RemoveAll(work)
+	}
+	return &environment{opts: o, work: work, shopURL: shop.URL(), shop: shop}, tearDown, nil
 }
 
 func progress(round, runs int, t *tool, variant string, s sample) {
