@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -60,6 +61,8 @@ type pageSummary struct {
 	// when no run reported them.
 	FirstByteToDCL, FirstByteToLoad float64
 	Runs                            int // runs that reported the page
+	// DCLs and Loads are the runs' own figures, for the goal's interval.
+	DCLs, Loads []float64
 }
 
 // pageSteps are the steps whose pages the report compares across tools:
@@ -169,7 +172,7 @@ func pageMedians(samples []sample) map[string]pageSummary {
 				break
 			}
 		}
-		out[step] = pageSummary{FirstByteToDCL: median(dcl), FirstByteToLoad: median(load), Runs: runs}
+		out[step] = pageSummary{FirstByteToDCL: median(dcl), FirstByteToLoad: median(load), Runs: runs, DCLs: dcl, Loads: load}
 	}
 	return out
 }
@@ -383,7 +386,9 @@ func (r *result) pageTable(w func(string, ...any), tools []toolSummary) {
 		"from the document's first byte until its DOMContentLoaded handlers had run, and until its load handlers had run. " +
 		"The page and the machine are the same for every tool; what differs is what the tool has the browser do alongside.")
 	if withRatio {
-		w(" Goal: touchprobe's at most %.2f of Playwright's.", pageGoal)
+		w(" Goal: touchprobe's at most %.2f of Playwright's. In brackets, the ratio's %.0f%% interval over the rounds "+
+			"(the runs of each tool drawn again at random, %d times): the goal is *met* when all of it is within the goal, "+
+			"*missed* when none of it is, and *not shown* when the rounds cannot tell.", pageGoal, 100*intervalLevel, resamples)
 	}
 	w("\n\n| page | first byte to |")
 	for _, t := range tools {
@@ -404,9 +409,10 @@ func (r *result) pageTable(w func(string, ...any), tools []toolSummary) {
 		for _, m := range []struct {
 			name string
 			get  func(pageSummary) float64
+			runs func(pageSummary) []float64
 		}{
-			{"DOMContentLoaded", func(p pageSummary) float64 { return p.FirstByteToDCL }},
-			{"load", func(p pageSummary) float64 { return p.FirstByteToLoad }},
+			{"DOMContentLoaded", func(p pageSummary) float64 { return p.FirstByteToDCL }, func(p pageSummary) []float64 { return p.DCLs }},
+			{"load", func(p pageSummary) float64 { return p.FirstByteToLoad }, func(p pageSummary) []float64 { return p.Loads }},
 		} {
 			w("| %s | %s |", step, m.name)
 			for _, t := range tools {
@@ -418,18 +424,68 @@ func (r *result) pageTable(w func(string, ...any), tools []toolSummary) {
 			}
 			if withRatio {
 				a, b := m.get(tp.Pages[step]), m.get(pw.Pages[step])
-				verdict := ""
-				if x := ratio(a, b); x != "–" {
-					verdict = " missed"
-					if a/b <= pageGoal {
-						verdict = " met"
-					}
+				cell := ratio(a, b)
+				if cell != "–" {
+					lo, hi := ratioInterval(m.runs(tp.Pages[step]), m.runs(pw.Pages[step]))
+					cell += fmt.Sprintf(" (%.2f–%.2f) %s", lo, hi, pageVerdict(lo, hi))
 				}
-				w(" %s%s |", ratio(a, b), verdict)
+				w(" %s |", cell)
 			}
 			w("\n")
 		}
 	}
+}
+
+// intervalLevel is the share of the resampled ratios that ratioInterval's
+// bounds hold; resamples is how many it draws.
+const (
+	intervalLevel = 0.9
+	resamples     = 2000
+)
+
+// ratioInterval is a bootstrap interval of the ratio of the medians of a
+// and b: both drawn again with replacement, resamples times. A median of
+// seven rounds moves by more than the page goal's 5% from run to run on a
+// shared machine; the interval says how far these rounds pin it down. The
+// draws are seeded, so that the same runs give the same interval.
+func ratioInterval(a, b []float64) (lo, hi float64) {
+	if len(a) == 0 || len(b) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	ra, rb := make([]float64, len(a)), make([]float64, len(b))
+	ratios := make([]float64, 0, resamples)
+	for range resamples {
+		for i := range ra {
+			ra[i] = a[rng.IntN(len(a))]
+		}
+		for i := range rb {
+			rb[i] = b[rng.IntN(len(b))]
+		}
+		if mb := median(rb); mb > 0 {
+			ratios = append(ratios, median(ra)/mb)
+		}
+	}
+	if len(ratios) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	slices.Sort(ratios)
+	tail := (1 - intervalLevel) / 2
+	at := func(q float64) float64 { return ratios[min(len(ratios)-1, int(q*float64(len(ratios))))] }
+	return at(tail), at(1 - tail)
+}
+
+// pageVerdict judges the page goal from the ratio's interval.
+func pageVerdict(lo, hi float64) string {
+	switch {
+	case math.IsNaN(lo) || math.IsNaN(hi):
+		return "not shown"
+	case hi <= pageGoal:
+		return "met"
+	case lo > pageGoal:
+		return "missed"
+	}
+	return "not shown"
 }
 
 func stepTable(w func(string, ...any), tools []toolSummary, title, intro, col string, colValue func(string) float64,

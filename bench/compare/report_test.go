@@ -69,9 +69,9 @@ func TestSummarizePagesAndKinds(t *testing.T) {
 	text := res.markdown()
 	for _, want := range []string{
 		"| touchprobe | 0.10 (1) | – | 3.00 (2) |",
-		"| landing | DOMContentLoaded | 200 | 98 | 2.04 missed |",
-		"| landing | load | 240 | 138 | 1.74 missed |",
-		"| product page | DOMContentLoaded | 200 | 93 | 2.15 missed |",
+		"| landing | DOMContentLoaded | 200 | 98 | 2.04 (1.90–2.19) missed |",
+		"| landing | load | 240 | 138 | 1.74 (1.64–1.84) missed |",
+		"| product page | DOMContentLoaded | 200 | 93 | 2.15 (2.11–2.20) missed |",
 		"| product page | load | – | – | – |",
 	} {
 		if !strings.Contains(text, want) {
@@ -80,17 +80,62 @@ func TestSummarizePagesAndKinds(t *testing.T) {
 	}
 }
 
-func TestPageGoalMet(t *testing.T) {
-	res := summarize([]*tool{{name: "touchprobe", label: "touchprobe", browser: true}, {name: "playwright", label: "Playwright", browser: true}},
-		map[string][]sample{
-			"touchprobe": {pageSample(104, 140, 92, time.Second)},
-			"playwright": {pageSample(100, 140, 92, time.Second)},
-		}, nil)
-	text := res.markdown()
-	for _, want := range []string{"| landing | DOMContentLoaded | 104 | 100 | 1.04 met |", "| landing | load | 140 | 140 | 1.00 met |"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("report lacks %q:\n%s", want, text)
-		}
+// The page goal is judged from the interval of the ratio over the rounds,
+// not from the ratio of medians alone: a verdict that one run of 7 rounds
+// gives and the next takes back says nothing.
+func TestPageGoalVerdict(t *testing.T) {
+	same := func(v float64) []float64 { return []float64{v, v, v, v, v, v, v} }
+	for _, tc := range []struct {
+		name   string
+		tp, pw []float64 // landing DOMContentLoaded of each round
+		want   string
+	}{
+		{"one round each", []float64{104}, []float64{100}, "| landing | DOMContentLoaded | 104 | 100 | 1.04 (1.04–1.04) met |"},
+		{"steadily within", []float64{90, 92, 88, 91, 90, 89, 93}, []float64{100, 101, 99, 100, 102, 98, 100}, " met |"},
+		{"steadily beyond", []float64{130, 128, 131, 129, 132, 130, 127}, same(100), " missed |"},
+		// The medians' ratio alone would say met (1.00).
+		{"scattered", []float64{60, 150, 70, 100, 140, 65, 145}, same(100), "| landing | DOMContentLoaded | 100 | 100 | 1.00 (0.65–1.45) not shown |"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tp, pw []sample
+			for _, v := range tc.tp {
+				tp = append(tp, pageSample(v, 140, 92, time.Second))
+			}
+			for _, v := range tc.pw {
+				pw = append(pw, pageSample(v, 140, 92, time.Second))
+			}
+			res := summarize([]*tool{{name: "touchprobe", label: "touchprobe", browser: true}, {name: "playwright", label: "Playwright", browser: true}},
+				map[string][]sample{"touchprobe": tp, "playwright": pw}, nil)
+			text := res.markdown()
+			var row string
+			for _, line := range strings.Split(text, "\n") {
+				if strings.HasPrefix(line, "| landing | DOMContentLoaded |") {
+					row = line
+				}
+			}
+			if !strings.Contains(row, tc.want) {
+				t.Errorf("landing DOMContentLoaded row %q lacks %q", row, tc.want)
+			}
+		})
+	}
+}
+
+func TestRatioInterval(t *testing.T) {
+	lo, hi := ratioInterval([]float64{100, 100, 100}, []float64{50, 50})
+	if lo != 2 || hi != 2 {
+		t.Errorf("constant runs: interval %v–%v, want 2–2", lo, hi)
+	}
+	a := []float64{60, 150, 70, 100, 140, 65, 145}
+	b := []float64{95, 100, 105, 100, 98, 102, 100}
+	lo, hi = ratioInterval(a, b)
+	if !(lo < 1 && hi > 1.05) {
+		t.Errorf("scattered runs: interval %v–%v should hold both 1 and more than %v", lo, hi, pageGoal)
+	}
+	if lo2, hi2 := ratioInterval(a, b); lo2 != lo || hi2 != hi {
+		t.Errorf("the same runs gave %v–%v, then %v–%v", lo, hi, lo2, hi2)
+	}
+	if lo, hi := ratioInterval(nil, b); !math.IsNaN(lo) || !math.IsNaN(hi) {
+		t.Errorf("no runs: interval %v–%v, want NaN", lo, hi)
 	}
 }
 
