@@ -25,7 +25,7 @@ type Secrets struct {
 	replacer *strings.Replacer
 
 	// short holds the references whose values are shorter than
-	// shortSecret, with their lengths, in order of reference.
+	// shortSecret, with their lengths, sorted by reference.
 	short []shortSecretRef
 }
 
@@ -166,7 +166,6 @@ func (f *filler) fill(s string) (string, []string) {
 	return b.String(), problems
 }
 
-// resolve returns the value of one reference such as "${env:NAME}".
 // shortRefs returns the references filled in whose values are shorter
 // than shortSecret characters.
 func (f *filler) shortRefs() []shortSecretRef {
@@ -180,6 +179,7 @@ func (f *filler) shortRefs() []shortSecretRef {
 	return out
 }
 
+// resolve returns the value of one reference such as "${env:NAME}".
 func (f *filler) resolve(ref string) (string, error) {
 	if v, ok := f.cache[ref]; ok {
 		return v, nil
