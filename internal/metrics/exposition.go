@@ -70,6 +70,15 @@ type rendering struct {
 	chunks []chunk
 }
 
+// renderingIn returns j's rendering in format, an empty one if it has
+// none yet.
+func (j *journeyMetrics) renderingIn(format int) *rendering {
+	if j.rendered[format] == nil {
+		j.rendered[format] = &rendering{bodies: map[string][]byte{}}
+	}
+	return j.rendered[format]
+}
+
 // encoding is one metric of a journey to encode in a format, the body of
 // chunks[i].
 type encoding struct {
@@ -90,11 +99,7 @@ type encoding struct {
 // encoded are left out, and an encoding of each is added to todo. m.mu
 // is held.
 func (j *journeyMetrics) plan(format int, todo []*encoding) ([]chunk, []*encoding) {
-	r := j.rendered[format]
-	if r == nil {
-		r = &rendering{bodies: map[string][]byte{}}
-		j.rendered[format] = r
-	}
+	r := j.renderingIn(format)
 	if r.chunks != nil {
 		return r.chunks, todo
 	}
@@ -152,12 +157,7 @@ func (m *Metrics) store(format int, todo []*encoding) {
 		if e.j.version != e.version {
 			continue
 		}
-		r := e.j.rendered[format]
-		if r == nil {
-			r = &rendering{bodies: map[string][]byte{}}
-			e.j.rendered[format] = r
-		}
-		r.bodies[e.def.Name] = e.body
+		e.j.renderingIn(format).bodies[e.def.Name] = e.body
 	}
 	// A journey's encodings are planned together, with its version:
 	// either all of them are kept or none.
