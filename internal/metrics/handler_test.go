@@ -24,6 +24,9 @@ const (
 	acceptProtobuf    = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.8,text/plain;version=0.0.4;q=0.5"
 )
 
+// cachedAccepts asks for each format the handler keeps encodings in.
+var cachedAccepts = []string{acceptText, acceptOpenMetrics, acceptProtobuf}
+
 // scrape serves GET /metrics with the given Accept and Accept-Encoding and
 // returns the uncompressed body and the Content-Type.
 func scrape(t *testing.T, h http.Handler, accept, encoding string) ([]byte, string) {
@@ -278,7 +281,7 @@ func TestHandlerWhileRunsAreRecorded(t *testing.T) {
 		}
 	}()
 	for range 10 {
-		for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+		for _, accept := range cachedAccepts {
 			body, contentType := scrape(t, h, accept, "gzip")
 			if accept != acceptOpenMetrics && len(touchprobeFamilies(t, body, contentType)["touchprobe_step_success"].GetMetric()) > 20*4 {
 				t.Errorf("%s: more touchprobe_step_success series than steps", contentType)

@@ -249,7 +249,7 @@ func TestHandlerCountsWriteErrors(t *testing.T) {
 	gathered := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg})
 	var logs bytes.Buffer
 	h := Handler(m, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelError})))
-	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+	for _, accept := range cachedAccepts {
 		for _, encoding := range []string{"", "gzip"} {
 			for _, after := range []int{0, 20, 500} {
 				var got, want float64
@@ -408,7 +408,7 @@ func TestHandlerGatheringError(t *testing.T) {
 	h := Handler(m, nil).(*handler)
 	h.agent = failing
 	gathered := promhttp.HandlerFor(failing, promhttp.HandlerOpts{EnableOpenMetrics: true})
-	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+	for _, accept := range cachedAccepts {
 		req := request{accept: accept, encoding: []string{"gzip"}}
 		got, want := serve(h, req), serve(gathered, req)
 		if got.Code != want.Code || got.Body.String() != want.Body.String() || got.Header().Get("Content-Encoding") != want.Header().Get("Content-Encoding") {

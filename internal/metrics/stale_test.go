@@ -132,16 +132,11 @@ func TestNoChangeLeavesARenderingStale(t *testing.T) {
 		m.ObserveRun(supportRun())
 		m.ObserveLag("support", "", time.Second)
 		h := Handler(m, nil)
-		gathered := promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
-		accepts := []string{acceptText, acceptOpenMetrics, acceptProtobuf}
-		for _, accept := range accepts {
+		for _, accept := range cachedAccepts {
 			serve(h, request{accept: accept})
 		}
 		c.do(m)
-		for _, accept := range accepts {
-			req := request{method: http.MethodGet, accept: accept}
-			sameResponse(t, c.name, serve(h, req), serve(gathered, req))
-		}
+		sameAsGathered(t, c.name, h, m)
 	}
 }
 
@@ -214,11 +209,7 @@ func TestEncodingAllDoesNotHoldUpRuns(t *testing.T) {
 	<-scraped
 	<-recorded
 	m.encodeHook = nil
-	gathered := promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
-	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
-		req := request{accept: accept}
-		sameResponse(t, "after a run recorded during a scrape", serve(h, req), serve(gathered, req))
-	}
+	sameAsGathered(t, "after a run recorded during a scrape", h, m)
 }
 
 // Scrapes in every format, two at a time, while runs, lags, attempts,
@@ -248,16 +239,23 @@ func TestHandlerWhileEverythingChanges(t *testing.T) {
 	for range 2 {
 		wg.Go(func() {
 			for i := range 15 {
-				for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
+				for _, accept := range cachedAccepts {
 					serve(h, request{accept: accept, encoding: []string{[]string{"", "gzip"}[i%2]}})
 				}
 			}
 		})
 	}
 	wg.Wait()
+	sameAsGathered(t, "after it all", h, m)
+}
+
+// sameAsGathered checks that h answers a GET in each cached format as
+// promhttp does, gathering m's registry afresh.
+func sameAsGathered(t *testing.T, what string, h http.Handler, m *Metrics) {
+	t.Helper()
 	gathered := promhttp.HandlerFor(NewRegistry(m), promhttp.HandlerOpts{EnableOpenMetrics: true})
-	for _, accept := range []string{acceptText, acceptOpenMetrics, acceptProtobuf} {
-		req := request{accept: accept}
-		sameResponse(t, "after it all", serve(h, req), serve(gathered, req))
+	for _, accept := range cachedAccepts {
+		req := request{method: http.MethodGet, accept: accept}
+		sameResponse(t, what, serve(h, req), serve(gathered, req))
 	}
 }
