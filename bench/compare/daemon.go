@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -30,8 +29,8 @@ func daemonOnly(ctx context.Context, o options, out io.Writer) error {
 		flags []string
 		wins  []throughput
 	}
-	bin := filepath.Join(env.opts.Cache, "bin", "touchprobe")
-	if err := env.goBuild(ctx, "./cmd/touchprobe", bin); err != nil {
+	bin, err := env.buildTouchprobe(ctx)
+	if err != nil {
 		return err
 	}
 	agents := []*agent{{label: "touchprobe", bin: bin, flags: o.DaemonFlags}}
@@ -39,12 +38,9 @@ func daemonOnly(ctx context.Context, o options, out io.Writer) error {
 		agents[0].label += " " + strings.Join(o.DaemonFlags, " ")
 	}
 	if o.Baseline != "" {
-		abs, err := filepath.Abs(o.Baseline)
+		abs, err := baselineBinary(o.Baseline)
 		if err != nil {
 			return err
-		}
-		if _, err := os.Stat(abs); err != nil {
-			return fmt.Errorf("-baseline: %w", err)
 		}
 		agents = append(agents, &agent{label: "touchprobe before", bin: abs})
 	}

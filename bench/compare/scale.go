@@ -56,7 +56,7 @@ type scaleResult struct {
 }
 
 func (e *environment) scale(ctx context.Context) (*scaleResult, error) {
-	bin := filepath.Join(e.opts.Cache, "bin", "touchprobe")
+	bin := e.touchprobeBin()
 	res := &scaleResult{Window: e.opts.ScaleDuration, GrowthFor: e.opts.ScaleDuration / 2}
 	for _, c := range []int{1, 2} {
 		// One journey more than slots, each due every second, keeps every

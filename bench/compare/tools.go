@@ -142,25 +142,44 @@ func stdoutCmd(ctx context.Context, env []string, name string, args ...string) (
 }
 
 func (e *environment) touchprobe(ctx context.Context) (*tool, string, error) {
-	bin := filepath.Join(e.opts.Cache, "bin", "touchprobe")
-	if err := e.goBuild(ctx, "./cmd/touchprobe", bin); err != nil {
+	bin, err := e.buildTouchprobe(ctx)
+	if err != nil {
 		return nil, "", err
 	}
 	t, err := e.touchprobeTool("touchprobe", "touchprobe", bin)
 	return t, "", err
 }
 
+// touchprobeBin is where buildTouchprobe puts this tree's touchprobe.
+func (e *environment) touchprobeBin() string { return filepath.Join(e.opts.Cache, "bin", "touchprobe") }
+
+// buildTouchprobe builds this tree's touchprobe and returns its path.
+func (e *environment) buildTouchprobe(ctx context.Context) (string, error) {
+	bin := e.touchprobeBin()
+	return bin, e.goBuild(ctx, "./cmd/touchprobe", bin)
+}
+
 // baseline is a touchprobe binary of an earlier revision, measured like
 // the current one so that a change shows as before/after figures.
 func (e *environment) baseline(bin string) (*tool, error) {
-	abs, err := filepath.Abs(bin)
+	abs, err := baselineBinary(bin)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("-baseline: %w", err)
-	}
 	return e.touchprobeTool("baseline", "touchprobe before", abs)
+}
+
+// baselineBinary returns the absolute path of -baseline's binary, which
+// must exist.
+func baselineBinary(bin string) (string, error) {
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return "", fmt.Errorf("-baseline: %w", err)
+	}
+	return abs, nil
 }
 
 func (e *environment) touchprobeTool(name, label, bin string) (*tool, error) {
