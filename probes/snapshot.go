@@ -249,7 +249,7 @@ func (r *run) hideSecretFields(ctx context.Context) error {
 func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) error {
 	// A frame that does not answer leaves the rest of the snapshot's time
 	// for the page's HTML.
-	ctx, stop := context.WithTimeout(ctx, snapshotTimeout/4)
+	ctx, stop := context.WithTimeout(ctx, frameHideTimeout)
 	defer stop()
 	tctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(id), chromedp.WithDetachOnCancel())
 	defer cancel()
@@ -268,12 +268,16 @@ func hideInTarget(ctx context.Context, id target.ID, secrets *config.Secrets) er
 	case err != nil && tctx.Err() == nil && !errors.As(err, &thrown):
 		return nil // the frame is gone: it shows nothing
 	case err != nil:
-		return fmt.Errorf("its fields hidden, the frame did not draw within %v: %w", snapshotTimeout/4, err)
+		return fmt.Errorf("its fields hidden, the frame did not draw within %v: %w", frameHideTimeout, err)
 	case !drawn:
 		return fmt.Errorf("its fields hidden, the frame did not draw within %v", framePaintWait)
 	}
 	return nil
 }
+
+// frameHideTimeout bounds hiding the secret fields of one frame of
+// another site, and its drawing them hidden.
+const frameHideTimeout = snapshotTimeout / 4
 
 // framePaintWait bounds framePaintedJS. A loaded machine can take longer
 // than 250 ms for the frames, and the screenshot then showed the secret
