@@ -84,7 +84,9 @@ func newFixture(t *testing.T) *fixture {
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{evidence.ScreenshotFile, evidence.HTMLFile, evidence.ConsoleFile, evidence.HARFile, evidence.RunFile} {
+	// The failed run's evidence: every file a run keeps.
+	files := []string{evidence.ScreenshotFile, evidence.HTMLFile, evidence.ConsoleFile, evidence.HARFile, evidence.RunFile}
+	for _, name := range files {
 		copyFile(t, filepath.Join("testdata", "evidence", name), filepath.Join(runDir, name))
 	}
 	// The secret as a page would leak it, in a console message the
@@ -124,7 +126,7 @@ func newFixture(t *testing.T) *fixture {
 		Reason: probes.ReasonHTTPStatus, FailedStep: "checkout", Message: `GET http://127.0.0.1:40501/checkout answered 500 Internal Server Error <b>bold</b>`,
 		Steps: steps(probes.StepResult{Index: 2, Name: "checkout", Touchpoint: "checkout", Action: "navigate", Status: probes.StepFailed, Duration: 95 * time.Millisecond, Budget: 3 * time.Second,
 			Reason: probes.ReasonHTTPStatus, Message: `GET http://127.0.0.1:40501/checkout answered 500 Internal Server Error <b>bold</b>`}),
-		Evidence: &probes.Evidence{Dir: runDir, Step: 2, Files: []string{evidence.ScreenshotFile, evidence.HTMLFile, evidence.ConsoleFile, evidence.HARFile, evidence.RunFile}}})
+		Evidence: &probes.Evidence{Dir: runDir, Step: 2, Files: files}})
 	// The same journey on a phone: slower, and its own history.
 	store.Add(&probes.Result{Journey: plainJourney, Profile: "mobile-4g", RunID: mobileRun, Start: start.Add(9*time.Minute + 30*time.Second), Duration: 9 * time.Second, Status: probes.StatusSuccess,
 		Steps: []probes.StepResult{{Index: 0, Name: "landing", Touchpoint: "landing", Action: "navigate", Status: probes.StepOK, Duration: 2345 * time.Millisecond, Budget: 5 * time.Second}}})
