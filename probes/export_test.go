@@ -1,7 +1,7 @@
 package probes
 
-import "fmt"
+import "time"
 
-// VitalsJS is vitalsJS with the given patience in milliseconds, for tests
-// that read a page's timings as a run does.
-func VitalsJS(patienceMS int) string { return fmt.Sprintf(vitalsJS, patienceMS) }
+// VitalsJS is the script that reads a page's timings as a run does,
+// waiting up to patience for a paint to come.
+func VitalsJS(patience time.Duration) string { return vitalsWaiting(patience) }

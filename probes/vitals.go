@@ -158,7 +158,12 @@ func (r *run) awaitNetworkQuiet(ctx context.Context) {
 }
 
 // readVitalsJS is vitalsJS with its patience filled in.
-var readVitalsJS = fmt.Sprintf(vitalsJS, paintPatience.Milliseconds())
+var readVitalsJS = vitalsWaiting(paintPatience)
+
+// vitalsWaiting is vitalsJS waiting up to patience for a paint to come.
+func vitalsWaiting(patience time.Duration) string {
+	return fmt.Sprintf(vitalsJS, patience.Milliseconds())
+}
 
 // readPage returns the browser's timings of the current document.
 func readPage(ctx context.Context) (*PageMetrics, error) {

@@ -65,7 +65,7 @@ func TestTimingsReadWaitsOnlyForAPaintThatComes(t *testing.T) {
 			}
 			// A patience of two minutes: a read that waits for a
 			// paint that never comes outlasts the test's bound.
-			got, err := chromedp.Run(tab, chromedp.Evaluate[map[string]any](probes.VitalsJS(int((2*time.Minute).Milliseconds())), chromedp.EvalAwaitPromise))
+			got, err := chromedp.Run(tab, chromedp.Evaluate[map[string]any](probes.VitalsJS(2*time.Minute), chromedp.EvalAwaitPromise))
 			if err != nil {
 				t.Fatalf("reading the timings of a page with %s: %v (it waited for a paint that never came)", c.name, err)
 			}
