@@ -132,9 +132,11 @@ soak: chromium
 
 # touchprobe against k6 browser, Playwright, blackbox_exporter and a minimal
 # chromedp program on the demo shop's journey; figures into BENCHMARKS.md.
-# About 11 minutes with the defaults on 2 cores; BENCH_RUNS=3 BENCH_SCALE=20s
-# for a quicker look. Peers are installed into .cache/bench on first use.
-BENCH_RUNS  ?= 5
+# 20 rounds, so that the page timings' verdicts can tell (a single round's
+# DOMContentLoaded scatters by a factor of two): about 30 minutes on 2 cores;
+# BENCH_RUNS=3 BENCH_SCALE=20s for a quicker look. Peers are installed into
+# .cache/bench on first use.
+BENCH_RUNS  ?= 20
 BENCH_SCALE ?= 60s
 bench: chromium
 	./scripts/bench-peers .cache/bench
