@@ -196,15 +196,16 @@ func TestAgentCPUAgainstPerProcess(t *testing.T) {
 	}}}
 	var b strings.Builder
 	sc.markdown(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, []toolSummary{
-		{Label: "k6 browser", Browser: true, CPU: 6},
-		{Label: "Playwright", Browser: true, CPU: 5},
-		{Label: "blackbox_exporter", CPU: 0.02},
+		{Name: "k6", Label: "k6 browser", Browser: true, CPU: 6},
+		{Name: "playwright", Label: "Playwright", Browser: true, CPU: 5},
+		{Name: "blackbox", Label: "blackbox_exporter", CPU: 0.02},
 	})
 	text := b.String()
 	for _, want := range []string{
 		"| concurrency 1, 10 runs | 0.20 (1) | – | 1.50 (25) |",
 		"| 0.05 | 26 |",
 		"costs 0.50 of k6 browser's, 0.60 of Playwright's CPU",
+		"Against the cheaper of the two, Playwright: **missed** in this window of 10 runs",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("report lacks %q:\n%s", want, text)
@@ -212,5 +213,51 @@ func TestAgentCPUAgainstPerProcess(t *testing.T) {
 	}
 	if strings.Contains(text, "blackbox") {
 		t.Errorf("report sets the agent against a tool without a browser:\n%s", text)
+	}
+}
+
+// The daemon's goal is judged against the per-check peer that took the
+// least CPU, and only against k6 browser or Playwright: not against
+// touchprobe once, the chromedp floor or a tool without a browser.
+func TestDaemonVerdictAgainstTheCheaperPeer(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		agent      float64
+		perProcess []toolSummary
+		want       string // "" when no verdict may be given
+	}{
+		{"met against k6, the cheaper", 2.9, []toolSummary{
+			{Name: "touchprobe", Label: "touchprobe", Browser: true, CPU: 4},
+			{Name: "floor", Label: "chromedp floor", Browser: true, CPU: 5.7},
+			{Name: "k6", Label: "k6 browser", Browser: true, CPU: 5.8},
+			{Name: "playwright", Label: "Playwright", Browser: true, CPU: 6.9},
+		}, "Against the cheaper of the two, k6 browser: **met**"},
+		{"missed against k6 although met against Playwright", 3.3, []toolSummary{
+			{Name: "k6", Label: "k6 browser", Browser: true, CPU: 5.88},
+			{Name: "playwright", Label: "Playwright", Browser: true, CPU: 6.9},
+		}, "Against the cheaper of the two, k6 browser: **missed**"},
+		{"exactly half is met", 3, []toolSummary{
+			{Name: "playwright", Label: "Playwright", Browser: true, CPU: 6},
+		}, "Against the cheaper of the two, Playwright: **met**"},
+		{"no peer measured", 1, []toolSummary{
+			{Name: "touchprobe", Label: "touchprobe", Browser: true, CPU: 4},
+			{Name: "floor", Label: "chromedp floor", Browser: true, CPU: 2.5},
+		}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := &scaleResult{Window: time.Minute, Throughput: []throughput{{Concurrency: 1, Ended: 8, CPUPerJourneyS: tc.agent}}}
+			var b strings.Builder
+			sc.markdown(func(f string, a ...any) { fmt.Fprintf(&b, f, a...) }, tc.perProcess)
+			text := b.String()
+			if tc.want == "" {
+				if strings.Contains(text, "Against the cheaper") {
+					t.Fatalf("a verdict without a peer to judge against:\n%s", text)
+				}
+				return
+			}
+			if !strings.Contains(text, tc.want+" in this window of 8 runs") {
+				t.Fatalf("report lacks %q:\n%s", tc.want, text)
+			}
+		})
 	}
 }

@@ -383,6 +383,20 @@ func histCount(fams map[string]*dto.MetricFamily, name, step string) float64 {
 // this share of a per-check process's.
 const daemonGoal = 0.5
 
+// cheapestPeer is the per-check peer (k6 browser or Playwright) whose
+// journey in a process of its own took the least CPU: the daemon's goal is
+// judged against it.
+func cheapestPeer(perProcess []toolSummary) (toolSummary, bool) {
+	var best toolSummary
+	found := false
+	for _, t := range perProcess {
+		if (t.Name == "k6" || t.Name == "playwright") && t.CPU > 0 && (!found || t.CPU < best.CPU) {
+			best, found = t, true
+		}
+	}
+	return best, found
+}
+
 func (s *scaleResult) markdown(w func(string, ...any), perProcess []toolSummary) {
 	w("\n#### The agent at concurrency 1 and 2\n\n")
 	w("`touchprobe run` with one journey more than slots, each due every second, so that every slot is always busy, for about %s: "+
@@ -416,8 +430,16 @@ func (s *scaleResult) markdown(w func(string, ...any), perProcess []toolSummary)
 			}
 		}
 		if len(parts) > 0 {
-			w("\nA journey in the agent at concurrency %d costs %s CPU for a journey in a process of its own (goal: at most %.1f of a per-check process of k6 browser or Playwright).\n",
+			w("\nA journey in the agent at concurrency %d costs %s CPU for a journey in a process of its own (goal: at most %.1f of a per-check process of k6 browser or Playwright).",
 				one.Concurrency, strings.Join(parts, ", "), daemonGoal)
+			if peer, ok := cheapestPeer(perProcess); ok {
+				verdict := "met"
+				if one.CPUPerJourneyS > daemonGoal*peer.CPU {
+					verdict = "missed"
+				}
+				w(" Against the cheaper of the two, %s: **%s** in this window of %.0f runs; `-daemon` measures several windows.", peer.Label, verdict, one.Ended)
+			}
+			w("\n")
 		}
 	}
 	w("\n#### Cost of configured journeys\n\n")
