@@ -424,6 +424,7 @@ type failedRequest struct {
 	statusText  string
 	errorText   string
 	step        int
+	document    bool // a page's or a frame's document
 }
 
 func (f failedRequest) String() string {
@@ -458,9 +459,9 @@ func (rc *recorder) lastFailure() (failedRequest, bool) {
 		}
 		switch {
 		case r.errorText != "" && !r.canceled:
-			return failedRequest{method: r.req.Method, url: r.req.URL, errorText: r.errorText, step: r.step}, true
+			return failedRequest{method: r.req.Method, url: r.req.URL, errorText: r.errorText, step: r.step, document: r.typ == network.ResourceTypeDocument}, true
 		case r.resp != nil && r.resp.Status >= 400:
-			return failedRequest{method: r.req.Method, url: r.req.URL, status: int(r.resp.Status), statusText: r.resp.StatusText, step: r.step}, true
+			return failedRequest{method: r.req.Method, url: r.req.URL, status: int(r.resp.Status), statusText: r.resp.StatusText, step: r.step, document: r.typ == network.ResourceTypeDocument}, true
 		}
 	}
 	return failedRequest{}, false

@@ -60,11 +60,24 @@ func (r *run) withFailedRequest(i int, reason Reason, msg string) string {
 // A step whose navigation ended on the browser's error page (a click on a
 // link that redirects for ever) gets the reason of its failed request too,
 // as a navigate step to the same URL does.
+//
+// So does a wait that no evaluation ever answered, when a document of the
+// same step failed: a frame whose document answered 503 has no script to
+// be busy in, and on a loaded machine its error page may not answer
+// before the step's time is up.
 func (r *run) requestReason(i int, reason Reason, err error) Reason {
 	var chatErr *chatTimeoutError
 	var errorPage *errorPageError
+	var selErr *selectorError
 	switch {
 	case reason == ReasonSelector, reason == ReasonFrame, errors.As(err, &chatErr):
+	case reason == ReasonTimeout && errors.As(err, &selErr) && selErr.unresponsive:
+		if r.rec == nil {
+			return reason
+		}
+		if f, ok := r.rec.lastFailure(); !ok || f.step != i || !f.document {
+			return reason
+		}
 	case errors.As(err, &errorPage):
 		if r.rec == nil {
 			return reason

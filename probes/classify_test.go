@@ -248,6 +248,8 @@ func TestEvidenceStep(t *testing.T) {
 func TestRequestReason(t *testing.T) {
 	loop := recordedRequest{step: 1, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/loop", errorText: "net::ERR_TOO_MANY_REDIRECTS"}
 	errorPage := &errorPageError{url: "the requested page"}
+	frame503 := recordedRequest{step: 1, typ: network.ResourceTypeDocument, method: "GET", url: "http://localhost:1/widget", status: 503}
+	api500 := recordedRequest{step: 1, typ: network.ResourceTypeXHR, method: "POST", url: "http://127.0.0.1:1/api", status: 500}
 	cases := []struct {
 		name   string
 		rec    *recorder
@@ -262,6 +264,10 @@ func TestRequestReason(t *testing.T) {
 		{"error page with no network reason", recorded(recordedRequest{step: 1, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/", errorText: "net::ERR_FAILED"}), ReasonPageError, errorPage, ReasonPageError},
 		{"a script that failed keeps its reason", recorded(loop), ReasonPageError, errors.New("a script in the page failed"), ReasonPageError},
 		{"an element waited for in vain", recorded(loop), ReasonSelector, &selectorError{sel: "#x"}, ReasonRedirectLoop},
+		{"a frame whose document answered 503 never answered", recorded(frame503), ReasonTimeout, &selectorError{sel: "#x", frame: "iframe", unresponsive: true}, ReasonHTTPStatus},
+		{"an unresponsive page keeps its reason when only an API failed", recorded(api500), ReasonTimeout, &selectorError{sel: "#x", unresponsive: true}, ReasonTimeout},
+		{"an unresponsive page keeps its reason when an earlier step's document failed", recorded(recordedRequest{step: 0, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/w", status: 503}), ReasonTimeout, &selectorError{sel: "#x", unresponsive: true}, ReasonTimeout},
+		{"a step out of time keeps its reason", recorded(frame503), ReasonTimeout, context.DeadlineExceeded, ReasonTimeout},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

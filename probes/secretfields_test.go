@@ -2,6 +2,7 @@ package probes_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -183,8 +184,18 @@ func screenshotsHideSecret(t *testing.T, page, fill string) {
 	}
 	a, b := shot("alpha-AAAA-1111"), shot("omega-WWWW-9999")
 	if !samePixels(a, b) {
-		t.Errorf("the screenshots of two runs that typed different secrets differ: a secret shows in at least one of them")
+		// Where they differ tells a secret (a field's box) from a frame
+		// that had not drawn yet; the two crops show which.
+		d := diffBounds(a, b)
+		t.Errorf("the screenshots of two runs that typed different secrets differ, within %v: a secret shows in at least one of them\nfirst, as a base64 PNG: %s\nsecond: %s",
+			d, pngBase64(t, a, d), pngBase64(t, b, d))
 	}
+}
+
+func toRGBA(m image.Image) *image.RGBA {
+	out := image.NewRGBA(m.Bounds())
+	draw.Draw(out, out.Bounds(), m, m.Bounds().Min, draw.Src)
+	return out
 }
 
 // samePixels reports whether a and b show the same image.
@@ -192,12 +203,35 @@ func samePixels(a, b image.Image) bool {
 	if a.Bounds() != b.Bounds() {
 		return false
 	}
-	rgba := func(m image.Image) *image.RGBA {
-		out := image.NewRGBA(m.Bounds())
-		draw.Draw(out, out.Bounds(), m, m.Bounds().Min, draw.Src)
-		return out
+	return bytes.Equal(toRGBA(a).Pix, toRGBA(b).Pix)
+}
+
+// diffBounds is the smallest rectangle holding every pixel in which a and
+// b differ, or the union of their bounds when those differ.
+func diffBounds(a, b image.Image) image.Rectangle {
+	if a.Bounds() != b.Bounds() {
+		return a.Bounds().Union(b.Bounds())
 	}
-	return bytes.Equal(rgba(a).Pix, rgba(b).Pix)
+	ra, rb := toRGBA(a), toRGBA(b)
+	var d image.Rectangle
+	for y := ra.Rect.Min.Y; y < ra.Rect.Max.Y; y++ {
+		for x := ra.Rect.Min.X; x < ra.Rect.Max.X; x++ {
+			if ra.RGBAAt(x, y) != rb.RGBAAt(x, y) {
+				d = d.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	return d
+}
+
+// pngBase64 is the part r of m, as a base64 PNG for a failure's log.
+func pngBase64(t *testing.T, m image.Image, r image.Rectangle) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, toRGBA(m).SubImage(r.Intersect(m.Bounds()))); err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }
 
 // TestEvidenceWithoutScreenshotWhenSecretFieldStaysShown: when a field
