@@ -370,7 +370,7 @@ func TestThousandJourneys(t *testing.T) {
 	text.WriteString("[agent]\nlocation = \"t\"\n\n")
 	// Daily, spread over the hours from two to 21 hours ahead: none may
 	// fall due while the test runs, whatever the time of day.
-	now := time.Now().Hour()
+	hour := time.Now().Hour()
 	for i := range 1000 {
 		fmt.Fprintf(&text, `[[journey]]
 name = "journey-%04d"
@@ -379,7 +379,7 @@ schedule = "%d %d * * *"
   name = "landing"
   action = "navigate"
   url = "http://127.0.0.1:9/%d"
-`, i, i%60, (now+2+i%20)%24, i)
+`, i, i%60, (hour+2+i%20)%24, i)
 	}
 	a := startAgent(t, text.String(), agent.Options{})
 	testutil.WaitFor(t, 60*time.Second, "every journey to have its next run", func() bool {
