@@ -61,17 +61,19 @@ func (r *run) withFailedRequest(i int, reason Reason, msg string) string {
 // link that redirects for ever) gets the reason of its failed request too,
 // as a navigate step to the same URL does.
 //
-// So does a wait that no evaluation ever answered, when a document of the
-// same step failed: a frame whose document answered 503 has no script to
-// be busy in, and on a loaded machine its error page may not answer
-// before the step's time is up.
+// So does a wait that no evaluation ever answered, or a load that never
+// ended, when a document of the same step failed: a frame whose document
+// answered 503 has no script to be busy in, a link into a redirect loop
+// ends on the browser's error page, and on a loaded machine that page may
+// not answer or finish loading before the step's time is up.
 func (r *run) requestReason(i int, reason Reason, err error) Reason {
 	var chatErr *chatTimeoutError
 	var errorPage *errorPageError
 	var selErr *selectorError
+	var loadTimeout *loadTimeoutError
 	switch {
 	case reason == ReasonSelector, reason == ReasonFrame, errors.As(err, &chatErr):
-	case reason == ReasonTimeout && errors.As(err, &selErr) && selErr.unresponsive:
+	case reason == ReasonTimeout && (errors.As(err, &selErr) && selErr.unresponsive || errors.As(err, &loadTimeout)):
 		if r.rec == nil {
 			return reason
 		}

@@ -268,6 +268,8 @@ func TestRequestReason(t *testing.T) {
 		{"an unresponsive page keeps its reason when only an API failed", recorded(api500), ReasonTimeout, &selectorError{sel: "#x", unresponsive: true}, ReasonTimeout},
 		{"an unresponsive page keeps its reason when an earlier step's document failed", recorded(recordedRequest{step: 0, typ: network.ResourceTypeDocument, method: "GET", url: "http://127.0.0.1:1/w", status: 503}), ReasonTimeout, &selectorError{sel: "#x", unresponsive: true}, ReasonTimeout},
 		{"a step out of time keeps its reason", recorded(frame503), ReasonTimeout, context.DeadlineExceeded, ReasonTimeout},
+		{"a load that never ended after a redirect loop", recorded(loop), ReasonTimeout, &loadTimeoutError{}, ReasonRedirectLoop},
+		{"a load that never ended keeps its reason when only an API failed", recorded(api500), ReasonTimeout, &loadTimeoutError{}, ReasonTimeout},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
