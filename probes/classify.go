@@ -71,15 +71,11 @@ func (r *run) requestReason(i int, reason Reason, err error) Reason {
 	var errorPage *errorPageError
 	var selErr *selectorError
 	var loadTimeout *loadTimeoutError
+	documentOnly := false // only a failed document explains the failure
 	switch {
 	case reason == ReasonSelector, reason == ReasonFrame, errors.As(err, &chatErr):
 	case reason == ReasonTimeout && (errors.As(err, &selErr) && selErr.unresponsive || errors.As(err, &loadTimeout)):
-		if r.rec == nil {
-			return reason
-		}
-		if f, ok := r.rec.lastFailure(); !ok || f.step != i || !f.document {
-			return reason
-		}
+		documentOnly = true
 	case errors.As(err, &errorPage):
 		if r.rec == nil {
 			return reason
@@ -95,7 +91,7 @@ func (r *run) requestReason(i int, reason Reason, err error) Reason {
 		return reason
 	}
 	f, ok := r.rec.lastFailure()
-	if !ok || f.step != i {
+	if !ok || f.step != i || documentOnly && !f.document {
 		return reason
 	}
 	if f.errorText == "" {
